@@ -1,0 +1,15 @@
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from siimop_app.settings import get_settings, prepare_sqlite_folder
+
+settings = get_settings()
+prepare_sqlite_folder(settings.database_url)
+
+config = rx.Config(
+    app_name="siimop_app",
+    db_url=settings.database_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=[SitemapPlugin],
+)

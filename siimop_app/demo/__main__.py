@@ -1,0 +1,3 @@
+from siimop_app.demo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The campaign calendar: when a dated phase is open.
+
+A phase runs from its first day at 00:00 to its last day at 23:59:59 (inclusive),
+Europe/Paris time, as the campaign announces ("23h59 heure métropolitaine").
+Pure code: callers pass "now"; nothing here reads a clock or a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatedPhase:
+    kind: str
+    round_number: int | None
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def opens_at(phase: DatedPhase, tz: ZoneInfo = PARIS) -> dt.datetime:
+    return dt.datetime.combine(phase.starts_on, dt.time.min, tzinfo=tz)
+
+
+def closes_at(phase: DatedPhase, tz: ZoneInfo = PARIS) -> dt.datetime:
+    """The first instant after the phase: midnight after its last day (deadline 23:59:59)."""
+    return dt.datetime.combine(phase.ends_on + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+
+
+def is_open(phase: DatedPhase, now: dt.datetime, tz: ZoneInfo = PARIS) -> bool:
+    """Whether ``now`` (timezone-aware) falls inside the phase."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return opens_at(phase, tz) <= now < closes_at(phase, tz)
+
+
+def open_phases(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInfo = PARIS) -> list[DatedPhase]:
+    return [phase for phase in phases if is_open(phase, now, tz)]
+
+
+def campaign_is_open(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInfo = PARIS) -> bool:
+    """A wave is open from its first phase's first day to its last phase's last day."""
+    phases = list(phases)
+    if not phases:
+        return False
+    first = min(opens_at(p, tz) for p in phases)
+    last = max(closes_at(p, tz) for p in phases)
+    return first <= now < last
+
+
+def current_or_next(phases: Iterable[DatedPhase], kind: str, now: dt.datetime, tz: ZoneInfo = PARIS) -> DatedPhase | None:
+    """The phase of this kind that is open now, else the next one, else the last one that ran.
+
+    This is the phase whose dates the menu shows (e.g. the ranking of the current round).
+    """
+    of_kind = sorted((p for p in phases if p.kind == kind), key=lambda p: p.starts_on)
+    if not of_kind:
+        return None
+    for phase in of_kind:
+        if now < closes_at(phase, tz):
+            return phase
+    return of_kind[-1]

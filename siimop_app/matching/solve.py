@@ -1,0 +1,152 @@
+"""solve(): baseline deferred acceptance, then a stability-preserving improvement."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import algorithms as alg
+from .explain import reasons
+from .instance import MAX_HEARTS, Compiled, Instance
+
+BASELINE_ALGORITHM = "student-proposing deferred acceptance, ties broken by sha256(seed, student, post)"
+DEFAULT_TIME_LIMIT = 60.0
+# Work bound of each search phase, in arcs examined: keeps the running time bounded
+# while the result stays deterministic (a time limit alone would not).
+DEFAULT_BUDGET = 5_000_000
+MAX_ROUNDS = 20
+POLISH = "augmenting paths + stable improvement cycles + improvement chains"
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`solve`.
+
+    ``assignments`` maps student id -> post id (sorted by student id),
+    ``unassigned`` lists unplaced student ids (sorted), ``stats`` holds the
+    deterministic figures, ``explanations`` the reason of each unplaced student and
+    each unfilled post, ``timings`` wall-clock seconds (kept apart so that the
+    default JSON output is byte-identical from one run to the next).
+    """
+
+    assignments: dict[str, str]
+    unassigned: list[str]
+    stats: dict[str, Any]
+    explanations: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, include_timings: bool = False) -> dict[str, Any]:
+        """JSON-ready dict. With ``include_timings`` the timings are added as
+        ``stats["timings_s"]`` (then the output is no longer reproducible)."""
+        stats = dict(self.stats)
+        if include_timings:
+            stats["timings_s"] = dict(self.timings)
+        return {"assignments": dict(self.assignments), "unassigned": list(self.unassigned),
+                "stats": stats, "explanations": self.explanations}
+
+    def to_json(self, include_timings: bool = False) -> str:
+        """Canonical JSON text: sorted keys, 2-space indent, UTF-8 kept, final newline."""
+        return json.dumps(self.to_dict(include_timings), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _figures(c: Compiled, assign: list[int], algorithm: str) -> dict[str, Any]:
+    key = alg.profile_key(c, assign)
+    profile = {str(h): key[1 + MAX_HEARTS - h] for h in range(MAX_HEARTS, 0, -1)}
+    total = sum(int(h) * n for h, n in profile.items())
+    return {"algorithm": algorithm, "students_placed": key[0], "places_filled": key[0],
+            "hearts_profile": profile, "hearts_total": total}
+
+
+def _polish(c: Compiled, assign: list[int], deadline: float | None, budget: int) -> dict[str, int]:
+    """Augmenting paths, then stable improvement cycles, then improvement chains,
+    repeated while something changes. Mutates ``assign``."""
+    done = {"augmented": 0, "cycles": 0, "chains": 0, "rounds": 0}
+    while True:
+        done["rounds"] += 1
+        a = alg.augment(c, assign, deadline, budget)
+        done["augmented"] += a
+        done["cycles"] += alg.stable_improvement_cycles(c, assign, deadline)
+        ch = alg.improve_chains(c, assign, deadline, budget)
+        done["chains"] += ch
+        if not (a or ch) or done["rounds"] >= MAX_ROUNDS:
+            return done
+
+
+def _improve(c: Compiled, base: list[int], deadline: float | None,
+             budget: int) -> tuple[list[int], str, dict[str, Any]]:
+    """Best of two weakly stable starting points, each polished by :func:`_polish`;
+    compared by (placed, #5 hearts, #4, ..., #1), ties kept for the first."""
+    details: dict[str, Any] = {}
+    a = list(base)
+    name_a = "deferred acceptance + " + POLISH
+    details["from_baseline"] = {"algorithm": name_a, **_polish(c, a, deadline, budget),
+                                "key": list(alg.profile_key(c, a))}
+    k = alg.kiraly(c, deadline)
+    name_k = "Kiraly 3/2-approximation (posts propose, promotion) + " + POLISH
+    details["from_kiraly"] = {"algorithm": name_k, "kiraly_key": list(alg.profile_key(c, k))}
+    details["from_kiraly"].update(_polish(c, k, deadline, budget))
+    details["from_kiraly"]["key"] = list(alg.profile_key(c, k))
+    if alg.profile_key(c, k) > alg.profile_key(c, a):
+        return k, name_k, details
+    return a, name_a, details
+
+
+def solve(inst: Instance, improve: bool = True, time_limit: float | None = DEFAULT_TIME_LIMIT,
+          budget: int = DEFAULT_BUDGET) -> Result:
+    """Compute a weakly stable matching.
+
+    Baseline: student-proposing deferred acceptance with ties broken by
+    :func:`~siimop_app.matching.instance.tie_break_key`. Without ties it is the
+    student-optimal stable matching and is returned as is. With ties (and
+    ``improve``), the improvement of :func:`_improve` is kept only if it is verified
+    weakly stable and lexicographically better (placed first, then hearts profile);
+    on timeout (``time_limit`` seconds, None = no limit) or any failure the baseline
+    is returned and ``stats["improvement"]["status"]`` says why.
+    """
+    t0 = time.perf_counter()
+    c = inst.compiled()
+    t1 = time.perf_counter()
+    base = alg.deferred_acceptance(c)
+    t2 = time.perf_counter()
+    final = base
+    final_name = BASELINE_ALGORITHM
+    improvement: dict[str, Any] = {"time_limit_s": time_limit, "budget_arcs": budget}
+    if not improve:
+        improvement["status"] = "disabled"
+    elif not c.has_ties:
+        improvement["status"] = "not needed: strict preferences, baseline is student-optimal"
+    else:
+        deadline = None if time_limit is None else t2 + time_limit
+        try:
+            cand, name, details = _improve(c, base, deadline, budget)
+            improvement["candidates"] = details
+            if not alg.is_valid_int(c, cand):
+                improvement["status"] = "failed: candidate not weakly stable, baseline kept"
+            elif alg.profile_key(c, cand) > alg.profile_key(c, base):
+                final, final_name = cand, name
+                improvement["status"] = "improved"
+            else:
+                improvement["status"] = "no gain, baseline kept"
+        except alg.Timeout:
+            improvement["status"] = f"timeout after {time_limit} s, baseline kept"
+    t3 = time.perf_counter()
+    order = sorted(range(c.n_students), key=c.sids.__getitem__)
+    assignments = {c.sids[s]: c.pids[final[s]] for s in order if final[s] >= 0}
+    unassigned = [c.sids[s] for s in order if final[s] < 0]
+    stats = {
+        "tie_break_seed": c.seed,
+        "students": c.n_students,
+        "posts": c.n_posts,
+        "places": sum(c.cap),
+        "has_ties": c.has_ties,
+        "baseline": _figures(c, base, BASELINE_ALGORITHM),
+        "final": _figures(c, final, final_name),
+        "improvement": improvement,
+    }
+    explanations = reasons(c, final)
+    t4 = time.perf_counter()
+    timings = {"compile": t1 - t0, "baseline": t2 - t1, "improve": t3 - t2,
+               "explain": t4 - t3, "total": t4 - t0}
+    return Result(assignments, unassigned, stats, explanations, timings)

@@ -1,0 +1,24 @@
+"""All SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from siimop_app.models._base import utcnow
+from siimop_app.models.applications import Application, Assignment, Observation, Ranking, RankingEntry
+from siimop_app.models.campaign import Campaign, Phase, PhaseKind, Round, RoundStatus, Wave
+from siimop_app.models.geo import Establishment, Region, Specialty, SpecialtyOption, Subdivision
+from siimop_app.models.people import EmailKind, Role, RoleGrant, Student, User, UserEmail
+from siimop_app.models.posts import POST_TYPE_LABELS, Post, PostSupervisor, PostType, Site
+from siimop_app.models.records import (
+    AuditEntry,
+    Document,
+    DocumentKind,
+    SignInToken,
+    SupportTicket,
+    UserSession,
+)
+
+__all__ = [
+    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind",
+    "Establishment", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post", "PostSupervisor",
+    "PostType", "Ranking", "RankingEntry", "Region", "Role", "RoleGrant", "Round", "RoundStatus",
+    "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportTicket",
+    "User", "UserEmail", "UserSession", "Wave", "utcnow",
+]

@@ -1,0 +1,95 @@
+"""Files, audit trail, sign-in secrets and support tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from siimop_app.models._base import utcnow
+
+
+class DocumentKind(str, enum.Enum):
+    CV = "cv"
+    COVER_LETTER = "cover_letter"
+    TRAINING_CONTRACT = "training_contract"
+    POST_DESCRIPTION = "post_description"
+    TICKET_ATTACHMENT = "ticket_attachment"
+
+
+class Document(SQLModel, table=True):
+    """A private file. The bytes live under the documents folder (never the public upload folder)."""
+
+    __table_args__ = (Index("ix_document_owner_kind", "owner_user_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_user_id: int = Field(foreign_key="app_user.id")
+    kind: str = Field(max_length=30)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/pdf", max_length=100)
+    size_bytes: int = 0
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255, unique=True)
+    uploaded_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when: one row per change, with the values before and after (JSON)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    action: str = Field(max_length=60)
+    entity: str = Field(max_length=40)
+    entity_id: int | None = None
+    before_json: str | None = None
+    after_json: str | None = None
+
+
+class SignInToken(SQLModel, table=True):
+    """A single-use sign-in link. Only a passlib hash of its secret is stored."""
+
+    __tablename__ = "sign_in_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    email_id: int = Field(foreign_key="user_email.id")
+    secret_hash: str = Field(max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds ``id.secret``; only a SHA-256 of the secret is stored
+    (a fast hash is right here: the secret is 256 random bits, checked on every page)."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    secret_sha256: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+class SupportTicket(SQLModel, table=True):
+    """An "assistance" request; it goes to the managers of the user's subdivision."""
+
+    __tablename__ = "support_ticket"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="ck_ticket_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    full_name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    requester_status: str = Field(max_length=60)  # "Praticien hospitalier", "Étudiant"...
+    university: str = Field(default="", max_length=120)
+    problem_type: str = Field(max_length=120)
+    subject: str = Field(max_length=200)
+    description: str
+    attachment_document_id: int | None = Field(default=None, foreign_key="document.id")
+    subdivision_id: int | None = Field(default=None, foreign_key="subdivision.id", index=True)
+    status: str = Field(default="open", max_length=10)

@@ -1,0 +1,43 @@
+"""The side menu of each interface: its entries, the calendar phase whose dates they show, and their pages.
+
+An entry without a page yet (``href=""``) is shown with its dates but is not a link.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    phase_kind: str
+    href: str = ""
+
+
+MENUS: dict[str, tuple[MenuEntry, ...]] = {
+    "supervisor": (
+        MenuEntry("Mes postes", "posts", "/rts/postes"),
+        MenuEntry("Classement des candidatures", "ranking"),
+        MenuEntry("Affectations", "results"),
+    ),
+    "student": (
+        MenuEntry("Mon dossier", "student_files", "/etudiant"),
+        MenuEntry("Mes vœux", "wishes"),
+        MenuEntry("Résultats", "results"),
+    ),
+    "coordinator": (
+        MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
+        MenuEntry("Gestion des postes", "management"),
+        MenuEntry("Gestion des responsables des terrains de stage", "management"),
+        MenuEntry("Résultats", "management"),
+        MenuEntry("Gestion des coordonnateurs", "management"),
+    ),
+    "manager": (
+        MenuEntry("Calendrier de la campagne", "management", "/gestionnaire"),
+        MenuEntry("Gestion des étudiants", "management"),
+        MenuEntry("Gestion des postes", "management"),
+        MenuEntry("Résultats", "management"),
+    ),
+}
+MENUS["admin"] = MENUS["manager"]

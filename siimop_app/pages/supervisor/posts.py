@@ -1,0 +1,39 @@
+"""Mes postes: the supervisor's home, their posts as cards (seed, Etape 1)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from siimop_app.services import calendar, posts
+from siimop_app.states.session import AppState
+from siimop_app.ui.components import post_card
+from siimop_app.ui.shell import shell
+
+
+class SupervisorPostsState(AppState):
+    cards: list[dict] = []
+
+    @rx.event
+    def load(self):
+        user, redirect = self._enter("supervisor", "supervisor")
+        if redirect:
+            return redirect
+        wave = calendar.current_wave()
+        self.cards = (
+            [card.as_dict() for card in posts.list_supervisor_posts(user_id=user.user_id, wave_id=wave.wave_id)]
+            if wave
+            else []
+        )
+
+
+def supervisor_posts_page() -> rx.Component:
+    return shell(
+        rx.text("Cliquer sur la carte pour voir le détail du terrain. Données erronées : demande de correction via le support.",
+                size="2", color="#555"),
+        rx.cond(
+            SupervisorPostsState.cards.length() > 0,
+            rx.vstack(rx.foreach(SupervisorPostsState.cards, post_card), width="100%", spacing="3", id="post-cards"),
+            rx.text("Aucun poste ne vous est rattaché pour cette vague.", id="no-posts"),
+        ),
+        title="Terrains de stage",
+    )

@@ -1,0 +1,39 @@
+"""The audit trail: every change to rankings, wishes, posts, results and accounts leaves a row."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from siimop_app.models import AuditEntry
+
+
+def _to_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record(
+    session: Session,
+    *,
+    actor_user_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    """Add an audit row inside the caller's transaction: it commits or rolls back with the change."""
+    entry = AuditEntry(
+        actor_user_id=actor_user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before_json=_to_json(before),
+        after_json=_to_json(after),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,233 @@
+"""Passwordless sign-in (SPEC §8): single-use links by e-mail, sessions, sign-out.
+
+- A link is ``/connexion/jeton/<id>.<secret>``; only a passlib hash of the secret is
+  stored, so a database leak gives no usable link.
+- Any validated address of an active user works. An unknown, unvalidated or
+  rate-limited address gets exactly the same answer and no mail (no account
+  enumeration); the reason is only in the log.
+- A link is valid ``sign_in_link_minutes`` (30) and works once: it is marked used by
+  a conditional UPDATE, so two tabs racing on the same link cannot both sign in.
+- A session cookie holds ``<id>.<secret>``; sessions expire after ``session_hours``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+
+import sqlalchemy as sa
+from passlib.hash import pbkdf2_sha256
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
+from siimop_app.services import audit, mail
+from siimop_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_SENT_MESSAGE = (
+    "Un message contenant un jeton de connexion a été envoyé. "
+    "Veuillez également vérifier vos messages indésirables."
+)
+LINK_INVALID_MESSAGE = (
+    "Ce lien de connexion n'est pas valide : il a déjà été utilisé ou a expiré (il n'est valable que 30 minutes). "
+    "Demandez un nouveau lien."
+)
+# A fixed hash to verify against when there is nothing to verify, so that every answer costs the same.
+_DUMMY_HASH = pbkdf2_sha256.using(rounds=10000).hash("siimop-dummy-secret")
+_HASHER = pbkdf2_sha256.using(rounds=10000)
+
+
+class SignInError(Exception):
+    """A sign-in link that cannot be used; the message is for the user, in French."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedInUser:
+    user_id: int
+    first_name: str
+    last_name: str
+    email: str
+    roles: tuple[str, ...]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
+def normalize_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def _looks_like_email(address: str) -> bool:
+    local, _, domain = address.partition("@")
+    return bool(local) and "." in domain and " " not in address and len(address) <= 254
+
+
+def request_sign_in(raw_email: str) -> str:
+    """Send a sign-in link if the address belongs to someone; always return the same French answer."""
+    settings = get_settings()
+    address = normalize_email(raw_email)
+    if not _looks_like_email(address):
+        raise ValueError("Veuillez saisir une adresse e-mail valide.")
+    now = utcnow()
+    with transaction() as session:
+        row = session.exec(
+            select(UserEmail, User)
+            .join(User, User.id == UserEmail.user_id)
+            .where(UserEmail.email == address)
+        ).first()
+        if row is None or row[0].validated_at is None or not row[1].is_active:
+            _HASHER.verify("x", _DUMMY_HASH)
+            log.info("sign-in requested for unknown or unvalidated address %r: no link sent", address)
+            return SIGN_IN_SENT_MESSAGE
+        user_email, user = row
+        window_start = now - dt.timedelta(minutes=settings.sign_in_rate_window_minutes)
+        recent = session.exec(
+            select(sa.func.count())
+            .select_from(SignInToken)
+            .where(SignInToken.user_id == user.id, SignInToken.created_at >= window_start)
+        ).one()
+        if recent >= settings.sign_in_requests_per_window:
+            log.warning("sign-in rate limit reached for user %s (%s links in %s min): no link sent",
+                        user.id, recent, settings.sign_in_rate_window_minutes)
+            return SIGN_IN_SENT_MESSAGE
+        secret = secrets.token_urlsafe(32)
+        token = SignInToken(
+            user_id=user.id,
+            email_id=user_email.id,
+            secret_hash=_HASHER.hash(secret),
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=settings.sign_in_link_minutes),
+        )
+        session.add(token)
+        session.flush()
+        link = f"{settings.base_url}/connexion/jeton/{token.id}.{secret}"
+        message = mail.build_message(
+            to=address,
+            subject="Votre lien de connexion à SiiMOP Appariement",
+            text=(
+                f"Bonjour {user.first_name} {user.last_name},\n\n"
+                "Vous avez demandé à recevoir un lien de connexion à SiiMOP Appariement. "
+                "Pour vous connecter, merci de suivre le lien suivant :\n\n"
+                f"{link}\n\n"
+                f"Ce lien n'est valide que {settings.sign_in_link_minutes} minutes et ne peut être utilisé "
+                "qu'une seule fois. Si vous n'êtes pas à l'origine de cette demande, merci d'ignorer cet e-mail.\n"
+            ),
+        )
+        # Sending inside the transaction: if the mail cannot leave, no orphan token is kept.
+        mail.send(message)
+    if not settings.smtp_url:
+        # Development: no mail server, so the operator reads the link on the console.
+        print(f"[SiiMOP] Lien de connexion pour {address} : {link}", flush=True)
+    return SIGN_IN_SENT_MESSAGE
+
+
+def _split(value: str) -> tuple[int, str] | None:
+    ident, _, secret = (value or "").partition(".")
+    if not ident.isdigit() or not secret:
+        return None
+    return int(ident), secret
+
+
+def consume_sign_in_link(token_value: str) -> str:
+    """Use a link once: return a new session cookie value, or raise SignInError."""
+    settings = get_settings()
+    parsed = _split(token_value)
+    if parsed is None:
+        raise SignInError(LINK_INVALID_MESSAGE)
+    token_id, secret = parsed
+    now = utcnow()
+    with transaction() as session:
+        token = session.get(SignInToken, token_id)
+        if token is None or not _HASHER.verify(secret, token.secret_hash):
+            log.warning("sign-in link %s: unknown id or wrong secret ", token_id)
+            raise SignInError(LINK_INVALID_MESSAGE)
+        claimed = session.execute(
+            sa.update(SignInToken)
+            .where(SignInToken.id == token_id, SignInToken.used_at.is_(None), SignInToken.expires_at > now)
+            .values(used_at=now)
+        ).rowcount
+        if claimed != 1:
+            log.warning("sign-in link %s refused: already used or expired", token_id)
+            raise SignInError(LINK_INVALID_MESSAGE)
+        user = session.get(User, token.user_id)
+        if user is None or not user.is_active:
+            raise SignInError(LINK_INVALID_MESSAGE)
+        session_secret = secrets.token_urlsafe(32)
+        user_session = UserSession(
+            user_id=user.id,
+            secret_sha256=hashlib.sha256(session_secret.encode()).hexdigest(),
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=settings.session_hours),
+        )
+        session.add(user_session)
+        user.last_login_at = now
+        session.add(user)
+        session.flush()
+        audit.record(session, actor_user_id=user.id, action="sign_in", entity="user", entity_id=user.id,
+                     after={"email_id": token.email_id})
+        return f"{user_session.id}.{session_secret}"
+
+
+def _roles(session: Session, user_id: int) -> tuple[str, ...]:
+    order = ["student", "supervisor", "coordinator", "manager", "admin"]
+    held = set(session.exec(select(RoleGrant.role).where(RoleGrant.user_id == user_id)).all())
+    return tuple(role for role in order if role in held)
+
+
+def resolve_session(cookie_value: str) -> SignedInUser | None:
+    """The user behind a session cookie, or None if it is unknown, expired, revoked or the user is disabled."""
+    parsed = _split(cookie_value)
+    if parsed is None:
+        return None
+    session_id, secret = parsed
+    with transaction() as session:
+        row = session.exec(
+            select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == session_id)
+        ).first()
+        if row is None:
+            return None
+        user_session, user = row
+        expected = hashlib.sha256(secret.encode()).hexdigest()
+        if (
+            not hmac.compare_digest(expected, user_session.secret_sha256)
+            or user_session.revoked_at is not None
+            or user_session.expires_at <= utcnow()
+            or not user.is_active
+        ):
+            return None
+        main_email = session.exec(
+            select(UserEmail.email).where(UserEmail.user_id == user.id).order_by(
+                (UserEmail.kind != "main"), UserEmail.id
+            )
+        ).first()
+        return SignedInUser(
+            user_id=user.id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=main_email or "",
+            roles=_roles(session, user.id),
+        )
+
+
+def sign_out(cookie_value: str) -> None:
+    parsed = _split(cookie_value)
+    if parsed is None:
+        return
+    session_id, secret = parsed
+    with transaction() as session:
+        user_session = session.get(UserSession, session_id)
+        if user_session is None or user_session.revoked_at is not None:
+            return
+        if not hmac.compare_digest(hashlib.sha256(secret.encode()).hexdigest(), user_session.secret_sha256):
+            return
+        user_session.revoked_at = utcnow()
+        session.add(user_session)
+        audit.record(session, actor_user_id=user_session.user_id, action="sign_out", entity="user",
+                     entity_id=user_session.user_id)

@@ -1,0 +1,102 @@
+"""The one place that says whether an action is open now (SPEC §3).
+
+Pages and event handlers ask ``require_open`` before any phase-bound change;
+the server refuses out-of-phase actions, not only the UI. "Now" can be pinned
+with ``SIIMOP_TODAY`` (a date or an ISO datetime, Paris time) for demos and tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open
+from siimop_app.models import Campaign, Phase, Round, Wave
+from siimop_app.settings import get_settings
+
+PHASE_LABELS = {
+    "student_files": "Dépôt des dossiers",
+    "posts": "Mes postes",
+    "wishes": "Vœux des étudiants",
+    "ranking": "Classement des candidatures",
+    "results": "Affectations",
+    "in_person": "Tour en présentiel",
+    "management": "Gestion",
+}
+
+
+class PhaseClosedError(Exception):
+    """An action outside its phase; the message is for the user, in French."""
+
+
+def now() -> dt.datetime:
+    """Now in Paris time, or the pinned ``SIIMOP_TODAY`` (noon of that day when only a date is given)."""
+    pinned = get_settings().today_override
+    if pinned:
+        if len(pinned) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(pinned), dt.time(12, 0), tzinfo=PARIS)
+        value = dt.datetime.fromisoformat(pinned)
+        return value if value.tzinfo else value.replace(tzinfo=PARIS)
+    return dt.datetime.now(PARIS)
+
+
+@dataclasses.dataclass(frozen=True)
+class WaveCalendar:
+    campaign_id: int
+    campaign_name: str
+    news_url: str
+    wave_id: int
+    wave_name: str
+    wave_subtitle: str
+    phases: tuple[DatedPhase, ...]
+    round_numbers: dict[int, int]  # round id -> number
+
+    def current_or_next(self, kind: str, at: dt.datetime) -> DatedPhase | None:
+        return current_or_next(self.phases, kind, at)
+
+    def open_phase(self, kind: str, at: dt.datetime) -> DatedPhase | None:
+        return next((p for p in self.phases if p.kind == kind and is_open(p, at)), None)
+
+
+def _load(session: Session, wave: Wave) -> WaveCalendar:
+    campaign = session.get(Campaign, wave.campaign_id)
+    rounds = {r.id: r.number for r in session.exec(select(Round).where(Round.wave_id == wave.id))}
+    phases = tuple(
+        DatedPhase(kind=p.kind, round_number=rounds.get(p.round_id), starts_on=p.starts_on, ends_on=p.ends_on)
+        for p in session.exec(select(Phase).where(Phase.wave_id == wave.id).order_by(Phase.starts_on))
+    )
+    return WaveCalendar(
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        news_url=campaign.news_url or get_settings().news_url,
+        wave_id=wave.id,
+        wave_name=wave.name,
+        wave_subtitle=wave.subtitle,
+        phases=phases,
+        round_numbers=rounds,
+    )
+
+
+def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:
+    """The wave whose calendar spans ``at`` (the latest-starting one if several), or None: the app is closed."""
+    at = at or now()
+    with transaction() as session:
+        calendars = [_load(session, wave) for wave in session.exec(select(Wave).order_by(Wave.id))]
+    open_ones = [c for c in calendars if campaign_is_open(c.phases, at)]
+    if not open_ones:
+        return None
+    return max(open_ones, key=lambda c: min(p.starts_on for p in c.phases))
+
+
+def require_open(kind: str, at: dt.datetime | None = None) -> DatedPhase:
+    """The open phase of this kind in the current wave, or PhaseClosedError with a French message."""
+    at = at or now()
+    calendar = current_wave(at)
+    phase = calendar.open_phase(kind, at) if calendar else None
+    if phase is None:
+        label = PHASE_LABELS.get(kind, kind)
+        raise PhaseClosedError(f"La période « {label} » n'est pas ouverte : cette action n'est pas possible aujourd'hui.")
+    return phase

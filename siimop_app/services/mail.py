@@ -1,0 +1,63 @@
+"""Outgoing mail: real RFC 5322 messages, sent by SMTP when ``SIIMOP_SMTP_URL`` is set,
+otherwise written to the outbox folder (development), one ``.eml`` file per message."""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import logging
+import smtplib
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from siimop_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_message(*, to: str, subject: str, text: str, html: str | None = None) -> email.message.EmailMessage:
+    settings = get_settings()
+    message = email.message.EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid(domain="siimop.example.fr")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def _send_smtp(message: email.message.EmailMessage, smtp_url: str) -> None:
+    """``smtp://user:pass@host:port`` (STARTTLS when ``?starttls=1``) or ``smtps://host:port``."""
+    parts = urlsplit(smtp_url)
+    host = parts.hostname or "localhost"
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=30)
+    else:
+        client = smtplib.SMTP(host, parts.port or 25, timeout=30)
+    with client:
+        if "starttls=1" in (parts.query or ""):
+            client.starttls()
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+
+
+def _write_outbox(message: email.message.EmailMessage, outbox: Path) -> Path:
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"{uuid.uuid4().hex}.eml"
+    path.write_bytes(bytes(message))
+    return path
+
+
+def send(message: email.message.EmailMessage) -> None:
+    settings = get_settings()
+    if settings.smtp_url:
+        _send_smtp(message, settings.smtp_url)
+        log.info("mail sent by SMTP to %s: %s", message["To"], message["Subject"])
+    else:
+        path = _write_outbox(message, settings.outbox_dir)
+        log.info("mail written to %s (no SMTP configured)", path)

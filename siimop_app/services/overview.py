@@ -1,0 +1,120 @@
+"""Summaries shown on the home pages of each interface."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.models import (
+    Post,
+    Ranking,
+    Region,
+    Specialty,
+    SpecialtyOption,
+    Student,
+    Subdivision,
+    User,
+    UserEmail,
+)
+from siimop_app.services import scope as scopes
+
+
+def percent(part: int, whole: int) -> str:
+    """The seed's statistic format: "3019/7384 (40%)"."""
+    share = round(100 * part / whole) if whole else 0
+    return f"{part}/{whole} ({share}%)"
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentSummary:
+    full_name: str
+    ine: str
+    intern_number: str
+    subdivision: str
+    region: str
+    specialty: str
+    option: str
+    semestre_decale: bool
+    participating: bool
+
+
+def student_summary(*, user_id: int) -> StudentSummary | None:
+    with transaction() as session:
+        row = session.exec(
+            select(Student, User, Subdivision.label, Region.name, Specialty.label, SpecialtyOption.label)
+            .join(User, User.id == Student.user_id)
+            .join(Subdivision, Subdivision.id == Student.subdivision_id)
+            .join(Region, Region.id == Subdivision.region_id)
+            .join(Specialty, Specialty.id == Student.specialty_id)
+            .outerjoin(SpecialtyOption, SpecialtyOption.id == Student.option_id)
+            .where(Student.user_id == user_id)
+        ).first()
+    if row is None:
+        return None
+    student, user, subdivision, region, specialty, option = row
+    return StudentSummary(
+        full_name=f"{user.first_name} {user.last_name.upper()}",
+        ine=student.ine,
+        intern_number=student.intern_number,
+        subdivision=subdivision,
+        region=region,
+        specialty=specialty,
+        option=option or "Aucune option",
+        semestre_decale=student.semestre_decale,
+        participating=student.participating,
+    )
+
+
+def scope_figures(*, user_id: int, wave_id: int | None, roles: tuple[str, ...]) -> list[dict[str, str]]:
+    """Headline figures for the coordinator/manager home, restricted to the user's scope, in a few aggregate queries."""
+    with transaction() as session:
+        scope = scopes.scope_of(session, user_id, roles)
+        student_where = scopes.student_condition(scope)
+        students, signed_in, participating, decale = session.exec(
+            select(
+                sa.func.count(Student.id),
+                sa.func.count(User.last_login_at),
+                sa.func.coalesce(sa.func.sum(sa.case((Student.participating, 1), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((Student.semestre_decale, 1), else_=0)), 0),
+            )
+            .join(User, User.id == Student.user_id)
+            .where(student_where)
+        ).one()
+        post_where = sa.and_(scopes.post_condition(scope), Post.wave_id == wave_id) if wave_id else sa.false()
+        posts, places, validated = session.exec(
+            select(
+                sa.func.count(Post.id),
+                sa.func.coalesce(sa.func.sum(Post.places_opened), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((Post.validated_by_ars, 1), else_=0)), 0),
+            ).where(post_where)
+        ).one()
+        valid_rankings = session.exec(
+            select(sa.func.count(sa.distinct(Ranking.post_id)))
+            .join(Post, Post.id == Ranking.post_id)
+            .where(post_where, Ranking.is_valid)
+        ).one()
+    return [
+        {"label": "Étudiants connectés", "value": percent(signed_in, students)},
+        {"label": "Participation à la campagne", "value": percent(participating, students)},
+        {"label": "Semestre décalé", "value": percent(decale, students)},
+        {"label": "Postes (places ouvertes)", "value": f"{posts} ({places} places)"},
+        {"label": "Postes validés par l'ARS", "value": percent(validated, posts)},
+        {"label": "Classements valides", "value": percent(valid_rankings, posts)},
+    ]
+
+
+def user_emails(*, user_id: int) -> list[dict[str, str]]:
+    labels = {"main": "Principale", "personal": "Personnelle", "professional": "Professionnelle"}
+    with transaction() as session:
+        rows = session.exec(select(UserEmail).where(UserEmail.user_id == user_id).order_by(UserEmail.id)).all()
+    return [
+        {
+            "email": row.email,
+            "kind": labels.get(row.kind, row.kind),
+            "status": "Validée" if row.validated_at else "En attente de validation",
+        }
+        for row in rows
+    ]

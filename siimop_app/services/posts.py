@@ -1,0 +1,121 @@
+"""Reading posts as their cards show them (seed: "Carte Terrain de stage")."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Assignment,
+    Establishment,
+    Post,
+    PostSupervisor,
+    Site,
+    Specialty,
+    SpecialtyOption,
+    Subdivision,
+    User,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PostCard:
+    """The 12 fields of the seed's post card, plus ids for links."""
+
+    post_id: int
+    specialty: str
+    option: str
+    type_and_access: str
+    duration: str
+    post_number: int
+    decale: bool
+    site_name: str
+    indication: str
+    establishment: str
+    supervisor: str
+    subdivision: str
+    places_left: int
+    places_opened: int
+
+    @property
+    def places_text(self) -> str:
+        return f"{self.places_left} poste(s) restant à attribuer sur les {self.places_opened} poste(s) ouvert(s)"
+
+    def as_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "places_text": self.places_text}
+
+
+def assigned_count_subquery():
+    """Assignments per post across the wave's rounds: places left = opened − assigned."""
+    return (
+        select(Assignment.post_id, sa.func.count().label("assigned"))
+        .group_by(Assignment.post_id)
+        .subquery()
+    )
+
+
+def _duration(months: int) -> str:
+    return "1 an" if months == 12 else f"{months} mois"
+
+
+def supervisor_post_cards(session: Session, *, user_id: int, wave_id: int) -> list[PostCard]:
+    """The posts a supervisor is attached to (référent or not) in a wave, in one query."""
+    assigned = assigned_count_subquery()
+    access = aliased(PostSupervisor)
+    site_supervisor = aliased(User)
+    rows = session.exec(
+        select(
+            Post,
+            access.is_referent,
+            Site.name,
+            Specialty.label,
+            SpecialtyOption.label,
+            Establishment.name,
+            Subdivision.label,
+            site_supervisor.first_name,
+            site_supervisor.last_name,
+            sa.func.coalesce(assigned.c.assigned, 0),
+        )
+        .join(access, sa.and_(access.post_id == Post.id, access.user_id == user_id))
+        .join(Site, Site.id == Post.site_id)
+        .join(Specialty, Specialty.id == Post.calling_specialty_id)
+        .join(Establishment, Establishment.id == Site.establishment_id)
+        .join(Subdivision, Subdivision.id == Post.subdivision_id)
+        .outerjoin(SpecialtyOption, SpecialtyOption.id == Post.option_id)
+        .outerjoin(site_supervisor, site_supervisor.id == Site.supervisor_user_id)
+        .outerjoin(assigned, assigned.c.post_id == Post.id)
+        .where(Post.wave_id == wave_id)
+        .order_by(Specialty.label, Site.name, Post.post_number)
+    ).all()
+    cards = []
+    for post, is_referent, site_name, specialty, option, establishment, subdivision, first, last, taken in rows:
+        access_text = "Accès référent" if is_referent else "Accès non référent"
+        cards.append(
+            PostCard(
+                post_id=post.id,
+                specialty=specialty,
+                option=option or "Aucune option",
+                type_and_access=f"{POST_TYPE_LABELS[post.post_type]} : {access_text}",
+                duration=_duration(post.months),
+                post_number=post.post_number,
+                decale=post.decale,
+                site_name=site_name,
+                indication=post.indication,
+                establishment=establishment,
+                supervisor=f"{first or ''} {(last or '').upper()}".strip(),
+                subdivision=subdivision,
+                places_left=max(post.places_opened - taken, 0),
+                places_opened=post.places_opened,
+            )
+        )
+    return cards
+
+
+def list_supervisor_posts(*, user_id: int, wave_id: int) -> list[PostCard]:
+    with transaction() as session:
+        return supervisor_post_cards(session, user_id=user_id, wave_id=wave_id)

@@ -1,0 +1,63 @@
+"""What part of the country a coordinator, manager or admin may see (SPEC §7).
+
+A grant's empty column means "any". A coordinator is normally scoped to a
+specialty in a subdivision; a manager to a region; an admin to everything.
+Several grants add up (OR). Every coordinator/manager query goes through
+``student_condition`` / ``post_condition`` so the scope is enforced in SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from siimop_app.models import Post, RoleGrant, Student, Subdivision
+
+
+@dataclasses.dataclass(frozen=True)
+class Area:
+    region_id: int | None = None
+    subdivision_id: int | None = None
+    specialty_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    areas: tuple[Area, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.areas
+
+
+def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = ("coordinator", "manager", "admin")) -> Scope:
+    grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))).all()
+    return Scope(tuple(Area(g.region_id, g.subdivision_id, g.specialty_id) for g in grants))
+
+
+def _condition(scope: Scope, subdivision_col, specialty_col) -> sa.ColumnElement[bool]:
+    if scope.is_empty:
+        return sa.false()
+    clauses = []
+    for area in scope.areas:
+        parts = []
+        if area.region_id is not None:
+            parts.append(
+                subdivision_col.in_(select(Subdivision.id).where(Subdivision.region_id == area.region_id))
+            )
+        if area.subdivision_id is not None:
+            parts.append(subdivision_col == area.subdivision_id)
+        if area.specialty_id is not None:
+            parts.append(specialty_col == area.specialty_id)
+        clauses.append(sa.and_(sa.true(), *parts))
+    return sa.or_(*clauses)
+
+
+def student_condition(scope: Scope) -> sa.ColumnElement[bool]:
+    return _condition(scope, Student.subdivision_id, Student.specialty_id)
+
+
+def post_condition(scope: Scope) -> sa.ColumnElement[bool]:
+    return _condition(scope, Post.subdivision_id, Post.calling_specialty_id)

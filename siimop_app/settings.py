@@ -1,0 +1,76 @@
+"""Every setting of SiiMOP Appariement, read from the environment once, with defaults.
+
+The database URL is read from ``REFLEX_DB_URL`` because Reflex (``reflex db
+migrate``, ``rx.session``) reads that same variable: one variable, one database.
+Runtime files (SQLite database, outbox, private documents) live under a hidden
+data folder so the dev server's hot reload never watches them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    base_url: str
+    smtp_url: str | None
+    mail_from: str
+    outbox_dir: Path
+    documents_dir: Path
+    sign_in_link_minutes: int
+    sign_in_requests_per_window: int
+    sign_in_rate_window_minutes: int
+    session_hours: int
+    timezone: str
+    news_url: str
+    today_override: str | None
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(_env("SIIMOP_DATA_DIR", str(PROJECT_ROOT / ".data"))).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("REFLEX_DB_URL", f"sqlite:///{data_dir / 'siimop.db'}"),
+            base_url=_env("SIIMOP_BASE_URL", "http://localhost:3000").rstrip("/"),
+            smtp_url=os.environ.get("SIIMOP_SMTP_URL") or None,
+            mail_from=_env("SIIMOP_MAIL_FROM", "SiiMOP Appariement <no-reply@siimop.example.fr>"),
+            outbox_dir=Path(_env("SIIMOP_OUTBOX_DIR", str(data_dir / "outbox"))),
+            documents_dir=Path(_env("SIIMOP_DOCUMENTS_DIR", str(data_dir / "documents"))),
+            sign_in_link_minutes=int(_env("SIIMOP_SIGN_IN_LINK_MINUTES", "30")),
+            sign_in_requests_per_window=int(_env("SIIMOP_SIGN_IN_MAX_REQUESTS", "3")),
+            sign_in_rate_window_minutes=int(_env("SIIMOP_SIGN_IN_RATE_WINDOW_MINUTES", "15")),
+            session_hours=int(_env("SIIMOP_SESSION_HOURS", "12")),
+            timezone=_env("SIIMOP_TIMEZONE", "Europe/Paris"),
+            news_url=_env(
+                "SIIMOP_NEWS_URL",
+                "https://www.uness.fr/actualites/calendrier-2024-de-appariement-des-docteurs-juniors",
+            ),
+            # "YYYY-MM-DD" or ISO datetime: pins "now" for demos and tests.
+            today_override=os.environ.get("SIIMOP_TODAY") or None,
+        )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings.from_env()
+
+
+def prepare_sqlite_folder(url: str) -> None:
+    """SQLite cannot create the folder of its file: make it (a no-op for other databases)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url.removeprefix(prefix)).parent.mkdir(parents=True, exist_ok=True)

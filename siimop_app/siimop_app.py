@@ -1,0 +1,44 @@
+"""SiiMOP Appariement: the Reflex app. Pages are registered here; each lives in its own module."""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
+from siimop_app.pages.help import help_page
+from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
+from siimop_app.pages.profile import ProfileState, profile_page
+from siimop_app.pages.sign_in import (
+    ClosedState,
+    LinkState,
+    RootState,
+    closed_page,
+    link_page,
+    root_page,
+    sign_in_page,
+)
+from siimop_app.pages.student.home import StudentHomeState, student_home_page
+from siimop_app.pages.supervisor.posts import SupervisorPostsState, supervisor_posts_page
+from siimop_app.pages.support import support_page
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+TITLE = "SiiMOP Appariement"
+
+app = rx.App(
+    theme=rx.theme(appearance="light", accent_color="blue", radius="medium"),
+    html_lang="fr",
+)
+app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
+app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}")
+app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)
+app.add_page(closed_page, route="/fermee", title=f"Application fermée · {TITLE}", on_load=ClosedState.load)
+app.add_page(supervisor_posts_page, route="/rts/postes", title=f"Mes postes · {TITLE}", on_load=SupervisorPostsState.load)
+app.add_page(student_home_page, route="/etudiant", title=f"Mon dossier · {TITLE}", on_load=StudentHomeState.load)
+app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
+app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
+app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)
+app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}")
+app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}")

@@ -1,0 +1,57 @@
+"""Shared components. They take plain values or Vars, never a state."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def post_card(card: rx.Var) -> rx.Component:
+    """The seed's "Carte Terrain de stage" (its 12 numbered fields, in its order)."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(card["specialty"], weight="bold"),
+                rx.text(card["option"], color="#555"),
+                rx.badge(card["type_and_access"], color_scheme="blue"),
+                rx.text(card["duration"]),
+                rx.text("n° ", card["post_number"].to(str)),
+                rx.cond(card["decale"], rx.badge("Décalé", color_scheme="orange")),
+                wrap="wrap",
+                spacing="3",
+                align="center",
+            ),
+            rx.text(card["site_name"], weight="bold", size="4"),
+            rx.cond(card["indication"] != "", rx.text(card["indication"], color="#444")),
+            rx.text(card["establishment"]),
+            rx.text(card["supervisor"]),
+            rx.text(card["subdivision"]),
+            rx.text(card["places_text"], weight="bold", color="#1d3557"),
+            spacing="1",
+            align="start",
+        ),
+        width="100%",
+        class_name="post-card",
+    )
+
+
+def figure_tile(item: rx.Var) -> rx.Component:
+    """A statistic in the seed's "3019/7384 (40%)" style."""
+    return rx.card(
+        rx.vstack(
+            rx.text(item["value"], size="5", weight="bold", color="#1d3557"),
+            rx.text(item["label"], size="2", color="#444"),
+            spacing="1",
+        ),
+        min_width="12em",
+    )
+
+
+def labelled_value(label: str, value) -> rx.Component:
+    return rx.hstack(rx.text(label, weight="bold", min_width="14em"), rx.text(value), spacing="3")
+
+
+def error_callout(message: rx.Var, element_id: str) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", id=element_id, role="alert"),
+    )
