@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import random
 import sys
@@ -60,16 +61,20 @@ def make_instance(scale: int = 1, seed: int = 2024, strict: bool = False) -> dic
     students = []
     merit = []
     applicants: list[list[int]] = [[] for _ in range(n_posts)]
+    cum_cache: dict[tuple[int, int], list[float]] = {}
     for s in range(n_students):
         spec = rng.choices(range(N_SPECIALTIES), weights=spec_sizes)[0]
         home = rng.randrange(N_SUBDIVISIONS)
         plist, w = by_spec[spec], weights[spec]
-        wl = [wt * (3.0 if posts[p]["subdivision"] == home else 1.0) for p, wt in zip(plist, w)]
+        cw = cum_cache.get((spec, home))
+        if cw is None:
+            wl = [wt * (3.0 if posts[p]["subdivision"] == home else 1.0) for p, wt in zip(plist, w)]
+            cw = cum_cache[(spec, home)] = list(itertools.accumulate(wl))
         k = 5 if strict else max(1, min(len(plist), int(rng.gauss(10, 2))))
         chosen: list[int] = []
         seen = set()
         while len(chosen) < min(k, len(plist)):
-            p = rng.choices(plist, weights=wl)[0]
+            p = rng.choices(plist, cum_weights=cw)[0]
             if p not in seen:
                 seen.add(p)
                 chosen.append(p)
