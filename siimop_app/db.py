@@ -28,10 +28,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@functools.cache
 def get_engine(url: str | None = None) -> sa.Engine:
-    """One engine per URL for the process (default: the configured database)."""
-    url = url or get_settings().database_url
+    """The engine of ``url`` (default: the configured database), one per URL for the process."""
+    return _engine_for(url or get_settings().database_url)
+
+
+@functools.cache
+def _engine_for(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         prepare_sqlite_folder(url)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

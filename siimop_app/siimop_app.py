@@ -27,10 +27,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 TITLE = "SiiMOP Appariement"
 
-app = rx.App(
-    theme=rx.theme(appearance="light", accent_color="blue", radius="medium"),
-    html_lang="fr",
-)
+app = rx.App(html_lang="fr")
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}")
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)

@@ -360,10 +360,11 @@ class DemoGenerator:
         """The demo RTS's posts, as in the seed: a décalé simple post, a couplé (référent) and a mixte (not référent)."""
         spec, sub = DEMO_SPECIALTY, DEMO_RTS_SUBDIVISION
         first, last, email = DEMO_ACCOUNTS["rts"]
-        rts = self._user(first, last, email, ("supervisor", {}), logged_in=True)
+        # Like many RTS, the demo one also coordinates the specialty locally: the shell links both interfaces.
+        local = {"subdivision_id": self.subdivision_ids[sub], "specialty_id": self.specialty_ids[spec]}
+        rts = self._user(first, last, email, ("supervisor", {}), ("coordinator", local), logged_in=True)
         first, last, email = DEMO_ACCOUNTS["rts2"]
         rts2 = self._user(first, last, email, ("supervisor", {}), logged_in=True)
-        pool[(spec, sub)].extend([rts, rts2])
         self.report.supervisors += 2
         by_name = {name: i for i, name in zip(self.establishments[sub], ref.establishment_names(sub))}
 

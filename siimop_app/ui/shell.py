@@ -42,7 +42,7 @@ def sidebar() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
             rx.link(
-                rx.heading("SiiMOP", size="6", color="white"),
+                rx.text("SiiMOP", size="6", weight="bold", color="white"),
                 rx.text("Appariement", color="white", size="2"),
                 href="/",
                 underline="none",
