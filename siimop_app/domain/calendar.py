@@ -32,10 +32,14 @@ def closes_at(phase: DatedPhase, tz: ZoneInfo = PARIS) -> dt.datetime:
     return dt.datetime.combine(phase.ends_on + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
+def _require_aware(now: dt.datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+
+
 def is_open(phase: DatedPhase, now: dt.datetime, tz: ZoneInfo = PARIS) -> bool:
     """Whether ``now`` (timezone-aware) falls inside the phase."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    _require_aware(now)
     return opens_at(phase, tz) <= now < closes_at(phase, tz)
 
 
@@ -45,6 +49,7 @@ def open_phases(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInfo = P
 
 def campaign_is_open(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInfo = PARIS) -> bool:
     """A wave is open from its first phase's first day to its last phase's last day."""
+    _require_aware(now)
     phases = list(phases)
     if not phases:
         return False
@@ -54,14 +59,17 @@ def campaign_is_open(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInf
 
 
 def current_or_next(phases: Iterable[DatedPhase], kind: str, now: dt.datetime, tz: ZoneInfo = PARIS) -> DatedPhase | None:
-    """The phase of this kind that is open now, else the next one, else the last one that ran.
+    """The phase of this kind that is open now (the latest started if several overlap, e.g. the
+    results of round 1 and of round 2), else the next one, else the last one that ran.
 
     This is the phase whose dates the menu shows (e.g. the ranking of the current round).
     """
+    _require_aware(now)
     of_kind = sorted((p for p in phases if p.kind == kind), key=lambda p: p.starts_on)
     if not of_kind:
         return None
-    for phase in of_kind:
-        if now < closes_at(phase, tz):
-            return phase
-    return of_kind[-1]
+    open_now = [p for p in of_kind if is_open(p, now, tz)]
+    if open_now:
+        return open_now[-1]
+    upcoming = [p for p in of_kind if now < opens_at(p, tz)]
+    return upcoming[0] if upcoming else of_kind[-1]

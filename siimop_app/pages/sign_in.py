@@ -58,9 +58,7 @@ class RootState(AppState):
         user = self._user()
         if user is None:
             return rx.redirect("/connexion")
-        if not access.may_enter_when_closed(user) and calendar.current_wave() is None:
-            return rx.redirect("/fermee")
-        return rx.redirect(access.home_for(user))
+        return rx.redirect(access.home_for(user, calendar.current_wave() is not None))
 
 
 class ClosedState(AppState):

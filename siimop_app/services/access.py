@@ -19,22 +19,35 @@ ROLE_INTERFACE_LABELS: dict[str, str] = {
     "manager": "Gestionnaire",
     "admin": "Administration",
 }
-# Roles that must still reach the app between campaigns, to prepare the next one.
-ROLES_OPEN_OUTSIDE_CAMPAIGN = frozenset({"coordinator", "manager", "admin"})
+# The order in which a person's interfaces are preferred: an RTS who also coordinates lands on the RTS pages (seed).
+INTERFACE_ORDER = ("supervisor", "student", "coordinator", "manager", "admin")
+# Interfaces that stay open between campaigns, to prepare the next one; the others show "application fermée".
+OPEN_OUTSIDE_CAMPAIGN = frozenset({"coordinator", "manager", "admin"})
 
 
 class AccessDenied(Exception):
     """The signed-in user may not do this; the message is for the user, in French."""
 
 
-def primary_role(user: SignedInUser) -> str | None:
-    """The interface a person lands on: a supervisor who also coordinates lands on the supervisor's pages (seed)."""
-    return next((role for role in ("supervisor", "student", "coordinator", "manager", "admin") if role in user.roles), None)
+def interface_is_open(interface: str, campaign_open: bool) -> bool:
+    return campaign_open or interface in OPEN_OUTSIDE_CAMPAIGN
 
 
-def home_for(user: SignedInUser) -> str:
-    role = primary_role(user)
-    return ROLE_HOMES[role] if role else "/profil"
+def open_interfaces(user: SignedInUser, campaign_open: bool) -> list[str]:
+    return [role for role in INTERFACE_ORDER if role in user.roles and interface_is_open(role, campaign_open)]
+
+
+def primary_role(user: SignedInUser, campaign_open: bool = True) -> str | None:
+    """The interface a person lands on: the first of their roles whose interface is open."""
+    interfaces = open_interfaces(user, campaign_open)
+    return interfaces[0] if interfaces else None
+
+
+def home_for(user: SignedInUser, campaign_open: bool = True) -> str:
+    role = primary_role(user, campaign_open)
+    if role:
+        return ROLE_HOMES[role]
+    return "/fermee" if not campaign_open else "/profil"
 
 
 def require_role(user: SignedInUser | None, *roles: str) -> SignedInUser:
@@ -43,7 +56,3 @@ def require_role(user: SignedInUser | None, *roles: str) -> SignedInUser:
     if not set(roles) & set(user.roles):
         raise AccessDenied("Vous n'avez pas accès à cette page.")
     return user
-
-
-def may_enter_when_closed(user: SignedInUser) -> bool:
-    return bool(ROLES_OPEN_OUTSIDE_CAMPAIGN & set(user.roles))

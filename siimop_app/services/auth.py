@@ -64,7 +64,8 @@ def normalize_email(raw: str) -> str:
     return raw.strip().lower()
 
 
-def _looks_like_email(address: str) -> bool:
+def looks_like_email(address: str) -> bool:
+    """A cheap plausibility check (the real proof is the validation link)."""
     local, _, domain = address.partition("@")
     return bool(local) and "." in domain and " " not in address and len(address) <= 254
 
@@ -73,7 +74,7 @@ def request_sign_in(raw_email: str) -> str:
     """Send a sign-in link if the address belongs to someone; always return the same French answer."""
     settings = get_settings()
     address = normalize_email(raw_email)
-    if not _looks_like_email(address):
+    if not looks_like_email(address):
         raise ValueError("Veuillez saisir une adresse e-mail valide.")
     now = utcnow()
     with transaction() as session:

@@ -39,7 +39,7 @@ def now() -> dt.datetime:
         if len(pinned) == 10:
             return dt.datetime.combine(dt.date.fromisoformat(pinned), dt.time(12, 0), tzinfo=PARIS)
         value = dt.datetime.fromisoformat(pinned)
-        return value if value.tzinfo else value.replace(tzinfo=PARIS)
+        return value.astimezone(PARIS) if value.tzinfo else value.replace(tzinfo=PARIS)
     return dt.datetime.now(PARIS)
 
 

@@ -23,8 +23,8 @@ from siimop_app.services import scope as scopes
 
 
 def percent(part: int, whole: int) -> str:
-    """The seed's statistic format: "3019/7384 (40%)"."""
-    share = round(100 * part / whole) if whole else 0
+    """The seed's statistic format: "3019/7384 (40%)". Truncated, as the seed does: 99.9 % never reads 100 %."""
+    share = 100 * part // whole if whole else 0
     return f"{part}/{whole} ({share}%)"
 
 

@@ -48,11 +48,10 @@ class AppState(rx.State):
             access.require_role(user, *roles)
         return user
 
-    def _load_shell(self, user: auth.SignedInUser, interface: str) -> None:
+    def _load_shell(self, user: auth.SignedInUser, interface: str, wave: calendar.WaveCalendar | None) -> None:
         self.user_name = user.display_name
         self.interface = interface
         now = calendar.now()
-        wave = calendar.current_wave(now)
         self.wave_name = wave.wave_name if wave else ""
         self.wave_subtitle = wave.wave_subtitle if wave else ""
         self.news_url = wave.news_url if wave else ""
@@ -66,17 +65,23 @@ class AppState(rx.State):
                 "ends": _fmt(phase.ends_on) if phase else "",
             })
         self.menu = items
-        self.other_interfaces = [
-            {"label": f"Accéder à l'interface {access.ROLE_INTERFACE_LABELS[role]}", "href": access.ROLE_HOMES[role]}
-            for role in user.roles
-            if access.ROLE_HOMES[role] != access.ROLE_HOMES.get(interface)
-            and not (role == "admin" and "manager" in user.roles)
-        ]
+        homes_shown = {access.ROLE_HOMES.get(interface)}
+        others = []
+        for role in access.open_interfaces(user, wave is not None):
+            if access.ROLE_HOMES[role] not in homes_shown:
+                homes_shown.add(access.ROLE_HOMES[role])
+                others.append({
+                    "label": f"Accéder à l'interface {access.ROLE_INTERFACE_LABELS[role]}",
+                    "href": access.ROLE_HOMES[role],
+                })
+        self.other_interfaces = others
 
     def _enter(self, interface: str | None, *roles: str):
         """The guard of a protected page: returns (user, None) or (None, redirect event).
 
         ``interface`` picks the side menu; None means the user's own main interface.
+        Outside any campaign the student and supervisor interfaces are closed: their
+        users go to their other open interface, or to the "application fermée" page.
         """
         try:
             user = self._require(*roles)
@@ -84,9 +89,13 @@ class AppState(rx.State):
             if self._user() is None:
                 return None, rx.redirect("/connexion")
             return None, [rx.toast.error(str(denied)), rx.redirect("/")]
-        if not access.may_enter_when_closed(user) and calendar.current_wave() is None:
-            return None, rx.redirect("/fermee")
-        self._load_shell(user, interface or access.primary_role(user) or "")
+        wave = calendar.current_wave()
+        campaign_open = wave is not None
+        if interface is None:
+            interface = access.primary_role(user, campaign_open) or ("" if campaign_open else None)
+        if interface is None or (interface and not access.interface_is_open(interface, campaign_open)):
+            return None, rx.redirect(access.home_for(user, campaign_open))
+        self._load_shell(user, interface, wave)
         return user, None
 
     @rx.event

@@ -1,0 +1,113 @@
+"""The server's calendar (SPEC §3): which wave is open today and which actions are open, on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from siimop_app.demo.calendar_plan import DEMO_PHASES
+from siimop_app.demo.cli import main as demo_main
+from siimop_app.domain.calendar import PARIS
+from siimop_app.services import calendar
+from siimop_app.settings import get_settings
+
+
+def _load_demo(phase: str, *extra: str) -> None:
+    assert demo_main(["--scale", "small", "--phase", phase, *extra]) == 0
+
+
+def _pin(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SIIMOP_TODAY", value)
+    get_settings.cache_clear()
+
+
+def test_the_app_is_open_in_every_demo_phase_and_closed_after_the_campaign(db_url):
+    assert set(DEMO_PHASES) == {"student_files", "posts", "wishes", "ranking", "results", "closed"}
+    for index, phase in enumerate(DEMO_PHASES):
+        _load_demo(phase, *(["--reset"] if index else []))
+        wave = calendar.current_wave()
+        if phase == "closed":
+            assert wave is None, "the campaign is over: the app must show its closed page"
+            continue
+        assert wave is not None, f"demo phase {phase!r}: no open wave"
+        assert wave.wave_name.startswith("Vague 1 Campagne Mai")
+        assert wave.open_phase(phase, calendar.now()) is not None, f"demo phase {phase!r} is not open today"
+
+
+def test_ranking_is_open_during_the_ranking_phase(db_url):
+    _load_demo("ranking")
+    today = calendar.now().date()
+    opened = calendar.require_open("ranking")
+    assert opened.kind == "ranking" and opened.round_number == 1
+    assert opened.starts_on <= today <= opened.ends_on
+    with pytest.raises(calendar.PhaseClosedError, match="« Vœux des étudiants » n'est pas ouverte"):
+        calendar.require_open("wishes")
+
+
+def test_ranking_is_refused_in_french_during_the_wishes_phase(db_url):
+    _load_demo("wishes")
+    assert calendar.require_open("wishes").round_number == 1
+    with pytest.raises(calendar.PhaseClosedError) as refused:
+        calendar.require_open("ranking")
+    assert str(refused.value) == (
+        "La période « Classement des candidatures » n'est pas ouverte : cette action n'est pas possible aujourd'hui."
+    )
+
+
+def test_nothing_is_open_when_the_campaign_is_over(db_url):
+    _load_demo("closed")
+    for kind in calendar.PHASE_LABELS:
+        with pytest.raises(calendar.PhaseClosedError, match=calendar.PHASE_LABELS[kind]):
+            calendar.require_open(kind)
+
+
+def test_siimop_today_pins_now_and_a_day_after_the_last_phase_closes_the_app(db_url, monkeypatch):
+    _load_demo("ranking")
+    wave = calendar.current_wave()
+    last_day = max(p.ends_on for p in wave.phases)
+    first_day = min(p.starts_on for p in wave.phases)
+
+    _pin(monkeypatch, last_day.isoformat())
+    assert calendar.now() == dt.datetime.combine(last_day, dt.time(12, 0), tzinfo=PARIS)
+    assert calendar.current_wave() is not None
+    with pytest.raises(calendar.PhaseClosedError):
+        calendar.require_open("ranking")  # the round-1 ranking is long over on that day
+
+    _pin(monkeypatch, (last_day + dt.timedelta(days=1)).isoformat())
+    assert calendar.current_wave() is None
+
+    _pin(monkeypatch, (first_day - dt.timedelta(days=1)).isoformat())
+    assert calendar.current_wave() is None
+
+
+def test_siimop_today_accepts_an_instant_and_the_deadline_is_23_59_59_paris(db_url, monkeypatch):
+    _load_demo("ranking")
+    ranking = calendar.require_open("ranking")
+    day_after = ranking.ends_on + dt.timedelta(days=1)
+
+    _pin(monkeypatch, f"{ranking.ends_on.isoformat()}T23:59:59")
+    assert calendar.require_open("ranking") == ranking
+    _pin(monkeypatch, f"{day_after.isoformat()}T00:00:00")
+    with pytest.raises(calendar.PhaseClosedError):
+        calendar.require_open("ranking")
+    # An instant given in UTC is compared in Paris time: 23:30 UTC on the last day is already the next day in Paris.
+    _pin(monkeypatch, f"{ranking.ends_on.isoformat()}T23:30:00+00:00")
+    with pytest.raises(calendar.PhaseClosedError):
+        calendar.require_open("ranking")
+    _pin(monkeypatch, f"{ranking.ends_on.isoformat()}T21:30:00+00:00")
+    assert calendar.require_open("ranking") == ranking
+
+
+def test_a_demo_built_on_a_pinned_day_is_open_on_that_day_and_not_on_the_real_one(db_url, monkeypatch):
+    _pin(monkeypatch, "2024-03-10")
+    _load_demo("ranking")
+    assert calendar.current_wave() is not None
+    ranking = calendar.require_open("ranking")
+    assert ranking.starts_on <= dt.date(2024, 3, 10) <= ranking.ends_on
+    assert calendar.current_wave(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS)) is None
+
+
+def test_a_pinned_instant_is_returned_in_paris_time(db_url, monkeypatch):
+    _pin(monkeypatch, "2024-03-12T23:30:00+00:00")  # 13 March 00:30 in Paris
+    assert calendar.now().date() == dt.date(2024, 3, 13)
