@@ -47,7 +47,7 @@ def figure_tile(item: rx.Var) -> rx.Component:
 
 
 def labelled_value(label: str, value) -> rx.Component:
-    return rx.hstack(rx.text(label, weight="bold", min_width="14em"), rx.text(value), spacing="3")
+    return rx.hstack(rx.text(label, weight="bold", min_width="17em"), rx.text(value), spacing="3")
 
 
 def error_callout(message: rx.Var, element_id: str) -> rx.Component:

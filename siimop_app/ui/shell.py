@@ -105,6 +105,7 @@ def footer() -> rx.Component:
         ),
         padding="1em 2em",
         border_top="1px solid #ddd",
+        width="100%",
     )
 
 

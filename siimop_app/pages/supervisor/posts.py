@@ -28,8 +28,13 @@ class SupervisorPostsState(AppState):
 
 def supervisor_posts_page() -> rx.Component:
     return shell(
-        rx.text("Cliquer sur la carte pour voir le détail du terrain. Données erronées : demande de correction via le support.",
-                size="2", color="#555"),
+        rx.text(
+            "Une donnée est erronée ? ",
+            rx.link("Demande de correction via le support", href="/assistance"),
+            ".",
+            size="2",
+            color="#555",
+        ),
         rx.cond(
             SupervisorPostsState.cards.length() > 0,
             rx.vstack(rx.foreach(SupervisorPostsState.cards, post_card), width="100%", spacing="3", id="post-cards"),
