@@ -60,6 +60,9 @@ class WaveCalendar:
     def open_phase(self, kind: str, at: dt.datetime) -> DatedPhase | None:
         return next((p for p in self.phases if p.kind == kind and is_open(p, at)), None)
 
+    def round_id(self, number: int | None) -> int | None:
+        return next((rid for rid, n in self.round_numbers.items() if n == number), None)
+
 
 def _load(session: Session, wave: Wave) -> WaveCalendar:
     campaign = session.get(Campaign, wave.campaign_id)
@@ -91,12 +94,19 @@ def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:
     return max(open_ones, key=lambda c: min(p.starts_on for p in c.phases))
 
 
-def require_open(kind: str, at: dt.datetime | None = None) -> DatedPhase:
-    """The open phase of this kind in the current wave, or PhaseClosedError with a French message."""
+@dataclasses.dataclass(frozen=True)
+class OpenPhase:
+    wave: WaveCalendar
+    phase: DatedPhase
+    round_id: int | None
+
+
+def require_open(kind: str, at: dt.datetime | None = None) -> OpenPhase:
+    """The open phase of this kind in the current wave (with its round), or PhaseClosedError in French."""
     at = at or now()
     calendar = current_wave(at)
     phase = calendar.open_phase(kind, at) if calendar else None
     if phase is None:
         label = PHASE_LABELS.get(kind, kind)
         raise PhaseClosedError(f"La période « {label} » n'est pas ouverte : cette action n'est pas possible aujourd'hui.")
-    return phase
+    return OpenPhase(wave=calendar, phase=phase, round_id=calendar.round_id(phase.round_number))

@@ -38,7 +38,7 @@ def test_the_app_is_open_in_every_demo_phase_and_closed_after_the_campaign(db_ur
 def test_ranking_is_open_during_the_ranking_phase(db_url):
     _load_demo("ranking")
     today = calendar.now().date()
-    opened = calendar.require_open("ranking")
+    opened = calendar.require_open("ranking").phase
     assert opened.kind == "ranking" and opened.round_number == 1
     assert opened.starts_on <= today <= opened.ends_on
     with pytest.raises(calendar.PhaseClosedError, match="« Vœux des étudiants » n'est pas ouverte"):
@@ -47,7 +47,7 @@ def test_ranking_is_open_during_the_ranking_phase(db_url):
 
 def test_ranking_is_refused_in_french_during_the_wishes_phase(db_url):
     _load_demo("wishes")
-    assert calendar.require_open("wishes").round_number == 1
+    assert calendar.require_open("wishes").phase.round_number == 1
     with pytest.raises(calendar.PhaseClosedError) as refused:
         calendar.require_open("ranking")
     assert str(refused.value) == (
@@ -83,11 +83,11 @@ def test_siimop_today_pins_now_and_a_day_after_the_last_phase_closes_the_app(db_
 
 def test_siimop_today_accepts_an_instant_and_the_deadline_is_23_59_59_paris(db_url, monkeypatch):
     _load_demo("ranking")
-    ranking = calendar.require_open("ranking")
+    ranking = calendar.require_open("ranking").phase
     day_after = ranking.ends_on + dt.timedelta(days=1)
 
     _pin(monkeypatch, f"{ranking.ends_on.isoformat()}T23:59:59")
-    assert calendar.require_open("ranking") == ranking
+    assert calendar.require_open("ranking").phase == ranking
     _pin(monkeypatch, f"{day_after.isoformat()}T00:00:00")
     with pytest.raises(calendar.PhaseClosedError):
         calendar.require_open("ranking")
@@ -96,14 +96,14 @@ def test_siimop_today_accepts_an_instant_and_the_deadline_is_23_59_59_paris(db_u
     with pytest.raises(calendar.PhaseClosedError):
         calendar.require_open("ranking")
     _pin(monkeypatch, f"{ranking.ends_on.isoformat()}T21:30:00+00:00")
-    assert calendar.require_open("ranking") == ranking
+    assert calendar.require_open("ranking").phase == ranking
 
 
 def test_a_demo_built_on_a_pinned_day_is_open_on_that_day_and_not_on_the_real_one(db_url, monkeypatch):
     _pin(monkeypatch, "2024-03-10")
     _load_demo("ranking")
     assert calendar.current_wave() is not None
-    ranking = calendar.require_open("ranking")
+    ranking = calendar.require_open("ranking").phase
     assert ranking.starts_on <= dt.date(2024, 3, 10) <= ranking.ends_on
     assert calendar.current_wave(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS)) is None
 
