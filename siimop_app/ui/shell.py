@@ -134,7 +134,7 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
             spacing="0",
         ),
         spacing="0",
-        align="start",
+        align="stretch",
         width="100%",
     )
 

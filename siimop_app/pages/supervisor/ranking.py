@@ -1,0 +1,457 @@
+"""Classement des candidatures: the list of the supervisor's posts, and one post's ranking board.
+
+The board has the seed's three columns — non-classées, classées (the order is the
+rank), non-retenues — with arrows, a rank field and refuse/restore buttons, all
+keyboard-reachable. Every move is saved at once by the rankings service, which
+checks the phase, the référent and the input; the red banner lists live the rules
+that fail. The candidate cards never carry hearts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from siimop_app.domain.ranking_rules import BANNER
+from siimop_app.services import calendar, observations, rankings
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.calendar import PhaseClosedError
+from siimop_app.services.candidates import CandidateCard
+from siimop_app.states.session import AppState
+from siimop_app.ui.components import error_callout
+from siimop_app.ui.shell import shell
+
+log = logging.getLogger(__name__)
+
+REFUSED_MOVE = (AccessDenied, PhaseClosedError, rankings.RankingEditError, ValueError)
+
+
+def _card(card: CandidateCard, rank: int | None = None) -> dict:
+    return {
+        "id": card.student_id,
+        "name": card.full_name,
+        "ine": card.ine,
+        "specialty": card.specialty,
+        "subdivision": card.subdivision,
+        "local": card.is_local,
+        "decale": card.semestre_decale,
+        "rank": rank or 0,
+    }
+
+
+class RankingListState(AppState):
+    posts: list[dict] = []
+
+    @rx.event
+    def load(self):
+        user, redirect = self._enter("supervisor", "supervisor")
+        if redirect:
+            return redirect
+        wave = calendar.current_wave()
+        self.posts = rankings.ranking_posts(user, wave.wave_id) if wave else []
+
+
+class RankingBoardState(AppState):
+    title: str = ""
+    access_label: str = ""
+    other_supervisors: list[str] = []
+    places: int = 0
+    editable: bool = False
+    notice: str = ""
+    error: str = ""
+    ranked: list[dict] = []
+    unranked: list[dict] = []
+    refused: list[dict] = []
+    valid: bool = False
+    problems: list[str] = []
+    board_loaded: bool = False
+    # The candidate's file ("Dossier candidature") and the supervisor's own notes.
+    file_open: bool = False
+    file: dict = {}
+    observation: str = ""
+    observation_message: str = ""
+
+    def _requested_post(self) -> int | None:
+        raw = str(self.post_id or "")
+        return int(raw) if raw.isdigit() else None
+
+    def _show(self, view: rankings.RankingView) -> None:
+        cards = view.cards
+        self.title = view.title
+        self.access_label = view.access_label
+        self.other_supervisors = list(view.other_supervisors)
+        self.places = view.places
+        self.editable = view.editable
+        self.notice = view.notice
+        self.ranked = [_card(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)]
+        self.unranked = [_card(cards[sid]) for sid in view.board.unranked]
+        self.refused = [_card(cards[sid]) for sid in view.board.refused]
+        self.valid = view.check.valid
+        self.problems = list(view.check.problems)
+        self.board_loaded = True
+
+    def _clear(self) -> None:
+        self.title = self.access_label = self.notice = ""
+        self.other_supervisors, self.ranked, self.unranked, self.refused, self.problems = [], [], [], [], []
+        self.editable = self.valid = self.board_loaded = self.file_open = False
+        self.file = {}
+
+    @rx.event
+    def load(self):
+        self._clear()
+        self.error = ""
+        user, redirect = self._enter("supervisor", "supervisor")
+        if redirect:
+            return redirect
+        post_id = self._requested_post()
+        try:
+            if post_id is None:
+                raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
+            self._show(rankings.ranking_board(user, post_id))
+        except AccessDenied as denied:
+            log.warning("user %s refused ranking of post %r: %s", user.user_id, self.post_id, denied)
+            self.error = str(denied)
+
+    def _move(self, action: str, student_id: int, position: int | None = None):
+        self.error = ""
+        try:
+            user = self._require("supervisor")
+            post_id = self._requested_post()
+            if post_id is None:
+                raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
+            self._show(rankings.apply_move(user, post_id, action, student_id, position))
+        except REFUSED_MOVE as refused:
+            log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+
+    @rx.event
+    def rank_last(self, student_id: int):
+        return self._move("rank", student_id)
+
+    @rx.event
+    def move_up(self, student_id: int):
+        return self._move("up", student_id)
+
+    @rx.event
+    def move_down(self, student_id: int):
+        return self._move("down", student_id)
+
+    @rx.event
+    def refuse(self, student_id: int):
+        return self._move("refuse", student_id)
+
+    @rx.event
+    def unrank(self, student_id: int):
+        return self._move("unrank", student_id)
+
+    @rx.event
+    def set_rank(self, student_id: int, value: str):
+        text = str(value).strip()
+        if not text.isdigit():
+            self.error = "Le rang doit être un nombre entier."
+            return rx.toast.error(self.error)
+        return self._move("rank", student_id, int(text))
+
+    @rx.event
+    def open_file(self, student_id: int):
+        self.observation_message = ""
+        try:
+            user = self._require("supervisor")
+            post_id = self._requested_post() or 0
+            self.file = rankings.candidate_file(user, post_id, student_id)
+            self.observation = observations.read(user, student_id)
+            self.file_open = True
+        except AccessDenied as denied:
+            self.error = str(denied)
+
+    @rx.event
+    def close_file(self, open_: bool = False):
+        self.file_open = open_
+
+    @rx.event
+    def set_observation(self, value: str):
+        self.observation = value
+
+    @rx.event
+    def save_observation(self):
+        try:
+            user = self._require("supervisor")
+            self.observation = observations.save(user, int(self.file.get("student_id", 0)), self.observation)
+            self.observation_message = "Vos observations ont été enregistrées."
+        except (AccessDenied, ValueError) as refused:
+            self.observation_message = str(refused)
+
+
+# ------------------------------------------------------------------ components
+def _badges(card: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.cond(card["local"], rx.badge("Dans votre subdivision", color_scheme="green")),
+        rx.cond(card["decale"], rx.badge("Prise de poste décalée", color_scheme="orange")),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def _identity(card: rx.Var) -> rx.Component:
+    return rx.vstack(
+        _badges(card),
+        rx.link(
+            card["name"],
+            on_click=RankingBoardState.open_file(card["id"]),
+            weight="bold",
+            href="#",
+            aria_label="Ouvrir le dossier de candidature de " + card["name"].to(str),
+            class_name="candidate-name",
+        ),
+        rx.text(card["ine"], size="2"),
+        rx.text(card["specialty"], size="2"),
+        rx.text(card["subdivision"], size="2", color="#444"),
+        spacing="1",
+        align="start",
+    )
+
+
+def _button(label: str, icon: str, on_click, name: rx.Var, color: str = "gray") -> rx.Component:
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=16),
+            on_click=on_click,
+            disabled=~RankingBoardState.editable,
+            variant="soft",
+            color_scheme=color,
+            size="1",
+            aria_label=label + " : " + name.to(str),
+            class_name=f"action-{icon}",
+        ),
+        content=label,
+    )
+
+
+def _unranked_card(card: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            _identity(card),
+            rx.spacer(),
+            rx.vstack(
+                _button("Classer en dernier", "arrow-right", RankingBoardState.rank_last(card["id"]), card["name"], "blue"),
+                _button("Ne pas retenir", "x", RankingBoardState.refuse(card["id"]), card["name"], "red"),
+                spacing="2",
+            ),
+            width="100%",
+        ),
+        class_name="unranked-card",
+        width="100%",
+    )
+
+
+def _ranked_card(card: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.el.label("Rang", html_for="rank-" + card["id"].to(str), font_size="0.8em"),
+                rx.input(
+                    id="rank-" + card["id"].to(str),
+                    default_value=card["rank"].to(str),
+                    key=card["id"].to(str) + "-" + card["rank"].to(str),
+                    on_blur=lambda value: RankingBoardState.set_rank(card["id"], value),
+                    read_only=~RankingBoardState.editable,
+                    input_mode="numeric",
+                    width="4em",
+                    size="2",
+                    aria_label="Rang de " + card["name"].to(str),
+                    class_name="rank-input",
+                ),
+                spacing="1",
+                align="center",
+            ),
+            _identity(card),
+            rx.spacer(),
+            rx.vstack(
+                _button("Monter", "arrow-up", RankingBoardState.move_up(card["id"]), card["name"]),
+                _button("Descendre", "arrow-down", RankingBoardState.move_down(card["id"]), card["name"]),
+                _button("Retirer du classement", "arrow-left", RankingBoardState.unrank(card["id"]), card["name"]),
+                _button("Ne pas retenir", "x", RankingBoardState.refuse(card["id"]), card["name"], "red"),
+                spacing="1",
+            ),
+            width="100%",
+            align="start",
+        ),
+        class_name="ranked-card",
+        width="100%",
+    )
+
+
+def _refused_card(card: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            _identity(card),
+            rx.spacer(),
+            _button("Rétablir dans les candidatures non-classées", "undo-2", RankingBoardState.unrank(card["id"]),
+                    card["name"], "blue"),
+            width="100%",
+        ),
+        class_name="refused-card",
+        width="100%",
+    )
+
+
+def _column(title: rx.Component, items: rx.Var, render, empty: str, column_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="3", as_="h2"),
+        rx.cond(items.length() > 0, rx.foreach(items, render), rx.text(empty, color="#555", size="2")),
+        spacing="2",
+        id=column_id,
+        width="100%",
+        background="#f6f7f9",
+        padding="0.75em",
+        border_radius="8px",
+        align="start",
+    )
+
+
+def _validity_banner() -> rx.Component:
+    total = RankingBoardState.ranked.length() + RankingBoardState.unranked.length() + RankingBoardState.refused.length()
+    return rx.cond(
+        RankingBoardState.valid,
+        rx.cond(
+            total > 0,
+            rx.callout("Votre classement est valide : il sera pris en compte.", icon="check", color_scheme="green",
+                       id="ranking-valid", role="status"),
+        ),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(rx.text(BANNER, weight="bold")),
+            rx.el.ul(rx.foreach(RankingBoardState.problems, lambda p: rx.el.li(p)), class_name="ranking-problems",
+                     padding_left="1.25em"),
+            color_scheme="red",
+            id="ranking-invalid",
+            role="alert",
+        ),
+    )
+
+
+def _file_dialog() -> rx.Component:
+    f = RankingBoardState.file
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Dossier candidature"),
+            rx.text(f["full_name"], weight="bold", size="4"),
+            rx.heading("Vos observations personnelles", size="3", as_="h3", margin_top="1em"),
+            rx.text("Elles ne sont visibles que par vous.", size="1", color="#555"),
+            rx.text_area(
+                value=RankingBoardState.observation,
+                on_change=RankingBoardState.set_observation,
+                placeholder="Vous n'avez pas encore enregistré d'observations",
+                id="observation",
+                aria_label="Vos observations personnelles",
+                rows="4",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.button("Enregistrer les observations", on_click=RankingBoardState.save_observation, id="save-observation"),
+                rx.text(RankingBoardState.observation_message, size="2", id="observation-message"),
+                align="center",
+            ),
+            rx.heading("Texte de présentation", size="3", as_="h3", margin_top="1em"),
+            rx.text(rx.cond(f["presentation"] != "", f["presentation"], "Aucun texte de présentation."),
+                    white_space="pre-wrap", id="presentation"),
+            rx.heading("Documents", size="3", as_="h3", margin_top="1em"),
+            rx.cond(
+                f["documents"].to(list).length() > 0,
+                rx.foreach(
+                    f["documents"].to(list[dict]),
+                    lambda d: rx.hstack(
+                        rx.text(d["label"], weight="bold"),
+                        rx.text(d["uploaded"], size="2"),
+                        rx.link("Aperçu", href=d["preview_url"], is_external=True),
+                        rx.link("Télécharger", href=d["download_url"], is_external=True),
+                        spacing="3",
+                    ),
+                ),
+                rx.text("Aucun document n'a été déposé par le candidat.", size="2", color="#555"),
+            ),
+            rx.dialog.close(rx.button("Fermer", variant="soft", margin_top="1em", id="close-file")),
+            max_width="40em",
+        ),
+        open=RankingBoardState.file_open,
+        on_open_change=RankingBoardState.close_file,
+    )
+
+
+def ranking_list_page() -> rx.Component:
+    def row(post: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(
+                rx.link(
+                    rx.vstack(
+                        rx.text(post["specialty"], " - ", post["site_name"], weight="bold"),
+                        rx.text(post["establishment"], " ", post["supervisor"], " ", post["subdivision"], size="2"),
+                        spacing="0",
+                        align="start",
+                    ),
+                    href=post["href"],
+                    underline="hover",
+                ),
+            ),
+            rx.table.cell(rx.cond(post["decale"], rx.badge("Décalé", color_scheme="orange"), "")),
+            rx.table.cell(post["places_text"]),
+            rx.table.cell(post["candidates"].to(str)),
+            rx.table.cell(rx.badge(post["ranking_status"], color_scheme=rx.cond(post["ranking_valid"], "green", "gray"))),
+        )
+
+    return shell(
+        rx.text("Veuillez sélectionner le poste pour lequel vous voulez effectuer le classement en cliquant dessus.",
+                margin_bottom="1em"),
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("Poste"),
+                rx.table.column_header_cell("Statut"),
+                rx.table.column_header_cell("Restant à attribuer"),
+                rx.table.column_header_cell("Candidatures"),
+                rx.table.column_header_cell("Classement"),
+            )),
+            rx.table.body(rx.foreach(RankingListState.posts, row)),
+            id="ranking-posts",
+            width="100%",
+        ),
+        title="Classement des candidatures",
+    )
+
+
+def ranking_board_page() -> rx.Component:
+    s = RankingBoardState
+    return shell(
+        error_callout(s.error, "ranking-error"),
+        rx.cond(
+            s.board_loaded,
+            rx.vstack(
+                rx.link("← " + s.title, href="/rts/classement", weight="bold", id="ranking-title"),
+                rx.hstack(
+                    rx.badge(s.access_label, color_scheme="blue", id="access-label"),
+                    rx.text(s.places.to(str) + " place(s) à pourvoir", size="2"),
+                    spacing="3",
+                ),
+                rx.foreach(s.other_supervisors, lambda o: rx.text(o, size="2", class_name="other-supervisor")),
+                rx.cond(s.notice != "", rx.callout(s.notice, icon="info", color_scheme="gray", id="ranking-notice")),
+                _validity_banner(),
+                rx.grid(
+                    _column(s.unranked.length().to(str) + " candidature(s) non-classée(s)", s.unranked, _unranked_card,
+                            "Aucune candidature à classer.", "unranked-column"),
+                    _column("Candidatures classées", s.ranked, _ranked_card,
+                            "Veuillez classer les étudiants à gauche.", "ranked-column"),
+                    _column("Candidatures non-retenues", s.refused, _refused_card,
+                            "Aucun étudiant non retenu.", "refused-column"),
+                    columns="3",
+                    spacing="4",
+                    width="100%",
+                ),
+                _file_dialog(),
+                spacing="3",
+                width="100%",
+                align="start",
+            ),
+        ),
+        title="Classement des candidatures",
+    )

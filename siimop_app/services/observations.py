@@ -1,0 +1,63 @@
+"""A supervisor's private observations on a candidate ("Vos observations personnelles").
+
+Only their author ever reads them: every function takes the acting user and reads
+or writes that user's own row, so there is no way to name someone else's notes.
+A supervisor may keep notes only on students who applied to one of their posts.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.models import Application, Observation, PostSupervisor, utcnow
+from siimop_app.services import audit
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.auth import SignedInUser
+
+MAX_LENGTH = 5000
+
+
+def _require_candidate(session: Session, user: SignedInUser, student_id: int) -> None:
+    applied = session.exec(
+        select(sa.func.count())
+        .select_from(Application)
+        .join(PostSupervisor, PostSupervisor.post_id == Application.post_id)
+        .where(PostSupervisor.user_id == user.user_id, Application.student_id == student_id)
+    ).one()
+    if "supervisor" not in user.roles or not applied:
+        raise AccessDenied("Cet étudiant n'a pas candidaté sur vos postes.")
+
+
+def read(user: SignedInUser, student_id: int) -> str:
+    with transaction() as session:
+        _require_candidate(session, user, student_id)
+        note = session.exec(
+            select(Observation.text).where(Observation.author_user_id == user.user_id,
+                                           Observation.student_id == student_id)
+        ).first()
+        return note or ""
+
+
+def save(user: SignedInUser, student_id: int, text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_LENGTH:
+        raise ValueError(f"Vos observations ne peuvent pas dépasser {MAX_LENGTH} caractères.")
+    with transaction() as session:
+        _require_candidate(session, user, student_id)
+        note = session.exec(
+            select(Observation).where(Observation.author_user_id == user.user_id, Observation.student_id == student_id)
+        ).first()
+        before = note.text if note else None
+        if note is None:
+            note = Observation(author_user_id=user.user_id, student_id=student_id)
+        note.text = text
+        note.updated_at = utcnow()
+        session.add(note)
+        session.flush()
+        # The trail says who changed their notes and when, not what they wrote: the notes stay private.
+        audit.record(session, actor_user_id=user.user_id, action="observation.save", entity="observation",
+                     entity_id=note.id, before={"length": len(before)} if before is not None else None,
+                     after={"length": len(text)})
+        return text

@@ -1,0 +1,292 @@
+"""Supervisors' rankings (SPEC §5): reading a post's board and saving each move.
+
+Every move is one transaction: the phase is open, the user is the post's référent,
+the student is a candidate, the rank is in range — else nothing changes and a
+French message says why. The ranking's validity is recomputed by the pure rules
+(``domain.ranking_rules``) and stored with the ranking, so coordinators' tables and
+the round close read the same verdict; an audit row records who moved whom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import opens_at
+from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
+from siimop_app.domain.ranking_rules import Candidate, RankingCheck, check_ranking
+from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Application,
+    Assignment,
+    Establishment,
+    Post,
+    PostSupervisor,
+    Ranking,
+    RankingEntry,
+    Round,
+    Site,
+    Student,
+    User,
+    UserEmail,
+    utcnow,
+)
+from siimop_app.services import audit, calendar, post_access
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.auth import SignedInUser
+from siimop_app.services.candidates import CandidateCard, candidates_of_post, sufficient_students
+from siimop_app.services.posts import supervisor_post_cards
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AccessDenied", "RankingEditError", "RankingView", "apply_move", "ranking_board", "ranking_posts"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RankingView:
+    post_id: int
+    round_id: int | None
+    round_number: int | None
+    title: str
+    access_label: str
+    other_supervisors: tuple[str, ...]
+    places: int
+    editable: bool
+    notice: str  # why the board is read-only or empty, in French ("" when editable)
+    cards: dict[int, CandidateCard]
+    board: Board
+    check: RankingCheck
+
+
+def _round_in_view(session: Session, wave: calendar.WaveCalendar | None) -> tuple[int | None, int | None, bool, str]:
+    """(round id, number, ranking phase open now, notice): the open ranking, else the last one that began."""
+    if wave is None:
+        return None, None, False, "Aucune campagne n'est ouverte."
+    now = calendar.now()
+    open_phase = wave.open_phase("ranking", now)
+    if open_phase is not None:
+        return wave.round_id(open_phase.round_number), open_phase.round_number, True, ""
+    started = [p for p in wave.phases if p.kind == "ranking" and opens_at(p) <= now]
+    if started:
+        last = max(started, key=lambda p: p.starts_on)
+        return (wave.round_id(last.round_number), last.round_number, False,
+                "La période de classement est terminée : le classement ne peut plus être modifié.")
+    upcoming = wave.current_or_next("ranking", now)
+    when = f" le {upcoming.starts_on:%d/%m/%Y}" if upcoming else ""
+    return None, None, False, f"Le classement des candidatures ouvrira{when}, à la fin de la période des vœux."
+
+
+def _places_for_round(session: Session, post: Post, round_number: int | None) -> int:
+    """Places offered in this round: those opened minus those filled in earlier rounds."""
+    if round_number is None:
+        return post.places_opened
+    taken = session.exec(
+        select(sa.func.count())
+        .select_from(Assignment)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.post_id == post.id, Round.number < round_number)
+    ).one()
+    return max(post.places_opened - taken, 0)
+
+
+def _header(session: Session, post: Post, user: SignedInUser, is_referent: bool) -> tuple[str, str, tuple[str, ...]]:
+    site, establishment = session.exec(
+        select(Site, Establishment.name).join(Establishment, Establishment.id == Site.establishment_id)
+        .where(Site.id == post.site_id)
+    ).one()
+    supervisors = session.exec(
+        select(PostSupervisor.is_referent, User, UserEmail.email)
+        .join(User, User.id == PostSupervisor.user_id)
+        .outerjoin(UserEmail, sa.and_(UserEmail.user_id == User.id, UserEmail.kind == "main"))
+        .where(PostSupervisor.post_id == post.id)
+        .order_by(PostSupervisor.is_referent.desc(), User.id)
+    ).all()
+    referent = next((u for is_ref, u, _ in supervisors if is_ref), None)
+    name = f"{referent.first_name} {referent.last_name}".upper() if referent else ""
+    title = " - ".join(part for part in (name, establishment, site.name) if part)
+    kind = POST_TYPE_LABELS[post.post_type].lower()
+    access = "Accès référent" if is_referent else "Accès non référent"
+    others = tuple(
+        f"{u.first_name} {u.last_name.upper()} {email or ''}".strip()
+        for _, u, email in supervisors
+        if u.id != user.user_id and post.post_type != "simple"
+    )
+    return title, f"Poste {kind} : {access}", others
+
+
+def _entries(session: Session, ranking_id: int | None) -> dict[int, RankingEntry]:
+    if ranking_id is None:
+        return {}
+    return {e.student_id: e for e in session.exec(select(RankingEntry).where(RankingEntry.ranking_id == ranking_id))}
+
+
+def _board(cards: dict[int, CandidateCard], entries: dict[int, RankingEntry]) -> Board:
+    ranked = sorted((e.rank, sid) for sid, e in entries.items() if sid in cards and e.rank is not None)
+    refused = [sid for sid in cards if sid in entries and entries[sid].refused]
+    placed = {sid for _, sid in ranked} | set(refused)
+    return Board(
+        ranked=tuple(sid for _, sid in ranked),
+        unranked=tuple(sid for sid in cards if sid not in placed),
+        refused=tuple(refused),
+    )
+
+
+def _check(board: Board, cards: dict[int, CandidateCard], places: int) -> RankingCheck:
+    def candidates(ids):
+        return [Candidate(sid, cards[sid].is_local) for sid in ids]
+
+    return check_ranking(places=places, ranked=candidates(board.ranked), unranked=candidates(board.unranked),
+                         refused=candidates(board.refused))
+
+
+def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: bool) -> tuple[RankingView, Ranking | None]:
+    post = post_access.require_supervised_post(session, user, post_id, referent=False)
+    is_referent = post_access.supervisor_link(session, user.user_id, post_id).is_referent
+    wave = calendar.current_wave()
+    if wave is not None and post.wave_id != wave.wave_id:
+        wave = None
+    round_id, round_number, phase_open, notice = _round_in_view(session, wave)
+    title, access_label, others = _header(session, post, user, is_referent)
+    places = _places_for_round(session, post, round_number)
+    ranking = None
+    cards: dict[int, CandidateCard] = {}
+    if round_id is not None:
+        query = select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)
+        ranking = session.exec(query.with_for_update() if for_update else query).first()
+        cards = {card.student_id: card for card in candidates_of_post(session, post=post, round_id=round_id)}
+    board = _board(cards, _entries(session, ranking.id if ranking else None))
+    if not is_referent and not notice:
+        notice = "Vous n'êtes pas le responsable référent de ce poste : vous voyez le classement sans pouvoir le modifier."
+    view = RankingView(
+        post_id=post.id,
+        round_id=round_id,
+        round_number=round_number,
+        title=title,
+        access_label=access_label,
+        other_supervisors=others,
+        places=places,
+        editable=phase_open and is_referent,
+        notice=notice,
+        cards=cards,
+        board=board,
+        check=_check(board, cards, places),
+    )
+    return view, ranking
+
+
+def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
+    """The post's ranking as its supervisor sees it (read-only unless référent during the ranking phase)."""
+    with transaction() as session:
+        view, _ = _load(session, user, post_id, for_update=False)
+        return view
+
+
+def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, position: int | None = None) -> RankingView:
+    """Apply one move and save it; raises AccessDenied, PhaseClosedError or RankingEditError (French) otherwise."""
+    with transaction() as session:
+        calendar.require_open("ranking")
+        post_access.require_supervised_post(session, user, post_id, referent=True)
+        view, ranking = _load(session, user, post_id, for_update=True)
+        if not view.editable or view.round_id is None:
+            raise RankingEditError(view.notice or "Le classement ne peut pas être modifié.")
+        board = apply(view.board, action, student_id, position)
+        if board == view.board:
+            return view
+        check = _check(board, view.cards, view.places)
+        now = utcnow()
+        if ranking is None:
+            ranking = Ranking(round_id=view.round_id, post_id=post_id)
+        ranking.is_valid = check.valid
+        ranking.problems = "\n".join(check.problems)
+        ranking.updated_at = now
+        ranking.updated_by_user_id = user.user_id
+        session.add(ranking)
+        session.flush()
+        entries = _entries(session, ranking.id)
+        for sid in view.cards:
+            before, after = view.board.state_of(sid), board.state_of(sid)
+            if before == after and sid in entries:
+                continue
+            entry = entries.get(sid) or RankingEntry(ranking_id=ranking.id, student_id=sid)
+            entry.rank, entry.refused = after
+            session.add(entry)
+        rank_before, refused_before = view.board.state_of(student_id)
+        rank_after, refused_after = board.state_of(student_id)
+        audit.record(
+            session,
+            actor_user_id=user.user_id,
+            action=f"ranking.{action}",
+            entity="ranking",
+            entity_id=ranking.id,
+            before={"student_id": student_id, "rank": rank_before, "refused": refused_before},
+            after={"student_id": student_id, "rank": rank_after, "refused": refused_after, "valid": check.valid},
+        )
+        return dataclasses.replace(view, board=board, check=check)
+
+
+def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
+    """"Classement des candidatures": the supervisor's posts with their status, candidates and validity."""
+    now = calendar.now()
+    with transaction() as session:
+        cards = supervisor_post_cards(session, user_id=user.user_id, wave_id=wave_id)
+        wave = calendar.current_wave(now)
+        round_id, *_ = _round_in_view(session, wave if wave and wave.wave_id == wave_id else None)
+        post_ids = [card.post_id for card in cards]
+        counts: dict[int, int] = {}
+        validity: dict[int, bool] = {}
+        if round_id is not None and post_ids:
+            pairs = session.exec(
+                select(Application.post_id, Application.student_id)
+                .where(Application.round_id == round_id, Application.post_id.in_(post_ids), Application.hearts > 0)
+            ).all()
+            eligible = sufficient_students(session, round_id, {sid for _, sid in pairs})
+            for pid, sid in pairs:
+                counts[pid] = counts.get(pid, 0) + (sid in eligible)
+            validity = dict(session.exec(
+                select(Ranking.post_id, Ranking.is_valid)
+                .where(Ranking.round_id == round_id, Ranking.post_id.in_(post_ids))
+            ).all())
+    rows = []
+    for card in cards:
+        if not counts.get(card.post_id):
+            status = "Aucune candidature"
+        elif card.post_id in validity:
+            status = "Classement valide" if validity[card.post_id] else "Classement non valide"
+        else:
+            status = "Classement non commencé"
+        rows.append({
+            **card.as_dict(),
+            "href": f"/rts/classement/{card.post_id}",
+            "candidates": counts.get(card.post_id, 0),
+            "ranking_status": status,
+            "ranking_valid": validity.get(card.post_id, False),
+        })
+    return rows
+
+
+def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> dict:
+    """The "Dossier candidature" of one of the post's candidates: presentation text and documents."""
+    with transaction() as session:
+        view, _ = _load(session, user, post_id, for_update=False)
+        card = view.cards.get(student_id)
+        if card is None:
+            raise AccessDenied("Cet étudiant ne fait pas partie des candidatures de ce poste.")
+        student = session.get(Student, student_id)
+        return {
+            "student_id": student_id,
+            "full_name": card.full_name,
+            "presentation": student.presentation,
+            "documents": _documents_of(session, student_id),
+        }
+
+
+def _documents_of(session: Session, student_id: int) -> list[dict]:
+    try:
+        from siimop_app.services.documents import documents_of_student
+    except ImportError:  # the documents service lands with the post detail work
+        return []
+    return documents_of_student(session, student_id)

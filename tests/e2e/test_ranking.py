@@ -1,0 +1,156 @@
+"""Classement des candidatures in a real browser, as the demo RTS would use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.models import Application, Phase, Post, Ranking, RankingEntry, Site
+from tests.e2e.conftest import sign_in, url
+
+pytestmark = pytest.mark.e2e
+
+
+def _post_id(site_name: str) -> int:
+    with transaction() as session:
+        return session.exec(
+            select(Post.id).join(Site, Site.id == Post.site_id).where(Site.name == site_name)
+            .order_by(Post.post_number)
+        ).first()
+
+
+COUPLE = "ACCUEIL DES URGENCES ET SMUR"  # référent, 1 place
+DECALE = "S.A.U. - SMUR"  # référent, 2 places
+MIXTE = "U.A.U. S.M.U.R."  # not référent
+
+
+def _reset(post_id: int) -> None:
+    with transaction() as session:
+        ranking_ids = select(Ranking.id).where(Ranking.post_id == post_id)
+        session.execute(sa.delete(RankingEntry).where(RankingEntry.ranking_id.in_(ranking_ids)))
+        session.execute(sa.delete(Ranking).where(Ranking.post_id == post_id))
+
+
+def _open_board(page: Page, harness, post_id: int) -> None:
+    page.goto(url(harness, f"/rts/classement/{post_id}"))
+    expect(page.locator("#unranked-column")).to_be_visible()
+
+
+def _rank_last(page: Page, card) -> None:
+    """Click "Classer en dernier" on a card and wait until the saved move shows in the ranked column."""
+    ranked = page.locator(".ranked-card")
+    before = ranked.count()
+    card.get_by_role("button", name=re.compile("^Classer en dernier")).click()
+    expect(ranked).to_have_count(before + 1)
+
+
+def _rank_all(page: Page) -> None:
+    unranked = page.locator(".unranked-card")
+    while unranked.count():
+        _rank_last(page, unranked.first)
+
+
+def test_rank_everyone_then_put_a_local_first_and_the_banner_turns_valid(page, harness):
+    post_id = _post_id(COUPLE)
+    _reset(post_id)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    page.get_by_role("link", name="Classement des candidatures").click()
+    page.locator("#ranking-posts").get_by_role("link", name=re.compile(COUPLE)).click()
+    expect(page.locator("#ranking-invalid")).to_contain_text("Il ne doit pas rester de candidatures non-classées")
+    expect(page.locator("#access-label")).to_have_text("Poste couplé : Accès référent")
+    expect(page.locator(".other-supervisor")).to_contain_text("Carole BARTHELEMY")
+    _rank_last(page, page.locator(".unranked-card").filter(has_text="SUBDI LILLE").first)
+    _rank_all(page)
+    expect(page.locator("#ranking-invalid")).to_contain_text("de votre subdivision")
+    expect(page.locator("#ranking-invalid").filter(has_text="non-classées")).to_have_count(0)
+    # Keyboard: type the rank of a local candidate and leave the field.
+    local_card = page.locator(".ranked-card").filter(has_text="Dans votre subdivision").last
+    name = local_card.locator(".candidate-name").inner_text()
+    field = local_card.get_by_role("textbox")
+    field.fill("1")
+    field.press("Tab")
+    expect(page.locator("#ranking-valid")).to_be_visible()
+    expect(page.locator(".ranked-card").first).to_contain_text(name)
+    page.reload()
+    expect(page.locator("#ranking-valid")).to_be_visible()
+    expect(page.locator(".ranked-card").first).to_contain_text(name)
+    with transaction() as session:
+        assert session.exec(select(Ranking.is_valid).where(Ranking.post_id == post_id)).one() is True
+
+
+def test_an_outsider_first_breaks_the_subdivision_rule(page, harness):
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_last(page, page.locator(".unranked-card").filter(has_text="SUBDI LILLE").first)
+    _rank_all(page)
+    expect(page.locator("#ranking-invalid")).to_contain_text("subdivision")
+
+
+def test_refusing_with_fewer_than_five_candidates_is_invalid(page, harness):
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    with transaction() as session:
+        keep = session.exec(select(Application.id).where(Application.post_id == post_id, Application.hearts > 0)
+                            .order_by(Application.id).limit(3)).all()
+        hidden = session.exec(select(Application.id, Application.hearts).where(
+            Application.post_id == post_id, Application.hearts > 0, Application.id.not_in(keep))).all()
+        session.execute(sa.update(Application).where(Application.id.in_([i for i, _ in hidden])).values(hearts=0))
+    try:
+        sign_in(page, harness, "rts@demo.siimop.fr")
+        _open_board(page, harness, post_id)
+        expect(page.locator(".unranked-card")).to_have_count(3)
+        page.locator(".unranked-card").first.get_by_role("button", name=re.compile("^Ne pas retenir")).click()
+        expect(page.locator(".refused-card")).to_have_count(1)
+        _rank_all(page)
+        expect(page.locator("#ranking-invalid")).to_contain_text("80 %")
+        page.locator(".refused-card").get_by_role("button", name=re.compile("^Rétablir")).click()
+        expect(page.locator(".unranked-card")).to_have_count(1)
+    finally:
+        with transaction() as session:
+            for app_id, hearts in hidden:
+                session.execute(sa.update(Application).where(Application.id == app_id).values(hearts=hearts))
+
+
+def test_a_non_referent_sees_the_ranking_read_only(page, harness):
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, _post_id(MIXTE))
+    expect(page.locator("#access-label")).to_have_text("Poste mixte : Accès non référent")
+    expect(page.locator("#ranking-notice")).to_contain_text("pas le responsable référent")
+    buttons = page.locator("#unranked-column").get_by_role("button", name=re.compile("^Classer en dernier"))
+    expect(buttons.first).to_be_disabled()
+
+
+def test_another_supervisors_post_is_refused(page, harness):
+    sign_in(page, harness, "rts2@demo.siimop.fr")
+    page.goto(url(harness, f"/rts/classement/{_post_id(DECALE)}"))
+    expect(page.locator("#ranking-error")).to_contain_text("Ce poste ne fait pas partie de vos postes.")
+    expect(page.locator("#unranked-column")).to_have_count(0)
+
+
+def test_after_the_ranking_deadline_nothing_can_change(page, harness):
+    post_id = _post_id(COUPLE)
+    with transaction() as session:
+        phases = session.exec(select(Phase).where(Phase.kind == "ranking")).all()
+        saved = {p.id: (p.starts_on, p.ends_on) for p in phases}
+        for phase in phases:  # every ranking phase ended yesterday
+            phase.ends_on = dt.date.today() - dt.timedelta(days=1)
+            phase.starts_on = min(phase.starts_on, phase.ends_on)
+            session.add(phase)
+    try:
+        sign_in(page, harness, "rts@demo.siimop.fr")
+        _open_board(page, harness, post_id)
+        expect(page.locator("#ranking-notice")).to_contain_text("terminée")
+        expect(page.locator(".ranked-card").first.get_by_role("button", name=re.compile("^Monter"))).to_be_disabled()
+    finally:
+        with transaction() as session:
+            for phase in session.exec(select(Phase).where(Phase.id.in_(list(saved)))).all():
+                phase.starts_on, phase.ends_on = saved[phase.id]
+                session.add(phase)
