@@ -207,13 +207,21 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         session.add(ranking)
         session.flush()
         entries = _entries(session, ranking.id)
+        updates, inserts = [], []
         for sid in view.cards:
-            before, after = view.board.state_of(sid), board.state_of(sid)
-            if before == after and sid in entries:
-                continue
-            entry = entries.get(sid) or RankingEntry(ranking_id=ranking.id, student_id=sid)
-            entry.rank, entry.refused = after
-            session.add(entry)
+            after = board.state_of(sid)
+            if after == view.board.state_of(sid):
+                continue  # an unranked candidate simply has no entry
+            rank, refused = after
+            if sid in entries:
+                updates.append({"id": entries[sid].id, "rank": rank, "refused": refused})
+            else:
+                inserts.append({"ranking_id": ranking.id, "student_id": sid, "rank": rank, "refused": refused})
+        # Bulk statements: moving a candidate to the top renumbers the whole list in one round trip.
+        if updates:
+            session.execute(sa.update(RankingEntry), updates)
+        if inserts:
+            session.execute(sa.insert(RankingEntry), inserts)
         rank_before, refused_before = view.board.state_of(student_id)
         rank_after, refused_after = board.state_of(student_id)
         audit.record(
