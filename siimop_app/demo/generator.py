@@ -88,6 +88,14 @@ DEMO_SPECIALTY = "MED-URG"
 DEMO_RTS_SUBDIVISION = "AMIENS"
 DEMO_STUDENT_SUBDIVISION = "LILLE"
 STUDENT_SECONDARY_EMAIL = f"etudiant.perso@{DEMO_DOMAIN}"
+# What two demo supervisors wrote about their sites ("Mes postes", Description).
+DEMO_SITE_DESCRIPTIONS = (
+    "Service d'accueil des urgences adultes et pédiatriques (environ 38 000 passages par an) avec SMUR terrestre. "
+    "Le Docteur Junior prend en charge les patients en autonomie supervisée, participe aux sorties SMUR avec un "
+    "senior et assure une garde par semaine. Staff quotidien à 8 h 30, bibliographie le jeudi.",
+    "Unité d'accueil des urgences avec SMUR, couplée à une maison de santé pluriprofessionnelle : deux jours par "
+    "semaine en soins non programmés en ville. Logement possible à l'internat.",
+)
 
 
 @dataclasses.dataclass
@@ -271,7 +279,7 @@ class DemoGenerator:
         return user_id
 
     def _site(self, spec: str, sub: str, supervisor_id: int, *, name: str | None = None, ambulatory: bool = False,
-              establishment_id: int | None = None) -> int:
+              establishment_id: int | None = None, description: str = "") -> int:
         rng = self.rng
         names = ref.AMBULATORY_SITE_NAMES if ambulatory else ref.SITE_NAMES.get(spec) or ("SERVICE HOSPITALIER",)
         establishment_id = establishment_id or rng.choice(self.establishments[sub])
@@ -287,7 +295,7 @@ class DemoGenerator:
             establishment_id=establishment_id,
             subdivision_id=self.subdivision_ids[sub],
             supervisor_user_id=supervisor_id,
-            description="",
+            description=description,
             descriptive_document_id=None,
         )
 
@@ -371,10 +379,12 @@ class DemoGenerator:
         def establishment(fragment: str) -> int | None:
             return next((i for name, i in by_name.items() if fragment in name), None)
 
-        abbeville = self._site(spec, sub, rts, name="S.A.U. - SMUR", establishment_id=establishment("ABBEVILLE"))
+        abbeville = self._site(spec, sub, rts, name="S.A.U. - SMUR", establishment_id=establishment("ABBEVILLE"),
+                               description=DEMO_SITE_DESCRIPTIONS[0])
         clermont = self._site(spec, sub, rts, name="ACCUEIL DES URGENCES ET SMUR", establishment_id=establishment("CLERMONT"))
         clermont_second = self._site(spec, sub, rts2, name="SMUR", establishment_id=establishment("BEAUVAIS"))
-        saint_quentin = self._site(spec, sub, rts2, name="U.A.U. S.M.U.R.", establishment_id=establishment("SAINT-QUENTIN"))
+        saint_quentin = self._site(spec, sub, rts2, name="U.A.U. S.M.U.R.", establishment_id=establishment("SAINT-QUENTIN"),
+                                   description=DEMO_SITE_DESCRIPTIONS[1])
         practice = self._site(spec, sub, rts, ambulatory=True, name="MAISON DE SANTE PLURIPROFESSIONNELLE")
         self.demo_post_ids = [
             self._post(spec, sub, places=2, post_type="simple", decale=True, site_id=abbeville, second_site_id=None,

@@ -47,7 +47,7 @@ class PostCard:
         return f"{self.places_left} poste(s) restant à attribuer sur les {self.places_opened} poste(s) ouvert(s)"
 
     def as_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "places_text": self.places_text}
+        return {**dataclasses.asdict(self), "places_text": self.places_text, "href": f"/rts/postes/{self.post_id}"}
 
 
 def assigned_count_subquery():

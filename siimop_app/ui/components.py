@@ -6,7 +6,16 @@ import reflex as rx
 
 
 def post_card(card: rx.Var) -> rx.Component:
-    """The seed's "Carte Terrain de stage" (its 12 numbered fields, in its order)."""
+    """The seed's "Carte Terrain de stage" (its 12 numbered fields, in its order); a link when it has an "href"."""
+    return rx.cond(
+        card["href"],
+        rx.link(_post_card(card), href=card["href"].to(str), underline="none", color="inherit", width="100%",
+                class_name="post-card-link"),
+        _post_card(card),
+    )
+
+
+def _post_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(

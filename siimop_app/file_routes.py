@@ -1,0 +1,101 @@
+"""The authenticated route that serves private files: ``GET /files/documents/{id}?inline=1``.
+
+Mounted on the backend through ``rx.App(api_transformer=files_api)``. It reads the
+same session cookie as the pages (``siimop_session``), re-resolves the user from the
+database, and serves the bytes only when ``documents.can_read`` allows it. Unknown,
+forbidden and anonymous requests get the same 404, so ids cannot be probed.
+
+Pages link to it through ``backend_url(path)``: in development the backend listens on
+another port than the frontend, so the link must point at the backend's address as
+the browser sees it (the same rule Reflex uses for its websocket and uploads).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from urllib.parse import quote
+
+import reflex as rx
+from reflex.vars.base import Var, VarData
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from siimop_app.db import transaction
+from siimop_app.services import auth, documents
+from siimop_app.states.session import SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "Document introuvable."
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    """``inline``/``attachment`` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
+    name = documents.clean_filename(filename)
+    ascii_name = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "._- ()") else ("" if unicodedata.combining(ch) else "_")
+        for ch in unicodedata.normalize("NFKD", name)
+    ).strip() or "document.pdf"
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _not_found() -> Response:
+    return PlainTextResponse(NOT_FOUND, status_code=404, headers=SECURITY_HEADERS)
+
+
+def serve_document(request: Request) -> Response:
+    """Synchronous on purpose: Starlette runs it in a worker thread, like every database call here."""
+    try:
+        document_id = int(request.path_params["document_id"])
+    except (KeyError, ValueError):
+        return _not_found()
+    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
+    with transaction() as session:
+        document = documents.readable_document(session, user, document_id)
+    if document is None:
+        return _not_found()
+    try:
+        data = documents.read(document)
+    except (OSError, ValueError):
+        log.exception("document %s has no readable file", document.id)
+        return _not_found()
+    inline = request.query_params.get("inline") in ("1", "true")
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(document.filename, inline)}
+    return Response(data, media_type=document.content_type or documents.PDF_CONTENT_TYPE, headers=headers)
+
+
+files_api = Starlette(
+    routes=[Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"])],
+)
+
+
+# The backend's origin as the browser sees it. Reflex's getBackendURL() already maps
+# "localhost"/"0.0.0.0" to the page's host; a loopback backend (127.0.0.1, as under
+# AppHarness) is mapped too, so the browser sends the session cookie it holds for the page's host.
+_BACKEND_ORIGIN = Var(
+    _js_expr=(
+        "((u) => { if (typeof window !== 'undefined' && ['127.0.0.1', '[::1]'].includes(u.hostname) "
+        "&& ['localhost', '127.0.0.1', '[::1]'].includes(window.location.hostname)) "
+        "{ u.hostname = window.location.hostname; } return u.origin; })(getBackendURL(env.PING))"
+    ),
+    _var_data=VarData(
+        imports={
+            "$/utils/state": "getBackendURL",
+            "$/env.json": rx.ImportVar(tag="env", is_default=True),
+        }
+    ),
+).to(str)
+
+
+def backend_url(path: str | Var) -> Var:
+    """A link to a backend route (e.g. ``documents.download_path(...)``), for ``rx.link(href=...)``."""
+    return _BACKEND_ORIGIN + path
