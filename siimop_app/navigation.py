@@ -18,8 +18,8 @@ class MenuEntry:
 MENUS: dict[str, tuple[MenuEntry, ...]] = {
     "supervisor": (
         MenuEntry("Mes postes", "posts", "/rts/postes"),
-        MenuEntry("Classement des candidatures", "ranking"),
-        MenuEntry("Affectations", "results"),
+        MenuEntry("Classement des candidatures", "ranking", "/rts/classement"),
+        MenuEntry("Affectations", "results", "/rts/affectations"),
     ),
     "student": (
         MenuEntry("Mon dossier", "student_files", "/etudiant"),

@@ -6,6 +6,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app.file_routes import files_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
@@ -20,19 +21,32 @@ from siimop_app.pages.sign_in import (
     sign_in_page,
 )
 from siimop_app.pages.student.home import StudentHomeState, student_home_page
+from siimop_app.pages.supervisor.assignments import SupervisorAssignmentsState, supervisor_assignments_page
+from siimop_app.pages.supervisor.post_detail import PostDetailState, post_detail_page
 from siimop_app.pages.supervisor.posts import SupervisorPostsState, supervisor_posts_page
+from siimop_app.pages.supervisor.ranking import (
+    RankingBoardState,
+    RankingListState,
+    ranking_board_page,
+    ranking_list_page,
+)
 from siimop_app.pages.support import support_page
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 TITLE = "SiiMOP Appariement"
 
-app = rx.App(html_lang="fr")
+app = rx.App(html_lang="fr", api_transformer=files_api)
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}")
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)
 app.add_page(closed_page, route="/fermee", title=f"Application fermée · {TITLE}", on_load=ClosedState.load)
 app.add_page(supervisor_posts_page, route="/rts/postes", title=f"Mes postes · {TITLE}", on_load=SupervisorPostsState.load)
+app.add_page(post_detail_page, route="/rts/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=PostDetailState.load)
+app.add_page(supervisor_assignments_page, route="/rts/affectations", title=f"Affectations · {TITLE}", on_load=SupervisorAssignmentsState.load)
+app.add_page(ranking_list_page, route="/rts/classement", title=f"Classement · {TITLE}", on_load=RankingListState.load)
+app.add_page(ranking_board_page, route="/rts/classement/[post_id]", title=f"Classement · {TITLE}",
+             on_load=RankingBoardState.load)
 app.add_page(student_home_page, route="/etudiant", title=f"Mon dossier · {TITLE}", on_load=StudentHomeState.load)
 app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
 app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)

@@ -39,6 +39,7 @@ from siimop_app.services import audit, calendar, post_access
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import CandidateCard, candidates_of_post, sufficient_students
+from siimop_app.services.documents import documents_of_student
 from siimop_app.services.posts import supervisor_post_cards
 
 log = logging.getLogger(__name__)
@@ -288,13 +289,5 @@ def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> dict:
             "student_id": student_id,
             "full_name": card.full_name,
             "presentation": student.presentation,
-            "documents": _documents_of(session, student_id),
+            "documents": documents_of_student(session, student_id),
         }
-
-
-def _documents_of(session: Session, student_id: int) -> list[dict]:
-    try:
-        from siimop_app.services.documents import documents_of_student
-    except ImportError:  # the documents service lands with the post detail work
-        return []
-    return documents_of_student(session, student_id)

@@ -189,3 +189,34 @@ def _keep_only_candidates(post_id: int, keep: list[int]) -> None:
     with transaction() as session:
         session.execute(sa.update(Application).where(Application.post_id == post_id,
                                                      Application.student_id.not_in(keep)).values(hearts=0))
+
+
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_candidate_file_shows_documents_and_private_notes_only_to_their_author(rts):
+    from siimop_app.models import DocumentKind, Student
+    from siimop_app.services import documents, observations
+
+    post = _posts(rts, referent=True)[0]
+    view = rankings.ranking_board(rts, post.id)
+    # The demo student applied to every demo post, so both demo supervisors may keep notes on them.
+    sid = next(s for s, card in view.cards.items() if card.full_name == "RÉMI THERMIDOR")
+    with transaction() as session:
+        student = session.get(Student, sid)
+        student.presentation = "Interne motivé par la médecine d'urgence."
+        session.add(student)
+        documents.store_pdf(session, owner_user_id=student.user_id, kind=DocumentKind.CV.value,
+                            filename="CV_candidat.pdf", data=MINIMAL_PDF)
+    file = rankings.candidate_file(rts, post.id, sid)
+    assert file["presentation"] == "Interne motivé par la médecine d'urgence."
+    assert [d["kind_label"] for d in file["documents"]] == ["CV"]
+    assert observations.read(rts, sid) == ""
+    observations.save(rts, sid, "  Très bon entretien.  ")
+    assert observations.read(rts, sid) == "Très bon entretien."
+    other = _user("rts2@demo.siimop.fr")
+    assert observations.read(other, sid) == ""  # a co-supervisor has their own notes, never the author's
+    with pytest.raises(AccessDenied):
+        rankings.candidate_file(other, post.id, sid)  # not rts2's post
+    with pytest.raises(AccessDenied):
+        rankings.candidate_file(rts, post.id, 10**9)

@@ -14,6 +14,7 @@ import logging
 import reflex as rx
 
 from siimop_app.domain.ranking_rules import BANNER
+from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, observations, rankings
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
@@ -363,11 +364,12 @@ def _file_dialog() -> rx.Component:
                 rx.foreach(
                     f["documents"].to(list[dict]),
                     lambda d: rx.hstack(
-                        rx.text(d["label"], weight="bold"),
+                        rx.text(d["kind_label"], weight="bold"),
                         rx.text(d["uploaded"], size="2"),
-                        rx.link("Aperçu", href=d["preview_url"], is_external=True),
-                        rx.link("Télécharger", href=d["download_url"], is_external=True),
+                        rx.link("Télécharger", href=backend_url(d["download_path"].to(str)), is_external=True),
+                        rx.link("Aperçu", href=backend_url(d["inline_path"].to(str)), is_external=True),
                         spacing="3",
+                        class_name="candidate-document",
                     ),
                 ),
                 rx.text("Aucun document n'a été déposé par le candidat.", size="2", color="#555"),
