@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Application, Document, DocumentKind, Post, PostSupervisor, Site, Student
+from siimop_app.models import Document, DocumentKind, Post, Site, Student
 from siimop_app.services import post_access
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
@@ -197,22 +197,9 @@ def _student_document_visible(session: Session, user: SignedInUser, owner_user_i
     student = session.exec(select(Student).where(Student.user_id == owner_user_id)).first()
     if student is None:
         return False
-    if "supervisor" in user.roles:
-        applied_to_mine = session.exec(
-            select(sa.func.count())
-            .select_from(Application)
-            .join(PostSupervisor, PostSupervisor.post_id == Application.post_id)
-            .where(Application.student_id == student.id, PostSupervisor.user_id == user.user_id)
-        ).one()
-        if applied_to_mine:
-            return True
-    staff_roles = tuple(role for role in ("coordinator", "manager", "admin") if role in user.roles)
-    if staff_roles:
-        scope = scopes.scope_of(session, user.user_id, staff_roles)
-        return bool(session.exec(
-            select(sa.func.count()).select_from(Student).where(Student.id == student.id, scopes.student_condition(scope))
-        ).one())
-    return False
+    return post_access.applied_to_supervisor(session, user, student.id) or scopes.covers_student(
+        session, user.user_id, user.roles, student.id
+    )
 
 
 def can_read(session: Session, user: SignedInUser, document: Document) -> bool:

@@ -7,12 +7,11 @@ A supervisor may keep notes only on students who applied to one of their posts.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
-from siimop_app.models import Application, Observation, PostSupervisor, utcnow
-from siimop_app.services import audit
+from siimop_app.models import Observation, utcnow
+from siimop_app.services import audit, post_access
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 
@@ -20,13 +19,7 @@ MAX_LENGTH = 5000
 
 
 def _require_candidate(session: Session, user: SignedInUser, student_id: int) -> None:
-    applied = session.exec(
-        select(sa.func.count())
-        .select_from(Application)
-        .join(PostSupervisor, PostSupervisor.post_id == Application.post_id)
-        .where(PostSupervisor.user_id == user.user_id, Application.student_id == student_id)
-    ).one()
-    if "supervisor" not in user.roles or not applied:
+    if not post_access.applied_to_supervisor(session, user, student_id):
         raise AccessDenied("Cet étudiant n'a pas candidaté sur vos postes.")
 
 

@@ -61,3 +61,31 @@ def student_condition(scope: Scope) -> sa.ColumnElement[bool]:
 
 def post_condition(scope: Scope) -> sa.ColumnElement[bool]:
     return _condition(scope, Post.subdivision_id, Post.calling_specialty_id)
+
+
+STAFF_ROLES = ("coordinator", "manager", "admin")
+
+
+def _staff_scope(session: Session, user_id: int, roles: tuple[str, ...]) -> Scope | None:
+    held = tuple(role for role in STAFF_ROLES if role in roles)
+    return scope_of(session, user_id, held) if held else None
+
+
+def covers_student(session: Session, user_id: int, roles: tuple[str, ...], student_id: int) -> bool:
+    """Whether a coordinator/manager/admin's scope includes this student (False for other roles)."""
+    scope = _staff_scope(session, user_id, roles)
+    if scope is None:
+        return False
+    return bool(session.exec(
+        select(sa.func.count()).select_from(Student).where(Student.id == student_id, student_condition(scope))
+    ).one())
+
+
+def covers_post(session: Session, user_id: int, roles: tuple[str, ...], post_id: int) -> bool:
+    """Whether a coordinator/manager/admin's scope includes this post (False for other roles)."""
+    scope = _staff_scope(session, user_id, roles)
+    if scope is None:
+        return False
+    return bool(session.exec(
+        select(sa.func.count()).select_from(Post).where(Post.id == post_id, post_condition(scope))
+    ).one())
