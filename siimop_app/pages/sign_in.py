@@ -24,6 +24,12 @@ class SignInState(AppState):
         self.email = value
 
     @rx.event
+    def reset_form(self):
+        """A fresh sign-in page: no message left from an earlier visit in this tab."""
+        self.sent_message = ""
+        self.error = ""
+
+    @rx.event
     def request_link(self, form_data: dict | None = None):
         self.error = ""
         self.sent_message = ""

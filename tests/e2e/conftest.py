@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,15 +82,22 @@ def url(harness, path: str) -> str:
     return harness.frontend_url.rstrip("/") + path
 
 
-def request_link(page: Page, harness, address: str) -> str:
-    """Ask for a sign-in link on the sign-in page; return the path of the link the user received."""
-    before = len(links_for(get_settings().outbox_dir, address))
+def request_link(page: Page, harness, address: str, *, expect_link: bool = True) -> str:
+    """Ask for a sign-in link on the sign-in page; return the path of the link the user received ("" if none)."""
+    outbox = get_settings().outbox_dir
+    before = len(links_for(outbox, address))
     page.goto(url(harness, "/connexion"))
+    expect(page.locator("#sign-in-sent")).to_have_count(0)  # the page starts clean, even in a reused tab
     page.fill("#email", address)
     page.click("#send-link")
     page.wait_for_selector("#sign-in-sent")
-    links = links_for(get_settings().outbox_dir, address)
-    return urlsplit(links[-1]).path if len(links) > before else ""
+    deadline = time.monotonic() + (15 if expect_link else 1)
+    while time.monotonic() < deadline:
+        links = links_for(outbox, address)
+        if len(links) > before:
+            return urlsplit(links[-1]).path
+        time.sleep(0.1)
+    return ""
 
 
 def sign_in(page: Page, harness, address: str) -> None:

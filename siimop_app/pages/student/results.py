@@ -1,0 +1,66 @@
+"""Résultats: the student's result per published round — their post, or "non affecté(e)" and what comes next."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.models import Student
+from siimop_app.services import calendar, rounds
+from siimop_app.states.session import AppState
+from siimop_app.ui.shell import shell
+
+
+class StudentResultsState(AppState):
+    results: list[dict] = []
+    notice: str = ""
+
+    @rx.event
+    def load(self):
+        user, redirect = self._enter("student", "student")
+        if redirect:
+            return redirect
+        now = calendar.now()
+        wave = calendar.current_wave(now)
+        self.results, self.notice = [], ""
+        if wave is None:
+            return
+        with transaction() as session:
+            student_id = session.exec(select(Student.id).where(Student.user_id == user.user_id)).first()
+            found = rounds.round_result_for_student(session, student_id, wave.wave_id, now) if student_id else []
+        self.results = [
+            {**dataclasses.asdict(r), "post": r.post or {}} for r in found
+        ]
+        if not self.results:
+            upcoming = wave.current_or_next("results", now)
+            self.notice = (
+                f"Les résultats du premier tour seront publiés le {upcoming.starts_on:%d/%m/%Y}."
+                if upcoming else "Aucun résultat n'est encore publié."
+            )
+
+
+def _result(r: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(r["title"], size="4", as_="h2"),
+            rx.text(r["status_text"], weight="bold",
+                    color=rx.cond(r["assigned"], "#1b5e20", "#8a1c1c"), class_name="result-status"),
+            rx.cond(r["next_step"] != "", rx.text(r["next_step"], class_name="result-next")),
+            spacing="2",
+            align="start",
+        ),
+        width="100%",
+        class_name="student-result",
+    )
+
+
+def student_results_page() -> rx.Component:
+    return shell(
+        rx.cond(StudentResultsState.notice != "", rx.callout(StudentResultsState.notice, icon="calendar",
+                                                            id="results-notice")),
+        rx.vstack(rx.foreach(StudentResultsState.results, _result), spacing="3", width="100%", id="student-results"),
+        title="Mes résultats",
+    )
