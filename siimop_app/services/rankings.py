@@ -151,6 +151,10 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
     round_id, round_number, phase_open, notice = _round_in_view(session, wave)
+    if round_id is not None and session.get(Round, round_id).status != "open":
+        # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
+        phase_open = False
+        notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
     title, access_label, others = _header(session, post, user, is_referent)
     places = _places_for_round(session, post, round_number)
     ranking = None

@@ -220,3 +220,16 @@ def test_the_candidate_file_shows_documents_and_private_notes_only_to_their_auth
         rankings.candidate_file(other, post.id, sid)  # not rts2's post
     with pytest.raises(AccessDenied):
         rankings.candidate_file(rts, post.id, 10**9)
+
+
+def test_a_closed_round_freezes_its_rankings(rts):
+    from siimop_app.models import Round
+
+    post = _posts(rts, referent=True)[0]
+    sid = next(iter(rankings.ranking_board(rts, post.id).cards))
+    with transaction() as session:
+        session.execute(sa.update(Round).where(Round.number == 1).values(status="closed"))
+    view = rankings.ranking_board(rts, post.id)
+    assert not view.editable and "clôturé" in view.notice
+    with pytest.raises(rankings.RankingEditError, match="clôturé"):
+        rankings.apply_move(rts, post.id, "rank", sid)
