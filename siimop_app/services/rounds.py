@@ -1,0 +1,620 @@
+"""Closing a round (SPEC §6): snapshot → matching → check → one write; round 3 by hand; students' results.
+
+Closing a round is the one moment the platform writes results. It is built so that it
+happens exactly once and either completely or not at all:
+
+1. **Claim** — a conditional ``UPDATE … SET status='closing' WHERE status='open'``,
+   committed in its own short transaction: a concurrent close (another manager, a
+   second click, the CLI) finds nothing to claim and gets a French ``RoundError``.
+   An already closed round returns its stored report and changes nothing.
+2. **Snapshot** (:func:`build_instance`) — the round as a matching instance: the
+   participating students with a sufficient list (``candidates.sufficient_students``,
+   the rule's one home) not yet placed in the wave, their wishes with one heart or
+   more, every post of the wave with its places left, and each post's ranking *only if
+   it is valid*: validity is re-checked here with ``domain.ranking_rules`` from the
+   stored entries and the candidates, never trusted from ``Ranking.is_valid``. An
+   invalid or missing ranking gives an empty ranking (SPEC §5: that post's candidates
+   are not considered in the round). A few grouped queries, none per student or post.
+3. **Match** (``matching.solve``) and **check** (``matching.check``): nothing is written
+   unless the certificate is OK.
+4. **Write** — one transaction: every ``Assignment`` (bulk ``executemany``), the round's
+   instance/result JSON, certificate, ``status='closed'``, ``closed_at``/``closed_by``,
+   one audit row. The final transition is again conditional (``WHERE status='closing'``).
+
+Any failure after the claim puts the round back to ``open`` (the write transaction
+rolled back: no assignment, no JSON). If the process dies between the claim and the
+release, the round stays ``closing``: ``python -m siimop_app.rounds_cli release``
+gives it back (see that module).
+
+The tie-break seed of a round is its database id (documented, reproducible): the same
+round snapshot always gives the same bytes of result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from siimop_app import matching
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import DatedPhase, closes_at, opens_at
+from siimop_app.domain.ranking_rules import Candidate, check_ranking
+from siimop_app.models import (
+    Application,
+    Assignment,
+    Establishment,
+    Phase,
+    PhaseKind,
+    Post,
+    Ranking,
+    RankingEntry,
+    RoleGrant,
+    Round,
+    RoundStatus,
+    Site,
+    Specialty,
+    Student,
+    Subdivision,
+    utcnow,
+)
+from siimop_app.services import audit, calendar
+from siimop_app.services.candidates import sufficient_students
+from siimop_app.services.scope import post_condition, scope_of
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CloseReport",
+    "RoundError",
+    "StudentRoundResult",
+    "assign_manually",
+    "build_instance",
+    "check_stored",
+    "close_round",
+    "release_claim",
+    "round_result_for_student",
+]
+
+Progress = Callable[[str, float], None]
+
+STEP_SNAPSHOT = "Photographie du tour (vœux, classements, places restantes)"
+STEP_MATCH = "Appariement"
+STEP_CHECK = "Vérification du résultat"
+STEP_WRITE = "Écriture des affectations"
+STEP_DONE = "Tour clôturé"
+
+CLOSE_ROLES = ("manager", "admin")
+
+
+class RoundError(Exception):
+    """A refused round action; the message is for the user, in French."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CloseReport:
+    """What a close did (or, for an already closed round, what it had done)."""
+
+    round_id: int
+    round_number: int
+    wave_id: int
+    already_closed: bool  # True: nothing was done now, the stored outcome is reported
+    students: int  # students in the matching (sufficient list, not placed earlier)
+    students_placed: int
+    places_offered: int  # places left at the start of the round
+    excluded_insufficient: int  # participating students whose list was insufficient
+    rankings_valid: int
+    rankings_ignored: int  # invalid rankings (their candidates not considered)
+    certificate: str
+    certificate_ok: bool
+    closed_at: dt.datetime | None
+    closed_by_user_id: int | None
+    timings: dict[str, float]  # seconds per step: snapshot, match, check, write, total (empty if already closed)
+
+    @property
+    def places_filled(self) -> int:
+        return self.students_placed
+
+    def summary(self) -> str:
+        """One French line for a manager or an operator."""
+        pct = f" ({100 * self.students_placed / self.students:.0f} %)" if self.students else ""
+        return (f"Tour {self.round_number} clôturé : {self.students_placed}/{self.students} étudiants affectés{pct}, "
+                f"{self.students_placed}/{self.places_offered} places pourvues.")
+
+
+# ----------------------------------------------------------------------------- snapshot
+
+def _taken_by_other_rounds(session: Session, round_: Round) -> list[tuple[int, int]]:
+    """(student id, post id) of the wave's assignments made in the other rounds."""
+    return session.exec(
+        select(Assignment.student_id, Assignment.post_id)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Round.wave_id == round_.wave_id, Round.id != round_.id)
+    ).all()
+
+
+def build_instance(session: Session, round_id: int) -> dict[str, Any]:
+    """The round as a matching instance (``siimop_app.matching`` JSON format), ids as strings.
+
+    Extra informative fields (ignored by the engine): top-level ``round`` and ``snapshot``
+    (counts of excluded students and ignored rankings), per student ``subdivision_id``, per post
+    ``places_opened``, ``subdivision_id`` and ``ranking_status`` (``valid`` / ``invalid`` /
+    ``missing`` / ``no_candidates``) with the failing rules of an invalid ranking.
+    """
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise RoundError("Ce tour n'existe pas.")
+    taken = _taken_by_other_rounds(session, round_)
+    placed_before = {sid for sid, _ in taken}
+    filled: dict[int, int] = defaultdict(int)
+    for _, pid in taken:
+        filled[pid] += 1
+
+    posts = session.exec(
+        select(Post.id, Post.places_opened, Post.subdivision_id).where(Post.wave_id == round_.wave_id).order_by(Post.id)
+    ).all()
+    post_sub = {pid: sub for pid, _, sub in posts}
+    places_left = {pid: max(opened - filled.get(pid, 0), 0) for pid, opened, _ in posts}
+
+    # Wishes with one heart or more of participating students; the sufficient ones make the candidates.
+    wishes = session.exec(
+        select(Application.student_id, Application.post_id, Application.hearts, Student.subdivision_id)
+        .join(Student, Student.id == Application.student_id)
+        .where(Application.round_id == round_id, Application.hearts > 0, Student.participating)
+        .order_by(Application.student_id, Application.post_id)
+    ).all()
+    sufficient = sufficient_students(session, round_id)
+    student_sub: dict[int, int] = {}
+    student_wishes: dict[int, dict[str, int]] = defaultdict(dict)
+    candidates: dict[int, list[int]] = defaultdict(list)  # post id -> candidate student ids
+    insufficient: set[int] = set()
+    for sid, pid, hearts, sub in wishes:
+        if sid not in sufficient:
+            insufficient.add(sid)
+            continue
+        if pid not in post_sub:
+            continue  # a wish on a post of another wave: not offered in this round
+        student_sub[sid] = sub
+        candidates[pid].append(sid)
+        if sid not in placed_before:
+            student_wishes[sid][str(pid)] = hearts
+
+    # Rankings: entries of every ranking of the round, re-checked against the candidates.
+    entry_rows = session.exec(
+        select(Ranking.post_id, RankingEntry.student_id, RankingEntry.rank, RankingEntry.refused)
+        .join(RankingEntry, RankingEntry.ranking_id == Ranking.id)
+        .where(Ranking.round_id == round_id)
+    ).all()
+    ranked_posts = set(session.exec(select(Ranking.post_id).where(Ranking.round_id == round_id)).all())
+    entries: dict[int, dict[int, tuple[int | None, bool]]] = defaultdict(dict)
+    for pid, sid, rank, refused in entry_rows:
+        entries[pid][sid] = (rank, refused)
+
+    in_instance = set(student_wishes)
+    post_items = []
+    counts = {"valid": 0, "invalid": 0, "missing": 0, "no_candidates": 0}
+    for pid, opened, sub in posts:
+        cands = candidates.get(pid, [])
+        item: dict[str, Any] = {"id": str(pid), "places": places_left[pid], "places_opened": opened,
+                                "subdivision_id": sub, "ranking": []}
+        if not cands:
+            status = "no_candidates"
+        elif pid not in ranked_posts:
+            status = "missing"
+        else:
+            ranking_entries = entries.get(pid, {})
+            local = {sid: student_sub[sid] == sub for sid in cands}
+            ranked = sorted((ranking_entries[sid][0], sid) for sid in cands
+                            if sid in ranking_entries and ranking_entries[sid][0] is not None)
+            refused = [sid for sid in cands if sid in ranking_entries and ranking_entries[sid][1]]
+            placed = {sid for _, sid in ranked} | set(refused)
+            verdict = check_ranking(
+                places=places_left[pid],
+                ranked=[Candidate(sid, local[sid]) for _, sid in ranked],
+                unranked=[Candidate(sid, local[sid]) for sid in cands if sid not in placed],
+                refused=[Candidate(sid, local[sid]) for sid in refused],
+            )
+            if verdict.valid:
+                status = "valid"
+                item["ranking"] = [str(sid) for _, sid in ranked if sid in in_instance]
+            else:
+                status = "invalid"
+                item["ranking_problems"] = list(verdict.problems)
+        counts[status] += 1
+        item["ranking_status"] = status
+        post_items.append(item)
+
+    students = [
+        {"id": str(sid), "subdivision_id": student_sub[sid], "wishes": student_wishes[sid]}
+        for sid in sorted(student_wishes)
+    ]
+    return {
+        "tie_break_seed": round_.id,
+        "round": {"id": round_.id, "number": round_.number, "wave_id": round_.wave_id},
+        "snapshot": {
+            "excluded_insufficient_lists": len(insufficient),
+            "excluded_placed_earlier": len({sid for sid in placed_before if sid in student_sub}),
+            "rankings": counts,
+        },
+        "students": students,
+        "posts": post_items,
+    }
+
+
+# ----------------------------------------------------------------------------- closing
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _report_from_stored(round_: Round) -> CloseReport:
+    instance = json.loads(round_.instance_json or "{}")
+    result = json.loads(round_.result_json or "{}")
+    stats = result.get("stats", {})
+    snapshot = instance.get("snapshot", {})
+    rankings = snapshot.get("rankings", {})
+    certificate = round_.certificate or ""
+    return CloseReport(
+        round_id=round_.id,
+        round_number=round_.number,
+        wave_id=round_.wave_id,
+        already_closed=True,
+        students=stats.get("students", 0),
+        students_placed=len(result.get("assignments", {})),
+        places_offered=stats.get("places", 0),
+        excluded_insufficient=snapshot.get("excluded_insufficient_lists", 0),
+        rankings_valid=rankings.get("valid", 0),
+        rankings_ignored=rankings.get("invalid", 0),
+        certificate=certificate,
+        certificate_ok=certificate.startswith("OK"),
+        closed_at=round_.closed_at,
+        closed_by_user_id=round_.closed_by_user_id,
+        timings={},
+    )
+
+
+def _holds_role(session: Session, user_id: int, roles: tuple[str, ...]) -> bool:
+    return session.exec(
+        select(sa.func.count()).select_from(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))
+    ).one() > 0
+
+
+def _require_ranking_over(session: Session, round_: Round) -> None:
+    """The calendar, on the server: a round closes only once its supervisors' ranking phase has ended."""
+    ranking = session.exec(
+        select(Phase).where(Phase.round_id == round_.id, Phase.kind == PhaseKind.RANKING.value)
+    ).first()
+    if round_.status == RoundStatus.OPEN.value and ranking is not None:
+        phase = DatedPhase(kind=ranking.kind, round_number=round_.number, starts_on=ranking.starts_on,
+                           ends_on=ranking.ends_on)
+        if calendar.now() < closes_at(phase):
+            raise RoundError(
+                f"Le classement du tour {round_.number} est ouvert jusqu'au {_fr_date(ranking.ends_on)} à 23h59 : "
+                "le tour ne peut pas encore être clôturé."
+            )
+
+
+def _claim(round_id: int, actor_user_id: int | None) -> CloseReport | None:
+    """Move the round from open to closing (committed), or return the stored report of a closed round."""
+    with transaction() as session:
+        round_ = session.get(Round, round_id)
+        if round_ is None:
+            raise RoundError("Ce tour n'existe pas.")
+        if actor_user_id is not None and not _holds_role(session, actor_user_id, CLOSE_ROLES):
+            raise RoundError("Seul un gestionnaire peut clôturer un tour.")
+        if round_.in_person:
+            raise RoundError(f"Le tour {round_.number} se déroule en présentiel : "
+                             "ses affectations sont saisies par les gestionnaires, il ne se clôture pas par appariement.")
+        _require_ranking_over(session, round_)
+        claimed = session.execute(
+            sa.update(Round).where(Round.id == round_id, Round.status == RoundStatus.OPEN.value)
+            .values(status=RoundStatus.CLOSING.value)
+        ).rowcount
+        if claimed == 1:
+            return None
+        session.refresh(round_)
+        if round_.status == RoundStatus.CLOSED.value:
+            return _report_from_stored(round_)
+        raise RoundError("Ce tour est déjà en cours de clôture.")
+
+
+def release_claim(round_id: int) -> bool:
+    """Put a round left in ``closing`` back to ``open`` (True if it was closing). Never touches a closed round."""
+    with transaction() as session:
+        return session.execute(
+            sa.update(Round).where(Round.id == round_id, Round.status == RoundStatus.CLOSING.value)
+            .values(status=RoundStatus.OPEN.value)
+        ).rowcount == 1
+
+
+def _insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
+    """All the round's assignments in one bulk statement (executemany / insertmanyvalues)."""
+    if rows:
+        session.execute(sa.insert(Assignment), rows)
+
+
+def close_round(*, round_id: int, actor_user_id: int | None, progress: Progress | None = None) -> CloseReport:
+    """Close a matched round: claim it, snapshot, solve, check, write everything in one transaction.
+
+    Idempotent (a closed round returns its stored report), exclusive (a concurrent call gets
+    ``RoundError("Ce tour est déjà en cours de clôture.")``) and all-or-nothing (any failure puts the
+    round back to ``open`` with nothing written). ``actor_user_id`` None = an operator's CLI run;
+    otherwise the user must hold a manager or admin grant. ``progress(label, fraction)`` is called at
+    each step, in French.
+    """
+    notify = progress or (lambda _label, _fraction: None)
+    stored = _claim(round_id, actor_user_id)
+    if stored is not None:
+        notify(STEP_DONE, 1.0)
+        return stored
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        notify(STEP_SNAPSHOT, 0.0)
+        with transaction() as session:
+            round_ = session.get(Round, round_id)
+            data = build_instance(session, round_id)
+        timings["snapshot"] = time.perf_counter() - started
+
+        notify(STEP_MATCH, 0.25)
+        step = time.perf_counter()
+        instance = matching.Instance.from_dict(data)
+        result = matching.solve(instance)
+        result_dict = result.to_dict()
+        timings["match"] = time.perf_counter() - step
+
+        notify(STEP_CHECK, 0.6)
+        step = time.perf_counter()
+        certificate = matching.check(instance, result_dict)
+        timings["check"] = time.perf_counter() - step
+        if not certificate.ok:
+            log.error("round %s: the matching's certificate is not OK:\n%s", round_id, certificate.to_text())
+            raise RoundError("La vérification du résultat de l'appariement a échoué : rien n'a été enregistré. "
+                             f"{certificate.summary}")
+
+        notify(STEP_WRITE, 0.75)
+        step = time.perf_counter()
+        instance_json = _canonical(data)
+        result_json = result.to_json()
+        certificate_text = certificate.to_text()
+        closed_at = utcnow()
+        rows = [
+            {"round_id": round_id, "student_id": int(sid), "post_id": int(pid), "method": "matching",
+             "created_at": closed_at, "created_by_user_id": actor_user_id}
+            for sid, pid in result.assignments.items()
+        ]
+        with transaction() as session:
+            done = session.execute(
+                sa.update(Round).where(Round.id == round_id, Round.status == RoundStatus.CLOSING.value)
+                .values(status=RoundStatus.CLOSED.value, closed_at=closed_at, closed_by_user_id=actor_user_id,
+                        instance_json=instance_json, result_json=result_json, certificate=certificate_text)
+            ).rowcount
+            if done != 1:
+                raise RoundError("La clôture de ce tour a été interrompue (le tour n'est plus en cours de clôture) : "
+                                 "rien n'a été enregistré.")
+            _insert_assignments(session, rows)
+            snapshot = data["snapshot"]
+            audit.record(
+                session,
+                actor_user_id=actor_user_id,
+                action="round.close",
+                entity="round",
+                entity_id=round_id,
+                before={"status": RoundStatus.OPEN.value},
+                after={
+                    "status": RoundStatus.CLOSED.value,
+                    "students": len(data["students"]),
+                    "students_placed": len(rows),
+                    "places_offered": result.stats.get("places", 0),
+                    "certificate": certificate.summary,
+                    "instance_sha256": _sha256(instance_json),
+                    "result_sha256": _sha256(result_json),
+                    "excluded_insufficient_lists": snapshot["excluded_insufficient_lists"],
+                    "rankings": snapshot["rankings"],
+                },
+            )
+        timings["write"] = time.perf_counter() - step
+    except BaseException:
+        try:
+            release_claim(round_id)
+        except Exception:  # the original error matters more; the operator can release with the CLI
+            log.exception("round %s: could not release the claim after a failed close", round_id)
+        raise
+    timings["total"] = time.perf_counter() - started
+    notify(STEP_DONE, 1.0)
+    rankings = data["snapshot"]["rankings"]
+    return CloseReport(
+        round_id=round_id,
+        round_number=round_.number,
+        wave_id=round_.wave_id,
+        already_closed=False,
+        students=len(data["students"]),
+        students_placed=len(rows),
+        places_offered=result.stats.get("places", 0),
+        excluded_insufficient=data["snapshot"]["excluded_insufficient_lists"],
+        rankings_valid=rankings["valid"],
+        rankings_ignored=rankings["invalid"],
+        certificate=certificate_text,
+        certificate_ok=True,
+        closed_at=closed_at,
+        closed_by_user_id=actor_user_id,
+        timings=timings,
+    )
+
+
+def check_stored(round_id: int) -> matching.Certificate:
+    """Re-run the engine's check on the round's stored instance and result (RoundError if not closed)."""
+    with transaction() as session:
+        round_ = session.get(Round, round_id)
+        if round_ is None:
+            raise RoundError("Ce tour n'existe pas.")
+        if round_.status != RoundStatus.CLOSED.value or not round_.instance_json or not round_.result_json:
+            raise RoundError(f"Le tour {round_.number} n'est pas clôturé : il n'y a rien à vérifier.")
+        instance_json, result_json = round_.instance_json, round_.result_json
+    instance = matching.Instance.from_dict(json.loads(instance_json))
+    return matching.check(instance, json.loads(result_json))
+
+
+# ----------------------------------------------------------------------------- round 3, by hand
+
+def assign_manually(*, round_id: int, student_id: int, post_id: int, actor_user_id: int) -> None:
+    """Record an in-person (round 3) placement: a manager whose scope covers the post; a place left;
+    the student not yet placed in the wave. One transaction, audited; French ``RoundError`` otherwise."""
+    with transaction() as session:
+        # A no-op UPDATE first: it locks the round's row (PostgreSQL) / takes the write lock (SQLite),
+        # so two managers placing on the same round are serialised and cannot overfill a post.
+        session.execute(sa.update(Round).where(Round.id == round_id).values(status=Round.status))
+        round_ = session.get(Round, round_id)
+        if round_ is None:
+            raise RoundError("Ce tour n'existe pas.")
+        if not round_.in_person:
+            raise RoundError("Les affectations manuelles ne concernent que le tour en présentiel.")
+        if round_.status != RoundStatus.OPEN.value:
+            raise RoundError("Ce tour est clôturé : il n'est plus possible d'y affecter un étudiant.")
+        post = session.get(Post, post_id)
+        if post is None or post.wave_id != round_.wave_id:
+            raise RoundError("Ce poste n'appartient pas à cette vague.")
+        student = session.get(Student, student_id)
+        if student is None:
+            raise RoundError("Cet étudiant n'existe pas.")
+        scope = scope_of(session, actor_user_id, CLOSE_ROLES)
+        in_scope = session.exec(
+            select(sa.func.count()).select_from(Post).where(Post.id == post_id, post_condition(scope))
+        ).one()
+        if not in_scope:
+            raise RoundError("Ce poste ne relève pas de votre périmètre de gestionnaire.")
+        if post.calling_specialty_id != student.specialty_id:
+            raise RoundError("Ce poste n'est pas ouvert à la spécialité de cet étudiant.")
+        earlier = session.exec(
+            select(Round.number).join(Assignment, Assignment.round_id == Round.id)
+            .where(Round.wave_id == round_.wave_id, Assignment.student_id == student_id)
+        ).first()
+        if earlier is not None:
+            raise RoundError(f"Cet étudiant est déjà affecté dans cette vague (tour {earlier}).")
+        filled = session.exec(
+            select(sa.func.count()).select_from(Assignment).join(Round, Round.id == Assignment.round_id)
+            .where(Round.wave_id == round_.wave_id, Assignment.post_id == post_id)
+        ).one()
+        if filled >= post.places_opened:
+            raise RoundError("Ce poste n'a plus de place disponible.")
+        assignment = Assignment(round_id=round_id, student_id=student_id, post_id=post_id, method="manual",
+                                created_by_user_id=actor_user_id)
+        session.add(assignment)
+        session.flush()
+        audit.record(
+            session,
+            actor_user_id=actor_user_id,
+            action="assignment.manual",
+            entity="assignment",
+            entity_id=assignment.id,
+            after={"round_id": round_id, "round_number": round_.number, "student_id": student_id, "post_id": post_id,
+                   "places_left": post.places_opened - filled - 1},
+        )
+
+
+# ----------------------------------------------------------------------------- the student's result page
+
+@dataclasses.dataclass(frozen=True)
+class StudentRoundResult:
+    """One published round as the student sees it."""
+
+    round_id: int
+    number: int
+    title: str  # "Tour 1"
+    assigned: bool
+    post: dict[str, Any] | None  # post_id, specialty, site_name, establishment, subdivision, method
+    status_text: str  # "Affecté(e) : …" or "Non affecté(e)"
+    next_step: str  # what comes next, in French ("" once assigned)
+
+
+def _fr_date(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def round_result_for_student(session: Session, student_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
+    """The student's result per round of the wave published at ``at``, in order, until they are placed.
+
+    A matched round is published when its "results" phase opens; an in-person round shows as soon as a
+    manager recorded a placement. Unplaced: why when we know it (no wish, insufficient list) and what
+    comes next (the next round's wishes, the in-person round, or the ARS / scolarité).
+    """
+    rounds = session.exec(select(Round).where(Round.wave_id == wave_id).order_by(Round.number)).all()
+    phases = session.exec(select(Phase).where(Phase.wave_id == wave_id, Phase.round_id.is_not(None))).all()
+    by_round: dict[int, dict[str, Phase]] = defaultdict(dict)
+    for phase in phases:
+        by_round[phase.round_id][phase.kind] = phase
+    assignments = {
+        rid: row for rid, *row in session.exec(
+            select(Assignment.round_id, Assignment.post_id, Assignment.method, Specialty.label, Site.name,
+                   Establishment.name, Subdivision.label)
+            .join(Post, Post.id == Assignment.post_id)
+            .join(Specialty, Specialty.id == Post.calling_specialty_id)
+            .join(Site, Site.id == Post.site_id)
+            .join(Establishment, Establishment.id == Site.establishment_id)
+            .join(Subdivision, Subdivision.id == Post.subdivision_id)
+            .join(Round, Round.id == Assignment.round_id)
+            .where(Assignment.student_id == student_id, Round.wave_id == wave_id)
+        ).all()
+    }
+
+    def dated(phase: Phase | None) -> DatedPhase | None:
+        if phase is None:
+            return None
+        return DatedPhase(kind=phase.kind, round_number=None, starts_on=phase.starts_on, ends_on=phase.ends_on)
+
+    out: list[StudentRoundResult] = []
+    for index, round_ in enumerate(rounds):
+        results_phase = dated(by_round[round_.id].get(PhaseKind.RESULTS.value))
+        published = (results_phase is not None and opens_at(results_phase) <= at) or (
+            round_.in_person and round_.id in assignments)
+        if not published:
+            break
+        title = f"Tour {round_.number}"
+        row = assignments.get(round_.id)
+        if row is not None:
+            post_id, method, specialty, site, establishment, subdivision = row
+            post = {"post_id": post_id, "specialty": specialty, "site_name": site, "establishment": establishment,
+                    "subdivision": subdivision, "method": method}
+            out.append(StudentRoundResult(round_.id, round_.number, title, True, post,
+                                          f"Affecté(e) : {site} – {establishment} ({subdivision})", ""))
+            break
+        if round_.in_person:
+            out.append(StudentRoundResult(round_.id, round_.number, title, False, None, "Non affecté(e)",
+                                          "Rapprochez-vous de votre ARS ou de votre scolarité."))
+            continue
+        why = ""
+        rated = session.exec(
+            select(sa.func.count()).select_from(Application)
+            .where(Application.round_id == round_.id, Application.student_id == student_id, Application.hearts > 0)
+        ).one()
+        if not rated:
+            why = "Vous n'aviez formulé aucun vœu pour ce tour. "
+        elif student_id not in sufficient_students(session, round_.id, [student_id]):
+            why = "Votre liste de vœux était insuffisante : elle n'a pas été prise en compte dans ce tour. "
+        following = rounds[index + 1] if index + 1 < len(rounds) else None
+        if following is None:
+            nxt = "Rapprochez-vous de votre ARS ou de votre scolarité."
+        elif following.in_person:
+            phase = by_round[following.id].get(PhaseKind.IN_PERSON.value)
+            when = f" du {_fr_date(phase.starts_on)} au {_fr_date(phase.ends_on)}" if phase else ""
+            nxt = (f"Le tour {following.number} se déroule en présentiel{when} : "
+                   "votre ARS ou votre scolarité vous indiquera les modalités.")
+        else:
+            phase = by_round[following.id].get(PhaseKind.WISHES.value)
+            when = f" du {_fr_date(phase.starts_on)} au {_fr_date(phase.ends_on)}" if phase else ""
+            nxt = f"Vous pourrez formuler de nouveaux vœux pour le tour {following.number}{when}, sur les places restantes."
+        out.append(StudentRoundResult(round_.id, round_.number, title, False, None, "Non affecté(e)", why + nxt))
+    return out

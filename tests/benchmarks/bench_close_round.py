@@ -1,0 +1,98 @@
+"""Benchmark: closing round 1 of the national demo (7,400 students, ~6,000 posts, ~68,000 wishes).
+
+    python tests/benchmarks/bench_close_round.py [--database-url URL] [--scale national|small]
+
+Loads the demo (``--phase ranking``) into a throwaway database — a SQLite file, or, with
+``--database-url postgresql+psycopg://USER@HOST:5432/postgres``, a database created on that
+server for the run and dropped afterwards — then closes round 1 through the service and
+prints the time of each step (snapshot, match, check, write) and the total (target: under
+10 s), the students placed and the places filled. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="a PostgreSQL server URL (a throwaway database is made on it)")
+    parser.add_argument("--scale", default="national", choices=["small", "national"])
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-close-"))
+    admin_url, pg_name = None, None
+    if args.database_url:
+        admin_url = args.database_url
+        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
+        admin.dispose()
+        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    os.environ["REFLEX_DB_URL"] = url
+    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+
+    from sqlmodel import select
+
+    from siimop_app.db import get_engine, transaction
+    from siimop_app.demo.cli import main as demo_main
+    from siimop_app.models import Assignment, Round
+    from siimop_app.services import rounds
+
+    try:
+        started = time.perf_counter()
+        assert demo_main(["--scale", args.scale, "--phase", "ranking"]) == 0
+        print(f"demo loaded in {time.perf_counter() - started:.1f} s ({get_engine().dialect.name})")
+        with transaction() as session:
+            round_id = session.exec(select(Round.id).where(Round.number == 1)).one()
+
+        marks: list[tuple[str, float]] = []
+        report = rounds.close_round(round_id=round_id, actor_user_id=None,
+                                    progress=lambda label, _f: marks.append((label, time.perf_counter())))
+        t = report.timings
+        print(f"close round 1 on {get_engine().dialect.name}:")
+        for step in ("snapshot", "match", "check", "write"):
+            print(f"  {step:<9} {t[step]:6.2f} s")
+        print(f"  {'total':<9} {t['total']:6.2f} s   (target < 10 s)")
+        print(f"  students in the matching {report.students}, placed {report.students_placed} "
+              f"({100 * report.students_placed / max(report.students, 1):.1f} %), places filled "
+              f"{report.places_filled}/{report.places_offered}; insufficient lists left out {report.excluded_insufficient}; "
+              f"rankings valid {report.rankings_valid}, invalid (ignored) {report.rankings_ignored}")
+        print(f"  {report.certificate}")
+        with transaction() as session:
+            stored = session.exec(select(sa.func.count()).select_from(Assignment)).one()
+            round_ = session.get(Round, round_id)
+            print(f"  stored: {stored} assignments, instance {len(round_.instance_json) / 1e6:.1f} MB, "
+                  f"result {len(round_.result_json) / 1e6:.1f} MB")
+        started = time.perf_counter()
+        again = rounds.close_round(round_id=round_id, actor_user_id=None)
+        print(f"  second close (idempotent): {time.perf_counter() - started:.2f} s, already_closed={again.already_closed}")
+        started = time.perf_counter()
+        certificate = rounds.check_stored(round_id)
+        print(f"  re-check of the stored instance/result: {time.perf_counter() - started:.2f} s, ok={certificate.ok}")
+    finally:
+        get_engine().dispose()
+        if pg_name:
+            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
