@@ -1,4 +1,10 @@
-"""The student's home: their file summary and where the campaign stands."""
+"""Mon dossier: the student's identity, presentation text and documents (CV, lettre, contrat de formation).
+
+The file can change while the "student_files" or the "wishes" phase is open
+(``services.wishes``, which checks the phase and the owner at every change); a new
+PDF of a kind replaces the previous one. Supervisors of the posts the student applied
+to read it during the ranking phase.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +12,283 @@ import dataclasses
 
 import reflex as rx
 
-from siimop_app.services import overview
+from siimop_app.file_routes import backend_url
+from siimop_app.services import documents, overview, wishes
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.calendar import PhaseClosedError
+from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import labelled_value
+from siimop_app.ui.components import error_callout, labelled_value
 from siimop_app.ui.shell import shell
+
+REFUSALS = (AccessDenied, PhaseClosedError, DocumentError)
+UPLOAD_IDS = {kind: f"upload-{kind.replace('_', '-')}" for kind in documents.STUDENT_KINDS}
 
 
 class StudentHomeState(AppState):
     summary: dict = {}
+    presentation: str = ""
+    presentation_draft: str = ""
+    editing: bool = False
+    file_docs: list[dict] = []
+    file_editable: bool = False
+    error: str = ""
+    notice: str = ""
+
+    def _load_file(self, user) -> None:
+        found = wishes.student_file(user)
+        self.presentation = found["presentation"]
+        self.file_docs = found["documents"]
+        self.file_editable = found["editable"]
 
     @rx.event
     def load(self):
+        self.summary, self.file_docs, self.presentation = {}, [], ""
+        self.editing = self.file_editable = False
+        self.error = self.notice = ""
         user, redirect = self._enter("student", "student")
         if redirect:
             return redirect
         found = overview.student_summary(user_id=user.user_id)
         self.summary = dataclasses.asdict(found) if found else {}
+        if found:
+            self._load_file(user)
+
+    def _act(self, action) -> None:
+        self.error = ""
+        self.notice = ""
+        try:
+            user = self._require("student")
+        except AccessDenied as denied:
+            self.summary, self.file_docs, self.presentation = {}, [], ""
+            self.error = str(denied)
+            return
+        try:
+            self.notice = action(user)
+        except REFUSALS as refused:
+            self.error = str(refused)
+        try:
+            self._load_file(user)
+        except AccessDenied as denied:
+            self.error = str(denied)
+
+    @rx.event
+    def start_editing(self):
+        self.presentation_draft = self.presentation
+        self.editing = True
+
+    @rx.event
+    def cancel_editing(self):
+        self.editing = False
+        self.presentation_draft = ""
+
+    @rx.event
+    def set_presentation_draft(self, value: str):
+        self.presentation_draft = value[: wishes.MAX_PRESENTATION_CHARS + 1]
+
+    @rx.event
+    def save_presentation(self, form: dict | None = None):
+        text = (form or {}).get("presentation", self.presentation_draft)
+
+        def action(user):
+            wishes.save_presentation(user, text)
+            self.editing = False
+            return "Votre texte de présentation a été enregistré."
+
+        self._act(action)
+
+    async def _upload(self, kind: str, files: list[rx.UploadFile]):
+        if not files:
+            return
+        upload = files[0]
+        data = await upload.read(documents.MAX_PDF_BYTES + 1)
+        filename = upload.filename or ""
+
+        def action(user):
+            wishes.upload_document(user, kind, filename, data)
+            return f"{documents.KIND_LABELS[kind]} : le document a été enregistré."
+
+        self._act(action)
+
+    @rx.event
+    async def upload_cv(self, files: list[rx.UploadFile]):
+        await self._upload("cv", files)
+
+    @rx.event
+    async def upload_cover_letter(self, files: list[rx.UploadFile]):
+        await self._upload("cover_letter", files)
+
+    @rx.event
+    async def upload_training_contract(self, files: list[rx.UploadFile]):
+        await self._upload("training_contract", files)
+
+    @rx.event
+    def file_rejected(self, rejected: list[dict]):
+        self.notice = ""
+        self.error = documents.NOT_A_PDF
+
+
+UPLOAD_HANDLERS = {
+    "cv": StudentHomeState.upload_cv,
+    "cover_letter": StudentHomeState.upload_cover_letter,
+    "training_contract": StudentHomeState.upload_training_contract,
+}
+
+
+# ------------------------------------------------------------------- view
+def _presentation() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Texte de présentation", size="4", as_="h2"),
+            rx.cond(
+                StudentHomeState.editing,
+                rx.form(
+                    rx.vstack(
+                        rx.text_area(value=StudentHomeState.presentation_draft,
+                                     on_change=StudentHomeState.set_presentation_draft, name="presentation",
+                                     id="presentation-input", max_length=wishes.MAX_PRESENTATION_CHARS, rows="10",
+                                     width="100%", aria_label="Texte de présentation"),
+                        rx.text(StudentHomeState.presentation_draft.length().to(str),
+                                f" / {wishes.MAX_PRESENTATION_CHARS} caractères", size="1", color="#555"),
+                        rx.hstack(
+                            rx.button("Enregistrer", type="submit", id="save-presentation"),
+                            rx.button("Annuler", type="button", variant="outline",
+                                      on_click=StudentHomeState.cancel_editing, id="cancel-presentation"),
+                            spacing="2",
+                        ),
+                        width="100%",
+                        align="start",
+                    ),
+                    on_submit=StudentHomeState.save_presentation,
+                    width="100%",
+                ),
+                rx.vstack(
+                    rx.cond(
+                        StudentHomeState.presentation != "",
+                        rx.text(StudentHomeState.presentation, white_space="pre-wrap", id="presentation-text"),
+                        rx.text("Aucun texte de présentation", color="#777", font_style="italic",
+                                id="presentation-text"),
+                    ),
+                    rx.cond(StudentHomeState.file_editable,
+                            rx.button("Modifier mon texte", variant="soft", on_click=StudentHomeState.start_editing,
+                                      id="edit-presentation")),
+                    spacing="2",
+                    align="start",
+                ),
+            ),
+            spacing="3",
+            align="start",
+            width="100%",
+        ),
+        width="100%",
+        id="student-presentation",
+    )
+
+
+def _document(index: int, kind: str) -> rx.Component:
+    entry = StudentHomeState.file_docs[index].to(dict)
+    file = entry["file"].to(dict)
+    upload_id = UPLOAD_IDS[kind]
+    return rx.table.row(
+        rx.table.cell(rx.text(documents.KIND_LABELS[kind], weight="bold")),
+        rx.table.cell(
+            rx.cond(
+                entry["file"],
+                rx.vstack(
+                    rx.text(file["filename"].to(str), class_name="document-name"),
+                    rx.text("Déposé le ", file["uploaded"].to(str), " · ", file["size"].to(str), size="1",
+                            color="#555", class_name="document-date"),
+                    rx.hstack(
+                        rx.link("Aperçu", href=backend_url(file["inline_path"].to(str)), is_external=True,
+                                class_name="preview-document"),
+                        rx.link("Télécharger", href=backend_url(file["download_path"].to(str)), is_external=True,
+                                class_name="download-document"),
+                        spacing="4",
+                    ),
+                    spacing="1",
+                    align="start",
+                ),
+                rx.text("Aucun document déposé", color="#777", font_style="italic", class_name="document-name"),
+            ),
+        ),
+        rx.table.cell(
+            rx.cond(
+                StudentHomeState.file_editable,
+                rx.upload.root(
+                    rx.button(rx.cond(entry["file"], "Remplacer", "Déposer"), " (PDF, 5 Mo max.)", variant="soft",
+                              type="button", aria_label="Déposer le document : " + documents.KIND_LABELS[kind]),
+                    id=upload_id,
+                    accept={"application/pdf": [".pdf"]},
+                    multiple=False,
+                    max_files=1,
+                    on_drop=UPLOAD_HANDLERS[kind](rx.upload_files(upload_id=upload_id)),
+                    on_drop_rejected=StudentHomeState.file_rejected,
+                    class_name="document-upload",
+                ),
+            ),
+        ),
+        id=f"document-{kind.replace('_', '-')}",
+    )
+
+
+def _documents() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Documents", size="4", as_="h2"),
+            rx.cond(
+                StudentHomeState.file_docs.length() == len(documents.STUDENT_KINDS),
+                rx.table.root(
+                    rx.table.body(*[_document(i, kind) for i, kind in enumerate(documents.STUDENT_KINDS)]),
+                    width="100%",
+                    id="student-documents",
+                ),
+            ),
+            rx.cond(
+                StudentHomeState.file_editable,
+                rx.text("Vous pouvez modifier votre dossier jusqu'à la fin de la période des vœux. Les responsables "
+                        "des postes que vous avez notés le consultent pendant le classement.", size="2", color="#555"),
+                rx.text("La période de dépôt du dossier est fermée : votre dossier n'est plus modifiable.", size="2",
+                        color="#555", id="file-closed"),
+            ),
+            spacing="3",
+            align="start",
+            width="100%",
+        ),
+        width="100%",
+    )
 
 
 def student_home_page() -> rx.Component:
     s = StudentHomeState.summary
     return shell(
+        error_callout(StudentHomeState.error, "student-file-error"),
+        rx.cond(StudentHomeState.notice != "",
+                rx.callout(StudentHomeState.notice, icon="check", color_scheme="green", id="student-file-notice",
+                           role="status")),
         rx.cond(
             s.length() > 0,
-            rx.card(
-                rx.vstack(
-                    labelled_value("Nom", s["full_name"]),
-                    labelled_value("Numéro INE", s["ine"]),
-                    labelled_value("Numéro interne", s["intern_number"]),
-                    labelled_value("Spécialité", s["specialty"]),
-                    labelled_value("Option", s["option"]),
-                    labelled_value("Subdivision", s["subdivision"]),
-                    labelled_value("Région", s["region"]),
-                    labelled_value("Participation à la campagne", rx.cond(s["participating"], "Oui", "Non")),
-                    rx.cond(s["semestre_decale"], rx.badge("Prise de poste décalée", color_scheme="orange")),
-                    spacing="2",
-                    align="start",
+            rx.vstack(
+                rx.card(
+                    rx.vstack(
+                        labelled_value("Nom", s["full_name"]),
+                        labelled_value("Numéro INE", s["ine"]),
+                        labelled_value("Numéro interne", s["intern_number"]),
+                        labelled_value("Spécialité", s["specialty"]),
+                        labelled_value("Option", s["option"]),
+                        labelled_value("Subdivision", s["subdivision"]),
+                        labelled_value("Région", s["region"]),
+                        labelled_value("Participation à la campagne", rx.cond(s["participating"], "Oui", "Non")),
+                        rx.cond(s["semestre_decale"], rx.badge("Prise de poste décalée", color_scheme="orange")),
+                        spacing="2",
+                        align="start",
+                    ),
+                    id="student-summary",
+                    width="100%",
                 ),
-                id="student-summary",
+                _presentation(),
+                _documents(),
+                spacing="4",
+                width="100%",
             ),
             rx.text("Aucun dossier étudiant n'est rattaché à votre compte."),
         ),

@@ -1,0 +1,539 @@
+"""Mes vœux: the posts of the student's specialty, rated 0–5 hearts, and the receipt of each submission.
+
+Hearts are **saved with the button** "Enregistrer mes vœux", not at each click: each
+submission is one transaction, one audit row and one receipt (SPEC §4: "each
+submission gives the student a timestamped receipt"). Until then the changes live in
+this browser tab's state (``_draft``, kept across pages and filters); an orange banner
+counts them and the browser warns before the tab is closed. The sufficiency counter
+at the top is computed live from the saved hearts plus these changes.
+
+Only the visible page of posts is in the state (paged in SQL by ``services.wishes``);
+every handler re-reads the session, and the service re-checks the phase, the posts'
+specialty and wave, and the values: a forged event changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from siimop_app.services import wishes
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.calendar import PhaseClosedError
+from siimop_app.states.session import AppState
+from siimop_app.ui.components import error_callout, post_card
+from siimop_app.ui.shell import shell
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+ALL = "all"
+REFUSED = (AccessDenied, PhaseClosedError, wishes.WishError, ValueError)
+NOT_SHOWN = "Ce poste ne fait pas partie de la liste affichée."
+WARN_ON_LEAVE = ("window.onbeforeunload = function (e) { e.preventDefault(); e.returnValue = ''; return ''; };")
+NO_WARNING = "window.onbeforeunload = null;"
+
+
+def _hearts_label(count: int) -> str:
+    return f"{count} cœur sur 5" if count <= 1 else f"{count} cœurs sur 5"
+
+
+class WishesState(AppState):
+    # Filters ("all" = no filter: a select item cannot have an empty value).
+    f_region: str = ALL
+    f_subdivision: str = ALL
+    f_type: str = ALL
+    f_months: str = ALL
+    f_decale: str = ALL
+    f_search: str = ""
+    f_rated_only: bool = False
+    regions: list[dict[str, str]] = []
+    subdivisions: list[dict[str, str]] = []
+    # The visible page only.
+    rows: list[dict] = []
+    total: int = 0
+    page: int = 0
+    # The calendar, the counter, the unsaved changes.
+    editable: bool = False
+    window_text: str = ""
+    counter: dict = {}
+    pending: int = 0
+    error: str = ""
+    notice: str = ""
+    loaded: bool = False
+    _draft: dict[int, int] = {}
+    _draft_key: str = ""
+
+    def _filters(self) -> dict:
+        def value(raw: str) -> str:
+            return "" if raw == ALL else raw
+        return {"region": value(self.f_region), "subdivision": value(self.f_subdivision),
+                "post_type": value(self.f_type), "months": value(self.f_months), "decale": value(self.f_decale),
+                "search": self.f_search, "rated_only": self.f_rated_only}
+
+    def _refresh(self, user) -> None:
+        rows, total = wishes.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE, limit=PAGE_SIZE)
+        if rows == [] and total and self.page:
+            self.page = max(0, (total - 1) // PAGE_SIZE)
+            rows, total = wishes.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
+                                              limit=PAGE_SIZE)
+        for row in rows:
+            row["saved"] = row["hearts"]
+            row["hearts"] = self._draft.get(row["post_id"], row["hearts"])
+            row["changed"] = row["hearts"] != row["saved"]
+        self.rows = rows
+        self.total = total
+        self.counter = wishes.sufficiency_for(user, self._draft)
+        self.pending = len(self._draft)
+
+    def _clear(self) -> None:
+        self.rows, self.regions, self.subdivisions = [], [], []
+        self.total = self.page = self.pending = 0
+        self.counter = {}
+        self.editable = self.loaded = False
+        self.window_text = ""
+
+    def _student(self):
+        return self._require("student")
+
+    @rx.event
+    def load(self):
+        self._clear()
+        self.error = ""
+        self.notice = ""
+        user, redirect = self._enter("student", "student")
+        if redirect:
+            self._draft, self._draft_key = {}, ""
+            return redirect
+        try:
+            window = wishes.wishes_window()
+            key = f"{user.user_id}:{window.round_id}:{window.editable}"
+            if key != self._draft_key:  # another person, round or phase: nothing carries over
+                self._draft, self._draft_key = {}, key
+            self.editable = window.editable
+            self.window_text = window.text
+            options = wishes.filter_options(user)
+            self.regions, self.subdivisions = options["regions"], options["subdivisions"]
+            self._refresh(user)
+            self.loaded = True
+        except AccessDenied as denied:
+            self._clear()
+            self.error = str(denied)
+        return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
+
+    def _reload(self):
+        try:
+            self._refresh(self._student())
+        except AccessDenied as denied:
+            self._clear()
+            self.error = str(denied)
+
+    # --------------------------------------------------------- filters
+    def _set_filter(self, name: str, value) -> None:
+        setattr(self, name, value)
+        self.page = 0
+        self._reload()
+
+    @rx.event
+    def set_region(self, value: str):
+        self.f_subdivision = ALL
+        self._set_filter("f_region", str(value))
+
+    @rx.event
+    def set_subdivision(self, value: str):
+        self._set_filter("f_subdivision", str(value))
+
+    @rx.event
+    def set_type(self, value: str):
+        self._set_filter("f_type", str(value))
+
+    @rx.event
+    def set_months(self, value: str):
+        self._set_filter("f_months", str(value))
+
+    @rx.event
+    def set_decale(self, value: str):
+        self._set_filter("f_decale", str(value))
+
+    @rx.event
+    def set_rated_only(self, value: bool):
+        self._set_filter("f_rated_only", bool(value))
+
+    @rx.event
+    def search(self, form: dict):
+        self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
+
+    @rx.event
+    def reset_filters(self):
+        self.f_region = self.f_subdivision = self.f_type = self.f_months = self.f_decale = ALL
+        self.f_rated_only = False
+        self._set_filter("f_search", "")
+
+    @rx.event
+    def next_page(self):
+        if (self.page + 1) * PAGE_SIZE < self.total:
+            self.page += 1
+            self._reload()
+
+    @rx.event
+    def previous_page(self):
+        if self.page > 0:
+            self.page -= 1
+            self._reload()
+
+    # ----------------------------------------------------------- hearts
+    @rx.event
+    def set_hearts(self, post_id: int, hearts: int):
+        self.error = ""
+        self.notice = ""
+        try:
+            user = self._student()
+            if not self.editable:
+                raise PhaseClosedError(self.window_text or "La période des vœux n'est pas ouverte.")
+            row = next((r for r in self.rows if str(r["post_id"]) == str(post_id)), None)
+            if row is None:
+                raise wishes.WishError(NOT_SHOWN)
+            value = int(hearts) if str(hearts).strip().isdigit() else -1
+            if not 0 <= value <= 5:
+                raise wishes.WishError(wishes.BAD_HEARTS.format(ref=row["post_number"]))
+            draft = dict(self._draft)
+            if value == row["saved"]:
+                draft.pop(row["post_id"], None)
+            else:
+                draft[row["post_id"]] = value
+            self._draft = draft
+            self.rows = [
+                {**r, "hearts": value, "changed": value != r["saved"]} if r["post_id"] == row["post_id"] else r
+                for r in self.rows
+            ]
+            self.pending = len(draft)
+            self.counter = wishes.sufficiency_for(user, draft)
+        except REFUSED as refused:
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+        return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
+
+    @rx.event
+    def discard(self):
+        self._draft = {}
+        self.notice = "Vos modifications non enregistrées ont été annulées."
+        self._reload()
+        return rx.call_script(NO_WARNING)
+
+    @rx.event
+    def save(self):
+        self.error = ""
+        self.notice = ""
+        try:
+            user = self._student()
+            wishes.save_wishes(user, dict(self._draft))
+        except REFUSED as refused:
+            log.warning("wishes refused for session %s: %s", self.session_cookie[:4], refused)
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+        self._draft = {}
+        self.pending = 0
+        return [rx.call_script(NO_WARNING), rx.redirect("/etudiant/voeux/recu")]
+
+
+class WishesReceiptState(AppState):
+    receipt: dict = {}
+    loaded: bool = False
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        self.receipt = {}
+        self.loaded = False
+        self.error = ""
+        user, redirect = self._enter("student", "student")
+        if redirect:
+            return redirect
+        try:
+            found = wishes.latest_receipt(user)
+        except AccessDenied as denied:
+            self.error = str(denied)
+            return
+        self.receipt = found.as_dict() if found else {}
+        self.loaded = True
+
+
+# ------------------------------------------------------------------ view
+def _select(label: str, value, on_change, items: list, element_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color="#555", as_="label", html_for=element_id),
+        rx.select.root(
+            rx.select.trigger(id=element_id, aria_label=label, min_width="10em"),
+            rx.select.content(*items),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+    )
+
+
+def _item(value: str, label) -> rx.Component:
+    return rx.select.item(label, value=value)
+
+
+def _filters() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                _select("Région", WishesState.f_region, WishesState.set_region,
+                        [_item(ALL, "Toutes"), rx.foreach(WishesState.regions, lambda r: _item(r["id"], r["label"]))],
+                        "filter-region"),
+                _select("Subdivision", WishesState.f_subdivision, WishesState.set_subdivision,
+                        [_item(ALL, "Toutes"),
+                         rx.foreach(WishesState.subdivisions, lambda s: _item(s["id"], s["label"]))],
+                        "filter-subdivision"),
+                _select("Type de poste", WishesState.f_type, WishesState.set_type,
+                        [_item(ALL, "Tous"), _item("simple", "Simple"), _item("couple", "Couplé"),
+                         _item("mixte", "Mixte")], "filter-type"),
+                _select("Durée", WishesState.f_months, WishesState.set_months,
+                        [_item(ALL, "Toutes"), _item("6", "6 mois"), _item("12", "1 an")], "filter-months"),
+                _select("Décalé", WishesState.f_decale, WishesState.set_decale,
+                        [_item(ALL, "Tous"), _item("oui", "Décalé"), _item("non", "Non décalé")], "filter-decale"),
+                wrap="wrap",
+                spacing="4",
+                align="end",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(name="search", default_value=WishesState.f_search, id="filter-search",
+                             placeholder="Terrain, établissement, responsable, indication…",
+                             aria_label="Recherche", width="26em", max_length=100),
+                    rx.button("Rechercher", type="submit", id="search-button", variant="soft"),
+                    rx.button("Réinitialiser", type="button", variant="outline", on_click=WishesState.reset_filters,
+                              id="reset-filters"),
+                    spacing="3",
+                    align="center",
+                    wrap="wrap",
+                ),
+                on_submit=WishesState.search,
+                reset_on_submit=False,
+            ),
+            rx.checkbox("Seulement mes postes notés", checked=WishesState.f_rated_only,
+                        on_change=WishesState.set_rated_only, id="filter-rated"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="wishes-filters",
+    )
+
+
+def _counter() -> rx.Component:
+    c = WishesState.counter
+    figure = rx.text(
+        c["rated"].to(str), " / ", c["required"].to(str), " postes notés d'au moins un cœur",
+        weight="bold", id="wishes-count",
+    )
+    return rx.cond(
+        c["sufficient"].to(bool),
+        rx.callout(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="circle-check",
+                   color_scheme="green", id="wishes-sufficient", role="status", width="100%"),
+        rx.cond(
+            WishesState.editable,
+            rx.callout(rx.vstack(figure, rx.text(c["message"].to(str), weight="bold", size="4"), spacing="1"),
+                       icon="triangle-alert", color_scheme="red", variant="surface", id="wishes-insufficient",
+                       role="alert", width="100%", border="2px solid #d92d20"),
+            rx.callout(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="info",
+                       color_scheme="gray", id="wishes-insufficient", width="100%"),
+        ),
+    )
+
+
+def _save_bar() -> rx.Component:
+    return rx.cond(
+        WishesState.editable,
+        rx.hstack(
+            rx.button("Enregistrer mes vœux", on_click=WishesState.save, id="save-wishes", size="3"),
+            rx.cond(
+                WishesState.pending > 0,
+                rx.hstack(
+                    rx.badge(WishesState.pending.to(str), " modification(s) non enregistrée(s)", color_scheme="orange",
+                             size="2", id="wishes-pending", role="status"),
+                    rx.button("Annuler mes modifications", variant="ghost", color_scheme="gray",
+                              on_click=WishesState.discard, id="discard-wishes"),
+                    spacing="3",
+                    align="center",
+                ),
+                rx.text("Toutes vos modifications sont enregistrées.", size="2", color="#555", id="wishes-saved"),
+            ),
+            rx.spacer(),
+            rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
+            align="center",
+            spacing="4",
+            width="100%",
+        ),
+        rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
+    )
+
+
+def _heart_button(row: rx.Var, count: int) -> rx.Component:
+    filled = row["hearts"].to(int) >= count
+    return rx.el.button(
+        rx.icon("heart", size=22, color=rx.cond(filled, "#d92d20", "#98a2b3"),
+                fill=rx.cond(filled, "#d92d20", "none")),
+        type="button",
+        on_click=WishesState.set_hearts(row["post_id"], count),
+        disabled=~WishesState.editable,
+        aria_label=_hearts_label(count),
+        aria_pressed=row["hearts"].to(int) == count,
+        title=_hearts_label(count),
+        class_name="heart-button",
+        style={"background": "none", "border": "none", "padding": "2px", "cursor": "pointer"},
+    )
+
+
+def _hearts_control(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.el.button(
+            "0",
+            type="button",
+            on_click=WishesState.set_hearts(row["post_id"], 0),
+            disabled=~WishesState.editable,
+            aria_label="0 cœur sur 5 (ne jamais m'affecter sur ce poste)",
+            aria_pressed=row["hearts"].to(int) == 0,
+            title="0 cœur : ne jamais m'affecter sur ce poste",
+            class_name="heart-zero",
+            style={"border": "1px solid #98a2b3", "border_radius": "4px", "padding": "0 6px", "background": "white",
+                   "cursor": "pointer"},
+        ),
+        *[_heart_button(row, count) for count in range(1, 6)],
+        rx.text(row["hearts"].to(str), " / 5", size="2", class_name="hearts-value"),
+        rx.cond(row["changed"].to(bool), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
+        role="group",
+        aria_label="Vos cœurs pour le poste n° " + row["post_number"].to(str),
+        spacing="1",
+        align="center",
+        class_name="hearts-control",
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.vstack(
+        post_card(row),
+        _hearts_control(row),
+        rx.cond(row["local"].to(bool), rx.badge("Dans votre subdivision", color_scheme="green", class_name="local-badge")),
+        spacing="1",
+        width="100%",
+        class_name="wish-row",
+        padding_bottom="0.75em",
+    )
+
+
+def _pager(where: str) -> rx.Component:
+    last_page = (WishesState.total - 1) // PAGE_SIZE + 1
+    return rx.hstack(
+        rx.button("← Précédent", on_click=WishesState.previous_page, disabled=WishesState.page == 0, variant="soft",
+                  id=f"previous-page-{where}"),
+        rx.text("Page ", (WishesState.page + 1).to(str), " / ", rx.cond(WishesState.total > 0, last_page, 1).to(str),
+                " · ", WishesState.total.to(str), " poste(s)", id=f"page-info-{where}", size="2"),
+        rx.button("Suivant →", on_click=WishesState.next_page,
+                  disabled=(WishesState.page + 1) * PAGE_SIZE >= WishesState.total, variant="soft", id=f"next-page-{where}"),
+        align="center",
+        spacing="3",
+    )
+
+
+def wishes_page() -> rx.Component:
+    return shell(
+        error_callout(WishesState.error, "wishes-error"),
+        rx.cond(WishesState.notice != "", rx.callout(WishesState.notice, icon="check", color_scheme="green",
+                                                    id="wishes-notice", role="status")),
+        rx.cond(
+            WishesState.loaded,
+            rx.vstack(
+                rx.callout(WishesState.window_text, icon="calendar",
+                           color_scheme=rx.cond(WishesState.editable, "blue", "gray"), id="wishes-window"),
+                rx.text("Notez de 0 à 5 cœurs les postes de votre spécialité (0 : ne jamais m'affecter sur ce poste). "
+                        "Les responsables ne voient jamais vos cœurs. Vos notes ne sont enregistrées qu'en cliquant "
+                        "sur « Enregistrer mes vœux ».", size="2", color="#444"),
+                rx.box(
+                    rx.vstack(_counter(), _save_bar(), spacing="2", width="100%"),
+                    position="sticky", top="0", z_index="5", background="white", padding_y="0.5em", width="100%",
+                    id="wishes-top",
+                ),
+                _filters(),
+                _pager("top"),
+                rx.cond(
+                    WishesState.rows.length() > 0,
+                    rx.vstack(rx.foreach(WishesState.rows, _row), width="100%", spacing="2", id="wishes-list"),
+                    rx.text("Aucun poste ne correspond à ces critères.", id="wishes-empty", color="#555"),
+                ),
+                _pager("bottom"),
+                spacing="4",
+                width="100%",
+                align="start",
+            ),
+        ),
+        title="Mes vœux",
+    )
+
+
+def _receipt_line(wish: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(wish["hearts"].to(str), " / 5"),
+        rx.table.cell(wish["post_number"].to(str)),
+        rx.table.cell(wish["site"]),
+        rx.table.cell(wish["establishment"]),
+        rx.table.cell(wish["subdivision"]),
+        class_name="receipt-line",
+    )
+
+
+def wishes_receipt_page() -> rx.Component:
+    r = WishesReceiptState.receipt
+    return shell(
+        error_callout(WishesReceiptState.error, "receipt-error"),
+        rx.cond(
+            WishesReceiptState.loaded,
+            rx.cond(
+                r.length() > 0,
+                rx.vstack(
+                    rx.callout(
+                        rx.vstack(
+                            rx.text("Vos vœux du tour ", r["round_number"].to(str), " ont été enregistrés le ",
+                                    rx.text.strong(r["at"].to(str)), " (heure de Paris).", id="receipt-at"),
+                            rx.text("Empreinte du récépissé : ",
+                                    rx.code(r["digest"].to(str), id="receipt-digest", size="4")),
+                            rx.text("Une copie a été envoyée à ", r["mailed_to"].to(str), ".", size="2"),
+                            spacing="2",
+                        ),
+                        icon="circle-check", color_scheme="green", id="receipt-summary", role="status", width="100%",
+                    ),
+                    rx.cond(
+                        r["sufficiency"].to(dict)["sufficient"].to(bool),
+                        rx.callout(r["sufficiency"].to(dict)["message"].to(str), icon="circle-check", color_scheme="green",
+                                   id="receipt-sufficiency"),
+                        rx.callout(r["sufficiency"].to(dict)["message"].to(str), icon="triangle-alert", color_scheme="red",
+                                   id="receipt-sufficiency", role="alert"),
+                    ),
+                    rx.text("Liste enregistrée (numéro INE ", r["ine"].to(str), ")", weight="bold"),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(
+                            rx.table.column_header_cell("Cœurs"), rx.table.column_header_cell("N° du poste"),
+                            rx.table.column_header_cell("Terrain de stage"),
+                            rx.table.column_header_cell("Établissement"), rx.table.column_header_cell("Subdivision"),
+                        )),
+                        rx.table.body(rx.foreach(r["wishes"].to(list[dict]), _receipt_line)),
+                        variant="surface", width="100%", id="receipt-table",
+                    ),
+                    rx.text("Conservez l'empreinte : elle est calculée sur votre INE, le tour, la liste exacte et "
+                            "l'horodatage, et permet de prouver ce qui a été enregistré.", size="2", color="#555"),
+                    rx.link("← Retour à mes vœux", href="/etudiant/voeux", id="back-to-wishes"),
+                    spacing="3",
+                    width="100%",
+                    align="start",
+                ),
+                rx.vstack(
+                    rx.text("Vous n'avez encore enregistré aucun vœu.", id="no-receipt"),
+                    rx.link("← Retour à mes vœux", href="/etudiant/voeux", id="back-to-wishes"),
+                ),
+            ),
+        ),
+        title="Récépissé de mes vœux",
+    )

@@ -1,0 +1,273 @@
+"""Wishes (hearts), their receipt, the live sufficiency counter and the student's file, on a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.demo.cli import main as demo_main
+from siimop_app.demo.generator import DEMO_ACCOUNTS
+from siimop_app.models import (
+    Application,
+    AuditEntry,
+    Document,
+    Phase,
+    Post,
+    Specialty,
+    Student,
+    UserEmail,
+)
+from siimop_app.services import auth, documents, wishes
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.calendar import PhaseClosedError
+from siimop_app.services.documents import DocumentError
+from tests.services.mailbox import messages
+from tests.services.test_documents_and_post_detail import tiny_pdf
+
+STUDENT = DEMO_ACCOUNTS["student"][2]
+
+
+def _user(address: str, *roles: str) -> auth.SignedInUser:
+    with transaction() as session:
+        uid = session.exec(select(UserEmail.user_id).where(UserEmail.email == address)).one()
+    return auth.SignedInUser(uid, "Rémi", "Thermidor", address, roles or ("student",))
+
+
+def _student() -> Student:
+    with transaction() as session:
+        return session.exec(select(Student).join(UserEmail, UserEmail.user_id == Student.user_id)
+                            .where(UserEmail.email == STUDENT)).one()
+
+
+def _other_student_address(*, same_specialty: bool) -> str:
+    me = _student()
+    with transaction() as session:
+        condition = Student.specialty_id == me.specialty_id if same_specialty else Student.specialty_id != me.specialty_id
+        return session.exec(select(UserEmail.email).join(Student, Student.user_id == UserEmail.user_id)
+                            .where(condition, Student.id != me.id, Student.participating).order_by(Student.id)).first()
+
+
+def _snapshot() -> tuple:
+    with transaction() as session:
+        apps = sorted(session.exec(select(Application.round_id, Application.student_id, Application.post_id,
+                                          Application.hearts)).all())
+        audits = session.exec(select(sa.func.count()).select_from(AuditEntry)).one()
+    return apps, audits
+
+
+@pytest.fixture
+def wishes_open(db_url, outbox):
+    assert demo_main(["--scale", "small", "--phase", "wishes"]) == 0
+    return _user(STUDENT)
+
+
+def _other_specialty_post() -> int:
+    me = _student()
+    with transaction() as session:
+        return session.exec(select(Post.id).where(Post.calling_specialty_id != me.specialty_id)).first()
+
+
+# ------------------------------------------------------------------ browsing
+def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_open):
+    user = wishes_open
+    me = _student()
+    rows, total = wishes.browse_posts(user, filters={}, offset=0, limit=10)
+    with transaction() as session:
+        expected = session.exec(select(sa.func.count()).select_from(Post)
+                                .where(Post.calling_specialty_id == me.specialty_id)).one()
+        label = session.get(Specialty, me.specialty_id).label
+    assert total == expected and len(rows) == 10
+    assert {r["specialty"] for r in rows} == {label}
+    assert rows[0]["local"] is True  # the student's own subdivision comes first
+    # Paging: pages are disjoint and cover everything.
+    seen = []
+    for offset in range(0, total, 25):
+        page, again = wishes.browse_posts(user, filters={}, offset=offset, limit=25)
+        assert again == total
+        seen += [r["post_id"] for r in page]
+    assert len(seen) == len(set(seen)) == total
+    # Filters.
+    options = wishes.filter_options(user)
+    sub = options["subdivisions"][0]
+    rows, n = wishes.browse_posts(user, filters={"subdivision": sub["id"]}, offset=0, limit=100)
+    assert n and {r["subdivision"] for r in rows} == {sub["label"]}
+    rows, n = wishes.browse_posts(user, filters={"decale": "oui", "months": "6"}, offset=0, limit=100)
+    assert all(r["decale"] and r["duration"] == "6 mois" for r in rows)
+    rows, n = wishes.browse_posts(user, filters={"post_type": "couple"}, offset=0, limit=100)
+    assert n and {r["type_and_access"] for r in rows} == {"Couplé"}
+    region = options["regions"][0]
+    _, in_region = wishes.browse_posts(user, filters={"region": region["id"]}, offset=0, limit=1)
+    assert 0 < in_region < total
+    # Text search, case-insensitive, over site, establishment, supervisor and indication; never another specialty.
+    rows, n = wishes.browse_posts(user, filters={"search": "abbeville"}, offset=0, limit=100)
+    assert n >= 1 and all("ABBEVILLE" in r["establishment"] for r in rows)
+    rows, n = wishes.browse_posts(user, filters={"search": "fernbach"}, offset=0, limit=100)
+    assert n >= 1 and all("FERNBACH" in r["supervisor"] for r in rows) and {r["specialty"] for r in rows} == {label}
+    assert wishes.browse_posts(user, filters={"search": "%"}, offset=0, limit=5)[1] == 0
+    # Hearts come with the rows; "rated only" keeps those.
+    rated, n = wishes.browse_posts(user, filters={"rated_only": True}, offset=0, limit=100)
+    assert n == sum(1 for h in wishes.current_hearts(user).values() if h > 0)
+    assert all(r["hearts"] > 0 for r in rated)
+
+
+def test_browse_refuses_a_supervisor(wishes_open):
+    with pytest.raises(AccessDenied):
+        wishes.browse_posts(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), filters={}, offset=0, limit=5)
+
+
+# -------------------------------------------------------------------- saving
+def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open, outbox):
+    user = wishes_open
+    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=30)
+    before = wishes.current_hearts(user)
+    fresh = [r["post_id"] for r in rows if r["post_id"] not in before][:2]
+    rated = next(pid for pid, h in before.items() if h > 0)
+    receipt = wishes.save_wishes(user, {fresh[0]: 4, fresh[1]: 0, rated: 0})
+    after = wishes.current_hearts(user)
+    assert after[fresh[0]] == 4 and fresh[1] not in after and after[rated] == 0
+    assert {w["post_id"]: w["hearts"] for w in receipt.wishes} == after
+    assert receipt.ine == _student().ine and receipt.round_number == 1 and len(receipt.digest) == 12
+    assert receipt.sufficiency["rated"] == sum(1 for h in after.values() if h > 0)
+    assert receipt.at.count("/") == 2 and " à " in receipt.at
+    with transaction() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "wishes.save")).all()
+    assert len(entries) == 1
+    assert json.loads(entries[0].before_json)["hearts"][str(rated)] == before[rated]
+    logged = json.loads(entries[0].after_json)
+    assert logged["hearts"][str(fresh[0])] == 4 and logged["digest"] == receipt.digest
+    mails = [m for m in messages(outbox) if str(m["To"]) == STUDENT and "Récépissé" in str(m["Subject"])]
+    assert len(mails) == 1 and receipt.digest in mails[0].get_body(("plain",)).get_content()
+    # The receipt can be shown again and checked later.
+    again = wishes.latest_receipt(user)
+    assert again.digest == receipt.digest and again.wishes == receipt.wishes
+    assert wishes.verify_receipt(user, receipt.digest.upper()).at_iso == receipt.at_iso
+    assert wishes.verify_receipt(user, "000000000000") is None
+
+
+def test_digest_is_stable_for_the_same_data_and_changes_with_it():
+    one = wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={3: 2, 1: 5}, at_iso="2024-03-04T10:00:00+01:00")
+    two = wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2}, at_iso="2024-03-04T10:00:00+01:00")
+    assert one == two and len(one) == 12 and int(one, 16) >= 0
+    assert one != wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 3},
+                                        at_iso="2024-03-04T10:00:00+01:00")
+    assert one != wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2},
+                                        at_iso="2024-03-04T10:00:01+01:00")
+
+
+@pytest.mark.parametrize("bad", [6, -1, True, 2.5, "trois", None])
+def test_hearts_out_of_range_are_refused_in_french_and_nothing_is_written(wishes_open, bad):
+    user = wishes_open
+    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=2)
+    before = _snapshot()
+    with pytest.raises(wishes.WishError, match="entre 0 et 5"):
+        wishes.save_wishes(user, {rows[0]["post_id"]: 3, rows[1]["post_id"]: bad})
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("forged", ["other_specialty", "unknown", "garbage"])
+def test_a_post_outside_the_specialty_refuses_the_whole_submission(wishes_open, forged):
+    user = wishes_open
+    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=1)
+    bad = {"other_specialty": _other_specialty_post(), "unknown": 999_999, "garbage": "1 OR 1=1"}[forged]
+    before = _snapshot()
+    with pytest.raises(wishes.WishError, match="ne fait pas partie des postes de votre spécialité"):
+        wishes.save_wishes(user, {rows[0]["post_id"]: 5, bad: 2})
+    assert _snapshot() == before
+
+
+def test_out_of_phase_saving_is_refused(db_url, outbox):
+    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
+    user = _user(STUDENT)
+    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=1)
+    assert rows, "the list stays readable outside the phase"
+    window = wishes.wishes_window()
+    assert not window.editable and "terminée" in window.text and window.round_number == 1
+    before = _snapshot()
+    with pytest.raises(PhaseClosedError, match="n'est pas ouverte"):
+        wishes.save_wishes(user, {rows[0]["post_id"]: 5})
+    assert _snapshot() == before
+
+
+def test_a_supervisor_or_non_participant_cannot_save(wishes_open):
+    rows, _ = wishes.browse_posts(wishes_open, filters={}, offset=0, limit=1)
+    with pytest.raises(AccessDenied):
+        wishes.save_wishes(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), {rows[0]["post_id"]: 5})
+    with transaction() as session:
+        session.execute(sa.update(Student).where(Student.id == _student().id).values(participating=False))
+    with pytest.raises(wishes.WishError, match="ne participez pas"):
+        wishes.save_wishes(wishes_open, {rows[0]["post_id"]: 5})
+
+
+# --------------------------------------------------------------- sufficiency
+def test_the_counter_follows_the_threshold(wishes_open):
+    user = wishes_open
+    address = _other_student_address(same_specialty=True)
+    other = _user(address)
+    with transaction() as session:
+        sid = session.exec(select(Student.id).where(Student.user_id == other.user_id)).one()
+        session.execute(sa.delete(Application).where(Application.student_id == sid))
+    empty = wishes.sufficiency_for(other)
+    assert empty["rated"] == 0 and not empty["sufficient"]
+    assert empty["message"].startswith("Votre liste est insuffisante")
+    required = empty["required"]
+    assert required >= 4
+    rows, _ = wishes.browse_posts(other, filters={}, offset=0, limit=required)
+    draft = {r["post_id"]: 1 for r in rows[: required - 1]}
+    almost = wishes.sufficiency_for(other, draft)
+    assert almost["rated"] == required - 1 and almost["missing"] == 1 and not almost["sufficient"]
+    draft[rows[required - 1]["post_id"]] = 2
+    assert wishes.sufficiency_for(other, draft)["sufficient"]
+    draft[rows[0]["post_id"]] = 0  # 0 hearts does not count
+    assert not wishes.sufficiency_for(other, draft)["sufficient"]
+    receipt = wishes.save_wishes(other, draft)
+    assert not receipt.sufficiency["sufficient"] and receipt.sufficiency["missing"] == 1
+    # Rating many posts across subdivisions (more than offered at home) stays sufficient, with the real count.
+    many, _ = wishes.browse_posts(user, filters={}, offset=0, limit=100)
+    counter = wishes.sufficiency_for(user, {r["post_id"]: 1 for r in many})
+    assert counter["sufficient"] and counter["rated"] >= 100 and f"{counter['rated']} postes notés" in counter["message"]
+
+
+# -------------------------------------------------------------- student file
+def test_presentation_and_documents(wishes_open):
+    user = wishes_open
+    assert wishes.save_presentation(user, "  Urgentiste motivé.\r\nDisponible.  ") == "Urgentiste motivé.\nDisponible."
+    with pytest.raises(DocumentError, match="5 000"):
+        wishes.save_presentation(user, "x" * 5001)
+    first = wishes.upload_document(user, "cv", "mon cv.pdf", tiny_pdf("CV 1"))
+    with transaction() as session:
+        old_key = session.get(Document, first["id"]).storage_key
+    second = wishes.upload_document(user, "cv", "cv-2024.pdf", tiny_pdf("CV 2"))
+    wishes.upload_document(user, "cover_letter", "lettre.pdf", tiny_pdf("Lettre"))
+    with pytest.raises(DocumentError, match="PDF"):
+        wishes.upload_document(user, "training_contract", "contrat.docx", b"PK...")
+    with pytest.raises(DocumentError):
+        wishes.upload_document(user, "post_description", "x.pdf", tiny_pdf())
+    found = wishes.student_file(user)
+    assert found["presentation"] == "Urgentiste motivé.\nDisponible." and found["editable"]
+    by_kind = {d["kind"]: d["file"] for d in found["documents"]}
+    assert by_kind["cv"]["id"] == second["id"] and by_kind["cv"]["filename"] == "cv-2024.pdf"
+    assert by_kind["cover_letter"]["filename"] == "lettre.pdf" and by_kind["training_contract"] is None
+    assert not (documents._root() / old_key).exists()  # the replaced bytes are gone after the commit
+    with transaction() as session:
+        assert session.get(Document, first["id"]) is None
+        actions = [a for (a,) in session.execute(sa.select(AuditEntry.action).where(
+            AuditEntry.action.like("student.%")).order_by(AuditEntry.id))]
+    assert actions == ["student.presentation.update", "student.document.replace", "student.document.replace",
+                       "student.document.replace"]
+
+
+def test_the_file_is_frozen_once_the_wishes_close(db_url, outbox):
+    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
+    user = _user(STUDENT)
+    assert not wishes.student_file(user)["editable"]
+    with pytest.raises(PhaseClosedError, match="dépôt du dossier"):
+        wishes.save_presentation(user, "Trop tard")
+    with pytest.raises(PhaseClosedError):
+        wishes.upload_document(user, "cv", "cv.pdf", tiny_pdf())
+    with transaction() as session:
+        assert session.exec(select(Phase).where(Phase.kind == "wishes")).first() is not None
+        assert session.exec(select(Document).where(Document.kind == "cv")).first() is None
