@@ -23,8 +23,8 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
     ),
     "student": (
         MenuEntry("Mon dossier", "student_files", "/etudiant"),
-        MenuEntry("Mes vœux", "wishes"),
-        MenuEntry("Résultats", "results"),
+        MenuEntry("Mes vœux", "wishes", "/etudiant/voeux"),
+        MenuEntry("Résultats", "results", "/etudiant/resultats"),
     ),
     "coordinator": (
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
@@ -34,7 +34,9 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Gestion des coordonnateurs", "management"),
     ),
     "manager": (
-        MenuEntry("Calendrier de la campagne", "management", "/gestionnaire"),
+        MenuEntry("Tableau de bord", "management", "/gestionnaire"),
+        MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
+        MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
         MenuEntry("Gestion des étudiants", "management"),
         MenuEntry("Gestion des postes", "management"),
         MenuEntry("Résultats", "management"),

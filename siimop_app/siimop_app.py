@@ -9,18 +9,23 @@ import reflex as rx
 from siimop_app.file_routes import files_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.help import help_page
+from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
+from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
 from siimop_app.pages.profile import ProfileState, profile_page
 from siimop_app.pages.sign_in import (
     ClosedState,
     LinkState,
     RootState,
+    SignInState,
     closed_page,
     link_page,
     root_page,
     sign_in_page,
 )
 from siimop_app.pages.student.home import StudentHomeState, student_home_page
+from siimop_app.pages.student.results import StudentResultsState, student_results_page
+from siimop_app.pages.student.wishes import WishesReceiptState, WishesState, wishes_page, wishes_receipt_page
 from siimop_app.pages.supervisor.assignments import SupervisorAssignmentsState, supervisor_assignments_page
 from siimop_app.pages.supervisor.post_detail import PostDetailState, post_detail_page
 from siimop_app.pages.supervisor.posts import SupervisorPostsState, supervisor_posts_page
@@ -38,7 +43,7 @@ TITLE = "SiiMOP Appariement"
 
 app = rx.App(html_lang="fr", api_transformer=files_api)
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
-app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}")
+app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)
 app.add_page(closed_page, route="/fermee", title=f"Application fermée · {TITLE}", on_load=ClosedState.load)
 app.add_page(supervisor_posts_page, route="/rts/postes", title=f"Mes postes · {TITLE}", on_load=SupervisorPostsState.load)
@@ -48,8 +53,16 @@ app.add_page(ranking_list_page, route="/rts/classement", title=f"Classement · {
 app.add_page(ranking_board_page, route="/rts/classement/[post_id]", title=f"Classement · {TITLE}",
              on_load=RankingBoardState.load)
 app.add_page(student_home_page, route="/etudiant", title=f"Mon dossier · {TITLE}", on_load=StudentHomeState.load)
+app.add_page(wishes_page, route="/etudiant/voeux", title=f"Mes vœux · {TITLE}", on_load=WishesState.load)
+app.add_page(wishes_receipt_page, route="/etudiant/voeux/recu", title=f"Récépissé · {TITLE}", on_load=WishesReceiptState.load)
 app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
 app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
+app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Calendrier · {TITLE}",
+             on_load=ManagerCalendarState.load)
+app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'appariement · {TITLE}",
+             on_load=ManagerRoundsState.load)
+app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes résultats · {TITLE}",
+             on_load=StudentResultsState.load)
 app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)
 app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}")
 app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}")
