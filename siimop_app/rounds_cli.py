@@ -4,6 +4,8 @@
   a closed round is reported again, unchanged.
 * ``check``   re-runs the engine's check on the round's stored instance and result and prints
   the certificate.
+* ``notify``  e-mails each student and supervisor of a closed round their result, once, from the
+  round's results date (run it from a scheduler on that day).
 * ``release`` gives back a round left "en cours de clôture" by a process that died (never a
   closed round). Use it only when no close is running.
 
@@ -24,6 +26,7 @@ from siimop_app.db import transaction
 from siimop_app.matching import InstanceError
 from siimop_app.models import Round, UserEmail, Wave
 from siimop_app.services import calendar
+from siimop_app.services.result_mail import notify_results
 from siimop_app.services.rounds import (
     RoundError,
     check_stored,
@@ -42,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("close", "clôturer un tour (appariement et écriture des affectations)"),
                        ("check", "revérifier le résultat enregistré d'un tour clôturé"),
-                       ("release", "libérer un tour resté « en cours de clôture » après un arrêt brutal")):
+                       ("release", "libérer un tour resté « en cours de clôture » après un arrêt brutal"),
+                       ("notify", "envoyer les résultats par e-mail (à partir de la date de publication)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("--round", type=int, required=True, dest="round_number", help="numéro du tour (1, 2…)")
         command.add_argument("--wave", type=int, help="identifiant de la vague (par défaut : la vague ouverte)")
@@ -103,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
             certificate = check_stored(round_id)
             print(certificate.to_text())
             return 0 if certificate.ok else 1
+        if args.command == "notify":
+            sent = notify_results(round_id)
+            if sent.already_sent:
+                print(f"Les résultats du tour {sent.round_number} ont déjà été envoyés : rien n'a été renvoyé.")
+            else:
+                print(f"Résultats du tour {sent.round_number} envoyés à {sent.students} étudiants "
+                      f"et {sent.supervisors} responsables.")
+            return 0
         if release_claim(round_id):
             print(f"Le tour {args.round_number} est de nouveau ouvert : sa clôture peut être relancée.")
             return 0

@@ -63,6 +63,8 @@ class Round(SQLModel, table=True):
     instance_json: str | None = None
     result_json: str | None = None
     certificate: str | None = None
+    # Set once the result e-mails of the round went out (students and supervisors), so they go once.
+    results_notified_at: dt.datetime | None = None
 
 
 class Phase(SQLModel, table=True):

@@ -50,6 +50,7 @@ def list_rounds(user: SignedInUser) -> list[dict]:
                 + (f" par {first} {last.upper()}" if first else " (opérateur)")
             ) if round_.closed_at else "",
             "placed": placed.get(round_.id, 0),
+            "notified": round_.results_notified_at is not None,
         }
         for round_, first, last in rows
     ]

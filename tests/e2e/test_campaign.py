@@ -40,7 +40,8 @@ def round_one_results_today():
         with transaction() as session:
             session.execute(sa.delete(Assignment))
             session.execute(sa.update(Round).values(status="open", closed_at=None, closed_by_user_id=None,
-                                                    instance_json=None, result_json=None, certificate=None))
+                                                    instance_json=None, result_json=None, certificate=None,
+                                                    results_notified_at=None))
             for phase in session.exec(select(Phase)).all():
                 phase.starts_on, phase.ends_on = saved[phase.id]
                 session.add(phase)
@@ -54,6 +55,8 @@ def test_the_manager_closes_round_one_and_everyone_sees_the_result(page, harness
         page.locator("#close-round-1").click()
         expect(page.locator("#rounds-message")).to_contain_text("Tour 1 clôturé", timeout=60_000)
         expect(page.locator(".round-card").first).to_contain_text("Clôturé")
+        page.locator("#notify-round-1").click()
+        expect(page.locator("#rounds-message")).to_contain_text("Résultats du tour 1 envoyés à")
 
         with transaction() as session:
             round_one = session.exec(select(Round).where(Round.number == 1)).one()

@@ -449,3 +449,30 @@ def test_a_round_does_not_close_while_its_ranking_phase_is_open(db_url):
     with pytest.raises(RoundError, match="ne peut pas encore être clôturé"):
         rounds.close_round(round_id=round_id, actor_user_id=None)
     _assert_untouched(round_id)
+
+
+def test_result_emails_go_once_from_the_results_date(demo, capsys):
+    from siimop_app.services.result_mail import notify_results
+    from siimop_app.settings import get_settings
+    from tests.services.mailbox import messages
+
+    with pytest.raises(RoundError, match="n'est pas clôturé"):
+        notify_results(demo)
+    report = rounds.close_round(round_id=demo, actor_user_id=None)
+    with pytest.raises(RoundError, match="seront publiés le"):  # the demo publishes round 1 after today
+        notify_results(demo)
+    with transaction() as session:
+        results = session.exec(select(Phase).where(Phase.round_id == demo, Phase.kind == "results")).one()
+        results.starts_on = calendar.now().date()
+        session.add(results)
+    assert cli_main(["notify", "--round", "1"]) == 0
+    assert "Résultats du tour 1 envoyés à" in capsys.readouterr().out
+    sent = messages(get_settings().outbox_dir)
+    to_students = [m for m in sent if str(m["Subject"]) == "Résultat du tour 1 de l'appariement"]
+    to_supervisors = [m for m in sent if str(m["Subject"]) == "Affectations du tour 1 sur vos postes"]
+    assert len(to_students) == report.students and to_supervisors
+    bodies = [m.get_body().get_content() for m in to_students]
+    assert sum("vous êtes affecté(e) au poste" in body for body in bodies) == report.students_placed
+    assert any("postes pourvus" in m.get_body().get_content() for m in to_supervisors)
+    again = notify_results(demo)
+    assert again.already_sent and len(messages(get_settings().outbox_dir)) == len(sent)

@@ -66,3 +66,20 @@ def test_before_publication_the_student_is_told_the_date(db_url, outbox):
     student = page_state(StudentResultsState, sign_in(outbox, demo_address("student")))
     student.load()
     assert student.results == [] and student.notice.startswith("Les résultats du premier tour seront publiés le ")
+
+
+def test_sending_results_is_for_managers_only_and_only_once_closed(db_url, outbox):
+    load_demo("results")
+    with transaction() as session:
+        round_id = session.exec(select(Round.id).where(Round.number == 1)).one()
+    manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
+    manager.load()
+    manager.notify(round_id)
+    assert "n'est pas clôturé" in manager.error
+    rounds.close_round(round_id=round_id, actor_user_id=None)
+    coordinator = page_state(ManagerRoundsState, sign_in(outbox, demo_address("coordinator")))
+    coordinator.notify(round_id)  # forged from the browser
+    assert coordinator.error == "Vous n'avez pas accès à cette page."
+    manager.notify(round_id)
+    assert manager.message.startswith("Résultats du tour 1 envoyés à")
+    assert next(r for r in manager.rounds if r["id"] == round_id)["notified"]

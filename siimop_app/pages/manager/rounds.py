@@ -9,7 +9,7 @@ import queue
 
 import reflex as rx
 
-from siimop_app.services import round_admin, rounds
+from siimop_app.services import result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
@@ -79,6 +79,19 @@ class ManagerRoundsState(AppState):
                 self.progress_label, self.progress_value = latest[0], int(100 * latest[1])
 
     @rx.event
+    def notify(self, round_id: int):
+        self.error = self.message = ""
+        try:
+            user = self._require(*rounds.CLOSE_ROLES)
+            sent = result_mail.notify_results(round_id, actor_user_id=user.user_id)
+            self.message = (f"Résultats du tour {sent.round_number} envoyés à {sent.students} étudiants et "
+                            f"{sent.supervisors} responsables." if not sent.already_sent
+                            else "Les résultats de ce tour ont déjà été envoyés.")
+            self.rounds = round_admin.list_rounds(user)
+        except (rounds.RoundError, AccessDenied) as refused:
+            self.error = str(refused)
+
+    @rx.event
     def assign(self, form: dict):
         self.error = self.message = ""
         try:
@@ -124,14 +137,25 @@ def _round_card(r: rx.Var) -> rx.Component:
                         reset_on_submit=True,
                     ),
                 ),
-                rx.cond(
-                    r["status"] == "open",
-                    rx.button(
-                        "Clôturer le tour et lancer l'appariement",
-                        on_click=ManagerRoundsState.close(r["id"]),
-                        disabled=ManagerRoundsState.closing,
-                        color_scheme="red",
-                        id="close-round-" + r["number"].to(str),
+                rx.fragment(
+                    rx.cond(
+                        r["status"] == "closed",
+                        rx.cond(
+                            r["notified"],
+                            rx.text("Résultats envoyés par e-mail.", size="2", color="#555"),
+                            rx.button("Envoyer les résultats par e-mail", on_click=ManagerRoundsState.notify(r["id"]),
+                                      variant="soft", id="notify-round-" + r["number"].to(str)),
+                        ),
+                    ),
+                    rx.cond(
+                        r["status"] == "open",
+                        rx.button(
+                            "Clôturer le tour et lancer l'appariement",
+                            on_click=ManagerRoundsState.close(r["id"]),
+                            disabled=ManagerRoundsState.closing,
+                            color_scheme="red",
+                            id="close-round-" + r["number"].to(str),
+                        ),
                     ),
                 ),
             ),

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1162531f3eba
+Revision ID: ce719b4d6f48
 Revises: 
-Create Date: 2026-11-28 20:15:11.761704
+Create Date: 2026-11-28 21:07:01.360758
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = '1162531f3eba'
+revision: str = 'ce719b4d6f48'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -179,6 +179,7 @@ def upgrade() -> None:
     sa.Column('instance_json', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('result_json', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('certificate', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('results_notified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('open', 'closing', 'closed')", name='ck_round_status'),
     sa.ForeignKeyConstraint(['closed_by_user_id'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['wave_id'], ['wave.id'], ),
