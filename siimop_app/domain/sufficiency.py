@@ -107,9 +107,8 @@ def check_sufficiency(*, hearts: Iterable[int], posts_offered: int) -> Sufficien
         "Votre liste est suffisante : 6 postes notés (minimum 4)."
 
     Raises:
-        ValueError: if a rating is not an integer in ``0..5``, if
-            ``posts_offered`` is invalid, or if there are more ratings than
-            posts offered.
+        ValueError: if a rating is not an integer in ``0..5`` or if
+            ``posts_offered`` is invalid.
     """
     required = required_wishes(posts_offered)
     ratings = list(hearts)
@@ -119,11 +118,8 @@ def check_sufficiency(*, hearts: Iterable[int], posts_offered: int) -> Sufficien
                 f"Note invalide : {value!r} (attendu un nombre de cœurs entre 0 et {MAX_HEARTS}) "
                 f"(invalid rating: expected an integer between 0 and {MAX_HEARTS})."
             )
-    if len(ratings) > posts_offered:
-        raise ValueError(
-            f"Liste de vœux incohérente : {len(ratings)} notes pour {posts_offered} "
-            f"poste(s) proposé(s) (more ratings than posts offered)."
-        )
+    # More ratings than posts offered is fine: the posts offered are counted where the threshold
+    # applies (the student's subdivision) while a student may also rate posts elsewhere.
     rated = sum(1 for value in ratings if value >= 1)
     missing = max(0, required - rated)
     sufficient = missing == 0

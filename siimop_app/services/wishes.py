@@ -186,17 +186,7 @@ def _sufficiency(session: Session, student: Student, wave_id: int | None, hearts
     if wave_id is not None:
         key = (student.specialty_id, student.subdivision_id)
         offered = posts_offered(session, wave_id, [key]).get(key, 0)
-    positive = [h for h in hearts.values() if h >= 1]
-    if len(positive) <= offered:
-        return check_sufficiency(hearts=positive, posts_offered=offered)
-    # More posts rated (across subdivisions) than offered in the student's own subdivision: the list
-    # necessarily reaches the threshold (capped at the posts offered); report the real count.
-    base = check_sufficiency(hearts=positive[:offered], posts_offered=offered)
-    if offered == 0:
-        return dataclasses.replace(base, rated=len(positive))
-    noted = f"{len(positive)} postes notés"
-    return dataclasses.replace(base, rated=len(positive),
-                               message=f"Votre liste est suffisante : {noted} (minimum {base.required}).")
+    return check_sufficiency(hearts=list(hearts.values()), posts_offered=offered)
 
 
 def _sufficiency_dict(found: Sufficiency) -> dict:

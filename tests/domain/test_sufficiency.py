@@ -118,9 +118,11 @@ def test_invalid_heart_rejected(bad: object) -> None:
         check_sufficiency(hearts=[1, bad], posts_offered=10)  # type: ignore[list-item]
 
 
-def test_more_ratings_than_posts_rejected() -> None:
-    with pytest.raises(ValueError, match="incohérente"):
-        check_sufficiency(hearts=[1, 1, 1], posts_offered=2)
+def test_posts_rated_beyond_those_offered_count_too() -> None:
+    # The threshold counts the posts of the student's subdivision; wishes elsewhere still count.
+    result = check_sufficiency(hearts=[1, 1, 1], posts_offered=2)
+    assert result.sufficient and result.rated == 3
+    assert result.message == "Votre liste est suffisante : 3 postes notés (minimum 2)."
 
 
 def test_accepts_any_iterable() -> None:
