@@ -1,7 +1,7 @@
 """Who is a candidate of a post in a round, and whose wish list is sufficient (SPEC §4, §5).
 
-A candidate is a participating student who gave the post one heart or more in the
-round and whose list is sufficient: an insufficient list is excluded from the round,
+A candidate is a participating student, not already placed in an earlier round of
+the wave, who gave the post one heart or more in the round and whose list is sufficient: an insufficient list is excluded from the round,
 so its student is neither ranked nor matched. "Posts offered to the specialty" are
 the wave's posts of the student's specialty in the student's subdivision (README,
 Decisions). Everything is computed in a few grouped queries, never one per student.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.domain.sufficiency import required_wishes
-from siimop_app.models import Application, Post, Round, Specialty, Student, Subdivision, User
+from siimop_app.models import Application, Assignment, Post, Round, Specialty, Student, Subdivision, User
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,17 @@ def posts_offered(session: Session, wave_id: int, pairs: Iterable[tuple[int, int
     return {(spec, sub): count for spec, sub, count in rows if (spec, sub) in pairs}
 
 
+def placed_in_wave(session: Session, wave_id: int, student_ids: Iterable[int]) -> set[int]:
+    """Those of the students already assigned in some round of the wave: they take part in no later round."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(session.exec(
+        select(Assignment.student_id).join(Round, Round.id == Assignment.round_id)
+        .where(Round.wave_id == wave_id, Assignment.student_id.in_(ids))
+    ).all())
+
+
 def sufficient_students(session: Session, round_id: int, student_ids: Iterable[int] | None = None) -> set[int]:
     """The students (among ``student_ids``, or all) whose list in this round is sufficient."""
     wave_id = session.get(Round, round_id).wave_id
@@ -66,6 +77,15 @@ def sufficient_students(session: Session, round_id: int, student_ids: Iterable[i
     return {sid for sid, spec, sub, count in rated if count >= required_wishes(offered.get((spec, sub), 0))}
 
 
+def _placed_in_round(session: Session, round_id: int, student_ids: list[int]) -> set[int]:
+    """Placed by this very round (a closed round's rankings still show who was ranked)."""
+    if not student_ids:
+        return set()
+    return set(session.exec(
+        select(Assignment.student_id).where(Assignment.round_id == round_id, Assignment.student_id.in_(student_ids))
+    ).all())
+
+
 def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[CandidateCard]:
     """The post's candidates in the round, in a stable order (name), as cards."""
     rows = session.exec(
@@ -78,7 +98,9 @@ def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[C
                Student.participating)
         .order_by(User.last_name, User.first_name, Student.id)
     ).all()
-    eligible = sufficient_students(session, round_id, [student.id for student, *_ in rows])
+    ids = [student.id for student, *_ in rows]
+    placed_elsewhere = placed_in_wave(session, post.wave_id, ids) - _placed_in_round(session, round_id, ids)
+    eligible = sufficient_students(session, round_id, ids) - placed_elsewhere
     return [
         CandidateCard(
             student_id=student.id,

@@ -177,16 +177,19 @@ def build_instance(session: Session, round_id: int) -> dict[str, Any]:
     student_wishes: dict[int, dict[str, int]] = defaultdict(dict)
     candidates: dict[int, list[int]] = defaultdict(list)  # post id -> candidate student ids
     insufficient: set[int] = set()
+    skipped_placed: set[int] = set()
     for sid, pid, hearts, sub in wishes:
         if sid not in sufficient:
             insufficient.add(sid)
             continue
         if pid not in post_sub:
             continue  # a wish on a post of another wave: not offered in this round
+        if sid in placed_before:
+            skipped_placed.add(sid)
+            continue  # placed in an earlier round: no longer a candidate anywhere (as on the ranking page)
         student_sub[sid] = sub
         candidates[pid].append(sid)
-        if sid not in placed_before:
-            student_wishes[sid][str(pid)] = hearts
+        student_wishes[sid][str(pid)] = hearts
 
     # Rankings: entries of every ranking of the round, re-checked against the candidates.
     entry_rows = session.exec(
@@ -242,7 +245,7 @@ def build_instance(session: Session, round_id: int) -> dict[str, Any]:
         "round": {"id": round_.id, "number": round_.number, "wave_id": round_.wave_id},
         "snapshot": {
             "excluded_insufficient_lists": len(insufficient),
-            "excluded_placed_earlier": len({sid for sid in placed_before if sid in student_sub}),
+            "excluded_placed_earlier": len(skipped_placed),
             "rankings": counts,
         },
         "students": students,

@@ -68,7 +68,7 @@ from siimop_app.services import audit, calendar, documents, mail
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.candidates import posts_offered
+from siimop_app.services.candidates import placed_in_wave, posts_offered
 from siimop_app.services.documents import DocumentError
 from siimop_app.services.posts import PostCard, _duration, assigned_count_subquery
 
@@ -234,7 +234,9 @@ def _card_query(student: Student, wave_id: int, round_id: int | None):
         .outerjoin(SpecialtyOption, SpecialtyOption.id == Post.option_id)
         .outerjoin(site_supervisor, site_supervisor.id == Site.supervisor_user_id)
         .outerjoin(assigned, assigned.c.post_id == Post.id)
-        .where(Post.wave_id == wave_id, Post.calling_specialty_id == student.specialty_id)
+        .where(Post.wave_id == wave_id, Post.calling_specialty_id == student.specialty_id,
+               # Round 2 offers only the places left.
+               Post.places_opened > sa.func.coalesce(assigned.c.assigned, 0))
     )
     if round_id is not None:
         query = query.outerjoin(Application, sa.and_(
@@ -452,6 +454,8 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
         student = _student(session, user)
         if not student.participating:
             raise WishError(NOT_PARTICIPATING)
+        if placed_in_wave(session, opened.wave.wave_id, [student.id]):
+            raise WishError("Vous êtes déjà affecté(e) pour cette vague : vous ne pouvez plus formuler de vœux.")
         if cleaned:
             allowed = set(session.exec(
                 select(Post.id).where(Post.id.in_(list(cleaned)), Post.wave_id == opened.wave.wave_id,

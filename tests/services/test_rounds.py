@@ -476,3 +476,39 @@ def test_result_emails_go_once_from_the_results_date(demo, capsys):
     assert any("postes pourvus" in m.get_body().get_content() for m in to_supervisors)
     again = notify_results(demo)
     assert again.already_sent and len(messages(get_settings().outbox_dir)) == len(sent)
+
+
+def test_round_two_wishes_are_for_unplaced_students_on_posts_with_places_left(demo):
+    from siimop_app.models import UserEmail
+    from siimop_app.services import wishes
+    from siimop_app.services.auth import SignedInUser
+
+    rounds.close_round(round_id=demo, actor_user_id=None)
+    today = calendar.now().date()
+    with transaction() as session:
+        for phase in session.exec(select(Phase).where(Phase.kind == "wishes")).all():
+            if phase.round_id == _round(2).id:
+                phase.starts_on, phase.ends_on = today, today
+            else:
+                phase.starts_on, phase.ends_on = phase.starts_on, min(phase.ends_on, today - dt.timedelta(days=1))
+            session.add(phase)
+        placed_student, full_post = session.exec(
+            select(Assignment.student_id, Assignment.post_id).join(Post, Post.id == Assignment.post_id)
+            .where(Assignment.round_id == demo, Post.places_opened == 1)
+        ).first()
+        placed = session.get(Student, placed_student)
+        unplaced = session.exec(
+            select(Student).where(Student.specialty_id == placed.specialty_id,
+                                  Student.id.not_in(select(Assignment.student_id)))
+        ).first()
+        emails = dict(session.exec(select(UserEmail.user_id, UserEmail.email)
+                                   .where(UserEmail.user_id.in_([placed.user_id, unplaced.user_id]))).all())
+
+    def as_user(student):
+        return SignedInUser(student.user_id, "É", "Tudiant", emails[student.user_id], ("student",))
+
+    with pytest.raises(wishes.WishError, match="déjà affecté"):
+        wishes.save_wishes(as_user(placed), {full_post: 5})
+    rows, total = wishes.browse_posts(as_user(unplaced), offset=0, limit=500)
+    assert total == len(rows) and full_post not in {row["post_id"] for row in rows}
+    assert all(row["places_left"] > 0 for row in rows)
