@@ -69,6 +69,7 @@ from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import placed_in_wave, posts_offered
+from siimop_app.services.documents import download_path
 from siimop_app.services.documents import DocumentError
 from siimop_app.services.posts import PostCard, _duration, assigned_count_subquery
 
@@ -226,6 +227,8 @@ def _card_query(student: Student, wave_id: int, round_id: int | None):
             site_supervisor.last_name,
             sa.func.coalesce(assigned.c.assigned, 0),
             hearts.label("hearts"),
+            Site.description,
+            Site.descriptive_document_id,
         )
         .join(Site, Site.id == Post.site_id)
         .join(Specialty, Specialty.id == Post.calling_specialty_id)
@@ -304,7 +307,8 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
                            Post.post_number).offset(offset).limit(limit)
         ).all()
     result = []
-    for post, site_name, specialty, option, establishment, subdivision, first, last, taken, hearts in rows:
+    for (post, site_name, specialty, option, establishment, subdivision, first, last, taken, hearts,
+         description, document_id) in rows:
         card = PostCard(
             post_id=post.id,
             specialty=specialty,
@@ -322,7 +326,10 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
             places_opened=post.places_opened,
         )
         result.append({**card.as_dict(), "href": "", "hearts": int(hearts or 0),
-                       "local": post.subdivision_id == student.subdivision_id})
+                       "local": post.subdivision_id == student.subdivision_id,
+                       # What the supervisor wrote about the post, and its descriptive PDF (SPEC §2).
+                       "description": description or "",
+                       "file_path": download_path(document_id, inline=True) if document_id else ""})
     return result, int(total)
 
 

@@ -271,3 +271,19 @@ def test_the_file_is_frozen_once_the_wishes_close(db_url, outbox):
     with transaction() as session:
         assert session.exec(select(Phase).where(Phase.kind == "wishes")).first() is not None
         assert session.exec(select(Document).where(Document.kind == "cv")).first() is None
+
+
+def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
+    """The demo describes the RTS's Abbeville site; a site's descriptive PDF is offered through the private route."""
+    from siimop_app.models import DocumentKind, Site
+
+    rows, _ = wishes.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
+    assert any(row["description"] for row in rows)
+    with transaction() as session:
+        site = session.exec(select(Site).where(Site.name == "S.A.U. - SMUR", Site.description != "")).first()
+        doc = documents.store_pdf(session, owner_user_id=site.supervisor_user_id,
+                                  kind=DocumentKind.POST_DESCRIPTION.value, filename="fiche.pdf", data=tiny_pdf())
+        site.descriptive_document_id = doc.id
+        session.add(site)
+    rows, _ = wishes.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
+    assert any(row["file_path"] == documents.download_path(doc.id, inline=True) for row in rows)

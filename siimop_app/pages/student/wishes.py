@@ -18,6 +18,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app.file_routes import backend_url
 from siimop_app.services import wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
@@ -416,6 +417,12 @@ def _hearts_control(row: rx.Var) -> rx.Component:
 def _row(row: rx.Var) -> rx.Component:
     return rx.vstack(
         post_card(row),
+        rx.cond(row["description"].to(str) != "",
+                rx.text(row["description"].to(str), size="2", color="#444", white_space="pre-wrap",
+                        class_name="post-description")),
+        rx.cond(row["file_path"].to(str) != "",
+                rx.link("Fichier descriptif du poste (PDF)", href=backend_url(row["file_path"].to(str)),
+                        is_external=True, size="2", class_name="post-file")),
         _hearts_control(row),
         rx.cond(row["local"].to(bool), rx.badge("Dans votre subdivision", color_scheme="green", class_name="local-badge")),
         spacing="1",
