@@ -10,13 +10,14 @@ from siimop_app.models.records import (
     AuditEntry,
     Document,
     DocumentKind,
+    EmailValidation,
     SignInToken,
     SupportTicket,
     UserSession,
 )
 
 __all__ = [
-    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind",
+    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
     "Establishment", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post", "PostSupervisor",
     "PostType", "Ranking", "RankingEntry", "Region", "Role", "RoleGrant", "Round", "RoundStatus",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportTicket",

@@ -62,6 +62,18 @@ class SignInToken(SQLModel, table=True):
     used_at: dt.datetime | None = None
 
 
+class EmailValidation(SQLModel, table=True):
+    """A link that proves a secondary address belongs to its user. Only a passlib hash of its secret is stored."""
+
+    __tablename__ = "email_validation"
+    id: int | None = Field(default=None, primary_key=True)
+    user_email_id: int = Field(foreign_key="user_email.id", index=True)
+    secret_hash: str = Field(max_length=255)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+
+
 class UserSession(SQLModel, table=True):
     """A signed-in browser. The cookie holds ``id.secret``; only a SHA-256 of the secret is stored
     (a fast hash is right here: the secret is 256 random bits, checked on every page)."""

@@ -1,47 +1,137 @@
-"""Mon profil: who I am, my addresses (any validated one signs me in) and my roles."""
+"""Mon profil: who I am, my addresses (any validated one signs me in, secondary ones are proven by a link)
+and my roles; plus the landing page of an address validation link."""
 
 from __future__ import annotations
 
+import logging
+
 import reflex as rx
 
-from siimop_app.services import access, overview
+from siimop_app.services import access, emails
+from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.shell import shell
+from siimop_app.ui.components import error_callout
+from siimop_app.ui.shell import public_page, shell
+
+log = logging.getLogger(__name__)
 
 
 class ProfileState(AppState):
-    emails: list[dict[str, str]] = []
+    emails: list[dict] = []
     roles: list[str] = []
+    error: str = ""
+    message: str = ""
 
     @rx.event
     def load(self):
+        self.error = self.message = ""
         user, redirect = self._enter(None)
         if redirect:
             return redirect
-        self.emails = overview.user_emails(user_id=user.user_id)
+        self.emails = emails.list_emails(user)
         self.roles = [access.ROLE_INTERFACE_LABELS[role] for role in user.roles]
+
+    @rx.event
+    def add_email(self, form: dict):
+        self.error = self.message = ""
+        try:
+            user = self._require()
+            kind = {label: key for key, label in emails.SECONDARY_KINDS.items()}.get(str(form.get("kind_label", "")), "")
+            emails.add_secondary(user, str(form.get("email", "")), kind)
+            self.emails = emails.list_emails(user)
+            self.message = "Un lien de validation a été envoyé à cette adresse : elle sera ajoutée quand vous l'aurez suivi."
+        except (emails.EmailError, AccessDenied) as refused:
+            log.info("secondary address refused: %s", refused)
+            self.error = str(refused)
+
+    @rx.event
+    def remove_email(self, email_id: int):
+        self.error = self.message = ""
+        try:
+            user = self._require()
+            emails.remove_secondary(user, email_id)
+            self.emails = emails.list_emails(user)
+            self.message = "L'adresse a été supprimée."
+        except (emails.EmailError, AccessDenied) as refused:
+            self.error = str(refused)
+
+
+class EmailValidationState(AppState):
+    validated: str = ""
+    error: str = ""
+
+    @rx.event
+    def validate(self):
+        self.validated = self.error = ""
+        try:
+            self.validated = emails.validate(str(self.token or ""))
+        except emails.EmailError as refused:
+            self.error = str(refused)
+
+
+def _email_row(e: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(e["email"]),
+        rx.table.cell(e["kind"]),
+        rx.table.cell(e["status"]),
+        rx.table.cell(rx.cond(
+            e["main"].to(bool),
+            "",
+            rx.button("Supprimer", size="1", variant="soft", color_scheme="red",
+                      on_click=ProfileState.remove_email(e["id"]),
+                      aria_label="Supprimer l'adresse " + e["email"].to(str)),
+        )),
+    )
 
 
 def profile_page() -> rx.Component:
     return shell(
         rx.heading("Mes adresses email", size="4", as_="h2"),
+        error_callout(ProfileState.error, "profile-error"),
+        rx.cond(ProfileState.message != "", rx.callout(ProfileState.message, icon="mail-check", color_scheme="green",
+                                                       id="profile-message", role="status")),
         rx.table.root(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Adresse email"),
                 rx.table.column_header_cell("Type"),
                 rx.table.column_header_cell("État"),
+                rx.table.column_header_cell(""),
             )),
-            rx.table.body(rx.foreach(ProfileState.emails, lambda e: rx.table.row(
-                rx.table.cell(e["email"]), rx.table.cell(e["kind"]), rx.table.cell(e["status"]),
-            ))),
+            rx.table.body(rx.foreach(ProfileState.emails, _email_row)),
             id="profile-emails",
+        ),
+        rx.form(
+            rx.hstack(
+                rx.input(name="email", type="email", placeholder="Adresse email", aria_label="Nouvelle adresse email",
+                         id="new-email", required=True, width="20em"),
+                rx.select(list(emails.SECONDARY_KINDS.values()), name="kind_label", default_value="Personnelle",
+                          aria_label="Type d'adresse", id="new-email-kind"),
+                rx.button("+ Ajouter l'adresse email", type="submit", id="add-email"),
+                spacing="2",
+                align="center",
+            ),
+            on_submit=lambda form: ProfileState.add_email(form),
+            reset_on_submit=True,
         ),
         rx.text(
             "La connexion peut se faire avec n'importe laquelle de vos adresses validées. "
-            "L'adresse email principale ne peut être modifiée que par un gestionnaire Scolarité ou ARS.",
+            "L'adresse email principale ne peut être modifiée que par un gestionnaire Scolarité ou ARS. "
+            "Ne renseignez pas l'adresse d'une autre personne.",
             size="2", color="#555",
         ),
         rx.heading("Mes interfaces", size="4", as_="h2", margin_top="1em"),
         rx.hstack(rx.foreach(ProfileState.roles, lambda r: rx.badge(r)), spacing="2"),
         title="Mon profil",
+    )
+
+
+def email_validation_page() -> rx.Component:
+    return public_page(
+        rx.cond(
+            EmailValidationState.validated != "",
+            rx.callout("L'adresse " + EmailValidationState.validated + " est validée : vous pouvez l'utiliser pour "
+                       "vous connecter.", icon="check", color_scheme="green", id="email-validated"),
+            error_callout(EmailValidationState.error, "email-validation-error"),
+        ),
+        rx.link("Retour à l'application", href="/"),
     )

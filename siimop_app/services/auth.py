@@ -129,6 +129,21 @@ def request_sign_in(raw_email: str) -> str:
     return SIGN_IN_SENT_MESSAGE
 
 
+def new_secret() -> tuple[str, str]:
+    """A random link secret and the only thing stored of it: its passlib hash."""
+    secret = secrets.token_urlsafe(32)
+    return secret, _HASHER.hash(secret)
+
+
+def verify_secret(secret: str, stored_hash: str) -> bool:
+    return _HASHER.verify(secret, stored_hash)
+
+
+def split_token(value: str) -> tuple[int, str] | None:
+    """``<id>.<secret>`` → (id, secret), or None when malformed."""
+    return _split(value)
+
+
 def _split(value: str) -> tuple[int, str] | None:
     ident, _, secret = (value or "").partition(".")
     if not ident.isdigit() or not secret:

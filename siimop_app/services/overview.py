@@ -17,7 +17,6 @@ from siimop_app.models import (
     Student,
     Subdivision,
     User,
-    UserEmail,
 )
 from siimop_app.services import scope as scopes
 
@@ -103,18 +102,4 @@ def scope_figures(*, user_id: int, wave_id: int | None, roles: tuple[str, ...]) 
         {"label": "Postes (places ouvertes)", "value": f"{posts} ({places} places)"},
         {"label": "Postes validés par l'ARS", "value": percent(validated, posts)},
         {"label": "Classements valides", "value": percent(valid_rankings, posts)},
-    ]
-
-
-def user_emails(*, user_id: int) -> list[dict[str, str]]:
-    labels = {"main": "Principale", "personal": "Personnelle", "professional": "Professionnelle"}
-    with transaction() as session:
-        rows = session.exec(select(UserEmail).where(UserEmail.user_id == user_id).order_by(UserEmail.id)).all()
-    return [
-        {
-            "email": row.email,
-            "kind": labels.get(row.kind, row.kind),
-            "status": "Validée" if row.validated_at else "En attente de validation",
-        }
-        for row in rows
     ]
