@@ -63,6 +63,27 @@ def _duration(months: int) -> str:
     return "1 an" if months == 12 else f"{months} mois"
 
 
+def card_of(post: Post, *, site_name: str, specialty: str, option: str | None, establishment: str, subdivision: str,
+            supervisor_first: str | None, supervisor_last: str | None, assigned: int, type_and_access: str) -> PostCard:
+    """The seed's card of a post from the columns the card queries select (one home for its wording)."""
+    return PostCard(
+        post_id=post.id,
+        specialty=specialty,
+        option=option or "Aucune option",
+        type_and_access=type_and_access,
+        duration=_duration(post.months),
+        post_number=post.post_number,
+        decale=post.decale,
+        site_name=site_name,
+        indication=post.indication,
+        establishment=establishment,
+        supervisor=f"{supervisor_first or ''} {(supervisor_last or '').upper()}".strip(),
+        subdivision=subdivision,
+        places_left=max(post.places_opened - assigned, 0),
+        places_opened=post.places_opened,
+    )
+
+
 def supervisor_post_cards(session: Session, *, user_id: int, wave_id: int) -> list[PostCard]:
     """The posts a supervisor is attached to (référent or not) in a wave, in one query."""
     assigned = assigned_count_subquery()
@@ -95,24 +116,10 @@ def supervisor_post_cards(session: Session, *, user_id: int, wave_id: int) -> li
     cards = []
     for post, is_referent, site_name, specialty, option, establishment, subdivision, first, last, taken in rows:
         access_text = "Accès référent" if is_referent else "Accès non référent"
-        cards.append(
-            PostCard(
-                post_id=post.id,
-                specialty=specialty,
-                option=option or "Aucune option",
-                type_and_access=f"{POST_TYPE_LABELS[post.post_type]} : {access_text}",
-                duration=_duration(post.months),
-                post_number=post.post_number,
-                decale=post.decale,
-                site_name=site_name,
-                indication=post.indication,
-                establishment=establishment,
-                supervisor=f"{first or ''} {(last or '').upper()}".strip(),
-                subdivision=subdivision,
-                places_left=max(post.places_opened - taken, 0),
-                places_opened=post.places_opened,
-            )
-        )
+        cards.append(card_of(post, site_name=site_name, specialty=specialty, option=option,
+                             establishment=establishment, subdivision=subdivision, supervisor_first=first,
+                             supervisor_last=last, assigned=taken,
+                             type_and_access=f"{POST_TYPE_LABELS[post.post_type]} : {access_text}"))
     return cards
 
 

@@ -69,9 +69,8 @@ from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import placed_in_wave, posts_offered
-from siimop_app.services.documents import download_path
-from siimop_app.services.documents import DocumentError
-from siimop_app.services.posts import PostCard, _duration, assigned_count_subquery
+from siimop_app.services.documents import DocumentError, download_path
+from siimop_app.services.posts import assigned_count_subquery, card_of
 
 log = logging.getLogger(__name__)
 
@@ -309,22 +308,9 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
     result = []
     for (post, site_name, specialty, option, establishment, subdivision, first, last, taken, hearts,
          description, document_id) in rows:
-        card = PostCard(
-            post_id=post.id,
-            specialty=specialty,
-            option=option or "Aucune option",
-            type_and_access=POST_TYPE_LABELS[post.post_type],
-            duration=_duration(post.months),
-            post_number=post.post_number,
-            decale=post.decale,
-            site_name=site_name,
-            indication=post.indication,
-            establishment=establishment,
-            supervisor=f"{first or ''} {(last or '').upper()}".strip(),
-            subdivision=subdivision,
-            places_left=max(post.places_opened - taken, 0),
-            places_opened=post.places_opened,
-        )
+        card = card_of(post, site_name=site_name, specialty=specialty, option=option, establishment=establishment,
+                       subdivision=subdivision, supervisor_first=first, supervisor_last=last, assigned=taken,
+                       type_and_access=POST_TYPE_LABELS[post.post_type])
         result.append({**card.as_dict(), "href": "", "hearts": int(hearts or 0),
                        "local": post.subdivision_id == student.subdivision_id,
                        # What the supervisor wrote about the post, and its descriptive PDF (SPEC §2).
