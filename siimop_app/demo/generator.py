@@ -546,6 +546,9 @@ def write(connection: sa.Connection, rows: _Rows) -> None:
         table = model.__table__
         for chunk in _chunks(rows.by_table.get(model, []), 5000):
             connection.execute(table.insert(), chunk)
+    # Fresh planner statistics: right after a bulk load PostgreSQL believes the tables are tiny and picks
+    # nested loops that make the coordinators' tables 30x slower until autovacuum catches up.
+    connection.execute(sa.text("ANALYZE"))
     if connection.dialect.name == "postgresql":
         # Ids were given explicitly: move each sequence past them.
         for model in TABLE_ORDER:
