@@ -13,6 +13,7 @@ the browser sees it (the same rule Reflex uses for its websocket and uploads).
 from __future__ import annotations
 
 import logging
+import tempfile
 import unicodedata
 from urllib.parse import quote
 
@@ -20,11 +21,11 @@ import reflex as rx
 from reflex.vars.base import Var, VarData
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from siimop_app.db import transaction
-from siimop_app.services import auth, documents
+from siimop_app.services import auth, documents, exports, student_table
 from siimop_app.states.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,47 @@ def serve_document(request: Request) -> Response:
     return Response(data, media_type=document.content_type or documents.PDF_CONTENT_TYPE, headers=headers)
 
 
+EXPORTS_ROUTE = "/files/exports"
+EXPORT_WRITERS = {"csv": (exports.write_csv, exports.CSV_CONTENT_TYPE),
+                  "xlsx": (exports.write_xlsx, exports.XLSX_CONTENT_TYPE)}
+
+
+def _export(request: Request, stem: str, columns, rows_for) -> Response:
+    """A table's export with the page's filters (query string), re-checking the session and the scope; else 404.
+
+    The file is written in this worker thread into a spooled temporary file (the rows stream from the database),
+    then streamed back: the whole table never sits in memory or in Reflex state.
+    """
+    fmt = request.path_params.get("fmt", "")
+    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
+    if fmt not in EXPORT_WRITERS or user is None or not set(user.roles) & set(student_table.STAFF_ROLES):
+        return _not_found()
+    params = request.query_params
+    writer, content_type = EXPORT_WRITERS[fmt]
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    writer(columns, rows_for(user, filters=dict(params), sort=params.get("sort", ""),
+                             descending=params.get("desc") in ("1", "true")), spool)
+    spool.seek(0)
+
+    def chunks():
+        with spool:
+            while block := spool.read(256 * 1024):
+                yield block
+
+    headers = {**SECURITY_HEADERS,
+               "Content-Disposition": content_disposition(exports.export_filename(stem, fmt), inline=False)}
+    return StreamingResponse(chunks(), media_type=content_type, headers=headers)
+
+
+def export_students(request: Request) -> Response:
+    return _export(request, "etudiants", student_table.export_columns(), student_table.export_rows)
+
+
 files_api = Starlette(
-    routes=[Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"])],
+    routes=[
+        Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
+        Route(EXPORTS_ROUTE + "/students.{fmt}", export_students, methods=["GET"]),
+    ],
 )
 
 

@@ -1,0 +1,483 @@
+"""The coordinators' students table ("Suivi des Docteurs Juniors", SPEC §7): rows, statistics, a student's wishes.
+
+Everything is restricted in SQL by the user's scope (``scope.student_condition``):
+filters only narrow it, so a forged filter value outside the scope yields nothing.
+Sorting goes through a whitelist, paging is done by the database (offset/limit),
+and the sufficiency of the lists ("Nombre de candidatures suffisantes") is computed
+by ``candidates.sufficient_students`` for the rows shown only; the statistics count
+it with one grouped query and the domain's ``required_wishes``.
+
+"Current round" is the round of the wishes phase the students see now (the open
+one, else the last one started, else the first): ``wishes.wishes_window``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.sufficiency import required_wishes
+from siimop_app.models import (
+    Application,
+    Assignment,
+    Establishment,
+    Post,
+    Ranking,
+    RankingEntry,
+    Region,
+    Round,
+    Site,
+    Specialty,
+    Student,
+    Subdivision,
+    User,
+    UserEmail,
+)
+from siimop_app.models.posts import POST_TYPE_LABELS
+from siimop_app.services import scope as scopes
+from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.services.auth import SignedInUser
+from siimop_app.services.candidates import posts_offered, sufficient_students
+from siimop_app.services.overview import percent
+
+STAFF_ROLES = scopes.STAFF_ROLES
+NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
+ALL = ("", "all", "tous", "toutes")
+
+# (key, French header) in the seed's order; the export writes the same columns.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("last_name", "Nom"),
+    ("first_name", "Prénom"),
+    ("email", "Email"),
+    ("subdivision", "Subdivision"),
+    ("region", "Région"),
+    ("specialty", "Spécialité"),
+    ("ine", "Numéro INE"),
+    ("intern_number", "Numéro interne"),
+    ("last_login", "Connexion"),
+    ("sufficient", "Nombre de candidatures suffisantes"),
+    ("participating", "Participation campagne appariement courante"),
+    ("decale", "Semestre décalé"),
+    ("assignment", "Affectation"),
+)
+SORTABLE = frozenset({
+    "last_name", "first_name", "email", "subdivision", "region", "specialty", "ine", "intern_number",
+    "last_login", "participating", "decale", "assignment",
+})
+DEFAULT_SORT = "last_name"
+FILTER_KEYS = ("q", "region", "subdivision", "specialty", "participation", "affectation", "decale")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentRow:
+    id: int
+    last_name: str
+    first_name: str
+    email: str
+    subdivision: str
+    region: str
+    specialty: str
+    ine: str
+    intern_number: str
+    last_login_at: dt.datetime | None  # Paris time, aware
+    sufficient: bool
+    participating: bool
+    decale: bool
+    assignment: str  # the site's name, "" when not assigned
+
+    @property
+    def last_login(self) -> str:
+        return self.last_login_at.strftime("%d/%m/%Y %H:%M:%S") if self.last_login_at else "X"
+
+    def as_dict(self) -> dict[str, str | int | bool]:
+        """Plain values for the page: booleans as the seed's words."""
+        return {
+            "id": self.id,
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "email": self.email,
+            "subdivision": self.subdivision,
+            "region": self.region,
+            "specialty": self.specialty,
+            "ine": self.ine,
+            "intern_number": self.intern_number,
+            "last_login": self.last_login,
+            "sufficient": "oui" if self.sufficient else "non",
+            "participating": "oui" if self.participating else "non",
+            "decale": "oui" if self.decale else "non",
+            "assignment": self.assignment,
+        }
+
+    def export_values(self) -> dict[str, object]:
+        """Typed values for the exports (a real datetime, naive Paris time, for Excel)."""
+        values: dict[str, object] = self.as_dict()
+        values["last_login"] = self.last_login_at.replace(tzinfo=None, microsecond=0) if self.last_login_at else None
+        return values
+
+
+# ------------------------------------------------------------------ helpers
+def _paris(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(PARIS)
+
+
+def current_round() -> tuple[int | None, int | None]:
+    """(wave id, round id) of the campaign in progress, as the students see it."""
+    from siimop_app.services.wishes import wishes_window  # late: wishes imports much of the app
+
+    window = wishes_window()
+    return window.wave_id, window.round_id
+
+
+def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
+    require_role(user, *STAFF_ROLES)
+    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
+
+
+def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
+    filters = filters or {}
+    out = {}
+    for key in FILTER_KEYS:
+        value = str(filters.get(key) or "").strip()
+        out[key] = "" if value.lower() in ALL else value[:100]
+    return out
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _main_email():
+    return (
+        select(sa.func.min(UserEmail.email))
+        .where(UserEmail.user_id == Student.user_id, UserEmail.kind == "main")
+        .correlate(Student)
+        .scalar_subquery()
+    )
+
+
+def _assigned_site(wave_id: int | None):
+    if wave_id is None:
+        return sa.literal("")
+    return (
+        select(Site.name)
+        .join(Post, Post.site_id == Site.id)
+        .join(Assignment, Assignment.post_id == Post.id)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id)
+        .order_by(Round.number.desc())
+        .limit(1)
+        .correlate(Student)
+        .scalar_subquery()
+    )
+
+
+def _assigned_exists(wave_id: int | None):
+    if wave_id is None:
+        return sa.false()
+    return (
+        select(Assignment.id)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id)
+        .correlate(Student)
+        .exists()
+    )
+
+
+def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | None) -> list:
+    """The scope first, then each filter: filters can only narrow the scope."""
+    where = [scopes.student_condition(scope)]
+    text = filters["q"]
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        where.append(sa.or_(*(
+            sa.func.lower(column).like(pattern, escape="\\")
+            for column in (User.last_name, User.first_name, Student.ine, Student.intern_number)
+        ), (
+            select(UserEmail.id)
+            .where(UserEmail.user_id == Student.user_id, UserEmail.kind == "main",
+                   sa.func.lower(UserEmail.email).like(pattern, escape="\\"))
+            .correlate(Student)
+            .exists()
+        )))
+    for key, column in (("region", Subdivision.region_id), ("subdivision", Student.subdivision_id),
+                        ("specialty", Student.specialty_id)):
+        if filters[key]:
+            wanted = _int_or_none(filters[key])
+            where.append(column == wanted if wanted is not None else sa.false())
+    for key, column in (("participation", Student.participating), ("decale", Student.semestre_decale)):
+        if filters[key] in ("oui", "non"):
+            where.append(column == (filters[key] == "oui"))
+    if filters["affectation"] in ("affecte", "affecté", "non_affecte", "non affecté"):
+        assigned = _assigned_exists(wave_id)
+        where.append(assigned if filters["affectation"] in ("affecte", "affecté") else sa.not_(assigned))
+    return where
+
+
+def _joined(query):
+    return (
+        query.join(User, User.id == Student.user_id)
+        .join(Subdivision, Subdivision.id == Student.subdivision_id)
+        .join(Region, Region.id == Subdivision.region_id)
+        .join(Specialty, Specialty.id == Student.specialty_id)
+    )
+
+
+def _rows_query(where: list, wave_id: int | None, sort: str, descending: bool):
+    email, site = _main_email(), _assigned_site(wave_id)
+    sort_columns = {
+        "last_name": sa.func.lower(User.last_name),
+        "first_name": sa.func.lower(User.first_name),
+        "email": email,
+        "subdivision": Subdivision.label,
+        "region": Region.name,
+        "specialty": Specialty.label,
+        "ine": Student.ine,
+        "intern_number": Student.intern_number,
+        "last_login": User.last_login_at,
+        "participating": Student.participating,
+        "decale": Student.semestre_decale,
+        "assignment": site,
+    }
+    key = sort if sort in SORTABLE else DEFAULT_SORT
+    primary = sort_columns[key]
+    primary = primary.desc() if descending else primary.asc()
+    # NULLs (never signed in, not assigned) last in both directions, the same on SQLite and PostgreSQL.
+    order = [sa.case((sort_columns[key].is_(None), 1), else_=0), primary]
+    order += [sa.func.lower(User.last_name), sa.func.lower(User.first_name), Student.id]
+    return _joined(
+        select(Student.id, User.last_name, User.first_name, email, Subdivision.label, Region.name, Specialty.label,
+               Student.ine, Student.intern_number, User.last_login_at, Student.participating,
+               Student.semestre_decale, site)
+        .select_from(Student)
+    ).where(*where).order_by(*order)
+
+
+def _to_rows(session: Session, raw: list, round_id: int | None) -> list[StudentRow]:
+    ids = [r[0] for r in raw]
+    sufficient = sufficient_students(session, round_id, ids) if round_id is not None and ids else set()
+    return [
+        StudentRow(
+            id=sid, last_name=(last or "").upper(), first_name=first or "", email=email or "", subdivision=sub,
+            region=region, specialty=spec, ine=ine or "", intern_number=intern or "",
+            last_login_at=_paris(login), sufficient=sid in sufficient, participating=bool(part),
+            decale=bool(decale), assignment=site or "",
+        )
+        for sid, last, first, email, sub, region, spec, ine, intern, login, part, decale, site in raw
+    ]
+
+
+# ------------------------------------------------------------------ the table
+def query_students(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                   descending: bool = False, offset: int = 0, limit: int = 50,
+                   wave_round: tuple[int | None, int | None] | None = None) -> tuple[list[StudentRow], int]:
+    """One page of the students in the user's scope matching ``filters``, and how many match in all."""
+    clean = _clean(filters)
+    wave_id, round_id = wave_round if wave_round is not None else current_round()
+    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    with transaction() as session:
+        where = _conditions(_staff_scope(session, user), clean, wave_id)
+        total = session.exec(_joined(select(sa.func.count(Student.id)).select_from(Student)).where(*where)).one()
+        raw = session.exec(_rows_query(where, wave_id, sort, descending).offset(offset).limit(limit)).all()
+        return _to_rows(session, list(raw), round_id), total
+
+
+def iter_students(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                  descending: bool = False, chunk: int = 1000) -> Iterator[StudentRow]:
+    """Every matching row, in the table's order, read by chunks (for the exports): never a whole list in memory.
+
+    The scope and the filters are applied exactly as for ``query_students``.
+    """
+    clean = _clean(filters)
+    wave_id, round_id = current_round()
+    with transaction() as session:
+        where = _conditions(_staff_scope(session, user), clean, wave_id)
+        result = session.execute(_rows_query(where, wave_id, sort, descending).execution_options(yield_per=chunk))
+        for part in result.partitions(chunk):
+            yield from _to_rows(session, list(part), round_id)
+
+
+def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
+    """The regions, subdivisions and specialties that occur in the user's scope (values are ids as text)."""
+    with transaction() as session:
+        scope = _staff_scope(session, user)
+        pairs = session.exec(
+            select(Student.subdivision_id, Student.specialty_id).where(scopes.student_condition(scope)).distinct()
+        ).all()
+        subdivision_ids = {sub for sub, _ in pairs}
+        specialty_ids = {spec for _, spec in pairs}
+        subdivisions = session.exec(
+            select(Subdivision.id, Subdivision.label, Subdivision.region_id).where(Subdivision.id.in_(subdivision_ids))
+        ).all() if subdivision_ids else []
+        region_ids = {region for *_, region in subdivisions}
+        regions = session.exec(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all() \
+            if region_ids else []
+        specialties = session.exec(select(Specialty.id, Specialty.label).where(Specialty.id.in_(specialty_ids))).all() \
+            if specialty_ids else []
+
+    def options(rows) -> list[dict[str, str]]:
+        return sorted(({"value": str(i), "label": label} for i, label, *_ in rows), key=lambda o: o["label"])
+
+    return {"regions": options(regions), "subdivisions": options(subdivisions), "specialties": options(specialties)}
+
+
+def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,
+                       wave_round: tuple[int | None, int | None] | None = None) -> list[dict[str, str]]:
+    """The seed's "Pourcentages de la campagne en cours" for the filtered students: two aggregate queries."""
+    clean = _clean(filters)
+    wave_id, round_id = wave_round if wave_round is not None else current_round()
+    with transaction() as session:
+        where = _conditions(_staff_scope(session, user), clean, wave_id)
+        assigned = _assigned_exists(wave_id)
+        students, signed_in, participating, decale, placed = session.exec(
+            _joined(select(
+                sa.func.count(Student.id),
+                sa.func.count(User.last_login_at),
+                sa.func.coalesce(sa.func.sum(sa.case((Student.participating, 1), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((Student.semestre_decale, 1), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((assigned, 1), else_=0)), 0),
+            ).select_from(Student)).where(*where)
+        ).one()
+        sufficient = 0
+        if round_id is not None and students:
+            # Per student: how many posts carry a heart (participating students, as candidates.sufficient_students
+            # counts them); then grouped by (specialty, subdivision, count) so the rule is applied per group.
+            filtered = _joined(select(Student.id).select_from(Student)).where(*where).subquery()
+            per_student = (
+                select(Student.specialty_id.label("spec"), Student.subdivision_id.label("sub"),
+                       sa.func.count(Application.id).label("rated"))
+                .join(Application, Application.student_id == Student.id)
+                .where(Student.id.in_(select(filtered.c.id)), Application.round_id == round_id,
+                       Application.hearts > 0, Student.participating)
+                .group_by(Student.id, Student.specialty_id, Student.subdivision_id)
+                .subquery()
+            )
+            groups = session.exec(
+                select(per_student.c.spec, per_student.c.sub, per_student.c.rated, sa.func.count())
+                .group_by(per_student.c.spec, per_student.c.sub, per_student.c.rated)
+            ).all()
+            offered = posts_offered(session, session.get(Round, round_id).wave_id,
+                                    {(spec, sub) for spec, sub, _, _ in groups})
+            sufficient = sum(n for spec, sub, rated, n in groups
+                             if rated >= required_wishes(offered.get((spec, sub), 0)))
+    return [
+        {"key": "signed_in", "label": "Étudiants connectés", "value": percent(signed_in, students)},
+        {"key": "sufficient", "label": "Listes de vœux suffisantes", "value": percent(sufficient, students)},
+        {"key": "participating", "label": "Participation à la campagne", "value": percent(participating, students)},
+        {"key": "decale", "label": "Semestre décalé", "value": percent(decale, students)},
+        {"key": "assigned", "label": "Étudiants affectés", "value": percent(placed, students)},
+    ]
+
+
+# ------------------------------------------------------------ a student's wishes
+def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
+    """A student's wishes in the campaign in progress (every round), with hearts, the supervisor's rank and result.
+
+    Only for a coordinator/manager/admin whose scope covers the student; otherwise AccessDenied.
+    """
+    wave_id, _ = current_round()
+    with transaction() as session:
+        scope = _staff_scope(session, user)
+        found = session.exec(
+            _joined(select(Student.id, User.first_name, User.last_name, Student.ine, Specialty.label,
+                           Subdivision.label).select_from(Student))
+            .where(Student.id == int(student_id), scopes.student_condition(scope))
+        ).first()
+        if found is None:
+            raise AccessDenied(NOT_IN_SCOPE)
+        sid, first, last, ine, specialty, subdivision = found
+        if wave_id is None:
+            return {"student": _student_header(first, last, ine, specialty, subdivision), "wishes": []}
+        supervisor = aliased(User)
+        rows = session.exec(
+            select(Application.post_id, Application.round_id, Application.hearts, Round.number, Round.status,
+                   Site.name, Site.approval_number, Establishment.name, Post.post_type, Post.months,
+                   supervisor.first_name, supervisor.last_name)
+            .join(Round, Round.id == Application.round_id)
+            .join(Post, Post.id == Application.post_id)
+            .join(Site, Site.id == Post.site_id)
+            .join(Establishment, Establishment.id == Site.establishment_id)
+            .outerjoin(supervisor, supervisor.id == Site.supervisor_user_id)
+            .where(Application.student_id == sid, Round.wave_id == wave_id)
+            .order_by(Round.number, Application.hearts.desc(), Site.name)
+        ).all()
+        entries = {
+            (round_id, post_id): (rank, refused)
+            for round_id, post_id, rank, refused in session.exec(
+                select(Ranking.round_id, Ranking.post_id, RankingEntry.rank, RankingEntry.refused)
+                .join(RankingEntry, RankingEntry.ranking_id == Ranking.id)
+                .join(Round, Round.id == Ranking.round_id)
+                .where(RankingEntry.student_id == sid, Round.wave_id == wave_id)
+            ).all()
+        }
+        assigned = {
+            (round_id, post_id)
+            for round_id, post_id in session.exec(
+                select(Assignment.round_id, Assignment.post_id).where(Assignment.student_id == sid)
+            ).all()
+        }
+        closed_rounds = {rid for rid, status in session.exec(select(Round.id, Round.status)).all()
+                         if status == "closed"}
+    wishes = []
+    for post_id, round_id, hearts, number, _status, site, approval, establishment, post_type, months, s_first, \
+            s_last in rows:
+        rank, refused = entries.get((round_id, post_id), (None, False))
+        if (round_id, post_id) in assigned:
+            result = "Affecté(e)"
+        elif round_id in closed_rounds:
+            result = "Non affecté(e)"
+        else:
+            result = "En attente"
+        wishes.append({
+            "site": site,
+            "approval_number": approval,
+            "establishment": establishment,
+            "post_type": POST_TYPE_LABELS.get(post_type, post_type),
+            "supervisor": f"{s_first} {s_last.upper()}" if s_last else "",
+            "duration": "1 an" if months == 12 else f"{months} mois",
+            "hearts": int(hearts),
+            "rank": str(rank) if rank else ("Non retenu(e)" if refused else "Non classé(e)"),
+            "result": result,
+            "round": f"Tour {number}",
+        })
+    return {"student": _student_header(first, last, ine, specialty, subdivision), "wishes": wishes}
+
+
+def _student_header(first: str, last: str, ine: str, specialty: str, subdivision: str) -> dict[str, str]:
+    return {"name": f"{first} {last.upper()}", "ine": ine, "specialty": specialty, "subdivision": subdivision}
+
+
+# ------------------------------------------------------------------ exports
+def export_columns():
+    """The export's columns: the table's, with the sign-in time as a real date in Excel."""
+    from siimop_app.services.exports import ExportColumn
+
+    widths = {"last_name": 18, "first_name": 16, "email": 34, "subdivision": 22, "region": 24, "specialty": 30,
+              "ine": 14, "intern_number": 14, "last_login": 20, "sufficient": 14, "participating": 16,
+              "decale": 12, "assignment": 36}
+    return [
+        ExportColumn(key, header, kind="datetime" if key == "last_login" else "text", width=widths.get(key),
+                     empty="X" if key == "last_login" else "")
+        for key, header in COLUMNS
+    ]
+
+
+def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                descending: bool = False) -> Iterator[dict[str, object]]:
+    """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
+    for row in iter_students(user, filters=filters, sort=sort, descending=descending):
+        yield row.export_values()

@@ -1,0 +1,119 @@
+"""Shared pieces of the coordinators' tables (students, posts…): filter bar, sortable header, pager, statistic tiles.
+
+They take plain values or Vars and event handlers, never a state, so every table
+reuses them. Select filters use the value ``ALL`` for "no filter" (Radix selects
+cannot hold an empty value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import reflex as rx
+
+ALL = "all"
+
+
+def filter_select(label: str, value, on_change, options, *, element_id: str, all_label: str = "Tous",
+                  fixed: Sequence[tuple[str, str]] = ()) -> rx.Component:
+    """A labelled select: "all" first, then ``fixed`` (value, label) pairs, then ``options`` (a Var of
+    ``{"value", "label"}`` dicts, e.g. the regions of the user's scope)."""
+    items = [rx.select.item(all_label, value=ALL)]
+    items += [rx.select.item(text, value=val) for val, text in fixed]
+    if options is not None:
+        items.append(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"].to(str))))
+    return rx.vstack(
+        rx.text(label, size="1", color="#444", as_="label", html_for=element_id),
+        rx.select.root(
+            rx.select.trigger(id=element_id, aria_label=label, min_width="11em"),
+            rx.select.content(*items),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+    )
+
+
+def filter_bar(*selects: rx.Component, search_label: str, search_value, on_search, on_reset=None,
+               search_id: str = "table-search") -> rx.Component:
+    """The text filter (submitted with Entrée or the button) above a row of selects."""
+    return rx.card(
+        rx.vstack(
+            rx.form(
+                rx.hstack(
+                    rx.input(name="q", default_value=search_value, id=search_id, placeholder=search_label,
+                             aria_label=search_label, width="28em", max_length=100),
+                    rx.button("Filtrer", type="submit", id=f"{search_id}-submit", variant="soft"),
+                    *([rx.button("Effacer les filtres", type="button", variant="ghost", on_click=on_reset,
+                                 id=f"{search_id}-reset")] if on_reset is not None else []),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                on_submit=on_search,
+            ),
+            rx.hstack(*selects, wrap="wrap", spacing="4"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def sort_header(label: str, key: str, current_sort, descending, on_sort) -> rx.Component:
+    """A header cell that sorts by ``key`` (a second click reverses), announcing its state with aria-sort."""
+    active = current_sort == key
+    return rx.table.column_header_cell(
+        rx.el.button(
+            label,
+            rx.cond(active, rx.cond(descending, " ▼", " ▲"), ""),
+            on_click=on_sort(key),
+            type="button",
+            style={"background": "none", "border": "none", "padding": 0, "font": "inherit", "cursor": "pointer",
+                   "fontWeight": "bold", "textAlign": "left", "color": "inherit"},
+            aria_label=f"Trier par {label}",
+            id=f"sort-{key}",
+        ),
+        aria_sort=rx.cond(active, rx.cond(descending, "descending", "ascending"), "none"),
+        scope="col",
+    )
+
+
+def plain_header(label: str) -> rx.Component:
+    return rx.table.column_header_cell(label, scope="col")
+
+
+def pager(page, pages, total, on_previous, on_next, *, element_id: str = "table-pager",
+          unit: str = "ligne(s)") -> rx.Component:
+    """"Page n / N · total" with previous/next buttons (disabled at the ends)."""
+    return rx.hstack(
+        rx.button("« Précédente", on_click=on_previous, disabled=page <= 1, variant="soft",
+                  id=f"{element_id}-previous"),
+        rx.text("Page ", page.to(str), " / ", pages.to(str), " · ", total.to(str), " ", unit, id=element_id,
+                aria_live="polite"),
+        rx.button("Suivante »", on_click=on_next, disabled=page >= pages, variant="soft", id=f"{element_id}-next"),
+        spacing="3",
+        align="center",
+    )
+
+
+def statistic_tiles(items, *, element_id: str) -> rx.Component:
+    """Statistics in the seed's "3019/7384 (40%)" style; ``items`` is a Var of ``{"label", "value"}`` dicts."""
+    return rx.flex(
+        rx.foreach(
+            items,
+            lambda item: rx.card(
+                rx.vstack(
+                    rx.text(item["value"], size="5", weight="bold", color="#1d3557", class_name="stat-value"),
+                    rx.text(item["label"], size="2", color="#444", class_name="stat-label"),
+                    spacing="1",
+                ),
+                min_width="12em",
+                class_name="stat-tile",
+            ),
+        ),
+        wrap="wrap",
+        gap="3",
+        id=element_id,
+        aria_live="polite",
+    )

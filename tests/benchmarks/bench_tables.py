@@ -1,0 +1,236 @@
+"""Benchmark: the coordinators' tables on the national demo (7,400 students, ~6,000 posts).
+
+    python tests/benchmarks/bench_tables.py [--database-url postgresql+psycopg://USER@HOST:5432/postgres]
+                                            [--only students|posts] [--repeat 5]
+
+Default database: a throwaway SQLite file; with ``--database-url`` a throwaway
+database is created on that PostgreSQL server and dropped afterwards. Figures are
+printed, never asserted. Targets (issue 6): filter/sort/page query < 300 ms, page
+state < 200 KB, export of every student to Excel < 5 s and to CSV < 1 s.
+
+Sections: ``students`` (below) and ``posts`` (to be added by the posts table:
+write ``bench_posts(ctx)`` and register it in ``SECTIONS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+@dataclasses.dataclass
+class Context:
+    repeat: int
+    outbox: Path
+
+
+def _timed(fn: Callable, repeat: int) -> tuple[float, float, object]:
+    """(median ms, max ms, last result)."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times), max(times), result
+
+
+def _cookie(ctx: Context, address: str) -> str:
+    from siimop_app.services import auth
+    from tests.services.mailbox import links_for, token_of
+
+    auth.request_sign_in(address)
+    return auth.consume_sign_in_link(token_of(links_for(ctx.outbox, address)[-1]))
+
+
+# ------------------------------------------------------------------ students
+def bench_students(ctx: Context) -> None:
+    import reflex as rx
+    from reflex.utils.format import json_dumps
+
+    import siimop_app.siimop_app  # noqa: F401
+    from siimop_app.pages.coordinator.home import CoordinatorHomeState
+    from siimop_app.services import auth, exports, student_table
+
+    cookie = _cookie(ctx, "admin@demo.siimop.fr")
+    admin = auth.resolve_session(cookie)
+    wave_round = student_table.current_round()
+    options = student_table.filter_options(admin)
+    region = options["regions"][0]["value"]
+    print("== students (admin: the whole country)")
+    cases = [
+        ("no filter, name order, page 1", {}, "last_name", False, 0),
+        ("no filter, last sign-in desc, page 100", {}, "last_login", True, 99 * 50),
+        ("text 'mar', email order", {"q": "mar"}, "email", False, 0),
+        ("region + participating + not assigned", {"region": region, "participation": "oui",
+                                                    "affectation": "non_affecte"}, "specialty", False, 0),
+        ("assignment order (correlated site), last page", {}, "assignment", True, 7350),
+    ]
+    for label, filters, sort, desc, offset in cases:
+        median, worst, (rows, total) = _timed(
+            lambda: student_table.query_students(admin, filters=filters, sort=sort, descending=desc,
+                                                 offset=offset, limit=50, wave_round=wave_round), ctx.repeat)
+        print(f"  query {label:<48} {median:7.1f} ms median, {worst:7.1f} max  ({len(rows)} rows of {total})"
+              f"   target < 300 ms")
+    median, worst, stats = _timed(lambda: student_table.student_statistics(admin, {}, wave_round=wave_round),
+                                  ctx.repeat)
+    print(f"  statistics (5 percentages, whole country)            {median:7.1f} ms median, {worst:7.1f} max  "
+          f"{[s['value'] for s in stats]}")
+
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(CoordinatorHomeState.get_full_name().split("."))
+    state.session_cookie = cookie
+    median, worst, _ = _timed(state.load, ctx.repeat)
+    print(f"  page load (guard, figures, options, page, statistics) {median:7.1f} ms median, {worst:7.1f} max")
+    median, worst, _ = _timed(lambda: state.set_filter("decale", "oui"), ctx.repeat)
+    print(f"  filter event (rows + statistics)                      {median:7.1f} ms median, {worst:7.1f} max")
+    state.set_filter("decale", "all")
+    median, worst, _ = _timed(lambda: state.sort_by("ine"), ctx.repeat)
+    print(f"  sort event                                            {median:7.1f} ms median, {worst:7.1f} max")
+    median, worst, _ = _timed(state.next_page, ctx.repeat)
+    print(f"  next page event                                       {median:7.1f} ms median, {worst:7.1f} max")
+    state_bytes = len(json_dumps(state.dict()).encode())
+    rows_bytes = len(json_dumps(state.rows).encode())
+    print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
+          f"{len(state.rows)} rows)   target < 200 KB")
+
+    columns = student_table.export_columns()
+    for fmt, writer, target in (("CSV", exports.write_csv, 1), ("Excel", exports.write_xlsx, 5)):
+        out = io.BytesIO()
+        started = time.perf_counter()
+        count = writer(columns, student_table.export_rows(admin), out)
+        elapsed = time.perf_counter() - started
+        print(f"  export of every student to {fmt:<5}: {elapsed:5.2f} s, {count} rows, "
+              f"{len(out.getvalue()) / 1e6:.2f} MB   target < {target} s")
+    from starlette.testclient import TestClient
+
+    from siimop_app.file_routes import files_api
+    from siimop_app.states.session import SESSION_COOKIE
+
+    client = TestClient(files_api)
+    client.cookies.set(SESSION_COOKIE, cookie)
+    for fmt in ("csv", "xlsx"):
+        started = time.perf_counter()
+        response = client.get(f"/files/exports/students.{fmt}")
+        print(f"  export route /files/exports/students.{fmt}: {time.perf_counter() - started:5.2f} s, "
+              f"HTTP {response.status_code}, {len(response.content) / 1e6:.2f} MB")
+
+
+# ------------------------------------------------------------------ posts
+def bench_posts(ctx: Context) -> None:
+    """Gestion des postes through its page state: the admin (whole country) and the ARS manager (one region)."""
+    _bench_posts_as(ctx, "admin@demo.siimop.fr", "admin: the whole country")
+    _bench_posts_as(ctx, "ars@demo.siimop.fr", "ARS manager: one region")
+
+
+def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
+    import reflex as rx
+    from reflex.utils.format import json_dumps
+
+    import siimop_app.siimop_app  # noqa: F401
+    from siimop_app.pages.coordinator.posts import PostTableState
+    from siimop_app.services import post_table
+
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(PostTableState.get_full_name().split("."))
+    state.session_cookie = _cookie(ctx, address)
+    print(f"== posts ({who})")
+
+    def event(label: str, fn: Callable, state=state) -> None:
+        median, worst, _ = _timed(fn, ctx.repeat)
+        if state.error:
+            raise SystemExit(f"{label}: {state.error}")
+        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({state.total} posts)"
+              f"   target < 300 ms")
+
+    event("page load (guard, menus, page, statistics)", state.load)
+    word = state.rows[3]["name"].split()[0]
+    event(f"text filter '{word}' (rows + statistics)", lambda: state.search({"search": word}))
+    state.reset_filters()
+    event("candidates filter (rows + statistics)", lambda: state.set_candidates("with"))
+    state.reset_filters()
+    event("subdivision filter (rows + statistics)",
+          lambda: state.set_subdivision(state.subdivisions[0]["value"]))
+    state.reset_filters()
+    sorts = []
+    for key in post_table.SORT_KEYS:
+        median, worst, _ = _timed(lambda key=key: state.sort_by(key), ctx.repeat)
+        sorts.append((median, worst, key))
+    print(f"  sort events ({len(sorts)} columns)                            "
+          f"{statistics.median(m for m, _, _ in sorts):7.1f} ms median, {max(w for _, w, _ in sorts):7.1f} max"
+          f" (slowest: {max(sorts)[2]})   target < 300 ms")
+    event("next page event", state.next_page)
+    event("tick/untick 'validé par l'ARS' (audited write + reload)",
+          lambda: state.toggle_ars(state.rows[0]["post_id"], not state.rows[0]["validated_by_ars"]))
+    state_bytes = len(json_dumps(state.dict()).encode())
+    rows_bytes = len(json_dumps(state.rows).encode())
+    print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
+          f"{len(state.rows)} rows)   target < 200 KB")
+
+
+SECTIONS: dict[str, Callable[[Context], None]] = {
+    "students": bench_students,
+    "posts": bench_posts,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="a PostgreSQL server URL (a throwaway database is made)")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-tables-"))
+    admin_url, pg_name = args.database_url, None
+    if admin_url:
+        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
+        admin.dispose()
+        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    os.environ["REFLEX_DB_URL"] = url
+    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+    os.environ["SIIMOP_SIGN_IN_MAX_REQUESTS"] = "1000"
+    os.environ.pop("SIIMOP_SMTP_URL", None)
+
+    from siimop_app.db import get_engine
+    from siimop_app.demo.cli import main as demo_main
+    from siimop_app.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        started = time.perf_counter()
+        assert demo_main(["--scale", "national", "--phase", "ranking", "--reset"]) == 0
+        print(f"national demo on {'PostgreSQL' if pg_name else 'SQLite'} in {time.perf_counter() - started:.1f} s")
+        ctx = Context(repeat=args.repeat, outbox=get_settings().outbox_dir)
+        for name in args.only or SECTIONS:
+            SECTIONS[name](ctx)
+    finally:
+        get_engine().dispose()
+        if pg_name:
+            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
