@@ -28,7 +28,7 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
     ),
     "coordinator": (
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
-        MenuEntry("Gestion des postes", "management"),
+        MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
         MenuEntry("Gestion des responsables des terrains de stage", "management"),
         MenuEntry("Résultats", "management"),
         MenuEntry("Gestion des coordonnateurs", "management"),
@@ -37,8 +37,8 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Tableau de bord", "management", "/gestionnaire"),
         MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
         MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
-        MenuEntry("Gestion des étudiants", "management"),
-        MenuEntry("Gestion des postes", "management"),
+        MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
+        MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
         MenuEntry("Résultats", "management"),
     ),
 }

@@ -8,11 +8,12 @@ import reflex as rx
 
 from siimop_app.file_routes import files_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
+from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
-from siimop_app.pages.profile import ProfileState, profile_page
+from siimop_app.pages.profile import EmailValidationState, ProfileState, email_validation_page, profile_page
 from siimop_app.pages.sign_in import (
     ClosedState,
     LinkState,
@@ -56,6 +57,8 @@ app.add_page(student_home_page, route="/etudiant", title=f"Mon dossier · {TITLE
 app.add_page(wishes_page, route="/etudiant/voeux", title=f"Mes vœux · {TITLE}", on_load=WishesState.load)
 app.add_page(wishes_receipt_page, route="/etudiant/voeux/recu", title=f"Récépissé · {TITLE}", on_load=WishesReceiptState.load)
 app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
+app.add_page(post_table_page, route="/coordonnateur/postes", title=f"Gestion des postes · {TITLE}", on_load=PostTableState.load)
+app.add_page(staff_post_detail_page, route="/coordonnateur/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=StaffPostDetailState.load)
 app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
 app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Calendrier · {TITLE}",
              on_load=ManagerCalendarState.load)
@@ -64,5 +67,7 @@ app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'a
 app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes résultats · {TITLE}",
              on_load=StudentResultsState.load)
 app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)
+app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"Validation d'adresse · {TITLE}",
+             on_load=EmailValidationState.validate)
 app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}")
 app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}")

@@ -1,0 +1,687 @@
+"""Gestion des postes (SPEC §7, seed "Suivi des postes et du classement"): the staff's posts table, its
+statistics, one post's detail with its ranking, and the manager's two actions.
+
+- Coordinators, managers and admins read the posts of their scope: ``scope.post_condition`` is part of
+  every query, so a filter or a post id can only narrow what they see, never widen it.
+- The table is filtered, sorted (whitelisted columns) and paged in SQL; "Derniers changements" is the
+  latest audit row on the post, its site or its ranking, read for the visible page in one grouped query.
+- Candidates are ``candidates.candidates_of_post`` and the ranking's validity is the ranking rules'
+  check (``rankings``' board and check): nothing here re-states those rules. The table's candidate
+  filter and statistic use the same definition (``sufficient_students`` minus students placed earlier).
+- Managers and admins whose (manager/admin) scope covers a post change its ARS validation and its places,
+  each in one transaction with an audit row (entity "post"); coordinators only read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import PARIS, opens_at
+from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Application,
+    Assignment,
+    AuditEntry,
+    Establishment,
+    Post,
+    PostSupervisor,
+    Ranking,
+    Region,
+    Round,
+    Site,
+    Specialty,
+    SpecialtyOption,
+    Student,
+    Subdivision,
+    User,
+    UserEmail,
+    Wave,
+    utcnow,
+)
+from siimop_app.services import audit, calendar
+from siimop_app.services import scope as scopes
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.auth import SignedInUser
+from siimop_app.services.candidates import candidates_of_post, sufficient_students
+from siimop_app.services.overview import percent
+from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
+
+__all__ = [
+    "SORT_KEYS",
+    "AccessDenied",
+    "PostFilters",
+    "PostTableError",
+    "filter_options",
+    "post_detail_for_staff",
+    "post_statistics",
+    "query_posts",
+    "set_places",
+    "set_validated_by_ars",
+]
+
+STAFF = ("coordinator", "manager", "admin")
+MANAGERS = ("manager", "admin")
+OUT_OF_SCOPE = "Ce poste ne fait pas partie de votre périmètre."
+NO_ACCESS = "Vous n'avez pas accès à la gestion des postes."
+READ_ONLY = "Seuls les gestionnaires de l'ARS peuvent modifier un poste : les coordonnateurs le consultent."
+NO_CHANGE = "Aucun changement"
+MAX_PAGE = 200
+
+
+class PostTableError(ValueError):
+    """A refused change (bad input); the message is for the user, in French."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PostFilters:
+    """The seed's filters. Empty values mean "all"; ids from the browser only narrow the user's scope."""
+
+    text: str = ""  # approval number, name, site number, calling specialty, subdivision, RTS
+    region_id: int | None = None
+    subdivision_id: int | None = None
+    specialty_id: int | None = None
+    places: str = ""  # "" | "with" (places opened) | "without"
+    candidates: str = ""  # "" | "with" | "without"
+    assignments: str = ""  # "" | "with" | "without" | "full" (every place assigned)
+
+
+# ------------------------------------------------------------------ shared pieces
+def _staff(user: SignedInUser | None, roles: tuple[str, ...] = STAFF) -> SignedInUser:
+    if user is None:
+        raise AccessDenied("Votre session a expiré : veuillez vous reconnecter.")
+    if not set(roles) & set(user.roles):
+        raise AccessDenied(NO_ACCESS if roles == STAFF else READ_ONLY)
+    return user
+
+
+def _scope_condition(session: Session, user: SignedInUser, roles: tuple[str, ...] = STAFF) -> sa.ColumnElement[bool]:
+    held = tuple(r for r in roles if r in user.roles)
+    return scopes.post_condition(scopes.scope_of(session, user.user_id, held))
+
+
+def _wave_id(session: Session) -> int | None:
+    """The current wave, else the latest one (staff prepare and review campaigns between waves)."""
+    wave = calendar.current_wave()
+    if wave is not None:
+        return wave.wave_id
+    return session.exec(select(sa.func.max(Wave.id))).one()
+
+
+def _round_of_wave(session: Session, wave_id: int | None) -> tuple[int | None, int | None]:
+    """(id, number) of the round whose candidates the staff follow: the latest whose wishes phase began."""
+    if wave_id is None:
+        return None, None
+    wave = calendar.current_wave()
+    now = calendar.now()
+    if wave is not None and wave.wave_id == wave_id:
+        started = [p for p in wave.phases if p.kind in ("wishes", "ranking") and p.round_number
+                   and opens_at(p) <= now]
+        if started:
+            number = max(p.round_number for p in started)
+            return wave.round_id(number), number
+        number = min(wave.round_numbers.values(), default=None)
+        return wave.round_id(number), number
+    row = session.exec(
+        select(Round.id, Round.number).where(Round.wave_id == wave_id, Round.in_person == sa.false())
+        .order_by(Round.number.desc())
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _paris(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(PARIS).strftime(fmt)
+
+
+def _full_name(first: str | None, last: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip().upper()
+
+
+def _assigned_subquery():
+    return select(Assignment.post_id, sa.func.count().label("assigned")).group_by(Assignment.post_id).subquery()
+
+
+def _referent_subquery():
+    """The post's RTS: its référent supervisor (the one who ranks)."""
+    return (
+        select(PostSupervisor.post_id, sa.func.min(PostSupervisor.user_id).label("user_id"))
+        .where(PostSupervisor.is_referent)
+        .group_by(PostSupervisor.post_id)
+        .subquery()
+    )
+
+
+def _main_email_subquery():
+    return (
+        select(UserEmail.user_id, sa.func.min(UserEmail.email).label("email"))
+        .where(UserEmail.kind == "main")
+        .group_by(UserEmail.user_id)
+        .subquery()
+    )
+
+
+def _eligible_candidates(session: Session, round_id: int, wave_id: int) -> set[int]:
+    """Students who are candidates somewhere in the round: the same rules as ``candidates_of_post``.
+
+    (The round's sufficient lists, minus students placed in another round of the wave.)
+    """
+    eligible = sufficient_students(session, round_id)
+    placed_other = set(session.exec(
+        select(Assignment.student_id).join(Round, Round.id == Assignment.round_id)
+        .where(Round.wave_id == wave_id, Round.id != round_id)
+    ).all())
+    return eligible - placed_other
+
+
+# {(database, round id): (fingerprint, computed at, (posts with candidates, posts without))}
+_CANDIDATE_CACHE: dict[tuple[str, int], tuple[tuple, float, tuple[frozenset[int], frozenset[int]]]] = {}
+CANDIDATE_CACHE_SECONDS = 30.0
+
+
+def _fingerprint(session: Session, round_id: int, wave_id: int) -> tuple:
+    """Cheap aggregates that change whenever the candidates of the round can change."""
+    applications = session.exec(select(sa.func.count(Application.id), sa.func.max(Application.updated_at),
+                                       sa.func.max(Application.id)).where(Application.round_id == round_id)).one()
+    assignments = session.exec(select(sa.func.count(Assignment.id), sa.func.max(Assignment.id))).one()
+    students = session.exec(select(sa.func.count(Student.id), sa.func.sum(sa.case((Student.participating, 1),
+                                                                                  else_=0)))).one()
+    posts = session.exec(select(sa.func.count(Post.id), sa.func.max(Post.id)).where(Post.wave_id == wave_id)).one()
+    return (tuple(applications), tuple(assignments), tuple(students), tuple(posts))
+
+
+def _posts_with_candidates(session: Session, round_id: int, wave_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    """(posts of the wave with at least one candidate in the round, those without), computed once and reused
+    while the round's wishes, assignments, students and posts are unchanged (at most 30 s)."""
+    key = (str(session.get_bind().url), round_id)
+    fingerprint = _fingerprint(session, round_id, wave_id)
+    cached = _CANDIDATE_CACHE.get(key)
+    if cached and cached[0] == fingerprint and time.monotonic() - cached[1] < CANDIDATE_CACHE_SECONDS:
+        return cached[2]
+    eligible = _eligible_candidates(session, round_id, wave_id)
+    pairs = session.exec(
+        select(Application.post_id, Application.student_id)
+        .join(Student, Student.id == Application.student_id)
+        .where(Application.round_id == round_id, Application.hearts > 0, Student.participating)
+    ).all()
+    with_candidates = frozenset(post_id for post_id, student_id in pairs if student_id in eligible)
+    every_post = set(session.exec(select(Post.id).where(Post.wave_id == wave_id)).all())
+    value = (with_candidates & every_post, frozenset(every_post - with_candidates))
+    _CANDIDATE_CACHE[key] = (fingerprint, time.monotonic(), value)
+    return value
+
+
+def _candidate_condition(session: Session, round_id: int, wave_id: int, wanted: bool) -> sa.ColumnElement[bool]:
+    """Posts (of the wave) with candidates when ``wanted``, else without: the shorter id list is sent."""
+    with_ids, without_ids = _posts_with_candidates(session, round_id, wave_id)
+    if len(with_ids) <= len(without_ids):
+        return Post.id.in_(sorted(with_ids)) if wanted else Post.id.not_in(sorted(with_ids))
+    return Post.id.not_in(sorted(without_ids)) if wanted else Post.id.in_(sorted(without_ids))
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclasses.dataclass
+class _Query:
+    """The joined posts of the user's scope and wave, with the filters applied (no columns chosen yet)."""
+
+    session: Session
+    wave_id: int | None
+    round_id: int | None
+    round_number: int | None
+    where: list
+    assigned: sa.Subquery
+    ranking: type
+    rts: type
+    email: sa.Subquery
+
+    def joined(self, stmt: sa.Select) -> sa.Select:
+        referent = _referent_subquery()
+        return (
+            stmt.select_from(Post)
+            .join(Site, Site.id == Post.site_id)
+            .join(Specialty, Specialty.id == Post.calling_specialty_id)
+            .join(Establishment, Establishment.id == Site.establishment_id)
+            .join(Subdivision, Subdivision.id == Post.subdivision_id)
+            .join(Region, Region.id == Subdivision.region_id)
+            .outerjoin(referent, referent.c.post_id == Post.id)
+            .outerjoin(self.rts, self.rts.id == sa.func.coalesce(referent.c.user_id, Site.supervisor_user_id))
+            .outerjoin(self.email, self.email.c.user_id == self.rts.id)
+            .outerjoin(self.assigned, self.assigned.c.post_id == Post.id)
+            .outerjoin(self.ranking, sa.and_(self.ranking.post_id == Post.id,
+                                             self.ranking.round_id == (self.round_id or -1)))
+            .where(*self.where)
+        )
+
+
+def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query:
+    wave_id = _wave_id(session)
+    round_id, round_number = _round_of_wave(session, wave_id)
+    assigned = _assigned_subquery()
+    rts = aliased(User)
+    email = _main_email_subquery()
+    ranking = aliased(Ranking)
+    where = [_scope_condition(session, user), Post.wave_id == (wave_id or -1)]
+    for word in (filters.text or "").lower().split()[:6]:
+        pattern = f"%{_escape_like(word)}%"
+        columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
+                   rts.first_name, rts.last_name, email.c.email, Post.indication)
+        where.append(sa.or_(*(sa.func.lower(col).like(pattern, escape="\\") for col in columns)))
+    if filters.region_id is not None:
+        where.append(Subdivision.region_id == filters.region_id)
+    if filters.subdivision_id is not None:
+        where.append(Post.subdivision_id == filters.subdivision_id)
+    if filters.specialty_id is not None:
+        where.append(Post.calling_specialty_id == filters.specialty_id)
+    if filters.places == "with":
+        where.append(Post.places_opened > 0)
+    elif filters.places == "without":
+        where.append(Post.places_opened == 0)
+    taken = sa.func.coalesce(assigned.c.assigned, 0)
+    if filters.assignments == "with":
+        where.append(taken > 0)
+    elif filters.assignments == "without":
+        where.append(taken == 0)
+    elif filters.assignments == "full":
+        where.append(sa.and_(Post.places_opened > 0, taken >= Post.places_opened))
+    if filters.candidates in ("with", "without"):
+        if round_id is None:
+            where.append(sa.false() if filters.candidates == "with" else sa.true())
+        else:
+            where.append(_candidate_condition(session, round_id, wave_id, filters.candidates == "with"))
+    return _Query(session, wave_id, round_id, round_number, where, assigned, ranking, rts, email)
+
+
+def _sort_columns(q: _Query) -> dict[str, sa.ColumnElement]:
+    return {
+        "approval_number": Site.approval_number,
+        "site_number": Site.site_number,
+        "name": Site.name,
+        "indication": Post.indication,
+        "specialty": Specialty.label,
+        "establishment": Establishment.name,
+        "region": Region.name,
+        "subdivision": Subdivision.label,
+        "rts": q.rts.last_name,
+        "post_type": Post.post_type,
+        "months": Post.months,
+        "places": Post.places_opened,
+        "assigned": sa.func.coalesce(q.assigned.c.assigned, 0),
+        "last_login": q.rts.last_login_at,
+        "ranking_valid": sa.func.coalesce(sa.case((q.ranking.is_valid, 1), else_=0), -1),
+        "decale": Post.decale,
+        "validated_by_ars": Post.validated_by_ars,
+        "post_number": Post.post_number,
+    }
+
+
+SORT_KEYS = (
+    "approval_number", "site_number", "name", "indication", "specialty", "establishment", "region", "subdivision",
+    "rts", "post_type", "months", "places", "assigned", "last_login", "ranking_valid", "decale", "validated_by_ars",
+    "post_number",
+)
+
+
+def _latest_changes(session: Session, keys: dict[tuple[str, int], list[int]]) -> dict[int, str]:
+    """{post id: "PRÉNOM NOM le dd/mm/YYYY HH:MM:SS"} from the latest audit row of each (entity, id), one query."""
+    if not keys:
+        return {}
+    by_entity: dict[str, set[int]] = {}
+    for entity, entity_id in keys:
+        by_entity.setdefault(entity, set()).add(entity_id)
+    condition = sa.or_(*(
+        sa.and_(AuditEntry.entity == entity, AuditEntry.entity_id.in_(sorted(ids)))
+        for entity, ids in by_entity.items()
+    ))
+    position = sa.func.row_number().over(
+        partition_by=(AuditEntry.entity, AuditEntry.entity_id),
+        order_by=(AuditEntry.at.desc(), AuditEntry.id.desc()),
+    ).label("position")
+    latest = select(AuditEntry.entity, AuditEntry.entity_id, AuditEntry.at, AuditEntry.actor_user_id, position) \
+        .where(condition).subquery()
+    rows = session.exec(
+        select(latest.c.entity, latest.c.entity_id, latest.c.at, User.first_name, User.last_name)
+        .outerjoin(User, User.id == latest.c.actor_user_id)
+        .where(latest.c.position == 1)
+    ).all()
+    best: dict[int, tuple[dt.datetime, str]] = {}
+    for entity, entity_id, at, first, last in rows:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        who = f"{first or ''} {(last or '').upper()}".strip() or "SiiMOP"
+        for post_id in keys.get((entity, entity_id), ()):
+            if post_id not in best or at > best[post_id][0]:
+                best[post_id] = (at, f"{who} le {_paris(at)}")
+    return {post_id: text for post_id, (_, text) in best.items()}
+
+
+# ------------------------------------------------------------------ the table
+def query_posts(
+    user: SignedInUser,
+    *,
+    filters: PostFilters | None = None,
+    sort: str = "approval_number",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[dict], int]:
+    """One page of the posts of the user's scope, filtered and sorted in SQL; (rows, total matching)."""
+    user = _staff(user)
+    filters = filters or PostFilters()
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    with transaction() as session:
+        q = _build(session, user, filters)
+        total = session.exec(q.joined(select(sa.func.count(Post.id)))).one()
+        column = _sort_columns(q).get(sort if sort in SORT_KEYS else "approval_number")
+        order = column.desc() if descending else column.asc()
+        rows = session.exec(
+            q.joined(select(
+                Post, Site.approval_number, Site.site_number, Site.name, Specialty.label, Establishment.name,
+                Region.name, Subdivision.label, q.rts.first_name, q.rts.last_name, q.rts.last_login_at,
+                q.email.c.email, sa.func.coalesce(q.assigned.c.assigned, 0), q.ranking.id, q.ranking.is_valid,
+            ))
+            .order_by(order, Post.id.desc() if descending else Post.id.asc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        keys: dict[tuple[str, int], list[int]] = {}
+        for post, *_rest in rows:
+            keys.setdefault(("post", post.id), []).append(post.id)
+            keys.setdefault(("site", post.site_id), []).append(post.id)
+            ranking_id = _rest[12]
+            if ranking_id is not None:
+                keys.setdefault(("ranking", ranking_id), []).append(post.id)
+        changes = _latest_changes(session, keys)
+    result = []
+    for (post, approval, site_number, name, specialty, establishment, region, subdivision, first, last, login,
+         email, taken, ranking_id, valid) in rows:
+        result.append({
+            "post_id": post.id,
+            "approval_number": approval,
+            "site_number": site_number,
+            "name": name,
+            "indication": post.indication,
+            "specialty": specialty,
+            "establishment": establishment,
+            "region": region,
+            "subdivision": subdivision,
+            "rts": _full_name(first, last),
+            "rts_email": email or "",
+            "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
+            "months": post.months,
+            "places": post.places_opened,
+            "assigned": int(taken),
+            "last_login": _paris(login) or "X",
+            "ranking_valid": "-" if ranking_id is None else ("Oui" if valid else "Non"),
+            "decale": post.decale,
+            "validated_by_ars": post.validated_by_ars,
+            "last_change": changes.get(post.id, NO_CHANGE),
+        })
+    return result, int(total)
+
+
+def post_statistics(user: SignedInUser, filters: PostFilters | None = None) -> list[dict[str, str]]:
+    """"Statistiques Postes" of the filtered posts of the scope, in a few aggregate queries."""
+    user = _staff(user)
+    filters = filters or PostFilters()
+    with transaction() as session:
+        q = _build(session, user, filters)
+        posts, places, validated, valid_rankings, assigned = session.exec(q.joined(select(
+            sa.func.count(Post.id),
+            sa.func.coalesce(sa.func.sum(Post.places_opened), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((Post.validated_by_ars, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((q.ranking.is_valid, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(q.assigned.c.assigned, 0)), 0),
+        ))).one()
+        with_candidates = 0
+        if q.round_id is not None and posts:
+            with_candidates = session.exec(q.joined(select(sa.func.count(Post.id))).where(
+                _candidate_condition(session, q.round_id, q.wave_id, True))).one()
+    posts, places, validated, valid_rankings, assigned = map(int, (posts, places, validated, valid_rankings, assigned))
+    return [
+        {"label": "Postes", "value": f"{posts} ({places} places ouvertes)"},
+        {"label": "Postes avec candidatures", "value": percent(int(with_candidates), posts)},
+        {"label": "Classements valides", "value": percent(valid_rankings, posts)},
+        {"label": "Postes validés par l'ARS", "value": percent(validated, posts)},
+        {"label": "Places affectées", "value": percent(assigned, places)},
+    ]
+
+
+def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
+    """The regions, subdivisions and specialties the user's posts fall in (for the filters' menus)."""
+    user = _staff(user)
+    with transaction() as session:
+        condition = _scope_condition(session, user)
+        wave_id = _wave_id(session)
+        rows = session.exec(
+            select(Region.id, Region.name, Subdivision.id, Subdivision.label, Specialty.id, Specialty.label)
+            .select_from(Post)
+            .join(Subdivision, Subdivision.id == Post.subdivision_id)
+            .join(Region, Region.id == Subdivision.region_id)
+            .join(Specialty, Specialty.id == Post.calling_specialty_id)
+            .where(condition, Post.wave_id == (wave_id or -1))
+            .distinct()
+        ).all()
+
+    def options(pairs: Iterable[tuple[int, str]]) -> list[dict[str, str]]:
+        return [{"value": str(i), "label": label} for i, label in sorted(set(pairs), key=lambda p: p[1])]
+
+    return {
+        "regions": options((r[0], r[1]) for r in rows),
+        "subdivisions": options((r[2], r[3]) for r in rows),
+        "specialties": options((r[4], r[5]) for r in rows),
+    }
+
+
+# ------------------------------------------------------------------ one post
+def _post_in_scope(session: Session, user: SignedInUser, post_id: int, roles: tuple[str, ...] = STAFF,
+                   *, for_update: bool = False) -> Post:
+    """The post if the user's scope (for these roles) covers it; unknown and foreign posts get the same answer."""
+    if not isinstance(post_id, int) or isinstance(post_id, bool):
+        raise AccessDenied(OUT_OF_SCOPE)
+    query = select(Post).where(Post.id == post_id, _scope_condition(session, user, roles))
+    post = session.exec(query.with_for_update() if for_update else query).first()
+    if post is None:
+        raise AccessDenied(OUT_OF_SCOPE)
+    return post
+
+
+def _can_manage(session: Session, user: SignedInUser, post_id: int) -> bool:
+    if not set(MANAGERS) & set(user.roles):
+        return False
+    return bool(session.exec(
+        select(sa.func.count()).select_from(Post).where(Post.id == post_id,
+                                                        _scope_condition(session, user, MANAGERS))
+    ).one())
+
+
+def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
+    """A post as coordinators and managers see it: description, ranking details with validity, candidates."""
+    user = _staff(user)
+    with transaction() as session:
+        post = _post_in_scope(session, user, post_id)
+        rts = aliased(User)
+        site, establishment, city, postal, approval_specialty, option, specialty, subdivision, region = \
+            _header_row(session, post)
+        supervisors = session.exec(
+            select(PostSupervisor.is_referent, rts.first_name, rts.last_name, rts.last_login_at)
+            .join(rts, rts.id == PostSupervisor.user_id)
+            .where(PostSupervisor.post_id == post.id)
+            .order_by(PostSupervisor.is_referent.desc(), rts.id)
+        ).all()
+        assigned_rows = session.exec(
+            select(Assignment.student_id, Assignment.round_id, Round.number, User.first_name, User.last_name,
+                   Student.ine)
+            .join(Round, Round.id == Assignment.round_id)
+            .join(Student, Student.id == Assignment.student_id)
+            .join(User, User.id == Student.user_id)
+            .where(Assignment.post_id == post.id)
+            .order_by(Round.number, User.last_name)
+        ).all()
+        round_id, round_number = _round_of_wave(session, post.wave_id)
+        wave_name = session.get(Wave, post.wave_id).name
+        ranking_block = None
+        candidates: list[dict] = []
+        if round_id is not None:
+            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
+            ranking = session.exec(
+                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
+            board = _board(cards, _entries(session, ranking.id if ranking else None))
+            places = _places_for_round(session, post, round_number)
+            check = _check(board, cards, places)
+            round_closed = session.get(Round, round_id).status == "closed"
+            assigned_here = {sid for sid, rid, *_ in assigned_rows if rid == round_id}
+            round_label = f"Tour {round_number} – {wave_name}"
+            ranks = {sid: rank for rank, sid in enumerate(board.ranked, start=1)}
+            refused = set(board.refused)
+            for sid, card in sorted(cards.items(), key=lambda item: (ranks.get(item[0], 10**6), item[1].last_name)):
+                if sid in ranks:
+                    rank_text = str(ranks[sid])
+                elif sid in refused:
+                    rank_text = "Non retenu(e)"
+                else:
+                    rank_text = "Non classé(e)"
+                if sid in assigned_here:
+                    result = "Affecté-e"
+                elif round_closed:
+                    result = "Non affecté-e"
+                else:
+                    result = "-"
+                candidates.append({
+                    "student_id": sid, "name": card.full_name, "ine": card.ine, "rank": rank_text,
+                    "result": result, "round": round_label, "assigned": sid in assigned_here,
+                })
+            valid = check.valid and bool(cards)
+            if not cards:
+                validity = "Aucune candidature sur ce poste pour ce tour."
+            elif check.valid:
+                validity = "Le classement du RTS est valide."
+            else:
+                validity = (f"Le classement du RTS n'est pas valide. Les candidatures du tour {round_number} "
+                            "ne seront pas prises en compte pour l'appariement.")
+            ranking_block = {
+                "round": round_label,
+                "candidates": len(cards),
+                "left_to_rank": len(board.unranked),
+                "retained": len(board.ranked),
+                "refused": len(board.refused),
+                "places": places,
+                "valid": valid,
+                "validity": validity,
+                "problems": list(check.problems) if cards else [],
+            }
+        listed = {c["student_id"] for c in candidates}
+        for sid, rid, number, first, last, ine in assigned_rows:
+            if sid not in listed or rid != round_id:
+                candidates.append({
+                    "student_id": sid, "name": _full_name(first, last), "ine": ine, "rank": "-",
+                    "result": "Affecté-e", "round": f"Tour {number} – {wave_name}", "assigned": True,
+                })
+        can_manage = _can_manage(session, user, post.id)
+        changes = _latest_changes(session, {("post", post.id): [post.id], ("site", site.id): [post.id]})
+    referent = next(((f, l, login) for is_ref, f, l, login in supervisors if is_ref), None) or \
+        (supervisors[0][1:] if supervisors else None)
+    return {
+        "post_id": post.id,
+        "post_number": post.post_number,
+        "site_name": site.name,
+        "establishment": establishment,
+        "address": " ".join(part for part in (postal, city) if part),
+        "approval_specialty": approval_specialty,
+        "option": option or "Pas d'option",
+        "calling_specialty": specialty,
+        "approval_number": site.approval_number,
+        "site_number": site.site_number,
+        "indication": post.indication,
+        "subdivision": subdivision,
+        "region": region,
+        "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
+        "months": post.months,
+        "decale": post.decale,
+        "description": site.description,
+        "rts": _full_name(referent[0], referent[1]) if referent else "",
+        "rts_last_login": (_paris(referent[2]) or "X") if referent else "X",
+        "places": post.places_opened,
+        "assigned": len(assigned_rows),
+        "validated_by_ars": post.validated_by_ars,
+        "last_change": changes.get(post.id, NO_CHANGE),
+        "ranking": ranking_block,
+        "candidates": candidates,
+        "can_manage": can_manage,
+    }
+
+
+def _header_row(session: Session, post: Post):
+    calling = aliased(Specialty)
+    return session.exec(
+        select(Site, Establishment.name, Establishment.city, Establishment.postal_code, Specialty.label,
+               SpecialtyOption.label, calling.label, Subdivision.label, Region.name)
+        .join(Establishment, Establishment.id == Site.establishment_id)
+        .join(Specialty, Specialty.id == Site.approval_specialty_id)
+        .outerjoin(SpecialtyOption, SpecialtyOption.id == Site.option_id)
+        .where(Site.id == post.site_id)
+        .join(calling, calling.id == post.calling_specialty_id)
+        .join(Subdivision, Subdivision.id == post.subdivision_id)
+        .join(Region, Region.id == Subdivision.region_id)
+    ).one()
+
+
+# ------------------------------------------------------------------ manager actions
+def set_validated_by_ars(user: SignedInUser, post_id: int, validated: bool) -> dict:
+    """Tick or untick "Poste validé par l'ARS" (manager/admin whose scope covers the post); one audited transaction."""
+    user = _staff(user, MANAGERS)
+    if not isinstance(validated, bool):
+        raise PostTableError("La validation ARS doit être cochée ou décochée.")
+    with transaction() as session:
+        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
+        before = {"validated_by_ars": post.validated_by_ars}
+        if post.validated_by_ars == validated:
+            return before
+        now = utcnow()
+        post.validated_by_ars = validated
+        post.validated_at = now if validated else None
+        post.updated_at = now
+        session.add(post)
+        audit.record(session, actor_user_id=user.user_id, action="post.validated_by_ars", entity="post",
+                     entity_id=post.id, before=before, after={"validated_by_ars": validated})
+        return {"validated_by_ars": validated}
+
+
+def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
+    """Change the places opened on a post: ≥ 0 and ≥ the assignments already made; one audited transaction."""
+    user = _staff(user, MANAGERS)
+    if isinstance(places, bool) or not isinstance(places, int):
+        raise PostTableError("Le nombre de places doit être un nombre entier.")
+    if places < 0:
+        raise PostTableError("Le nombre de places ne peut pas être négatif.")
+    if places > 1000:
+        raise PostTableError("Le nombre de places ne peut pas dépasser 1 000.")
+    with transaction() as session:
+        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
+        taken = session.exec(select(sa.func.count()).select_from(Assignment).where(Assignment.post_id == post.id)).one()
+        if places < taken:
+            raise PostTableError(
+                f"Le nombre de places ne peut pas être inférieur aux {taken} affectation(s) déjà prononcée(s) "
+                "sur ce poste.")
+        before = {"places_opened": post.places_opened}
+        if post.places_opened == places:
+            return before
+        post.places_opened = places
+        post.updated_at = utcnow()
+        session.add(post)
+        audit.record(session, actor_user_id=user.user_id, action="post.places", entity="post",
+                     entity_id=post.id, before=before, after={"places_opened": places})
+        return {"places_opened": places}
