@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from siimop_app.db import transaction
-from siimop_app.services import auth, documents, exports, student_table
+from siimop_app.services import auth, documents, exports, post_table, student_table
 from siimop_app.states.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -110,10 +110,15 @@ def export_students(request: Request) -> Response:
     return _export(request, "etudiants", student_table.export_columns(), student_table.export_rows)
 
 
+def export_posts(request: Request) -> Response:
+    return _export(request, "postes", post_table.export_columns(), post_table.export_rows)
+
+
 files_api = Starlette(
     routes=[
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/students.{fmt}", export_students, methods=["GET"]),
+        Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
     ],
 )
 

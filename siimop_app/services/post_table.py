@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -91,6 +91,62 @@ class PostFilters:
     places: str = ""  # "" | "with" (places opened) | "without"
     candidates: str = ""  # "" | "with" | "without"
     assignments: str = ""  # "" | "with" | "without" | "full" (every place assigned)
+
+
+def _id_or_none(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def filters_from_params(params: Mapping[str, object]) -> PostFilters:
+    """The filters as the page and the export route receive them (text values); anything unexpected means "all"."""
+    def choice(key: str, allowed: tuple[str, ...]) -> str:
+        value = str(params.get(key, "") or "")
+        return value if value in allowed else ""
+
+    return PostFilters(
+        text=str(params.get("text", "") or "")[:100],
+        region_id=_id_or_none(params.get("region")),
+        subdivision_id=_id_or_none(params.get("subdivision")),
+        specialty_id=_id_or_none(params.get("specialty")),
+        places=choice("places", ("with", "without")),
+        candidates=choice("candidates", ("with", "without")),
+        assignments=choice("assignments", ("with", "without", "full")),
+    )
+
+
+# The export's columns, in the seed's order (key in the table rows, French header).
+EXPORT_COLUMNS = (
+    ("approval_number", "Numéro agrément"), ("site_number", "Numéro terrain"), ("name", "Nom"),
+    ("indication", "Indication poste"), ("specialty", "Spécialité d'appel"), ("establishment", "Établissement"),
+    ("region", "Région"), ("subdivision", "Subdivision"), ("rts", "RTS"), ("rts_email", "Email RTS"),
+    ("post_type", "Type de poste"), ("months", "Nombre de mois"), ("places", "Nombre de places"),
+    ("assigned", "Nombre d'affectations"), ("last_login", "Connexion"), ("ranking_valid", "Classement valide"),
+    ("decale", "Décalé"), ("validated_by_ars", "Poste validé par l'ARS"), ("last_change", "Derniers changements"),
+)
+
+
+def export_columns():
+    from siimop_app.services.exports import ExportColumn
+
+    numbers = {"months", "places", "assigned"}
+    return [ExportColumn(key, header, kind="number" if key in numbers else "text") for key, header in EXPORT_COLUMNS]
+
+
+def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = "approval_number",
+                descending: bool = False) -> Iterator[dict[str, object]]:
+    """Every filtered post of the scope, in the table's order, read page by page (never the whole table at once)."""
+    parsed = filters_from_params(filters or {})
+    offset = 0
+    while True:
+        rows, _total = query_posts(user, filters=parsed, sort=sort, descending=descending, offset=offset,
+                                   limit=MAX_PAGE)
+        for row in rows:
+            yield {**row, "decale": "Oui" if row["decale"] else "Non",
+                   "validated_by_ars": "Oui" if row["validated_by_ars"] else "Non"}
+        if len(rows) < MAX_PAGE:
+            return
+        offset += MAX_PAGE
 
 
 # ------------------------------------------------------------------ shared pieces

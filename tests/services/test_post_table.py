@@ -289,3 +289,41 @@ def test_latest_change_comes_from_the_site_or_ranking_too(demo):
                      entity_id=post.site_id, before={}, after={})
     again = next(r for r in all_rows(admin) if r["post_id"] == row["post_id"])
     assert again["last_change"].startswith("Admin SIIMOP le ")
+
+
+def test_the_posts_export_holds_exactly_the_filtered_rows_of_the_scope(demo, outbox):
+    import csv
+    import io
+
+    import openpyxl
+    from starlette.testclient import TestClient
+
+    from siimop_app.file_routes import files_api
+    from siimop_app.states.session import SESSION_COOKIE
+    from tests.services.test_student_table import cookie_of
+
+    cookie = cookie_of(outbox, DEMO_ACCOUNTS["manager"][2])
+    manager = auth.resolve_session(cookie)
+    params = {"text": "SMUR", "candidates": "with", "sort": "name", "desc": "1"}
+    expected = all_rows(manager, filters=pt.filters_from_params(params), sort="name", descending=True)
+    assert expected
+    client = TestClient(files_api)
+    client.cookies.set(SESSION_COOKIE, cookie)
+    response = client.get("/files/exports/posts.csv", params=params)
+    assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert table[0] == [header for _, header in pt.EXPORT_COLUMNS]
+    assert [row[0] for row in table[1:]] == [row["approval_number"] for row in expected]
+    response = client.get("/files/exports/posts.xlsx", params=params)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in values[1:]] == [row["approval_number"] for row in expected]
+    assert [row[12] for row in values[1:]] == [row["places"] for row in expected]  # real numbers
+    coordinator_cookie = cookie_of(outbox, DEMO_ACCOUNTS["coordinator"][2])
+    client.cookies.set(SESSION_COOKIE, coordinator_cookie)
+    scoped = list(csv.reader(io.StringIO(client.get("/files/exports/posts.csv").content.decode("utf-8-sig")),
+                             delimiter=";"))
+    coordinator = auth.resolve_session(coordinator_cookie)
+    assert len(scoped) - 1 == len(all_rows(coordinator)) < len(all_rows(manager))
+    anonymous = TestClient(files_api)
+    assert anonymous.get("/files/exports/posts.csv").status_code == 404

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import logging
 
+from urllib.parse import urlencode
+
 import reflex as rx
 
+from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import post_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
@@ -96,18 +99,25 @@ class PostTableState(AppState):
         return f"Postes {first} à {last} sur {self.total}"
 
     def _filters(self) -> post_table.PostFilters:
-        def choice(value: str, allowed: tuple[str, ...]) -> str:
-            return value if value in allowed else ""
+        return post_table.filters_from_params(self._filter_params())
 
-        return post_table.PostFilters(
-            text=self.f_text[:100],
-            region_id=_id_or_none(self.f_region),
-            subdivision_id=_id_or_none(self.f_subdivision),
-            specialty_id=_id_or_none(self.f_specialty),
-            places=choice(self.f_places, ("with", "without")),
-            candidates=choice(self.f_candidates, ("with", "without")),
-            assignments=choice(self.f_assignments, ("with", "without", "full")),
-        )
+    def _filter_params(self) -> dict[str, str]:
+        return {"text": self.f_text, "region": self.f_region, "subdivision": self.f_subdivision,
+                "specialty": self.f_specialty, "places": self.f_places, "candidates": self.f_candidates,
+                "assignments": self.f_assignments}
+
+    @rx.var
+    def export_query(self) -> str:
+        """The current filters and sort as the export route's query string."""
+        params = {key: value for key, value in {
+            "text": self.f_text, "region": self.f_region, "subdivision": self.f_subdivision,
+            "specialty": self.f_specialty, "places": self.f_places, "candidates": self.f_candidates,
+            "assignments": self.f_assignments,
+        }.items() if value and value != ALL}
+        params["sort"] = self.sort
+        if self.descending:
+            params["desc"] = "1"
+        return urlencode(params)
 
     def _clear(self) -> None:
         self.rows, self.statistics, self.regions, self.subdivisions, self.specialties = [], [], [], [], []
@@ -454,6 +464,14 @@ def post_table_page() -> rx.Component:
                 rx.flex(rx.foreach(s.statistics, figure_tile), wrap="wrap", gap="3", id="post-statistics"),
                 rx.text("Pourcentages de la campagne en cours (affinés par les filtres)", size="2", color="#555"),
                 _filters(),
+                rx.hstack(
+                    rx.link(rx.button("Exporter les postes filtrés au format CSV", variant="outline"),
+                            href=backend_url(f"{EXPORTS_ROUTE}/posts.csv?" + s.export_query), id="export-posts-csv"),
+                    rx.link(rx.button("Exporter les postes filtrés au format Excel", variant="outline"),
+                            href=backend_url(f"{EXPORTS_ROUTE}/posts.xlsx?" + s.export_query), id="export-posts-xlsx"),
+                    spacing="3",
+                    wrap="wrap",
+                ),
                 _pager(),
                 rx.box(
                     rx.table.root(
