@@ -1,0 +1,417 @@
+"""The coordinators' results table ("Résultats", seed: "Affectations" of the coordinator's journey).
+
+One row per assignment (``Assignment``: a student placed on a post in a round, by the
+matching or by hand), for coordinators, managers and admins. Everything is restricted
+in SQL by the user's scope on the STUDENT (``scope.student_condition``): filters only
+narrow it, so a forged filter value outside the scope yields nothing.
+
+A round's rows show only once its results are published, with the same rule as the
+supervisors' and the students' pages: its "results" phase has started
+(``results.published_rounds``, 00:00 Europe/Paris that day), or, for the in-person
+round, as soon as an assignment is recorded. Sorting goes through a whitelist, paging
+is done by the database, and the exports stream the same query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import DatedPhase
+from siimop_app.models import (
+    Assignment,
+    Phase,
+    PhaseKind,
+    Post,
+    Region,
+    Round,
+    Site,
+    Specialty,
+    Student,
+    Subdivision,
+    User,
+    Wave,
+)
+from siimop_app.services import calendar
+from siimop_app.services import scope as scopes
+from siimop_app.services.access import require_role
+from siimop_app.services.auth import SignedInUser
+from siimop_app.services.overview import percent
+from siimop_app.services.results import published_rounds
+
+STAFF_ROLES = scopes.STAFF_ROLES
+ALL = ("", "all", "tous", "toutes")
+METHODS = {"appariement": "matching", "manuel": "manual"}
+METHOD_LABELS = {"matching": "Appariement", "manual": "Manuel"}
+
+# (key, French header) in the seed's order, then the round and how the student was placed.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("wave", "Vague"),
+    ("round", "Tour"),
+    ("region", "Région"),
+    ("subdivision", "Subdivision"),
+    ("specialty", "Spécialité"),
+    ("first_name", "Prénom étudiant"),
+    ("last_name", "Nom étudiant"),
+    ("ine", "Numéro INE"),
+    ("intern_number", "Numéro interne"),
+    ("decale", "Décalage"),
+    ("approval_number", "Numéro agrément"),
+    ("site_number", "Numéro terrain"),
+    ("site_name", "Nom terrain"),
+    ("indication", "Indication poste"),
+    ("months", "Durée du poste en mois"),
+    ("calling_specialty", "Spécialité d'appel"),
+    ("rts_first_name", "Prénom RTS"),
+    ("rts_last_name", "Nom RTS"),
+    ("post_decale", "Poste Décalé"),
+    ("method", "Mode d'affectation"),
+)
+SORTABLE = frozenset(key for key, _ in COLUMNS)
+DEFAULT_SORT = "last_name"
+FILTER_KEYS = ("q", "wave", "round", "region", "subdivision", "specialty", "method")
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultRow:
+    id: int  # the assignment's id
+    wave: str
+    round_number: int
+    region: str
+    subdivision: str
+    specialty: str
+    first_name: str
+    last_name: str
+    ine: str
+    intern_number: str
+    decale: bool
+    approval_number: str
+    site_number: str
+    site_name: str
+    indication: str
+    months: int
+    calling_specialty: str
+    rts_first_name: str
+    rts_last_name: str
+    post_decale: bool
+    method: str  # "matching" | "manual"
+
+    def as_dict(self) -> dict[str, str | int]:
+        """Plain values for the page: booleans as the seed's words."""
+        return {
+            "id": self.id,
+            "wave": self.wave,
+            "round": f"Tour {self.round_number}",
+            "region": self.region,
+            "subdivision": self.subdivision,
+            "specialty": self.specialty,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "ine": self.ine,
+            "intern_number": self.intern_number,
+            "decale": "oui" if self.decale else "non",
+            "approval_number": self.approval_number,
+            "site_number": self.site_number,
+            "site_name": self.site_name,
+            "indication": self.indication,
+            "months": self.months,
+            "calling_specialty": self.calling_specialty,
+            "rts_first_name": self.rts_first_name,
+            "rts_last_name": self.rts_last_name,
+            "post_decale": "oui" if self.post_decale else "non",
+            "method": METHOD_LABELS.get(self.method, self.method),
+        }
+
+    def export_values(self) -> dict[str, object]:
+        return self.as_dict()  # "months" stays a number, for Excel
+
+
+# ------------------------------------------------------------------ helpers
+def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
+    require_role(user, *STAFF_ROLES)
+    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
+
+
+def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
+    filters = filters or {}
+    out = {}
+    for key in FILTER_KEYS:
+        value = str(filters.get(key) or "").strip()
+        out[key] = "" if value.lower() in ALL else value[:100]
+    return out
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def published_round_ids(session: Session, at: dt.datetime | None = None) -> list[int]:
+    """The rounds (of every wave) whose results a coordinator may see at ``at``.
+
+    The rule of ``results.published_rounds`` (the round's "results" phase has started), plus the in-person
+    round, whose assignments are published as soon as they are recorded (as on the students' page).
+    """
+    at = at or calendar.now()
+    rows = session.exec(
+        select(Round.id, Round.wave_id, Round.number, Phase.starts_on, Phase.ends_on)
+        .join(Phase, sa.and_(Phase.round_id == Round.id, Phase.kind == PhaseKind.RESULTS.value))
+    ).all()
+    by_wave: dict[int, tuple[list[DatedPhase], dict[int, int]]] = {}
+    for round_id, wave_id, number, starts, ends in rows:
+        phases, numbers = by_wave.setdefault(wave_id, ([], {}))
+        phases.append(DatedPhase(kind=PhaseKind.RESULTS.value, round_number=number, starts_on=starts, ends_on=ends))
+        numbers[round_id] = number
+    ids = {round_id for phases, numbers in by_wave.values() for round_id, _, _ in published_rounds(phases, numbers, at)}
+    recorded = select(Assignment.id).where(Assignment.round_id == Round.id).correlate(Round).exists()
+    ids.update(session.exec(select(Round.id).where(Round.in_person == sa.true(), recorded)).all())
+    return sorted(ids)
+
+
+_STUDENT_USER = aliased(User, name="student_user")
+_RTS = aliased(User, name="rts_user")
+_CALLING = aliased(Specialty, name="calling_specialty")
+
+
+def _joined(query):
+    return (
+        query.join(Round, Round.id == Assignment.round_id)
+        .join(Wave, Wave.id == Round.wave_id)
+        .join(Student, Student.id == Assignment.student_id)
+        .join(_STUDENT_USER, _STUDENT_USER.id == Student.user_id)
+        .join(Subdivision, Subdivision.id == Student.subdivision_id)
+        .join(Region, Region.id == Subdivision.region_id)
+        .join(Specialty, Specialty.id == Student.specialty_id)
+        .join(Post, Post.id == Assignment.post_id)
+        .join(Site, Site.id == Post.site_id)
+        .join(_CALLING, _CALLING.id == Post.calling_specialty_id)
+        .outerjoin(_RTS, _RTS.id == Site.supervisor_user_id)
+    )
+
+
+def _conditions(scope: scopes.Scope, filters: dict[str, str], published: list[int]) -> list:
+    """The scope and the publication first, then each filter: filters can only narrow them."""
+    where = [scopes.student_condition(scope), Assignment.round_id.in_(published or [-1])]
+    text = filters["q"]
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        where.append(sa.or_(*(
+            sa.func.lower(column).like(pattern, escape="\\")
+            for column in (_STUDENT_USER.last_name, _STUDENT_USER.first_name, Student.ine, Student.intern_number,
+                           Site.name, Site.approval_number, _RTS.last_name, _RTS.first_name)
+        )))
+    for key, column in (("wave", Round.wave_id), ("round", Assignment.round_id), ("region", Subdivision.region_id),
+                        ("subdivision", Student.subdivision_id), ("specialty", Student.specialty_id)):
+        if filters[key]:
+            wanted = _int_or_none(filters[key])
+            where.append(column == wanted if wanted is not None else sa.false())
+    if filters["method"]:
+        method = METHODS.get(filters["method"].lower())
+        where.append(Assignment.method == method if method else sa.false())
+    return where
+
+
+def _rows_query(where: list, sort: str, descending: bool):
+    sort_columns = {
+        "wave": Wave.name,
+        "round": Round.number,
+        "region": Region.name,
+        "subdivision": Subdivision.label,
+        "specialty": Specialty.label,
+        "first_name": sa.func.lower(_STUDENT_USER.first_name),
+        "last_name": sa.func.lower(_STUDENT_USER.last_name),
+        "ine": Student.ine,
+        "intern_number": Student.intern_number,
+        "decale": Student.semestre_decale,
+        "approval_number": Site.approval_number,
+        "site_number": Site.site_number,
+        "site_name": sa.func.lower(Site.name),
+        "indication": Post.indication,
+        "months": Post.months,
+        "calling_specialty": _CALLING.label,
+        "rts_first_name": sa.func.lower(_RTS.first_name),
+        "rts_last_name": sa.func.lower(_RTS.last_name),
+        "post_decale": Post.decale,
+        "method": Assignment.method,
+    }
+    key = sort if sort in SORTABLE else DEFAULT_SORT
+    primary = sort_columns[key].desc() if descending else sort_columns[key].asc()
+    # NULLs (a site without supervisor) last in both directions, the same on SQLite and PostgreSQL.
+    order = [sa.case((sort_columns[key].is_(None), 1), else_=0), primary]
+    order += [sa.func.lower(_STUDENT_USER.last_name), sa.func.lower(_STUDENT_USER.first_name), Round.number,
+              Assignment.id]
+    return _joined(
+        select(Assignment.id, Wave.name, Round.number, Region.name, Subdivision.label, Specialty.label,
+               _STUDENT_USER.first_name, _STUDENT_USER.last_name, Student.ine, Student.intern_number,
+               Student.semestre_decale, Site.approval_number, Site.site_number, Site.name, Post.indication,
+               Post.months, _CALLING.label, _RTS.first_name, _RTS.last_name, Post.decale, Assignment.method)
+        .select_from(Assignment)
+    ).where(*where).order_by(*order)
+
+
+def _to_row(raw) -> ResultRow:
+    (aid, wave, number, region, sub, spec, first, last, ine, intern, decale, approval, site_number, site,
+     indication, months, calling, rts_first, rts_last, post_decale, method) = raw
+    return ResultRow(
+        id=aid, wave=wave, round_number=number, region=region, subdivision=sub, specialty=spec,
+        first_name=first or "", last_name=(last or "").upper(), ine=ine or "", intern_number=intern or "",
+        decale=bool(decale), approval_number=approval or "", site_number=site_number or "", site_name=site or "",
+        indication=indication or "", months=int(months or 0), calling_specialty=calling or "",
+        rts_first_name=rts_first or "", rts_last_name=(rts_last or "").upper(), post_decale=bool(post_decale),
+        method=method or "",
+    )
+
+
+# ------------------------------------------------------------------ the table
+def query_results(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                  descending: bool = False, offset: int = 0, limit: int = 50,
+                  at: dt.datetime | None = None) -> tuple[list[ResultRow], int]:
+    """One page of the published assignments of the user's scope matching ``filters``, and how many match."""
+    clean = _clean(filters)
+    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    with transaction() as session:
+        where = _conditions(_staff_scope(session, user), clean, published_round_ids(session, at))
+        total = session.exec(_joined(select(sa.func.count(Assignment.id)).select_from(Assignment)).where(*where)).one()
+        raw = session.exec(_rows_query(where, sort, descending).offset(offset).limit(limit)).all()
+        return [_to_row(r) for r in raw], total
+
+
+def iter_results(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                 descending: bool = False, chunk: int = 1000, at: dt.datetime | None = None) -> Iterator[ResultRow]:
+    """Every matching row, in the table's order, read by chunks (for the exports); same scope and filters."""
+    clean = _clean(filters)
+    with transaction() as session:
+        where = _conditions(_staff_scope(session, user), clean, published_round_ids(session, at))
+        result = session.execute(_rows_query(where, sort, descending).execution_options(yield_per=chunk))
+        for part in result.partitions(chunk):
+            yield from (_to_row(r) for r in part)
+
+
+def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[str, list[dict[str, str]]]:
+    """The published waves and rounds, and the regions, subdivisions and specialties of the user's scope."""
+    with transaction() as session:
+        scope = _staff_scope(session, user)
+        published = published_round_ids(session, at)
+        rounds = session.exec(
+            select(Round.id, Round.number, Round.in_person, Wave.id, Wave.name)
+            .join(Wave, Wave.id == Round.wave_id)
+            .where(Round.id.in_(published or [-1]))
+            .order_by(Wave.id, Round.number)
+        ).all()
+        rows = session.exec(
+            select(Region.id, Region.name, Subdivision.id, Subdivision.label, Specialty.id, Specialty.label)
+            .select_from(Student)
+            .join(Subdivision, Subdivision.id == Student.subdivision_id)
+            .join(Region, Region.id == Subdivision.region_id)
+            .join(Specialty, Specialty.id == Student.specialty_id)
+            .where(scopes.student_condition(scope))
+            .distinct()
+        ).all()
+
+    def options(pairs) -> list[dict[str, str]]:
+        return [{"value": str(i), "label": label} for i, label in sorted(set(pairs), key=lambda p: p[1])]
+
+    waves = {}
+    for *_, wave_id, wave_name in rounds:
+        waves.setdefault(wave_id, wave_name)
+    return {
+        "waves": [{"value": str(i), "label": name} for i, name in waves.items()],
+        "rounds": [{"value": str(rid), "label": f"{name} · Tour {number}" + (" (présentiel)" if in_person else "")}
+                   for rid, number, in_person, _, name in rounds],
+        "regions": options((r[0], r[1]) for r in rows),
+        "subdivisions": options((r[2], r[3]) for r in rows),
+        "specialties": options((r[4], r[5]) for r in rows),
+    }
+
+
+def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,
+                      at: dt.datetime | None = None) -> list[dict[str, str]]:
+    """The filtered results' figures, in the seed's "n/N (p%)" style.
+
+    * "Étudiants affectés": distinct students among the filtered rows / the students of the scope
+      (narrowed by the region, subdivision and specialty filters);
+    * "Places pourvues": the published assignments (of the chosen wave, round and method) on the scope's
+      posts, whoever the student, / the places opened on those posts; the region, subdivision and specialty
+      filters apply to the post's subdivision and calling specialty, the text filter does not apply; the
+      waves counted are the chosen wave or round's, else every wave with a published round.
+    """
+    clean = _clean(filters)
+    with transaction() as session:
+        scope = _staff_scope(session, user)
+        published = published_round_ids(session, at)
+        where = _conditions(scope, clean, published)
+        placed = session.exec(
+            _joined(select(sa.func.count(sa.distinct(Assignment.student_id))).select_from(Assignment)).where(*where)
+        ).one()
+        student_where = [scopes.student_condition(scope)]
+        post_where = [scopes.post_condition(scope)]
+        for key, student_column, post_column in (
+                ("region", Subdivision.region_id, Subdivision.region_id),
+                ("subdivision", Student.subdivision_id, Post.subdivision_id),
+                ("specialty", Student.specialty_id, Post.calling_specialty_id)):
+            if clean[key]:
+                wanted = _int_or_none(clean[key])
+                student_where.append(student_column == wanted if wanted is not None else sa.false())
+                post_where.append(post_column == wanted if wanted is not None else sa.false())
+        students = session.exec(
+            select(sa.func.count(Student.id)).select_from(Student)
+            .join(Subdivision, Subdivision.id == Student.subdivision_id).where(*student_where)
+        ).one()
+        # The waves shown: the chosen round's or wave's, else those with a published round.
+        wave_rounds = select(Round.wave_id).where(Round.id.in_(published or [-1])).correlate(None)
+        for key, column in (("round", Round.id), ("wave", Round.wave_id)):
+            if clean[key]:
+                wanted = _int_or_none(clean[key])
+                wave_rounds = wave_rounds.where(column == wanted if wanted is not None else sa.false())
+        post_where.append(Post.wave_id.in_(wave_rounds))
+        opened = session.exec(
+            select(sa.func.coalesce(sa.func.sum(Post.places_opened), 0)).select_from(Post)
+            .join(Subdivision, Subdivision.id == Post.subdivision_id).where(*post_where)
+        ).one()
+        scope_posts = (select(Post.id).join(Subdivision, Subdivision.id == Post.subdivision_id).where(*post_where)
+                       .correlate(None))
+        filled_where = [Assignment.round_id.in_(published or [-1]), Assignment.post_id.in_(scope_posts)]
+        for key, column in (("wave", Round.wave_id), ("round", Assignment.round_id)):
+            if clean[key]:
+                wanted = _int_or_none(clean[key])
+                filled_where.append(column == wanted if wanted is not None else sa.false())
+        if clean["method"]:
+            method = METHODS.get(clean["method"].lower())
+            filled_where.append(Assignment.method == method if method else sa.false())
+        filled = session.exec(
+            select(sa.func.count(Assignment.id)).select_from(Assignment)
+            .join(Round, Round.id == Assignment.round_id).where(*filled_where)
+        ).one()
+    return [
+        {"key": "assigned", "label": "Étudiants affectés", "value": percent(placed, students)},
+        {"key": "places", "label": "Places pourvues", "value": percent(filled, int(opened))},
+    ]
+
+
+# ------------------------------------------------------------------ exports
+def export_columns():
+    """The export's columns: the table's, the post's duration as a number in Excel."""
+    from siimop_app.services.exports import ExportColumn
+
+    widths = {"wave": 28, "round": 8, "region": 24, "subdivision": 22, "specialty": 30, "first_name": 16,
+              "last_name": 18, "ine": 14, "intern_number": 14, "decale": 10, "approval_number": 16,
+              "site_number": 14, "site_name": 36, "indication": 30, "months": 10, "calling_specialty": 30,
+              "rts_first_name": 16, "rts_last_name": 18, "post_decale": 10, "method": 14}
+    return [ExportColumn(key, header, kind="number" if key == "months" else "text", width=widths.get(key))
+            for key, header in COLUMNS]
+
+
+def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
+                descending: bool = False) -> Iterator[dict[str, object]]:
+    """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
+    for row in iter_results(user, filters=filters, sort=sort, descending=descending):
+        yield row.export_values()
