@@ -25,7 +25,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from siimop_app.db import transaction
-from siimop_app.services import auth, documents, exports, post_table, student_table
+from siimop_app.services import auth, documents, exports, post_table, result_table, student_table
+from siimop_app.services import coordinator_table, supervisor_table
 from siimop_app.states.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,26 @@ def export_posts(request: Request) -> Response:
     return _export(request, "postes", post_table.export_columns(), post_table.export_rows)
 
 
+def export_results(request: Request) -> Response:
+    return _export(request, "resultats", result_table.export_columns(), result_table.export_rows)
+
+
+def export_supervisors(request: Request) -> Response:
+    return _export(request, "responsables", supervisor_table.export_columns(), supervisor_table.export_rows)
+
+
+def export_coordinators(request: Request) -> Response:
+    return _export(request, "coordonnateurs", coordinator_table.export_columns(), coordinator_table.export_rows)
+
+
 files_api = Starlette(
     routes=[
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/students.{fmt}", export_students, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
+        Route(EXPORTS_ROUTE + "/supervisors.{fmt}", export_supervisors, methods=["GET"]),
+        Route(EXPORTS_ROUTE + "/coordinators.{fmt}", export_coordinators, methods=["GET"]),
+        Route(EXPORTS_ROUTE + "/results.{fmt}", export_results, methods=["GET"]),
     ],
 )
 

@@ -29,9 +29,9 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
     "coordinator": (
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
         MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
-        MenuEntry("Gestion des responsables des terrains de stage", "management"),
-        MenuEntry("Résultats", "management"),
-        MenuEntry("Gestion des coordonnateurs", "management"),
+        MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
+        MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
+        MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
     ),
     "manager": (
         MenuEntry("Tableau de bord", "management", "/gestionnaire"),
@@ -39,7 +39,9 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
         MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
-        MenuEntry("Résultats", "management"),
+        MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
+        MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
+        MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
     ),
 }
 MENUS["admin"] = MENUS["manager"]

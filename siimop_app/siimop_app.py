@@ -8,7 +8,10 @@ import reflex as rx
 
 from siimop_app.file_routes import files_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
+from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
+from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
 from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
+from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
@@ -58,7 +61,10 @@ app.add_page(wishes_page, route="/etudiant/voeux", title=f"Mes vœux · {TITLE}"
 app.add_page(wishes_receipt_page, route="/etudiant/voeux/recu", title=f"Récépissé · {TITLE}", on_load=WishesReceiptState.load)
 app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
 app.add_page(post_table_page, route="/coordonnateur/postes", title=f"Gestion des postes · {TITLE}", on_load=PostTableState.load)
+app.add_page(result_table_page, route="/coordonnateur/resultats", title=f"Résultats · {TITLE}", on_load=ResultTableState.load)
 app.add_page(staff_post_detail_page, route="/coordonnateur/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=StaffPostDetailState.load)
+app.add_page(supervisor_table_page, route="/coordonnateur/responsables", title=f"Gestion des responsables des terrains de stage · {TITLE}", on_load=SupervisorTableState.load)
+app.add_page(coordinator_table_page, route="/coordonnateur/coordonnateurs", title=f"Gestion des coordonnateurs · {TITLE}", on_load=CoordinatorTableState.load)
 app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
 app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Calendrier · {TITLE}",
              on_load=ManagerCalendarState.load)
