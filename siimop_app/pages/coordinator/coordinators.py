@@ -13,7 +13,8 @@ import reflex as rx
 
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, coordinator_table, post_table
-from siimop_app.services.access import AccessDenied
+from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import ALL, filter_bar, filter_select, pager, sort_header, statistic_tiles
 from siimop_app.ui.shell import shell
@@ -29,8 +30,15 @@ def _interface_of(user: auth.SignedInUser | None) -> str:
     return next((role for role in STAFF if role in roles), "coordinator")
 
 
+def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
+    """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
+    return coordinator_table.coordinator_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
+
+
 class CoordinatorTableState(AppState):
     statistics: list[dict[str, str]] = []
+    stats_refreshed: int = 0  # live refreshes so far (tests read it)
+    _watch_token: int = 0
     rows: list[dict] = []
     total: int = 0
     page: int = 1
@@ -89,6 +97,11 @@ class CoordinatorTableState(AppState):
             params["desc"] = "1"
         return urlencode(params)
 
+    @rx.event(background=True)
+    async def watch_statistics(self, token: int):
+        """Recompute only the statistics every few seconds while this page stays open."""
+        await keep_live(self, token, ROUTE, _live_statistics)
+
     @rx.event
     def load(self):
         self._clear()
@@ -99,7 +112,8 @@ class CoordinatorTableState(AppState):
         self.regions, self.subdivisions, self.specialties = (
             options["regions"], options["subdivisions"], options["specialties"])
         self._refresh(user)
-        return None
+        self._watch_token += 1
+        return CoordinatorTableState.watch_statistics(self._watch_token)
 
     @rx.event
     def search(self, form: dict):

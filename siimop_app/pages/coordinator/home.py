@@ -10,8 +10,6 @@ backend route with the current filters; a row's "Voir" opens the student's wishe
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import math
 from urllib.parse import urlencode
@@ -21,6 +19,7 @@ import reflex as rx
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, calendar, overview, student_table
 from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import ALL, filter_bar, filter_select, pager, plain_header, sort_header, statistic_tiles
 from siimop_app.ui.shell import shell
@@ -30,8 +29,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 STAFF = student_table.STAFF_ROLES
 ROUTE = "/coordonnateur"
-WATCH_SECONDS = 10.0
-WATCH_ROUNDS = 180  # 30 minutes, then a reload restarts it
 SELECT_FILTERS = ("region", "subdivision", "specialty", "participation", "affectation", "decale")
 CHOICES = {
     "participation": ("oui", "non"),
@@ -213,29 +210,8 @@ class CoordinatorHomeState(AppState):
 
     @rx.event(background=True)
     async def watch_statistics(self, token: int):
-        """Recompute only the statistics every WATCH_SECONDS while this page stays open, for at most WATCH_ROUNDS."""
-        loop = asyncio.get_running_loop()
-        for _ in range(WATCH_ROUNDS):
-            await asyncio.sleep(WATCH_SECONDS)
-            async with self:
-                path = (self.router.url.path or "").rstrip("/")
-                if token != self._watch_token or (path and path != ROUTE):
-                    return
-                cookie, filters = self.session_cookie, self._filters()
-            try:
-                figures = await loop.run_in_executor(None, functools.partial(_statistics_for, cookie, filters))
-            except AccessDenied:
-                async with self:
-                    self._clear()
-                return
-            except Exception:
-                log.exception("live statistics refresh failed")
-                continue
-            async with self:
-                if token != self._watch_token or filters != self._filters():
-                    continue  # the user changed the filters meanwhile; their handler already refreshed
-                self.statistics = figures
-                self.stats_refreshed += 1
+        """Recompute only the statistics every few seconds while this page stays open."""
+        await keep_live(self, token, ROUTE, _statistics_for)
 
 
 # ------------------------------------------------------------------ view

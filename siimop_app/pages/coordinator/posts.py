@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
-from siimop_app.services import post_table
-from siimop_app.services.access import AccessDenied
+from siimop_app.services import auth, post_table
+from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, figure_tile
 from siimop_app.ui.shell import shell
@@ -65,6 +66,11 @@ def _id_or_none(value: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
+def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
+    """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
+    return post_table.post_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
+
+
 class PostTableState(AppState):
     f_text: str = ""
     f_region: str = ALL
@@ -79,6 +85,8 @@ class PostTableState(AppState):
     rows: list[dict] = []
     total: int = 0
     statistics: list[dict[str, str]] = []
+    stats_refreshed: int = 0  # live refreshes so far (tests read it)
+    _watch_token: int = 0
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
     specialties: list[dict[str, str]] = []
@@ -143,6 +151,11 @@ class PostTableState(AppState):
             self._clear()
             self.error = str(denied)
 
+    @rx.event(background=True)
+    async def watch_statistics(self, token: int):
+        """Recompute only the statistics every few seconds while this page stays open."""
+        await keep_live(self, token, ROUTE, _live_statistics)
+
     @rx.event
     def load(self):
         self._clear()
@@ -160,6 +173,9 @@ class PostTableState(AppState):
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
+            return None
+        self._watch_token += 1
+        return PostTableState.watch_statistics(self._watch_token)
 
     # --------------------------------------------------------- filters, sort, pages
     def _set_filter(self, name: str, value) -> None:

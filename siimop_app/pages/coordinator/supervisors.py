@@ -15,7 +15,8 @@ import reflex as rx
 
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, fill_rates, post_table, supervisor_table
-from siimop_app.services.access import AccessDenied
+from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.charts import chart_height, fill_rate_chart
 from siimop_app.ui.data_table import ALL, filter_bar, filter_select, pager, sort_header, statistic_tiles
@@ -32,8 +33,15 @@ def _interface_of(user: auth.SignedInUser | None) -> str:
     return next((role for role in STAFF if role in roles), "coordinator")
 
 
+def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
+    """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
+    return supervisor_table.supervisor_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
+
+
 class SupervisorTableState(AppState):
     statistics: list[dict[str, str]] = []
+    stats_refreshed: int = 0  # live refreshes so far (tests read it)
+    _watch_token: int = 0
     rows: list[dict] = []
     total: int = 0
     page: int = 1
@@ -104,6 +112,11 @@ class SupervisorTableState(AppState):
             params["desc"] = "1"
         return urlencode(params)
 
+    @rx.event(background=True)
+    async def watch_statistics(self, token: int):
+        """Recompute only the statistics every few seconds while this page stays open."""
+        await keep_live(self, token, ROUTE, _live_statistics)
+
     @rx.event
     def load(self):
         self._clear()
@@ -114,7 +127,8 @@ class SupervisorTableState(AppState):
         self.regions, self.subdivisions, self.specialties = (
             options["regions"], options["subdivisions"], options["specialties"])
         self._refresh(user)
-        return None
+        self._watch_token += 1
+        return SupervisorTableState.watch_statistics(self._watch_token)
 
     @rx.event
     def search(self, form: dict):
