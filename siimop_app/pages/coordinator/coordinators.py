@@ -14,6 +14,7 @@ import reflex as rx
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, coordinator_table, post_table
 from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.filtered_table import FilteredTable
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import ALL, filter_bar, filter_select, pager, sort_header, statistic_tiles
@@ -35,16 +36,12 @@ def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     return coordinator_table.coordinator_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
 
 
-class CoordinatorTableState(AppState):
+class CoordinatorTableState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
     rows: list[dict] = []
-    total: int = 0
-    page: int = 1
     sort: str = coordinator_table.DEFAULT_SORT
-    descending: bool = False
-    f_q: str = ""
     f_region: str = ALL
     f_subdivision: str = ALL
     f_specialty: str = ALL
@@ -56,6 +53,15 @@ class CoordinatorTableState(AppState):
     def _filters(self) -> dict[str, str]:
         return {"q": self.f_q, "region": self.f_region, "subdivision": self.f_subdivision,
                 "specialty": self.f_specialty}
+
+    def _select_filters(self) -> tuple[str, ...]:
+        return SELECT_FILTERS
+
+    def _sortable(self):
+        return coordinator_table.SORTABLE
+
+    def _page_size(self) -> int:
+        return PAGE_SIZE
 
     def _clear(self) -> None:
         self.rows, self.total, self.statistics = [], 0, []
@@ -84,10 +90,6 @@ class CoordinatorTableState(AppState):
             self.error = str(denied)
 
     @rx.var
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / PAGE_SIZE))
-
-    @rx.var
     def export_query(self) -> str:
         values = {"q": self.f_q, "region": self.f_region, "subdivision": self.f_subdivision,
                   "specialty": self.f_specialty}
@@ -114,47 +116,6 @@ class CoordinatorTableState(AppState):
         self._refresh(user)
         self._watch_token += 1
         return CoordinatorTableState.watch_statistics(self._watch_token)
-
-    @rx.event
-    def search(self, form: dict):
-        self.f_q = str((form or {}).get("q", "")).strip()[:100]
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def set_filter(self, key: str, value: str):
-        if key not in SELECT_FILTERS:
-            return
-        setattr(self, f"f_{key}", str(value or ALL)[:20])
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def reset_filters(self):
-        self.f_q = ""
-        for key in SELECT_FILTERS:
-            setattr(self, f"f_{key}", ALL)
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def sort_by(self, key: str):
-        if key not in coordinator_table.SORTABLE:
-            return
-        self.descending = (not self.descending) if key == self.sort else False
-        self.sort = key
-        self.page = 1
-        self._reload(statistics=False)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._reload(statistics=False)
-
-    @rx.event
-    def next_page(self):
-        self.page = min(self.pages, self.page + 1)
-        self._reload(statistics=False)
 
 
 # ------------------------------------------------------------------ view

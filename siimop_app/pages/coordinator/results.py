@@ -15,6 +15,7 @@ import reflex as rx
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, result_table
 from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.filtered_table import FilteredTable
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import (
@@ -44,16 +45,12 @@ def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     return result_table.result_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
 
 
-class ResultTableState(AppState):
+class ResultTableState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
     rows: list[dict] = []
-    total: int = 0
-    page: int = 1
     sort: str = result_table.DEFAULT_SORT
-    descending: bool = False
-    f_q: str = ""
     f_wave: str = ALL
     f_round: str = ALL
     f_region: str = ALL
@@ -68,6 +65,18 @@ class ResultTableState(AppState):
     error: str = ""
 
     # ---------------------------------------------------------------- helpers
+    def _select_filters(self) -> tuple[str, ...]:
+        return SELECT_FILTERS
+
+    def _choices(self):
+        return CHOICES
+
+    def _sortable(self):
+        return result_table.SORTABLE
+
+    def _page_size(self) -> int:
+        return PAGE_SIZE
+
     def _filters(self) -> dict[str, str]:
         values = {"q": self.f_q}
         for key in SELECT_FILTERS:
@@ -101,10 +110,6 @@ class ResultTableState(AppState):
 
     # ---------------------------------------------------------------- vars
     @rx.var
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / PAGE_SIZE))
-
-    @rx.var
     def export_query(self) -> str:
         """The current filters and sort as the export route's query string."""
         # Read one by one: Reflex tracks a computed var's dependencies by what it reads.
@@ -136,51 +141,6 @@ class ResultTableState(AppState):
         self._refresh(user)
         self._watch_token += 1
         return ResultTableState.watch_statistics(self._watch_token)
-
-    @rx.event
-    def search(self, form: dict):
-        self.f_q = str((form or {}).get("q", "")).strip()[:100]
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def set_filter(self, key: str, value: str):
-        if key not in SELECT_FILTERS:
-            return
-        value = str(value or ALL)[:20]
-        allowed = CHOICES.get(key)
-        if allowed is not None and value not in (ALL, *allowed):
-            value = ALL
-        setattr(self, f"f_{key}", value)
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def reset_filters(self):
-        self.f_q = ""
-        for key in SELECT_FILTERS:
-            setattr(self, f"f_{key}", ALL)
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def sort_by(self, key: str):
-        if key not in result_table.SORTABLE:
-            return
-        self.descending = (not self.descending) if key == self.sort else False
-        self.sort = key
-        self.page = 1
-        self._reload(statistics=False)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._reload(statistics=False)
-
-    @rx.event
-    def next_page(self):
-        self.page = min(self.pages, self.page + 1)
-        self._reload(statistics=False)
 
 
 # ------------------------------------------------------------------ view

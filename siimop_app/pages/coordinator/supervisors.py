@@ -16,6 +16,7 @@ import reflex as rx
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, fill_rates, post_table, supervisor_table
 from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.states.filtered_table import FilteredTable
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.charts import chart_height, fill_rate_chart
@@ -38,16 +39,12 @@ def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     return supervisor_table.supervisor_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
 
 
-class SupervisorTableState(AppState):
+class SupervisorTableState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
     rows: list[dict] = []
-    total: int = 0
-    page: int = 1
     sort: str = supervisor_table.DEFAULT_SORT
-    descending: bool = False
-    f_q: str = ""
     f_region: str = ALL
     f_subdivision: str = ALL
     f_specialty: str = ALL
@@ -57,6 +54,15 @@ class SupervisorTableState(AppState):
     by_specialty: list[dict] = []
     by_subdivision: list[dict] = []
     error: str = ""
+
+    def _select_filters(self) -> tuple[str, ...]:
+        return SELECT_FILTERS
+
+    def _sortable(self):
+        return supervisor_table.SORTABLE
+
+    def _page_size(self) -> int:
+        return PAGE_SIZE
 
     def _filters(self) -> dict[str, str]:
         return {"q": self.f_q, "region": self.f_region, "subdivision": self.f_subdivision,
@@ -89,10 +95,6 @@ class SupervisorTableState(AppState):
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
-
-    @rx.var
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / PAGE_SIZE))
 
     @rx.var
     def specialty_chart_height(self) -> int:
@@ -129,47 +131,6 @@ class SupervisorTableState(AppState):
         self._refresh(user)
         self._watch_token += 1
         return SupervisorTableState.watch_statistics(self._watch_token)
-
-    @rx.event
-    def search(self, form: dict):
-        self.f_q = str((form or {}).get("q", "")).strip()[:100]
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def set_filter(self, key: str, value: str):
-        if key not in SELECT_FILTERS:
-            return
-        setattr(self, f"f_{key}", str(value or ALL)[:20])
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def reset_filters(self):
-        self.f_q = ""
-        for key in SELECT_FILTERS:
-            setattr(self, f"f_{key}", ALL)
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    def sort_by(self, key: str):
-        if key not in supervisor_table.SORTABLE:
-            return
-        self.descending = (not self.descending) if key == self.sort else False
-        self.sort = key
-        self.page = 1
-        self._reload(statistics=False)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._reload(statistics=False)
-
-    @rx.event
-    def next_page(self):
-        self.page = min(self.pages, self.page + 1)
-        self._reload(statistics=False)
 
 
 # ------------------------------------------------------------------ view
