@@ -154,3 +154,67 @@ def test_after_the_ranking_deadline_nothing_can_change(page, harness):
             for phase in session.exec(select(Phase).where(Phase.id.in_(list(saved)))).all():
                 phase.starts_on, phase.ends_on = saved[phase.id]
                 session.add(phase)
+
+
+def test_the_candidates_file_opens_and_stays_open(page, harness):
+    post_id = _post_id(COUPLE)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    card = page.locator(".unranked-card, .ranked-card").first
+    name = card.locator(".candidate-name").inner_text()
+    card.locator(".candidate-name").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Dossier candidature")
+    expect(dialog).to_contain_text(name)
+    expect(dialog.locator("#presentation")).to_be_visible()
+    page.wait_for_timeout(1500)  # the defect: a second update re-ran the page's load and crashed the dialog
+    expect(dialog).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("An error occurred")
+    dialog.get_by_label("Vos observations personnelles").fill("Entretien prévu mardi.")
+    dialog.locator("#save-observation").click()
+    expect(dialog.locator("#observation-message")).to_have_text("Vos observations ont été enregistrées.")
+    expect(page).to_have_url(re.compile(rf"/rts/classement/{post_id}$"))
+    dialog.locator("#close-file").click()
+    expect(dialog).to_have_count(0)
+    card.locator(".candidate-name").click()
+    expect(page.get_by_role("dialog").get_by_label("Vos observations personnelles")).to_have_value(
+        "Entretien prévu mardi.")
+
+
+def test_a_refused_rank_shows_the_saved_rank_again_and_enter_applies_a_rank(page, harness):
+    post_id = _post_id(COUPLE)
+    _reset(post_id)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_all(page)
+    second = page.locator(".ranked-card").nth(1)
+    name = second.locator(".candidate-name").inner_text()
+    for typed in ("99", "abc"):
+        field = page.locator(".ranked-card").nth(1).locator(".rank-input input")
+        field.fill(typed)
+        field.press("Tab")
+        expect(page.locator("#ranking-error")).to_be_visible()
+        expect(page.locator(".ranked-card").nth(1).locator(".rank-input input")).to_have_value("2")
+    page.locator(".ranked-card").nth(1).locator(".rank-input input").fill("1")
+    page.locator(".ranked-card").nth(1).locator(".rank-input input").press("Enter")
+    expect(page.locator(".ranked-card").first.locator(".candidate-name")).to_have_text(name)
+    expect(page.locator(".ranked-card").first.locator(".rank-input input")).to_have_value("1")
+    page.console_problems.clear()  # the refused ranks were answered by an error toast on purpose
+
+
+def test_a_moved_card_comes_into_view_with_the_focus_and_the_banner_stays_visible(page, harness):
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    page.set_viewport_size({"width": 1280, "height": 600})
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_all(page)
+    last = page.locator(".ranked-card").last
+    last.scroll_into_view_if_needed()
+    moved_id = last.get_attribute("id")
+    last.get_by_role("button", name=re.compile("^Retirer du classement")).click()
+    moved = page.locator(f"#{moved_id}")
+    expect(moved).to_have_class(re.compile("unranked-card"))
+    expect(moved).to_be_in_viewport()
+    expect(page.locator("#ranking-invalid")).to_be_in_viewport()
+    page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")

@@ -9,6 +9,7 @@ that fail. The candidate cards never carry hearts.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import reflex as rx
@@ -28,17 +29,65 @@ log = logging.getLogger(__name__)
 REFUSED_MOVE = (AccessDenied, PhaseClosedError, rankings.RankingEditError, ValueError)
 
 
-def _card(card: CandidateCard, rank: int | None = None) -> dict:
-    return {
-        "id": card.student_id,
-        "name": card.full_name,
-        "ine": card.ine,
-        "specialty": card.specialty,
-        "subdivision": card.subdivision,
-        "local": card.is_local,
-        "decale": card.semestre_decale,
-        "rank": rank or 0,
-    }
+@dataclasses.dataclass(frozen=True)
+class BoardCard:
+    """A candidate as the board shows it (never the hearts)."""
+
+    id: int
+    name: str
+    ine: str
+    specialty: str
+    subdivision: str
+    local: bool
+    decale: bool
+    rank: int = 0  # 0 outside the ranked column
+
+    @classmethod
+    def of(cls, card: CandidateCard, rank: int = 0) -> "BoardCard":
+        return cls(id=card.student_id, name=card.full_name, ine=card.ine, specialty=card.specialty,
+                   subdivision=card.subdivision, local=card.is_local, decale=card.semestre_decale, rank=rank)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileDocument:
+    kind_label: str
+    uploaded: str
+    download_path: str
+    inline_path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CandidateFile:
+    """The "Dossier candidature": always fully shaped, so the dialog never reads a missing field."""
+
+    student_id: int = 0
+    full_name: str = ""
+    presentation: str = ""
+    documents: list[FileDocument] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def of(cls, found: dict) -> "CandidateFile":
+        return cls(
+            student_id=found["student_id"], full_name=found["full_name"], presentation=found["presentation"] or "",
+            documents=[FileDocument(kind_label=d["kind_label"], uploaded=d["uploaded"],
+                                    download_path=d["download_path"], inline_path=d["inline_path"])
+                       for d in found["documents"]],
+        )
+
+
+_BLUR_ON_ENTER = rx.Var("((event) => { if (event.key === 'Enter') { event.preventDefault(); event.currentTarget.blur(); } })")
+
+# After a move the card may land far from where the user was: bring it into view and give the focus
+# back to the same control (or the card), once React has rendered the new board.
+_FOCUS_MOVED_CARD = """
+setTimeout(() => {{
+  const card = document.getElementById("candidate-{student_id}");
+  if (!card) return;
+  card.scrollIntoView({{block: "nearest"}});
+  const control = card.querySelector("{selector}");
+  (control && !control.disabled ? control : card).focus({{preventScroll: true}});
+}}, 60);
+"""
 
 
 class RankingListState(AppState):
@@ -53,6 +102,16 @@ class RankingListState(AppState):
         self.posts = rankings.ranking_posts(user, wave.wave_id) if wave else []
 
 
+# The control that keeps the focus on the moved card, per move.
+_FOCUS_AFTER = {
+    "rank": ".rank-input input",
+    "up": ".action-arrow-up",
+    "down": ".action-arrow-down",
+    "refuse": ".action-undo-2",
+    "unrank": ".action-arrow-right",
+}
+
+
 class RankingBoardState(AppState):
     title: str = ""
     access_label: str = ""
@@ -61,15 +120,17 @@ class RankingBoardState(AppState):
     editable: bool = False
     notice: str = ""
     error: str = ""
-    ranked: list[dict] = []
-    unranked: list[dict] = []
-    refused: list[dict] = []
+    ranked: list[BoardCard] = []
+    unranked: list[BoardCard] = []
+    refused: list[BoardCard] = []
     valid: bool = False
     problems: list[str] = []
     board_loaded: bool = False
+    # Part of every rank field's key: a refused rank remounts the fields, so they show the saved rank again.
+    board_revision: int = 0
     # The candidate's file ("Dossier candidature") and the supervisor's own notes.
     file_open: bool = False
-    file: dict = {}
+    file: CandidateFile = CandidateFile()
     observation: str = ""
     observation_message: str = ""
 
@@ -85,21 +146,23 @@ class RankingBoardState(AppState):
         self.places = view.places
         self.editable = view.editable
         self.notice = view.notice
-        self.ranked = [_card(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)]
-        self.unranked = [_card(cards[sid]) for sid in view.board.unranked]
-        self.refused = [_card(cards[sid]) for sid in view.board.refused]
+        self.ranked = [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)]
+        self.unranked = [BoardCard.of(cards[sid]) for sid in view.board.unranked]
+        self.refused = [BoardCard.of(cards[sid]) for sid in view.board.refused]
         self.valid = view.check.valid
         self.problems = list(view.check.problems)
         self.board_loaded = True
+        self.board_revision += 1
 
     def _clear(self) -> None:
         self.title = self.access_label = self.notice = ""
         self.other_supervisors, self.ranked, self.unranked, self.refused, self.problems = [], [], [], [], []
         self.editable = self.valid = self.board_loaded = self.file_open = False
-        self.file = {}
+        self.file = CandidateFile()
 
     @rx.event
     def load(self):
+        reopen = self.file.student_id if self.file_open else 0
         self._clear()
         self.error = ""
         user, redirect = self._enter("supervisor", "supervisor")
@@ -113,6 +176,10 @@ class RankingBoardState(AppState):
         except AccessDenied as denied:
             log.warning("user %s refused ranking of post %r: %s", user.user_id, self.post_id, denied)
             self.error = str(denied)
+            return
+        if reopen:
+            # The page's data was reloaded (reconnection, second tab): an open file stays open, re-read.
+            self._read_file(user, post_id, reopen)
 
     def _move(self, action: str, student_id: int, position: int | None = None):
         self.error = ""
@@ -125,7 +192,9 @@ class RankingBoardState(AppState):
         except REFUSED_MOVE as refused:
             log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
             self.error = str(refused)
+            self.board_revision += 1
             return rx.toast.error(str(refused))
+        return rx.call_script(_FOCUS_MOVED_CARD.format(student_id=int(student_id), selector=_FOCUS_AFTER[action]))
 
     @rx.event
     def rank_last(self, student_id: int):
@@ -150,20 +219,26 @@ class RankingBoardState(AppState):
     @rx.event
     def set_rank(self, student_id: int, value: str):
         text = str(value).strip()
-        if not text.isdigit():
+        current = next((c.rank for c in self.ranked if c.id == student_id), None)
+        if current is not None and text == str(current):
+            return None  # left unchanged (or blurred after Enter applied it): nothing to save
+        if not (text.isascii() and text.isdigit()):
             self.error = "Le rang doit être un nombre entier."
+            self.board_revision += 1
             return rx.toast.error(self.error)
         return self._move("rank", student_id, int(text))
+
+    def _read_file(self, user, post_id: int, student_id: int) -> None:
+        self.file = CandidateFile.of(rankings.candidate_file(user, post_id, student_id))
+        self.observation = observations.read(user, student_id)
+        self.file_open = True
 
     @rx.event
     def open_file(self, student_id: int):
         self.observation_message = ""
         try:
             user = self._require("supervisor")
-            post_id = self._requested_post() or 0
-            self.file = rankings.candidate_file(user, post_id, student_id)
-            self.observation = observations.read(user, student_id)
-            self.file_open = True
+            self._read_file(user, self._requested_post() or 0, student_id)
         except AccessDenied as denied:
             self.error = str(denied)
 
@@ -179,42 +254,44 @@ class RankingBoardState(AppState):
     def save_observation(self):
         try:
             user = self._require("supervisor")
-            self.observation = observations.save(user, int(self.file.get("student_id", 0)), self.observation)
+            self.observation = observations.save(user, self.file.student_id, self.observation)
             self.observation_message = "Vos observations ont été enregistrées."
         except (AccessDenied, ValueError) as refused:
             self.observation_message = str(refused)
 
 
 # ------------------------------------------------------------------ components
-def _badges(card: rx.Var) -> rx.Component:
+def _badges(card: BoardCard) -> rx.Component:
     return rx.hstack(
-        rx.cond(card["local"], rx.badge("Dans votre subdivision", color_scheme="green")),
-        rx.cond(card["decale"], rx.badge("Prise de poste décalée", color_scheme="orange")),
+        rx.cond(card.local, rx.badge("Dans votre subdivision", color_scheme="green")),
+        rx.cond(card.decale, rx.badge("Prise de poste décalée", color_scheme="orange")),
         spacing="2",
         wrap="wrap",
     )
 
 
-def _identity(card: rx.Var) -> rx.Component:
+def _identity(card: BoardCard) -> rx.Component:
     return rx.vstack(
         _badges(card),
-        rx.link(
-            card["name"],
-            on_click=RankingBoardState.open_file(card["id"]),
-            weight="bold",
-            href="#",
-            aria_label="Ouvrir le dossier de candidature de " + card["name"].to(str),
+        # A button, not a link: an href would navigate (and reload the board) while the dialog opens.
+        rx.el.button(
+            card.name,
+            on_click=RankingBoardState.open_file(card.id),
+            type="button",
+            aria_label="Ouvrir le dossier de candidature de " + card.name,
             class_name="candidate-name",
+            style={"background": "none", "border": "none", "padding": "0", "cursor": "pointer", "textAlign": "left",
+                   "fontWeight": "bold", "color": "var(--accent-11)", "textDecoration": "underline"},
         ),
-        rx.text(card["ine"], size="2"),
-        rx.text(card["specialty"], size="2"),
-        rx.text(card["subdivision"], size="2", color="#444"),
+        rx.text(card.ine, size="2"),
+        rx.text(card.specialty, size="2"),
+        rx.text(card.subdivision, size="2", color="#444"),
         spacing="1",
         align="start",
     )
 
 
-def _button(label: str, icon: str, on_click, name: rx.Var, color: str = "gray") -> rx.Component:
+def _button(label: str, icon: str, on_click, name, color: str = "gray") -> rx.Component:
     return rx.tooltip(
         rx.icon_button(
             rx.icon(icon, size=16),
@@ -223,45 +300,49 @@ def _button(label: str, icon: str, on_click, name: rx.Var, color: str = "gray") 
             variant="soft",
             color_scheme=color,
             size="1",
-            aria_label=label + " : " + name.to(str),
+            aria_label=label + " : " + name,
             class_name=f"action-{icon}",
         ),
         content=label,
     )
 
 
-def _unranked_card(card: rx.Var) -> rx.Component:
+def _unranked_card(card: BoardCard) -> rx.Component:
     return rx.card(
         rx.hstack(
             _identity(card),
             rx.spacer(),
             rx.vstack(
-                _button("Classer en dernier", "arrow-right", RankingBoardState.rank_last(card["id"]), card["name"], "blue"),
-                _button("Ne pas retenir", "x", RankingBoardState.refuse(card["id"]), card["name"], "red"),
+                _button("Classer en dernier", "arrow-right", RankingBoardState.rank_last(card.id), card.name, "blue"),
+                _button("Ne pas retenir", "x", RankingBoardState.refuse(card.id), card.name, "red"),
                 spacing="2",
             ),
             width="100%",
         ),
         class_name="unranked-card",
+        id="candidate-" + card.id.to(str),
+        tab_index=-1,
         width="100%",
     )
 
 
-def _ranked_card(card: rx.Var) -> rx.Component:
+def _ranked_card(card: BoardCard) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.vstack(
-                rx.el.label("Rang", html_for="rank-" + card["id"].to(str), font_size="0.8em"),
+                rx.el.label("Rang", html_for="rank-" + card.id.to(str), font_size="0.8em"),
                 rx.input(
-                    id="rank-" + card["id"].to(str),
-                    default_value=card["rank"].to(str),
-                    key=card["id"].to(str) + "-" + card["rank"].to(str),
-                    on_blur=lambda value: RankingBoardState.set_rank(card["id"], value),
+                    id="rank-" + card.id.to(str),
+                    default_value=card.rank.to(str),
+                    key=card.id.to(str) + "-" + card.rank.to(str) + "-" + RankingBoardState.board_revision.to(str),
+                    on_blur=lambda value: RankingBoardState.set_rank(card.id, value),
+                    # Enter applies the rank like leaving the field does (in the browser: no round trip per key).
+                    custom_attrs={"onKeyDown": _BLUR_ON_ENTER},
                     read_only=~RankingBoardState.editable,
                     input_mode="numeric",
                     width="4em",
                     size="2",
-                    aria_label="Rang de " + card["name"].to(str),
+                    aria_label="Rang de " + card.name,
                     class_name="rank-input",
                 ),
                 spacing="1",
@@ -270,30 +351,34 @@ def _ranked_card(card: rx.Var) -> rx.Component:
             _identity(card),
             rx.spacer(),
             rx.vstack(
-                _button("Monter", "arrow-up", RankingBoardState.move_up(card["id"]), card["name"]),
-                _button("Descendre", "arrow-down", RankingBoardState.move_down(card["id"]), card["name"]),
-                _button("Retirer du classement", "arrow-left", RankingBoardState.unrank(card["id"]), card["name"]),
-                _button("Ne pas retenir", "x", RankingBoardState.refuse(card["id"]), card["name"], "red"),
+                _button("Monter", "arrow-up", RankingBoardState.move_up(card.id), card.name),
+                _button("Descendre", "arrow-down", RankingBoardState.move_down(card.id), card.name),
+                _button("Retirer du classement", "arrow-left", RankingBoardState.unrank(card.id), card.name),
+                _button("Ne pas retenir", "x", RankingBoardState.refuse(card.id), card.name, "red"),
                 spacing="1",
             ),
             width="100%",
             align="start",
         ),
         class_name="ranked-card",
+        id="candidate-" + card.id.to(str),
+        tab_index=-1,
         width="100%",
     )
 
 
-def _refused_card(card: rx.Var) -> rx.Component:
+def _refused_card(card: BoardCard) -> rx.Component:
     return rx.card(
         rx.hstack(
             _identity(card),
             rx.spacer(),
-            _button("Rétablir dans les candidatures non-classées", "undo-2", RankingBoardState.unrank(card["id"]),
-                    card["name"], "blue"),
+            _button("Rétablir dans les candidatures non-classées", "undo-2", RankingBoardState.unrank(card.id),
+                    card.name, "blue"),
             width="100%",
         ),
         class_name="refused-card",
+        id="candidate-" + card.id.to(str),
+        tab_index=-1,
         width="100%",
     )
 
@@ -323,7 +408,7 @@ def _validity_banner() -> rx.Component:
         ),
         rx.callout.root(
             rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(rx.text(BANNER, weight="bold")),
+            rx.callout.text(BANNER, weight="bold"),
             rx.el.ul(rx.foreach(RankingBoardState.problems, lambda p: rx.el.li(p)), class_name="ranking-problems",
                      padding_left="1.25em"),
             color_scheme="red",
@@ -338,7 +423,7 @@ def _file_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Dossier candidature"),
-            rx.text(f["full_name"], weight="bold", size="4"),
+            rx.text(f.full_name, weight="bold", size="4"),
             rx.heading("Vos observations personnelles", size="3", as_="h3", margin_top="1em"),
             rx.text("Elles ne sont visibles que par vous.", size="1", color="#555"),
             rx.text_area(
@@ -356,18 +441,18 @@ def _file_dialog() -> rx.Component:
                 align="center",
             ),
             rx.heading("Texte de présentation", size="3", as_="h3", margin_top="1em"),
-            rx.text(rx.cond(f["presentation"] != "", f["presentation"], "Aucun texte de présentation."),
+            rx.text(rx.cond(f.presentation != "", f.presentation, "Aucun texte de présentation."),
                     white_space="pre-wrap", id="presentation"),
             rx.heading("Documents", size="3", as_="h3", margin_top="1em"),
             rx.cond(
-                f["documents"].to(list).length() > 0,
+                f.documents.length() > 0,
                 rx.foreach(
-                    f["documents"].to(list[dict]),
+                    f.documents,
                     lambda d: rx.hstack(
-                        rx.text(d["kind_label"], weight="bold"),
-                        rx.text(d["uploaded"], size="2"),
-                        rx.link("Télécharger", href=backend_url(d["download_path"].to(str)), is_external=True),
-                        rx.link("Aperçu", href=backend_url(d["inline_path"].to(str)), is_external=True),
+                        rx.text(d.kind_label, weight="bold"),
+                        rx.text(d.uploaded, size="2"),
+                        rx.link("Télécharger", href=backend_url(d.download_path), is_external=True),
+                        rx.link("Aperçu", href=backend_url(d.inline_path), is_external=True),
                         spacing="3",
                         class_name="candidate-document",
                     ),
@@ -437,7 +522,9 @@ def ranking_board_page() -> rx.Component:
                 ),
                 rx.foreach(s.other_supervisors, lambda o: rx.text(o, size="2", class_name="other-supervisor")),
                 rx.cond(s.notice != "", rx.callout(s.notice, icon="info", color_scheme="gray", id="ranking-notice")),
-                _validity_banner(),
+                # Sticky: the banner stays in view while the user works far down a column.
+                rx.box(_validity_banner(), position="sticky", top="0", z_index="5", background="white",
+                       padding_y="0.25em", width="100%", id="ranking-banner"),
                 rx.grid(
                     _column(s.unranked.length().to(str) + " candidature(s) non-classée(s)", s.unranked, _unranked_card,
                             "Aucune candidature à classer.", "unranked-column"),
@@ -445,7 +532,7 @@ def ranking_board_page() -> rx.Component:
                             "Veuillez classer les étudiants à gauche.", "ranked-column"),
                     _column("Candidatures non-retenues", s.refused, _refused_card,
                             "Aucun étudiant non retenu.", "refused-column"),
-                    columns="3",
+                    columns=rx.breakpoints(initial="1", md="3"),
                     spacing="4",
                     width="100%",
                 ),
