@@ -8,10 +8,11 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Assignment, Campaign, Post, Round, Student, User, Wave
+from siimop_app.models import Assignment, Campaign, Post, Round, Site, Student, User, Wave
 from siimop_app.services import rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.services.scope import post_condition, scope_of
 
 STATUS_LABELS = {"open": "Ouvert", "closing": "Clôture en cours", "closed": "Clôturé"}
 
@@ -56,19 +57,81 @@ def list_rounds(user: SignedInUser) -> list[dict]:
     ]
 
 
+def _resolve(session, round_id: int, ine: str, post_number: str) -> tuple[int, int]:
+    """(student id, post id) typed as an INE and a post number of the round's wave."""
+    ine, post_number = str(ine).strip().upper(), str(post_number).strip()
+    if not ine or not (post_number.isascii() and post_number.isdigit()):
+        raise rounds.RoundError("Indiquez le numéro INE de l'étudiant et le numéro du poste.")
+    round_ = session.get(Round, round_id)
+    student = session.exec(select(Student).where(Student.ine == ine)).first()
+    post = session.exec(
+        select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == int(post_number))
+    ).first()
+    if round_ is None or student is None or post is None:
+        raise rounds.RoundError("Étudiant ou poste introuvable dans cette vague (vérifiez le numéro INE et le numéro du poste).")
+    return student.id, post.id
+
+
+def preview_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number: str) -> rounds.ManualPlacement:
+    """The placement the manager is about to confirm, checked by every rule, nothing written."""
+    require_role(user, *rounds.CLOSE_ROLES)
+    with transaction() as session:
+        student_id, post_id = _resolve(session, round_id, ine, post_number)
+    return rounds.preview_manual(round_id=round_id, student_id=student_id, post_id=post_id,
+                                 actor_user_id=user.user_id)
+
+
 def assign_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number: str) -> str:
     """Place the student with this INE on the post with this number (same wave); returns a French confirmation."""
     require_role(user, *rounds.CLOSE_ROLES)
-    ine, post_number = ine.strip().upper(), post_number.strip()
-    if not ine or not post_number.isdigit():
-        raise rounds.RoundError("Indiquez le numéro INE de l'étudiant et le numéro du poste.")
     with transaction() as session:
-        round_ = session.get(Round, round_id)
-        student = session.exec(select(Student).where(Student.ine == ine)).first()
-        post = session.exec(
-            select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == int(post_number))
-        ).first()
-    if round_ is None or student is None or post is None:
-        raise rounds.RoundError("Étudiant ou poste introuvable dans cette vague (vérifiez le numéro INE et le numéro du poste).")
-    rounds.assign_manually(round_id=round_id, student_id=student.id, post_id=post.id, actor_user_id=user.user_id)
-    return f"L'étudiant {ine} est affecté au poste n° {post_number}."
+        student_id, post_id = _resolve(session, round_id, ine, post_number)
+    placed = rounds.assign_manually(round_id=round_id, student_id=student_id, post_id=post_id,
+                                    actor_user_id=user.user_id)
+    return f"{placed.student_name} (INE {placed.ine}) est affecté(e) au poste n° {placed.post_number}."
+
+
+def cancel_in_person(user: SignedInUser, *, assignment_id: int) -> str:
+    require_role(user, *rounds.CLOSE_ROLES)
+    rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=user.user_id)
+    return "L'affectation a été annulée."
+
+
+def in_person_placements(user: SignedInUser, round_id: int) -> list[dict]:
+    """The in-person placements of a round on posts of the manager's scope, newest first."""
+    require_role(user, *rounds.CLOSE_ROLES)
+    with transaction() as session:
+        scope = scope_of(session, user.user_id, rounds.CLOSE_ROLES)
+        rows = session.exec(
+            select(Assignment.id, Assignment.created_at, User.first_name, User.last_name, Student.ine, Post.post_number,
+                   Site.name)
+            .join(Student, Student.id == Assignment.student_id)
+            .join(User, User.id == Student.user_id)
+            .join(Post, Post.id == Assignment.post_id)
+            .join(Site, Site.id == Post.site_id)
+            .where(Assignment.round_id == round_id, Assignment.method == "manual", post_condition(scope))
+            .order_by(Assignment.created_at.desc(), Assignment.id.desc())
+        ).all()
+    return [
+        {"id": aid, "student": f"{first} {last.upper()}", "ine": ine, "post_number": number, "site": site,
+         "when": f"{created.astimezone(PARIS):%d/%m/%Y %H:%M}" if created else ""}
+        for aid, created, first, last, ine, number, site in rows
+    ]
+
+
+def close_preview(user: SignedInUser, round_id: int) -> str:
+    """What closing this round will do, in counts, for the manager to confirm (nothing written)."""
+    require_role(user, *rounds.CLOSE_ROLES)
+    rounds.require_closable(round_id)
+    with transaction() as session:
+        data = rounds.build_instance(session, round_id)
+    snapshot, counts = data["snapshot"], data["snapshot"]["rankings"]
+    places = sum(post["places"] for post in data["posts"])
+    return (
+        f"Clôturer le tour {data['round']['number']} lance l'appariement de {len(data['students'])} étudiant(s) "
+        f"aux listes suffisantes sur {places} place(s). {snapshot['excluded_insufficient_lists']} liste(s) "
+        f"insuffisante(s) ne seront pas prises en compte. Classements : {counts['valid']} valide(s), "
+        f"{counts['invalid']} non valide(s) et {counts['missing']} manquant(s) — les candidats des classements non "
+        "valides ou manquants ne seront pas considérés sur ces postes. Les affectations seront enregistrées "
+        "définitivement : cette action est irréversible."
+    )

@@ -366,9 +366,59 @@ def _free_place_and_student():
     raise AssertionError("no free place")
 
 
+def _set_in_person_phase(round_id: int, *, open_now: bool) -> None:
+    """Move the in-person phase of round 3 around today (open) or after it (not yet open)."""
+    today = calendar.now().date()
+    with transaction() as session:
+        phase = session.exec(select(Phase).where(Phase.round_id == round_id, Phase.kind == "in_person")).one()
+        phase.starts_on = today - dt.timedelta(days=1) if open_now else today + dt.timedelta(days=5)
+        phase.ends_on = today + dt.timedelta(days=1) if open_now else today + dt.timedelta(days=7)
+        session.add(phase)
+
+
+def test_in_person_placements_only_during_their_phase_and_cancellable_there(demo):
+    rounds.close_round(round_id=demo, actor_user_id=None)
+    round3 = _round(3).id
+    admin = _user_id("admin@demo.siimop.fr")
+    post, student, _ = _free_place_and_student()
+    _set_in_person_phase(round3, open_now=False)
+    with pytest.raises(RoundError, match="pendant sa période"):
+        rounds.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    with pytest.raises(RoundError, match="pendant sa période"):
+        rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    assert (student.id, post.id, "manual") not in _assignments(round3)
+
+    _set_in_person_phase(round3, open_now=True)
+    preview = rounds.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    assert f"n° {post.post_number}" in preview.confirmation() and student.ine in preview.confirmation()
+    assert _assignments(round3) == []  # a preview writes nothing
+    rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    with transaction() as session:
+        assignment_id = session.exec(select(Assignment.id).where(Assignment.round_id == round3)).one()
+    _set_in_person_phase(round3, open_now=False)
+    with pytest.raises(RoundError, match="pendant sa période"):
+        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+    _set_in_person_phase(round3, open_now=True)
+    with pytest.raises(RoundError, match="périmètre"):
+        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=_user_id("coordo@demo.siimop.fr"))
+    rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+    assert _assignments(round3) == []
+    with transaction() as session:
+        cancelled = session.exec(select(AuditEntry).where(AuditEntry.action == "assignment.manual_cancel")).one()
+    assert cancelled.actor_user_id == admin and json.loads(cancelled.before_json)["student_id"] == student.id
+    with pytest.raises(RoundError, match="n'existe pas"):
+        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+    round1_assignment = _assignments(demo)[0]
+    with transaction() as session:
+        matched_id = session.exec(select(Assignment.id).where(Assignment.student_id == round1_assignment[0])).one()
+    with pytest.raises(RoundError, match="présentiel"):
+        rounds.cancel_manual(assignment_id=matched_id, actor_user_id=admin)
+
+
 def test_manual_placements_in_round_three(demo):
     rounds.close_round(round_id=demo, actor_user_id=None)
     round3 = _round(3).id
+    _set_in_person_phase(round3, open_now=True)
     admin = _user_id("admin@demo.siimop.fr")
     post, student, left = _free_place_and_student()
     with pytest.raises(RoundError, match="présentiel"):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.models import Assignment, Post, Round, Student, UserEmail
+from siimop_app.models import Assignment, Phase, Post, Round, Student, UserEmail
 from siimop_app.pages.manager.rounds import ManagerRoundsState
 from siimop_app.pages.student.results import StudentResultsState
-from siimop_app.services import rounds
+from siimop_app.services import calendar, rounds
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 
@@ -21,11 +23,23 @@ def test_only_managers_and_admins_reach_the_rounds_page(db_url, outbox):
     for account in ("coordinator", "rts", "student"):
         state = page_state(ManagerRoundsState, sign_in(outbox, demo_address(account)))
         assert redirects(state.load()) == ["/"] and state.rounds == []
-        state.assign({"round_id": "3", "ine": "X", "post_number": "1"})  # a forged form submission
+        state.ine, state.post_number = "X", "1"
+        state.ask_assign(3)  # a forged event
+        assert state.error == "Vous n'avez pas accès à cette page."
+        state._pending = ("assign", 3, "X", "1")  # even a confirmation forged past the dialog
+        state.confirm()
         assert state.error == "Vous n'avez pas accès à cette page."
 
 
-def test_an_in_person_placement_by_ine_and_post_number(db_url, outbox):
+def _open_in_person_phase(round_id: int) -> None:
+    today = calendar.now().date()
+    with transaction() as session:
+        phase = session.exec(select(Phase).where(Phase.round_id == round_id, Phase.kind == "in_person")).one()
+        phase.starts_on, phase.ends_on = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
+        session.add(phase)
+
+
+def test_an_in_person_placement_is_confirmed_then_can_be_cancelled_in_its_phase(db_url, outbox):
     load_demo("ranking")
     manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
     manager.load()
@@ -34,15 +48,62 @@ def test_an_in_person_placement_by_ine_and_post_number(db_url, outbox):
         ine = session.exec(select(Student.ine).join(UserEmail, UserEmail.user_id == Student.user_id)
                            .where(UserEmail.email == demo_address("student"))).one()
         post_number = session.exec(select(Post.post_number).order_by(Post.post_number)).first()
-    manager.assign({"round_id": str(in_person["id"]), "ine": "inconnu", "post_number": str(post_number)})
-    assert "introuvable" in manager.error
-    manager.assign({"round_id": str(in_person["id"]), "ine": ine.lower(), "post_number": str(post_number)})
-    assert manager.error == "" and manager.message == f"L'étudiant {ine} est affecté au poste n° {post_number}."
+    # During round 1's ranking phase: refused, and what was typed stays in the form.
+    manager.set_ine(ine)
+    manager.set_post_number(str(post_number))
+    manager.ask_assign(in_person["id"])
+    assert "pendant sa période" in manager.error and not manager.confirm_open
+    assert (manager.ine, manager.post_number) == (ine, str(post_number))
+
+    _open_in_person_phase(in_person["id"])
+    manager.set_ine("inconnu")
+    manager.ask_assign(in_person["id"])
+    assert "introuvable" in manager.error and manager.ine == "inconnu"
+    manager.set_ine(ine.lower())
+    manager.ask_assign(in_person["id"])
+    assert manager.error == "" and manager.confirm_open
+    assert f"poste n° {post_number}" in manager.confirm_text and "Il restera" in manager.confirm_text
+    with transaction() as session:  # nothing written before the confirmation
+        assert session.exec(select(Assignment).where(Assignment.round_id == in_person["id"])).all() == []
+    manager.confirm()
+    assert manager.error == "" and manager.message.endswith(f"est affecté(e) au poste n° {post_number}.")
+    assert (manager.ine, manager.post_number) == ("", "")
     assert next(r for r in manager.rounds if r["in_person"])["placed"] == 1
-    manager.assign({"round_id": str(in_person["id"]), "ine": ine, "post_number": str(post_number)})
-    assert manager.error  # already placed: refused in French, nothing written twice
+    assert [p["ine"] for p in manager.placements] == [ine]
+    manager.set_ine(ine)
+    manager.set_post_number(str(post_number))
+    manager.ask_assign(in_person["id"])
+    assert "déjà affecté" in manager.error  # already placed: refused in French, nothing written twice
+
+    manager.ask_cancel(manager.placements[0]["id"])
+    assert manager.confirm_open and "Annuler l'affectation" in manager.confirm_text
+    manager.confirm()
+    assert manager.message == "L'affectation a été annulée." and manager.placements == []
     with transaction() as session:
-        assert len(session.exec(select(Assignment).where(Assignment.round_id == in_person["id"])).all()) == 1
+        assert session.exec(select(Assignment).where(Assignment.round_id == in_person["id"])).all() == []
+
+
+def test_closing_a_round_asks_for_confirmation_with_its_counts(db_url, outbox):
+    load_demo("ranking")
+    manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
+    manager.load()
+    round_one = manager.rounds[0]["id"]
+    manager.ask_close(round_one)  # the ranking phase is still open
+    assert "ne peut pas encore être clôturé" in manager.error and not manager.confirm_open
+    yesterday = calendar.now().date() - dt.timedelta(days=1)
+    with transaction() as session:
+        for phase in session.exec(select(Phase).where(Phase.round_id == round_one)).all():
+            if phase.kind in ("wishes", "ranking"):
+                phase.starts_on, phase.ends_on = min(phase.starts_on, yesterday), yesterday
+                session.add(phase)
+    manager.ask_close(round_one)
+    assert manager.confirm_open and "irréversible" in manager.confirm_text
+    assert "étudiant(s) aux listes suffisantes" in manager.confirm_text
+    manager.dismiss(False)
+    assert not manager.confirm_open
+    manager.confirm()  # nothing pending any more: nothing happens
+    with transaction() as session:
+        assert session.get(Round, round_one).status == "open"
 
 
 def test_the_student_sees_their_round_result_once_published(db_url, outbox):

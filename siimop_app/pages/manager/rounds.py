@@ -25,14 +25,91 @@ class ManagerRoundsState(AppState):
     closing: bool = False
     progress_label: str = ""
     progress_value: int = 0
+    # The in-person form (kept after an error, emptied after a placement) and its placements.
+    ine: str = ""
+    post_number: str = ""
+    placements: list[dict] = []
+    # An irreversible action waits for the manager's confirmation, which says what it will do.
+    confirm_open: bool = False
+    confirm_title: str = ""
+    confirm_text: str = ""
+    _pending: tuple = ()
+
+    def _refresh(self, user) -> None:
+        self.rounds = round_admin.list_rounds(user)
+        in_person = next((r for r in self.rounds if r["in_person"]), None)
+        self.placements = round_admin.in_person_placements(user, in_person["id"]) if in_person else []
 
     @rx.event
     def load(self):
         self.error = self.message = ""
+        self.confirm_open = False
         user, redirect = self._enter("manager", *rounds.CLOSE_ROLES)
         if redirect:
             return redirect
-        self.rounds = round_admin.list_rounds(user)
+        self._refresh(user)
+
+    @rx.event
+    def set_ine(self, value: str):
+        self.ine = str(value)[:32]
+
+    @rx.event
+    def set_post_number(self, value: str):
+        self.post_number = str(value)[:12]
+
+    def _ask(self, title: str, text: str, pending: tuple) -> None:
+        self.confirm_title, self.confirm_text, self._pending = title, text, pending
+        self.confirm_open = True
+
+    @rx.event
+    def ask_close(self, round_id: int):
+        self.error = self.message = ""
+        try:
+            user = self._require(*rounds.CLOSE_ROLES)
+            self._ask("Clôturer le tour ?", round_admin.close_preview(user, int(round_id)), ("close", int(round_id)))
+        except (rounds.RoundError, AccessDenied) as refused:
+            self.error = str(refused)
+
+    @rx.event
+    def ask_assign(self, round_id: int):
+        self.error = self.message = ""
+        try:
+            user = self._require(*rounds.CLOSE_ROLES)
+            preview = round_admin.preview_in_person(user, round_id=int(round_id), ine=self.ine,
+                                                    post_number=self.post_number)
+            self._ask("Confirmer l'affectation ?", preview.confirmation(),
+                      ("assign", int(round_id), self.ine, self.post_number))
+        except (rounds.RoundError, AccessDenied) as refused:
+            log.warning("in-person placement refused: %s (%r, %r)", refused, self.ine, self.post_number)
+            self.error = str(refused)
+
+    @rx.event
+    def ask_cancel(self, assignment_id: int):
+        self.error = self.message = ""
+        row = next((p for p in self.placements if p["id"] == assignment_id), None)
+        if row is None:
+            self.error = "Cette affectation n'existe pas ou n'a pas été saisie en présentiel."
+            return
+        self._ask("Annuler l'affectation ?",
+                  f"Annuler l'affectation de {row['student']} (INE {row['ine']}) au poste n° {row['post_number']} ? "
+                  "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", int(assignment_id)))
+
+    @rx.event
+    def dismiss(self, open_: bool = False):
+        self.confirm_open = open_
+        if not open_:
+            self._pending = ()
+
+    @rx.event
+    def confirm(self):
+        pending, self._pending, self.confirm_open = self._pending, (), False
+        if not pending:
+            return None
+        if pending[0] == "close":
+            return ManagerRoundsState.close(pending[1])
+        if pending[0] == "assign":
+            return self._assign(*pending[1:])
+        return self._cancel(pending[1])
 
     @rx.event(background=True)
     async def close(self, round_id: int):
@@ -91,21 +168,29 @@ class ManagerRoundsState(AppState):
         except (rounds.RoundError, AccessDenied) as refused:
             self.error = str(refused)
 
-    @rx.event
-    def assign(self, form: dict):
-        self.error = self.message = ""
+    def _assign(self, round_id: int, ine: str, post_number: str):
         try:
             user = self._require(*rounds.CLOSE_ROLES)
-            self.message = round_admin.assign_in_person(
-                user, round_id=int(str(form.get("round_id", "0"))), ine=str(form.get("ine", "")),
-                post_number=str(form.get("post_number", "")),
-            )
-            self.rounds = round_admin.list_rounds(user)
+            self.message = round_admin.assign_in_person(user, round_id=round_id, ine=ine, post_number=post_number)
+            self.ine = self.post_number = ""
+            self._refresh(user)
         except (rounds.RoundError, AccessDenied) as refused:
-            log.warning("in-person placement refused: %s (%r)", refused, form)
+            log.warning("in-person placement refused: %s (%r, %r)", refused, ine, post_number)
             self.error = str(refused)
-        except ValueError:
-            self.error = "Tour inconnu."
+
+    def _cancel(self, assignment_id: int):
+        try:
+            user = self._require(*rounds.CLOSE_ROLES)
+            self.message = round_admin.cancel_in_person(user, assignment_id=assignment_id)
+            self._refresh(user)
+        except (rounds.RoundError, AccessDenied) as refused:
+            log.warning("cancelling in-person placement %s refused: %s", assignment_id, refused)
+            self.error = str(refused)
+
+
+_SUBMIT_ON_ENTER = rx.Var(
+    "((event) => { if (event.key === 'Enter') { event.preventDefault(); document.getElementById('assign-submit')?.click(); } })"
+)
 
 
 def _round_card(r: rx.Var) -> rx.Component:
@@ -123,18 +208,24 @@ def _round_card(r: rx.Var) -> rx.Component:
                 r["in_person"],
                 rx.cond(
                     r["status"] == "open",
-                    rx.form(
+                    rx.vstack(
+                        # No <form>: its submit callback cannot see the round of this loop; Enter clicks the button.
                         rx.hstack(
-                            rx.el.input(type="hidden", name="round_id", value=r["id"].to(str)),
-                            rx.input(name="ine", placeholder="Numéro INE", aria_label="Numéro INE de l'étudiant",
-                                     id="assign-ine"),
-                            rx.input(name="post_number", placeholder="N° du poste", aria_label="Numéro du poste",
-                                     id="assign-post", width="8em"),
-                            rx.button("Affecter", type="submit", id="assign-submit"),
+                            rx.input(value=ManagerRoundsState.ine, on_change=ManagerRoundsState.set_ine,
+                                     placeholder="Numéro INE", aria_label="Numéro INE de l'étudiant",
+                                     id="assign-ine", custom_attrs={"onKeyDown": _SUBMIT_ON_ENTER}),
+                            rx.input(value=ManagerRoundsState.post_number,
+                                     on_change=ManagerRoundsState.set_post_number, placeholder="N° du poste",
+                                     aria_label="Numéro du poste", id="assign-post", width="8em",
+                                     custom_attrs={"onKeyDown": _SUBMIT_ON_ENTER}),
+                            rx.button("Affecter…", on_click=ManagerRoundsState.ask_assign(r["id"]),
+                                      id="assign-submit"),
                             spacing="2",
+                            wrap="wrap",
                         ),
-                        on_submit=ManagerRoundsState.assign,
-                        reset_on_submit=True,
+                        _placements(),
+                        width="100%",
+                        align="start",
                     ),
                 ),
                 rx.fragment(
@@ -150,8 +241,8 @@ def _round_card(r: rx.Var) -> rx.Component:
                     rx.cond(
                         r["status"] == "open",
                         rx.button(
-                            "Clôturer le tour et lancer l'appariement",
-                            on_click=ManagerRoundsState.close(r["id"]),
+                            "Clôturer le tour et lancer l'appariement…",
+                            on_click=ManagerRoundsState.ask_close(r["id"]),
                             disabled=ManagerRoundsState.closing,
                             color_scheme="red",
                             id="close-round-" + r["number"].to(str),
@@ -164,6 +255,48 @@ def _round_card(r: rx.Var) -> rx.Component:
         ),
         width="100%",
         class_name="round-card",
+    )
+
+
+def _placements() -> rx.Component:
+    s = ManagerRoundsState
+    return rx.cond(
+        s.placements.length() > 0,
+        rx.el.ul(
+            rx.foreach(s.placements, lambda p: rx.el.li(
+                rx.hstack(
+                    rx.text(p["student"], " (INE ", p["ine"], ") — poste n° ", p["post_number"].to(str), " ",
+                            p["site"], " — ", p["when"], size="2"),
+                    rx.button("Annuler", on_click=s.ask_cancel(p["id"]), size="1", variant="soft", color_scheme="red",
+                              aria_label="Annuler l'affectation de " + p["student"].to(str)),
+                    align="center",
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                class_name="in-person-placement",
+            )),
+            id="in-person-placements",
+            style={"paddingLeft": "1.25em"},
+        ),
+    )
+
+
+def _confirmation() -> rx.Component:
+    s = ManagerRoundsState
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(s.confirm_title),
+            rx.alert_dialog.description(s.confirm_text, id="confirm-text"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray", id="confirm-no")),
+                rx.alert_dialog.action(rx.button("Confirmer", on_click=s.confirm, color_scheme="red", id="confirm-yes")),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
+        open=s.confirm_open,
+        on_open_change=s.dismiss,
     )
 
 
@@ -188,5 +321,6 @@ def manager_rounds_page() -> rx.Component:
             ),
         ),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
+        _confirmation(),
         title="Tours d'appariement",
     )
