@@ -716,15 +716,56 @@ def set_validated_by_ars(user: SignedInUser, post_id: int, validated: bool) -> d
         return {"validated_by_ars": validated}
 
 
-def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
-    """Change the places opened on a post: ≥ 0 and ≥ the assignments already made; one audited transaction."""
+def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
+    """What changing the places of a post does to its current round, in French, for the manager to confirm:
+    how many of its candidates can still be placed there, and whether its ranking stays valid (the
+    subdivision rule depends on the number of places). Checked like ``set_places``; writes nothing."""
     user = _staff(user, MANAGERS)
+    _check_places_value(places)
+    with transaction() as session:
+        post = _post_in_scope(session, user, post_id, MANAGERS)
+        before = post.places_opened
+        lines = [f"Le poste passera de {before} à {places} place(s) ouverte(s)."]
+        round_id, round_number = _round_of_wave(session, post.wave_id)
+        if round_id is not None and session.get(Round, round_id).status != "closed":
+            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
+            ranking = session.exec(
+                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
+            board = _board(cards, _entries(session, ranking.id if ranking else None))
+            offered_before = _places_for_round(session, post, round_number)
+            offered_after = max(offered_before + places - before, 0)
+            if cards:
+                if offered_after == 0:
+                    lines.append(f"Aucun de ses {len(cards)} candidat(s) du tour {round_number} ne pourra plus y "
+                                 "être affecté.")
+                elif offered_after < min(offered_before, len(cards)):
+                    lines.append(f"Au plus {offered_after} de ses {len(cards)} candidat(s) du tour {round_number} "
+                                 f"pourront y être affecté(s) (au lieu de {min(offered_before, len(cards))}).")
+                if ranking is not None:
+                    valid_before = _check(board, cards, offered_before).valid
+                    valid_after = _check(board, cards, offered_after).valid
+                    if valid_before and not valid_after:
+                        lines.append("Le classement du RTS, valide aujourd'hui, ne le sera plus avec ce nombre de "
+                                     "places : il ne serait pas pris en compte.")
+                    elif valid_after and not valid_before:
+                        lines.append("Le classement du RTS, non valide aujourd'hui, le deviendra avec ce nombre de "
+                                     "places.")
+    return " ".join(lines)
+
+
+def _check_places_value(places: int) -> None:
     if isinstance(places, bool) or not isinstance(places, int):
         raise PostTableError("Le nombre de places doit être un nombre entier.")
     if places < 0:
         raise PostTableError("Le nombre de places ne peut pas être négatif.")
     if places > 1000:
         raise PostTableError("Le nombre de places ne peut pas dépasser 1 000.")
+
+
+def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
+    """Change the places opened on a post: ≥ 0 and ≥ the assignments already made; one audited transaction."""
+    user = _staff(user, MANAGERS)
+    _check_places_value(places)
     with transaction() as session:
         post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
         taken = session.exec(select(sa.func.count()).select_from(Assignment).where(Assignment.post_id == post.id)).one()

@@ -64,3 +64,23 @@ def error_callout(message: rx.Var, element_id: str) -> rx.Component:
         message != "",
         rx.callout(message, icon="triangle-alert", color_scheme="red", id=element_id, role="alert"),
     )
+
+
+def confirm_dialog(*, open_, title, text, on_confirm, on_open_change, confirm_label: str = "Confirmer") -> rx.Component:
+    """The question asked before an irreversible or consequential action: it says what will happen."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(text, id="confirm-text"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray", id="confirm-no")),
+                rx.alert_dialog.action(rx.button(confirm_label, on_click=on_confirm, color_scheme="red",
+                                                 id="confirm-yes")),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
+        open=open_,
+        on_open_change=on_open_change,
+    )

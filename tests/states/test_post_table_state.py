@@ -118,10 +118,36 @@ def test_the_manager_ticks_and_changes_places_and_forged_values_are_refused(db_u
         assert detail.error
     detail.set_places_input(str(detail.detail["places"] + 1))
     detail.save_places()
-    assert detail.error == "" and _post_audit_rows() == 2
+    assert detail.error == "" and detail.places_confirm_open and _post_audit_rows() == 1  # asked, not written
+    assert detail.places_confirm_text.startswith(f"Le poste passera de {detail.detail['places']} à ")
+    detail.confirm_places()
+    assert detail.error == "" and not detail.places_confirm_open and _post_audit_rows() == 2
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places")).one()
     assert json.loads(entry.after_json) == {"places_opened": detail.detail["places"]}
+
+
+def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_url, outbox):
+    load_demo("ranking")
+    cookie = sign_in(outbox, demo_address("manager"))
+    table = page_state(PostTableState, cookie)
+    table.load()
+    for row in table.rows:
+        detail = _detail(cookie, row["post_id"])
+        detail.load()
+        if len(detail.candidates) >= 2 and detail.detail["places"] > 0:
+            with_candidates = row
+            break
+    else:
+        raise AssertionError("no post with candidates on the first page")
+    detail.set_places_input("0")
+    detail.save_places()
+    assert detail.places_confirm_open
+    assert f"Aucun de ses {len(detail.candidates)} candidat(s) du tour 1 ne pourra plus y être affecté." \
+        in detail.places_confirm_text
+    detail.dismiss_places(False)  # "Annuler": nothing changes
+    detail.confirm_places()
+    assert detail.detail["places"] == with_candidates["places"] and _post_audit_rows() == 0
 
 
 def _post_outside_amiens_region() -> int:

@@ -21,7 +21,7 @@ from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout, figure_tile
+from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -264,6 +264,9 @@ class StaffPostDetailState(AppState):
     candidates: list[dict] = []
     can_manage: bool = False
     places_input: str = ""
+    places_confirm_open: bool = False
+    places_confirm_text: str = ""
+    _places_pending: int | None = None
     loaded: bool = False
     error: str = ""
 
@@ -331,11 +334,39 @@ class StaffPostDetailState(AppState):
 
     @rx.event
     def save_places(self):
+        """First say what the change does (candidates, ranking validity); write only once confirmed."""
         text = self.places_input.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             self.error = "Le nombre de places doit être un nombre entier positif ou nul."
             return rx.toast.error(self.error)
-        return self._act(lambda user, pid: post_table.set_places(user, pid, int(text)),
+        if int(text) == self.detail.get("places"):
+            return rx.toast.info("Le nombre de places est inchangé.")
+        self.error = ""
+        try:
+            user = self._require(*STAFF)
+            post_id = self._requested_post()
+            if post_id is None or not self.loaded:
+                raise AccessDenied(post_table.OUT_OF_SCOPE)
+            self.places_confirm_text = post_table.places_change_effect(user, post_id, int(text))
+        except REFUSED as refused:
+            log.warning("change of places of post %r refused: %s", self.post_id, refused)
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+        self._places_pending = int(text)
+        self.places_confirm_open = True
+
+    @rx.event
+    def dismiss_places(self, open_: bool = False):
+        self.places_confirm_open = open_
+        if not open_:
+            self._places_pending = None
+
+    @rx.event
+    def confirm_places(self):
+        places, self._places_pending, self.places_confirm_open = self._places_pending, None, False
+        if places is None:
+            return None
+        return self._act(lambda user, pid: post_table.set_places(user, pid, places),
                          "Le nombre de places a été enregistré.")
 
 
@@ -545,6 +576,8 @@ def _manager_tools() -> rx.Component:
             ),
             rx.text("Le nombre de places ne peut pas être inférieur au nombre d'affectations déjà prononcées.",
                     size="1", color="#555"),
+            confirm_dialog(open_=s.places_confirm_open, title="Modifier le nombre de places ?",
+                           text=s.places_confirm_text, on_confirm=s.confirm_places, on_open_change=s.dismiss_places),
             spacing="3",
         ),
         id="manager-tools",

@@ -12,7 +12,7 @@ import reflex as rx
 from siimop_app.services import result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import confirm_dialog, error_callout
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -281,25 +281,6 @@ def _placements() -> rx.Component:
     )
 
 
-def _confirmation() -> rx.Component:
-    s = ManagerRoundsState
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(s.confirm_title),
-            rx.alert_dialog.description(s.confirm_text, id="confirm-text"),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray", id="confirm-no")),
-                rx.alert_dialog.action(rx.button("Confirmer", on_click=s.confirm, color_scheme="red", id="confirm-yes")),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
-        ),
-        open=s.confirm_open,
-        on_open_change=s.dismiss,
-    )
-
-
 def manager_rounds_page() -> rx.Component:
     s = ManagerRoundsState
     return shell(
@@ -321,6 +302,7 @@ def manager_rounds_page() -> rx.Component:
             ),
         ),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
-        _confirmation(),
+        confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
+                       on_open_change=s.dismiss),
         title="Tours d'appariement",
     )
