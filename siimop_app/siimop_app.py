@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import reflex as rx
+from reflex_components_core.base.error_boundary import ErrorBoundary
 
 from siimop_app.file_routes import files_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
@@ -39,13 +40,26 @@ from siimop_app.pages.supervisor.ranking import (
     ranking_board_page,
     ranking_list_page,
 )
-from siimop_app.pages.support import support_page
+from siimop_app.pages.errors import not_found_page, render_error_fallback
+from siimop_app.pages.support import SupportState, support_page
+from siimop_app.states.session import AppState
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 TITLE = "SiiMOP Appariement"
 
-app = rx.App(html_lang="fr", api_transformer=files_api)
+def _french_error_boundary(stateful: bool) -> rx.Component:
+    # Reflex's default boundary shows an English message and the stack trace; ours speaks French and
+    # shows no technical detail. Errors still reach the backend's frontend-exception handler when stateful.
+    return ErrorBoundary.create(fallback_render=render_error_fallback(),
+                                **({"on_error": rx.noop()} if not stateful else {}))
+
+
+_APP_WRAPS = rx.App.__dataclass_fields__["app_wraps"].default_factory()
+_APP_WRAPS[(55, "ErrorBoundary")] = _french_error_boundary
+
+app = rx.App(html_lang="fr", api_transformer=files_api, stylesheets=["/siimop.css"], app_wraps=_APP_WRAPS)
+app.add_page(not_found_page, route="404", title=f"Page introuvable · {TITLE}", on_load=AppState.enter_public)
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)
@@ -75,5 +89,5 @@ app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes rés
 app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)
 app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"Validation d'adresse · {TITLE}",
              on_load=EmailValidationState.validate)
-app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}")
-app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}")
+app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}", on_load=SupportState.load)
+app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=AppState.enter_public)

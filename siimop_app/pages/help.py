@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from siimop_app.ui.shell import public_page
+from siimop_app.ui.shell import open_page
 
 
 def help_page() -> rx.Component:
-    return public_page(
-        rx.heading("Aide", size="5", as_="h2"),
+    return open_page(
         rx.text(
             "SiiMOP Appariement assiste les étudiants et les responsables de terrain de stage dans "
             "l'affectation des Docteurs Juniors en phase de consolidation."
@@ -28,4 +27,5 @@ def help_page() -> rx.Component:
             "visibles par les responsables."
         ),
         rx.link("Retour à l'application", href="/"),
+        title="Aide",
     )

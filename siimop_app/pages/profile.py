@@ -103,7 +103,7 @@ def profile_page() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(name="email", type="email", placeholder="Adresse email", aria_label="Nouvelle adresse email",
-                         id="new-email", required=True, width="20em"),
+                         id="new-email", required=True, width="20em", max_width="100%"),
                 rx.select(list(emails.SECONDARY_KINDS.values()), name="kind_label", default_value="Personnelle",
                           aria_label="Type d'adresse", id="new-email-kind"),
                 rx.button("+ Ajouter l'adresse email", type="submit", id="add-email"),

@@ -34,6 +34,7 @@ class AppState(rx.State):
     wave_subtitle: str = ""
     news_url: str = ""
     menu: list[dict[str, str]] = []
+    menu_open: bool = False  # the side menu, folded behind a button on narrow screens
     other_interfaces: list[dict[str, str]] = []
 
     def _user(self) -> auth.SignedInUser | None:
@@ -96,7 +97,25 @@ class AppState(rx.State):
         if interface is None or (interface and not access.interface_is_open(interface, campaign_open)):
             return None, rx.redirect(access.home_for(user, campaign_open))
         self._load_shell(user, interface, wave)
+        self.menu_open = False  # a new page starts with the narrow-screen menu folded
         return user, None
+
+    @rx.event
+    def enter_public(self):
+        """The load of a page open to everyone (assistance, aide, 404): a signed-in user keeps the shell and
+        its menu, nobody is redirected."""
+        user = self._user()
+        if user is None:
+            self.user_name = ""
+            self.menu, self.other_interfaces = [], []
+            return
+        wave = calendar.current_wave()
+        self._load_shell(user, access.primary_role(user, wave is not None) or "", wave)
+        self.menu_open = False
+
+    @rx.event
+    def toggle_menu(self):
+        self.menu_open = not self.menu_open
 
     @rx.event
     def sign_out(self):

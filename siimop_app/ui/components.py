@@ -51,12 +51,13 @@ def figure_tile(item: rx.Var) -> rx.Component:
             rx.text(item["label"], size="2", color="#444"),
             spacing="1",
         ),
-        min_width="12em",
+        min_width="min(12em, 100%)",
     )
 
 
 def labelled_value(label: str, value) -> rx.Component:
-    return rx.hstack(rx.text(label, weight="bold", min_width="17em"), rx.text(value), spacing="3")
+    return rx.hstack(rx.text(label, weight="bold", min_width="min(17em, 100%)"), rx.text(value), spacing="3",
+                     wrap="wrap")
 
 
 def error_callout(message: rx.Var, element_id: str) -> rx.Component:
@@ -84,3 +85,9 @@ def confirm_dialog(*, open_, title, text, on_confirm, on_open_change, confirm_la
         open=open_,
         on_open_change=on_open_change,
     )
+
+
+def notice(*children: rx.Component, icon: str, **props) -> rx.Component:
+    """A callout holding components. ``rx.callout(component)`` puts them in a <p>, and a <p> or <div>
+    inside a <p> is invalid HTML that React reports as a hydration error."""
+    return rx.callout.root(rx.callout.icon(rx.icon(icon)), rx.box(*children), **props)

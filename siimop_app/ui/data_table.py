@@ -42,7 +42,7 @@ def filter_bar(*selects: rx.Component, search_label: str, search_value, on_searc
             rx.form(
                 rx.hstack(
                     rx.input(name="q", default_value=search_value, id=search_id, placeholder=search_label,
-                             aria_label=search_label, width="28em", max_length=100),
+                             aria_label=search_label, width="28em", max_width="100%", max_length=100),
                     rx.button("Filtrer", type="submit", id=f"{search_id}-submit", variant="soft"),
                     *([rx.button("Effacer les filtres", type="button", variant="ghost", on_click=on_reset,
                                  id=f"{search_id}-reset")] if on_reset is not None else []),
@@ -94,6 +94,7 @@ def pager(page, pages, total, on_previous, on_next, *, element_id: str = "table-
         rx.button("Suivante »", on_click=on_next, disabled=page >= pages, variant="soft", id=f"{element_id}-next"),
         spacing="3",
         align="center",
+        wrap="wrap",
     )
 
 
@@ -108,7 +109,7 @@ def statistic_tiles(items, *, element_id: str) -> rx.Component:
                     rx.text(item["label"], size="2", color="#444", class_name="stat-label"),
                     spacing="1",
                 ),
-                min_width="12em",
+                min_width="min(12em, 100%)",
                 class_name="stat-tile",
             ),
         ),

@@ -84,10 +84,10 @@ def sidebar() -> rx.Component:
             align="start",
         ),
         aria_label="Menu principal",
+        id="main-menu",
+        class_name="shell-sidebar",
+        custom_attrs={"data-open": AppState.menu_open.to(str)},
         background=SIDEBAR_BG,
-        min_height="100vh",
-        width="17em",
-        min_width="17em",
         padding="1.25em",
     )
 
@@ -110,32 +110,41 @@ def footer() -> rx.Component:
 
 
 def shell(*content: rx.Component, title: str) -> rx.Component:
-    """A signed-in page: side menu, a main region with a title, the footer."""
-    return rx.hstack(
+    """A signed-in page: side menu (folded behind a button on narrow screens), a main region with a
+    title, the footer. The layout rules live in ``assets/siimop.css``."""
+    return rx.box(
         sidebar(),
-        rx.vstack(
-            rx.hstack(
+        rx.box(
+            rx.el.header(
+                rx.button(
+                    rx.icon("menu", size=16),
+                    "Menu",
+                    on_click=AppState.toggle_menu,
+                    variant="soft",
+                    size="2",
+                    class_name="shell-menu-button",
+                    aria_controls="main-menu",
+                    aria_expanded=AppState.menu_open.to(str),
+                    id="menu-button",
+                ),
                 rx.spacer(),
                 rx.text(AppState.user_name, size="2", color="#333", id="user-name"),
+                display="flex",
+                align_items="center",
+                gap="1em",
                 width="100%",
-                padding="0.75em 2em",
+                padding="0.75em 1em",
                 border_bottom="1px solid #eee",
             ),
             rx.el.main(
                 rx.heading(title, size="7", as_="h1", margin_bottom="0.75em"),
                 *content,
-                padding="1.5em 2em",
-                width="100%",
-                flex="1",
+                class_name="shell-main",
             ),
             footer(),
-            width="100%",
-            min_height="100vh",
-            spacing="0",
+            class_name="shell-content",
         ),
-        spacing="0",
-        align="stretch",
-        width="100%",
+        class_name="shell",
     )
 
 
@@ -156,4 +165,14 @@ def public_page(*content: rx.Component) -> rx.Component:
         min_height="100vh",
         background="#f3f5f9",
         padding="1em",
+    )
+
+
+def open_page(*content: rx.Component, title: str) -> rx.Component:
+    """A page for everyone (load it with ``AppState.enter_public``): in the app's shell when signed in,
+    a public card otherwise."""
+    return rx.cond(
+        AppState.user_name != "",
+        shell(*content, title=title),
+        public_page(rx.heading(title, size="5", as_="h2"), *content),
     )

@@ -71,11 +71,19 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, harness) -> Iterator[Page]:
+    """A fresh browser tab; the test fails if the page logged a JavaScript error or a React warning
+    (hydration, invalid nesting) to the console: a page that does is broken for its user."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    opened.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+              if message.type == "error" else None)
+    opened.console_problems = problems  # tests that provoke an error on purpose may clear it
     yield opened
     context.close()
+    assert not problems, "the page logged errors:\n" + "\n".join(problems)
 
 
 def url(harness, path: str) -> str:

@@ -321,7 +321,7 @@ def coordinator_home_page() -> rx.Component:
         rx.text("Votre périmètre", weight="bold", margin_top="1em"),
         rx.flex(rx.foreach(s.figures, lambda item: rx.card(
             rx.vstack(rx.text(item["value"], weight="bold", color="#1d3557"), rx.text(item["label"], size="2"),
-                      spacing="1"), min_width="12em")), wrap="wrap", gap="3", id="scope-figures"),
+                      spacing="1"), min_width="min(12em, 100%)")), wrap="wrap", gap="3", id="scope-figures"),
         _detail_dialog(),
         title="Suivi des Docteurs Juniors et des candidatures",
     )

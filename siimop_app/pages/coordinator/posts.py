@@ -21,7 +21,7 @@ from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile
+from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile, notice
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,7 @@ def _filters() -> rx.Component:
                     rx.input(name="search", default_value=s.f_text, id="filter-search", max_length=100,
                              placeholder="Numéro d'agrément, nom, numéro terrain, spécialité d'appel, subdivision, RTS",
                              aria_label="Filtre par numéro d'agrément, nom, numéro terrain, spécialité d'appel, "
-                                        "subdivision, RTS", width="34em"),
+                                        "subdivision, RTS", width="34em", max_width="100%"),
                     rx.button("Filtrer", type="submit", id="search-button", variant="soft"),
                     rx.button("Réinitialiser", type="button", variant="outline", on_click=s.reset_filters,
                               id="reset-filters"),
@@ -622,12 +622,13 @@ def staff_post_detail_page() -> rx.Component:
                             ),
                             variant="surface", size="1", id="ranking-details",
                         ),
-                        rx.callout(
-                            rx.vstack(rx.text(r["validity"].to(str)),
-                                      rx.el.ul(rx.foreach(s.problems, lambda p: rx.el.li(p))), spacing="1"),
-                            icon=rx.cond(r["valid"].to(bool), "circle-check", "triangle-alert"),
-                            color_scheme=rx.cond(r["valid"].to(bool), "green", "red"),
-                            id="ranking-validity",
+                        rx.cond(
+                            r["valid"].to(bool),
+                            notice(rx.text(r["validity"].to(str)), icon="circle-check", color_scheme="green",
+                                   id="ranking-validity"),
+                            notice(rx.text(r["validity"].to(str)),
+                                   rx.el.ul(rx.foreach(s.problems, lambda p: rx.el.li(p))),
+                                   icon="triangle-alert", color_scheme="red", id="ranking-validity"),
                         ),
                         spacing="3", width="100%", align="start",
                     ),

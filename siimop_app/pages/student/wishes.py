@@ -23,7 +23,7 @@ from siimop_app.services import wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout, post_card
+from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ def _filters() -> rx.Component:
                 rx.hstack(
                     rx.input(name="search", default_value=WishesState.f_search, id="filter-search",
                              placeholder="Terrain, établissement, responsable, indication…",
-                             aria_label="Recherche", width="26em", max_length=100),
+                             aria_label="Recherche", width="26em", max_width="100%", max_length=100),
                     rx.button("Rechercher", type="submit", id="search-button", variant="soft"),
                     rx.button("Réinitialiser", type="button", variant="outline", on_click=WishesState.reset_filters,
                               id="reset-filters"),
@@ -333,14 +333,14 @@ def _counter() -> rx.Component:
     )
     return rx.cond(
         c["sufficient"].to(bool),
-        rx.callout(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="circle-check",
+        notice(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="circle-check",
                    color_scheme="green", id="wishes-sufficient", role="status", width="100%"),
         rx.cond(
             WishesState.editable,
-            rx.callout(rx.vstack(figure, rx.text(c["message"].to(str), weight="bold", size="4"), spacing="1"),
+            notice(rx.vstack(figure, rx.text(c["message"].to(str), weight="bold", size="4"), spacing="1"),
                        icon="triangle-alert", color_scheme="red", variant="surface", id="wishes-insufficient",
                        role="alert", width="100%", border="2px solid #d92d20"),
-            rx.callout(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="info",
+            notice(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="info",
                        color_scheme="gray", id="wishes-insufficient", width="100%"),
         ),
     )
@@ -501,7 +501,7 @@ def wishes_receipt_page() -> rx.Component:
             rx.cond(
                 r.length() > 0,
                 rx.vstack(
-                    rx.callout(
+                    notice(
                         rx.vstack(
                             rx.text("Vos vœux du tour ", r["round_number"].to(str), " ont été enregistrés le ",
                                     rx.text.strong(r["at"].to(str)), " (heure de Paris).", id="receipt-at"),

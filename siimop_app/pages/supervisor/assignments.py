@@ -8,6 +8,7 @@ import reflex as rx
 
 from siimop_app.services import calendar, results
 from siimop_app.states.session import AppState
+from siimop_app.ui.components import notice
 from siimop_app.ui.shell import shell
 
 ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième"}
@@ -122,7 +123,7 @@ def _card(card: rx.Var) -> rx.Component:
 
 
 def _none_filled(number: rx.Var) -> rx.Component:
-    return rx.callout(
+    return notice(
         rx.text(
             "Aucun de vos postes n'a été affecté durant l'appariement. Vous devez participer au prochain tour de la "
             "campagne. Pour plus de précisions veuillez consulter ",

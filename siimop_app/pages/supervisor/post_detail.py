@@ -16,7 +16,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout, post_card
+from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
 
 UPLOAD_ID = "descriptive-file-upload"
@@ -266,7 +266,7 @@ def _other_supervisor() -> rx.Component:
     other = PostDetailState.detail["other_supervisor"].to(dict)
     return rx.cond(
         PostDetailState.detail["other_supervisor"],
-        rx.callout(
+        notice(
             rx.text("Second responsable du poste : ", rx.text.strong(other["name"].to(str)), " · ",
                     rx.link(other["email"].to(str), href="mailto:" + other["email"].to(str))),
             icon="users",
