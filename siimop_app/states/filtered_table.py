@@ -18,6 +18,8 @@ from siimop_app.ui.data_table import ALL
 
 class FilteredTable(rx.State, mixin=True):
     f_q: str = ""
+    # Part of the text filter's key: clearing the filters remounts the box, so it empties too.
+    search_revision: int = 0
     page: int = 1
     total: int = 0
     descending: bool = False
@@ -63,6 +65,7 @@ class FilteredTable(rx.State, mixin=True):
     @rx.event
     def reset_filters(self):
         self.f_q = ""
+        self.search_revision += 1
         for key in self._select_filters():
             setattr(self, f"f_{key}", ALL)
         self.page = 1

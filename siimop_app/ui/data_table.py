@@ -35,13 +35,15 @@ def filter_select(label: str, value, on_change, options, *, element_id: str, all
 
 
 def filter_bar(*selects: rx.Component, search_label: str, search_value, on_search, on_reset=None,
-               search_id: str = "table-search") -> rx.Component:
-    """The text filter (submitted with Entrée or the button) above a row of selects."""
+               search_id: str = "table-search", search_revision=None) -> rx.Component:
+    """The text filter (submitted with Entrée or the button) above a row of selects. ``search_revision``
+    (bumped by the reset) remounts the text box so that clearing the filters empties it."""
     return rx.card(
         rx.vstack(
             rx.form(
                 rx.hstack(
                     rx.input(name="q", default_value=search_value, id=search_id, placeholder=search_label,
+                             key=search_revision.to(str) if search_revision is not None else None,
                              aria_label=search_label, width="28em", max_width="100%", max_length=100),
                     rx.button("Filtrer", type="submit", id=f"{search_id}-submit", variant="soft"),
                     *([rx.button("Effacer les filtres", type="button", variant="ghost", on_click=on_reset,

@@ -67,6 +67,15 @@ def test_the_manager_filters_and_validates_a_post(page, harness):
     expect(page.locator("#manager-tools")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "post-detail-manager.png"), full_page=True)
 
+    page.go_back()
+    page.wait_for_url("**/coordonnateur/postes")
+    page.fill("#filter-search", approval)
+    page.click("#search-button")
+    expect(page.locator(".post-row")).to_have_count(1)
+    page.get_by_role("button", name="Réinitialiser").click()
+    expect(page.locator("#filter-search")).to_have_value("")
+    expect(page.locator(".post-row").nth(1)).to_be_visible()
+
 
 def test_the_coordinator_reads_a_post_of_the_scope_but_not_one_outside(page, harness):
     inside = _post("SUBDI AMIENS", "MED-URG")

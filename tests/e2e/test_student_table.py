@@ -101,6 +101,14 @@ def test_coordinator_filters_watches_statistics_and_exports(page: Page, harness,
     page.click("#close-detail", force=True)
     expect(dialog).to_have_count(0)
 
+    # "Effacer les filtres" empties the text box too, not only the lists.
+    page.fill("#table-search", "ZZZ-PERSONNE")
+    page.click("#table-search-submit")
+    expect(rows).to_have_count(0)
+    page.click("#table-search-reset")
+    expect(page.locator("#table-search")).to_have_value("")
+    expect(page.locator("#students-pager")).to_contain_text(f"· {everyone} ")
+
 
 def test_manager_reaches_the_table_from_the_menu_and_pages(page: Page, harness):
     sign_in(page, harness, "ars@demo.siimop.fr")

@@ -114,6 +114,9 @@ def test_rate_until_sufficient_save_and_read_the_receipt(page, harness, empty_li
     expect(page.locator("#page-info-top")).to_contain_text(re.compile(r" [1-9]\d* poste\(s\)"))
     for card in page.locator(".wish-row").all():
         expect(card).to_contain_text("ABBEVILLE")
+    page.get_by_role("button", name="Réinitialiser").click()
+    expect(page.locator("#filter-search")).to_have_value("")
+    expect(page.locator("#page-info-top")).to_have_text(total)
 
 
 def test_a_student_with_an_insufficient_list_sees_the_red_warning(page, harness, wishes_open):

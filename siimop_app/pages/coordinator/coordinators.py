@@ -134,6 +134,7 @@ def _filters_bar() -> rx.Component:
                       element_id="filter-specialty", all_label="Toutes"),
         search_label="Filtre par nom, prénom, email",
         search_value=s.f_q,
+        search_revision=s.search_revision,
         on_search=s.search,
         on_reset=s.reset_filters,
         search_id="coordinator-search",

@@ -199,6 +199,7 @@ def _filters_bar() -> rx.Component:
                       fixed=[("oui", "Décalé"), ("non", "Non décalé")]),
         search_label="Filtre par nom, prénom, email, numéro INE, numéro interne",
         search_value=s.f_q,
+        search_revision=s.search_revision,
         on_search=s.search,
         on_reset=s.reset_filters,
         search_id="student-search",

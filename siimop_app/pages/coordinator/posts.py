@@ -73,6 +73,7 @@ def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
 
 class PostTableState(AppState):
     f_text: str = ""
+    search_revision: int = 0  # part of the text box's key: "Réinitialiser" empties it too
     f_region: str = ALL
     f_subdivision: str = ALL
     f_specialty: str = ALL
@@ -214,6 +215,7 @@ class PostTableState(AppState):
     @rx.event
     def reset_filters(self):
         self.f_text = ""
+        self.search_revision += 1
         self.f_region = self.f_subdivision = self.f_specialty = ALL
         self.f_places = self.f_candidates = self.f_assignments = ALL
         self.page = 0
@@ -398,7 +400,7 @@ def _filters() -> rx.Component:
         rx.vstack(
             rx.form(
                 rx.hstack(
-                    rx.input(name="search", default_value=s.f_text, id="filter-search", max_length=100,
+                    rx.input(name="search", default_value=s.f_text, key=s.search_revision.to(str), id="filter-search", max_length=100,
                              placeholder="Numéro d'agrément, nom, numéro terrain, spécialité d'appel, subdivision, RTS",
                              aria_label="Filtre par numéro d'agrément, nom, numéro terrain, spécialité d'appel, "
                                         "subdivision, RTS", width="34em", max_width="100%"),

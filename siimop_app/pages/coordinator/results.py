@@ -164,6 +164,7 @@ def _filters_bar() -> rx.Component:
                       fixed=[("appariement", "Appariement"), ("manuel", "Manuel")]),
         search_label="Filtre par étudiant, terrain, responsable de terrain de stage",
         search_value=s.f_q,
+        search_revision=s.search_revision,
         on_search=s.search,
         on_reset=s.reset_filters,
         search_id="result-search",

@@ -48,6 +48,7 @@ class WishesState(AppState):
     f_months: str = ALL
     f_decale: str = ALL
     f_search: str = ""
+    search_revision: int = 0  # part of the text box's key: "Réinitialiser" empties it too
     f_rated_only: bool = False
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
@@ -167,6 +168,7 @@ class WishesState(AppState):
 
     @rx.event
     def reset_filters(self):
+        self.search_revision += 1
         self.f_region = self.f_subdivision = self.f_type = self.f_months = self.f_decale = ALL
         self.f_rated_only = False
         self._set_filter("f_search", "")
@@ -302,7 +304,8 @@ def _filters() -> rx.Component:
             ),
             rx.form(
                 rx.hstack(
-                    rx.input(name="search", default_value=WishesState.f_search, id="filter-search",
+                    rx.input(name="search", default_value=WishesState.f_search, key=WishesState.search_revision.to(str),
+                             id="filter-search",
                              placeholder="Terrain, établissement, responsable, indication…",
                              aria_label="Recherche", width="26em", max_width="100%", max_length=100),
                     rx.button("Rechercher", type="submit", id="search-button", variant="soft"),
