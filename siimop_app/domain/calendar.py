@@ -58,6 +58,24 @@ def campaign_is_open(phases: Iterable[DatedPhase], now: dt.datetime, tz: ZoneInf
     return first <= now < last
 
 
+def phase_in_view(phases: Iterable[DatedPhase], kind: str, now: dt.datetime, tz: ZoneInfo = PARIS) -> DatedPhase | None:
+    """The phase of this kind that the screens speak of: the one open now (the latest started if several
+    overlap), else the last one that began (until the next one opens), else the first one to come.
+
+    The side menu and the pages use this one rule, so they always show the same round: once round 1's
+    wishes are over, Mes vœux and its menu entry both show round 1 (read-only) until round 2's open.
+    """
+    _require_aware(now)
+    of_kind = sorted((p for p in phases if p.kind == kind), key=lambda p: p.starts_on)
+    if not of_kind:
+        return None
+    open_now = [p for p in of_kind if is_open(p, now, tz)]
+    if open_now:
+        return open_now[-1]
+    started = [p for p in of_kind if opens_at(p, tz) <= now]
+    return started[-1] if started else of_kind[0]
+
+
 def current_or_next(phases: Iterable[DatedPhase], kind: str, now: dt.datetime, tz: ZoneInfo = PARIS) -> DatedPhase | None:
     """The phase of this kind that is open now (the latest started if several overlap, e.g. the
     results of round 1 and of round 2), else the next one, else the last one that ran.

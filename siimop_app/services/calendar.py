@@ -13,7 +13,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open
+from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open, phase_in_view
 from siimop_app.models import Campaign, Phase, Round, Wave
 from siimop_app.settings import get_settings
 
@@ -56,6 +56,9 @@ class WaveCalendar:
 
     def current_or_next(self, kind: str, at: dt.datetime) -> DatedPhase | None:
         return current_or_next(self.phases, kind, at)
+
+    def in_view(self, kind: str, at: dt.datetime) -> DatedPhase | None:
+        return phase_in_view(self.phases, kind, at)
 
     def open_phase(self, kind: str, at: dt.datetime) -> DatedPhase | None:
         return next((p for p in self.phases if p.kind == kind and is_open(p, at)), None)

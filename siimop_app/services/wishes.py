@@ -117,15 +117,8 @@ def _fmt_day(day: dt.date | None) -> str:
 
 
 def _display_phase(wave: calendar.WaveCalendar, at: dt.datetime) -> DatedPhase | None:
-    """The wishes phase a student sees: the open one, else the last one started, else the next one."""
-    phases = sorted((p for p in wave.phases if p.kind == "wishes"), key=lambda p: p.starts_on)
-    if not phases:
-        return None
-    open_now = wave.open_phase("wishes", at)
-    if open_now is not None:
-        return open_now
-    started = [p for p in phases if p.starts_on <= at.date()]
-    return started[-1] if started else phases[0]
+    """The wishes phase a student sees: the one the side menu shows too (``domain.calendar.phase_in_view``)."""
+    return wave.in_view("wishes", at)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +152,10 @@ def wishes_window(at: dt.datetime | None = None) -> Window:
     else:
         text = (f"La période des vœux du tour {phase.round_number} est terminée (du {starts} au {ends}). "
                 "Votre liste est en lecture seule.")
+        following = wave.current_or_next("wishes", at)
+        if following is not None and following.starts_on > phase.starts_on:
+            text += (f" Si vous n'êtes pas affecté(e), les vœux du tour {following.round_number} seront ouverts du "
+                     f"{_fmt_day(following.starts_on)} au {_fmt_day(following.ends_on)}.")
     return Window(wave.wave_id, round_id, phase.round_number, editable, starts, ends, text)
 
 

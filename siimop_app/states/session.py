@@ -58,7 +58,7 @@ class AppState(rx.State):
         self.news_url = wave.news_url if wave else ""
         items = []
         for entry in MENUS.get(interface, ()):
-            phase = wave.current_or_next(entry.phase_kind, now) if wave else None
+            phase = wave.in_view(entry.phase_kind, now) if wave else None
             items.append({
                 "label": entry.label,
                 "href": entry.href,

@@ -15,6 +15,7 @@ from siimop_app.domain.calendar import (
     campaign_is_open,
     closes_at,
     current_or_next,
+    phase_in_view,
     is_open,
     open_phases,
     opens_at,
@@ -172,6 +173,21 @@ def test_open_phases_lists_every_phase_open_at_that_instant():
 def test_current_or_next_ranking_is_the_open_one_else_the_next_else_the_last(now, expected_round):
     found = current_or_next(WAVE_2024, "ranking", now)
     assert found is not None and found.kind == "ranking" and found.round_number == expected_round
+
+
+@pytest.mark.parametrize(
+    ("now", "expected_round"),
+    [
+        (paris(2024, 2, 1, 12, 0), 1),  # before the campaign: the first to come
+        (paris(2024, 3, 5, 12, 0), 1),  # round 1 open
+        (paris(2024, 3, 10, 12, 0), 1),  # round 1 over, round 2 not open yet: still round 1
+        (paris(2024, 3, 14, 0, 0), 2),  # round 2 open
+        (paris(2024, 9, 1, 12, 0), 2),  # all over: the last one
+    ],
+)
+def test_the_wishes_in_view_are_the_open_ones_else_the_last_begun_else_the_first(now, expected_round):
+    found = phase_in_view(list(reversed(WAVE_2024)), "wishes", now)
+    assert found is not None and found.kind == "wishes" and found.round_number == expected_round
 
 
 def test_current_or_next_does_not_depend_on_the_order_of_the_phases_and_ignores_other_kinds():

@@ -107,6 +107,17 @@ def test_read_only_outside_the_wishes_phase(db_url, outbox):
     assert (_count(Application), _count(AuditEntry)) == before
 
 
+def test_the_menu_and_the_page_speak_of_the_same_round(db_url, outbox):
+    load_demo("ranking")  # round 1's wishes are over, round 2's not open yet
+    state = page_state(WishesState, sign_in(outbox, demo_address("student")))
+    state.load()
+    entry = next(item for item in state.menu if item["label"] == "Mes vœux")
+    assert "tour 1" in state.window_text and "tour 2 seront ouverts" in state.window_text
+    # The menu shows dd-mm-yyyy, the page dd/mm/yyyy: the same first and last days.
+    assert entry["starts"].replace("-", "/") in state.window_text
+    assert entry["ends"].replace("-", "/") in state.window_text.split("tour 2")[0]
+
+
 def test_student_file_guards_and_edit(db_url, outbox):
     load_demo("wishes")
     state = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))

@@ -459,9 +459,14 @@ def wishes_page() -> rx.Component:
             rx.vstack(
                 rx.callout(WishesState.window_text, icon="calendar",
                            color_scheme=rx.cond(WishesState.editable, "blue", "gray"), id="wishes-window"),
-                rx.text("Notez de 0 à 5 cœurs les postes de votre spécialité (0 : ne jamais m'affecter sur ce poste). "
-                        "Les responsables ne voient jamais vos cœurs. Vos notes ne sont enregistrées qu'en cliquant "
-                        "sur « Enregistrer mes vœux ».", size="2", color="#444"),
+                rx.cond(
+                    WishesState.editable,
+                    rx.text("Notez de 0 à 5 cœurs les postes de votre spécialité (0 : ne jamais m'affecter sur ce "
+                            "poste). Les responsables ne voient jamais vos cœurs. Vos notes ne sont enregistrées "
+                            "qu'en cliquant sur « Enregistrer mes vœux ».", size="2", color="#444", id="wishes-help"),
+                    rx.text("Voici les cœurs enregistrés pour ce tour (0 : ne jamais m'affecter sur ce poste). Les "
+                            "responsables ne voient jamais vos cœurs.", size="2", color="#444", id="wishes-help"),
+                ),
                 rx.box(
                     rx.vstack(_counter(), _save_bar(), spacing="2", width="100%"),
                     position="sticky", top="0", z_index="5", background="white", padding_y="0.5em", width="100%",
