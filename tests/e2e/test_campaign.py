@@ -58,6 +58,8 @@ def test_the_manager_closes_round_one_and_everyone_sees_the_result(page, harness
         expect(page.locator("#rounds-message")).to_contain_text("Tour 1 clôturé", timeout=60_000)
         expect(page.locator(".round-card").first).to_contain_text("Clôturé")
         page.locator("#notify-round-1").click()
+        expect(page.locator("#confirm-text")).to_contain_text("ne peut pas être annulé")
+        page.locator("#confirm-yes").click()
         expect(page.locator("#rounds-message")).to_contain_text("Résultats du tour 1 envoyés à")
 
         with transaction() as session:

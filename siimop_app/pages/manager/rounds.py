@@ -84,6 +84,18 @@ class ManagerRoundsState(AppState):
             self.error = str(refused)
 
     @rx.event
+    def ask_notify(self, round_id: int):
+        self.error = self.message = ""
+        row = next((r for r in self.rounds if r["id"] == round_id), None)
+        if row is None:
+            self.error = "Ce tour n'existe pas."
+            return
+        self._ask("Envoyer les résultats ?",
+                  f"Envoyer par e-mail les résultats du tour {row['number']} à chaque étudiant concerné et aux "
+                  "responsables de chaque poste ? Chacun ne les reçoit qu'une fois ; l'envoi ne peut pas être annulé.",
+                  ("notify", int(round_id)))
+
+    @rx.event
     def ask_cancel(self, assignment_id: int):
         self.error = self.message = ""
         row = next((p for p in self.placements if p["id"] == assignment_id), None)
@@ -109,6 +121,8 @@ class ManagerRoundsState(AppState):
             return ManagerRoundsState.close(pending[1])
         if pending[0] == "assign":
             return self._assign(*pending[1:])
+        if pending[0] == "notify":
+            return self._notify(pending[1])
         return self._cancel(pending[1])
 
     @rx.event(background=True)
@@ -157,6 +171,9 @@ class ManagerRoundsState(AppState):
 
     @rx.event
     def notify(self, round_id: int):
+        return self._notify(round_id)
+
+    def _notify(self, round_id: int):
         self.error = self.message = ""
         try:
             user = self._require(*rounds.CLOSE_ROLES)
@@ -234,7 +251,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                         rx.cond(
                             r["notified"],
                             rx.text("Résultats envoyés par e-mail.", size="2", color="#555"),
-                            rx.button("Envoyer les résultats par e-mail", on_click=ManagerRoundsState.notify(r["id"]),
+                            rx.button("Envoyer les résultats par e-mail…", on_click=ManagerRoundsState.ask_notify(r["id"]),
                                       variant="soft", id="notify-round-" + r["number"].to(str)),
                         ),
                     ),
