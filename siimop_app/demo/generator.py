@@ -17,6 +17,8 @@ Decisions the generator makes (they shape the demo, not the product rules):
   are invalid, so closing round 1 places ~96 % of the students in it, as real
   campaigns do (2020: 1,179 of 1,226). The rest are valid by construction.
   Validity is always computed by ``siimop_app.domain.ranking_rules``.
+- Every student with wishes has the receipt of their last submission (an audit row made by
+  ``services.wishes.receipt_record``, as saving does), dated inside round 1's wishes phase.
 - The demo accounts' own posts are left unranked during the ranking phase so a
   visitor can rank them; once it is over they are ranked like the others.
 """
@@ -36,9 +38,11 @@ from sqlmodel import SQLModel
 from siimop_app.demo import reference_data as ref
 from siimop_app.demo.calendar_plan import plan
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
+from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
+    AuditEntry,
     Campaign,
     Establishment,
     Phase,
@@ -59,6 +63,8 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
+from siimop_app.services import audit
+from siimop_app.services.wishes import RECEIPT_ACTION, receipt_record
 
 DEMO_DOMAIN = "demo.siimop.fr"
 # Demo phases in which round 1's ranking phase is over: its rankings are final.
@@ -135,6 +141,8 @@ class DemoGenerator:
     def __init__(self, *, scale: str, seed: int, today: dt.date, phase: str) -> None:
         self.scale = SCALES[scale]
         self.rng = random.Random(seed)
+        # The receipts' times have their own stream: the rest of the demo stays the same for a given seed.
+        self.receipt_rng = random.Random(f"receipts-{seed}")
         self.today = today
         self.phase = phase
         self.rows = _Rows()
@@ -228,6 +236,8 @@ class DemoGenerator:
             for number in (1, 2, 3)
         }
         for phase in plan(self.today, self.phase):
+            if phase.kind == "wishes" and phase.round_number == 1:
+                self.wishes_days = (phase.starts_on, phase.ends_on)
             self.rows.add(Phase, wave_id=self.wave_id,
                           round_id=self.round_ids[phase.round_number] if phase.round_number else None,
                           kind=phase.kind, starts_on=phase.starts_on, ends_on=phase.ends_on)
@@ -472,14 +482,34 @@ class DemoGenerator:
                     need -= 1
             hearts = self._hearts(len(picked))
             rated = 0
+            saved_at = self._wishes_saved_at()
             for post_id, heart in zip(picked, hearts):
                 self.rows.add(Application, round_id=round_id, student_id=student["id"], post_id=post_id,
-                              hearts=heart, updated_at=self.now)
+                              hearts=heart, updated_at=saved_at)
                 rated += heart > 0
                 if heart > 0:
                     self.candidates[post_id].append(student["id"])
+            self._receipt(student, round_id, dict(zip(picked, hearts)), saved_at, sufficient=rated >= required)
             self.report.applications += len(picked)
             self.report.insufficient_lists += rated < required
+
+    def _wishes_saved_at(self) -> dt.datetime:
+        """When a student saved their list: a day of round 1's wishes phase before today, in the daytime (UTC)."""
+        first, last = self.wishes_days
+        last = max(first, min(last, self.today - dt.timedelta(days=1)))
+        rng = self.receipt_rng
+        day = first + dt.timedelta(days=rng.randint(0, (last - first).days))
+        moment = dt.datetime.combine(day, dt.time(rng.randint(8, 22), rng.randint(0, 59), rng.randint(0, 59)),
+                                     tzinfo=PARIS)
+        return moment.astimezone(dt.UTC)
+
+    def _receipt(self, student: dict, round_id: int, hearts: dict[int, int], saved_at: dt.datetime, *,
+                 sufficient: bool) -> None:
+        """The receipt of the student's submission, exactly as saving the wishes writes it."""
+        record = receipt_record(ine=student["ine"], round_id=round_id, hearts=hearts,
+                                at_iso=saved_at.astimezone(PARIS).isoformat(), sufficient=sufficient)
+        self.rows.add(AuditEntry, at=saved_at, actor_user_id=student["user_id"], action=RECEIPT_ACTION,
+                      entity="student", entity_id=student["id"], before_json=None, after_json=audit.to_json(record))
 
     # --------------------------------------------------------------- rankings
     def _rankings(self) -> None:
@@ -542,7 +572,7 @@ class DemoGenerator:
 # Insertion order respects foreign keys.
 TABLE_ORDER: tuple[type[SQLModel], ...] = (
     Region, Subdivision, Specialty, SpecialtyOption, Establishment, Campaign, Wave, User, UserEmail, RoleGrant,
-    Round, Phase, Student, Site, Post, PostSupervisor, Application, Ranking, RankingEntry,
+    Round, Phase, Student, Site, Post, PostSupervisor, Application, Ranking, RankingEntry, AuditEntry,
 )
 
 
