@@ -487,8 +487,12 @@ class DemoGenerator:
                 self.rows.add(Application, round_id=round_id, student_id=student["id"], post_id=post_id,
                               hearts=heart, updated_at=saved_at)
                 rated += heart > 0
-                if heart > 0:
-                    self.candidates[post_id].append(student["id"])
+            if rated >= required:
+                # Only a sufficient list makes a candidate (README, Decisions): supervisors never see, hence never
+                # rank, the others, and a stored validity computed with them would disagree with the rules.
+                for post_id, heart in zip(picked, hearts):
+                    if heart > 0:
+                        self.candidates[post_id].append(student["id"])
             self._receipt(student, round_id, dict(zip(picked, hearts)), saved_at, sufficient=rated >= required)
             self.report.applications += len(picked)
             self.report.insufficient_lists += rated < required

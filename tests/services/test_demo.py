@@ -153,4 +153,4 @@ def test_results_phase_has_the_rankings_of_a_finished_ranking_phase(db_url):
     # Seeds 1-11 and 2024 place 98-100 % of the students with a sufficient list (real campaigns: ~96 %);
     # 95 % leaves room for the randomness of the data while failing a half-ranked demo (69 % before).
     assert report.students_placed >= 0.95 * report.students
-    assert 0 < report.rankings_ignored <= 0.08 * len(rankings)
+    assert report.rankings_ignored == invalid  # the stored validity is what the close finds
