@@ -10,10 +10,17 @@ Decisions the generator makes (they shape the demo, not the product rules):
   students mostly apply at home, and with ~10 wishes each a national 20 % would
   make every list insufficient. About 6 % of students get a deliberately short list.
 - Each specialty opens at least 107 % as many places as it has students (≈ 110 %).
-- Rankings exist for about 70 % of the posts that have candidates (the phase is
-  under way); about 15 % of those are invalid, the rest valid by construction.
+- During the ranking phase, rankings exist for about 70 % of the posts that have
+  candidates (the phase is under way); about 15 % of those are invalid. Once the
+  phase is over (``results``, ``closed``) the rankings are those of a finished
+  phase: about 98 % of the posts with candidates are ranked and about 4 % of those
+  are invalid, so closing round 1 places ~96 % of the students in it, as real
+  campaigns do (2020: 1,179 of 1,226). The rest are valid by construction.
   Validity is always computed by ``siimop_app.domain.ranking_rules``.
-- The demo accounts' own posts are left unranked so a visitor can rank them.
+- Every student with wishes has the receipt of their last submission (an audit row made by
+  ``services.wishes.receipt_record``, as saving does), dated inside round 1's wishes phase.
+- The demo accounts' own posts are left unranked during the ranking phase so a
+  visitor can rank them; once it is over they are ranked like the others.
 """
 
 from __future__ import annotations
@@ -31,9 +38,11 @@ from sqlmodel import SQLModel
 from siimop_app.demo import reference_data as ref
 from siimop_app.demo.calendar_plan import plan
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
+from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
+    AuditEntry,
     Campaign,
     Establishment,
     Phase,
@@ -54,8 +63,12 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
+from siimop_app.services import audit
+from siimop_app.services.wishes import RECEIPT_ACTION, receipt_record
 
 DEMO_DOMAIN = "demo.siimop.fr"
+# Demo phases in which round 1's ranking phase is over: its rankings are final.
+FINISHED_RANKING_PHASES = ("results", "closed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +141,8 @@ class DemoGenerator:
     def __init__(self, *, scale: str, seed: int, today: dt.date, phase: str) -> None:
         self.scale = SCALES[scale]
         self.rng = random.Random(seed)
+        # The receipts' times have their own stream: the rest of the demo stays the same for a given seed.
+        self.receipt_rng = random.Random(f"receipts-{seed}")
         self.today = today
         self.phase = phase
         self.rows = _Rows()
@@ -221,6 +236,8 @@ class DemoGenerator:
             for number in (1, 2, 3)
         }
         for phase in plan(self.today, self.phase):
+            if phase.kind == "wishes" and phase.round_number == 1:
+                self.wishes_days = (phase.starts_on, phase.ends_on)
             self.rows.add(Phase, wave_id=self.wave_id,
                           round_id=self.round_ids[phase.round_number] if phase.round_number else None,
                           kind=phase.kind, starts_on=phase.starts_on, ends_on=phase.ends_on)
@@ -465,26 +482,53 @@ class DemoGenerator:
                     need -= 1
             hearts = self._hearts(len(picked))
             rated = 0
+            saved_at = self._wishes_saved_at()
             for post_id, heart in zip(picked, hearts):
                 self.rows.add(Application, round_id=round_id, student_id=student["id"], post_id=post_id,
-                              hearts=heart, updated_at=self.now)
+                              hearts=heart, updated_at=saved_at)
                 rated += heart > 0
-                if heart > 0:
-                    self.candidates[post_id].append(student["id"])
+            if rated >= required:
+                # Only a sufficient list makes a candidate (README, Decisions): supervisors never see, hence never
+                # rank, the others, and a stored validity computed with them would disagree with the rules.
+                for post_id, heart in zip(picked, hearts):
+                    if heart > 0:
+                        self.candidates[post_id].append(student["id"])
+            self._receipt(student, round_id, dict(zip(picked, hearts)), saved_at, sufficient=rated >= required)
             self.report.applications += len(picked)
             self.report.insufficient_lists += rated < required
 
+    def _wishes_saved_at(self) -> dt.datetime:
+        """When a student saved their list: a day of round 1's wishes phase before today, in the daytime (UTC)."""
+        first, last = self.wishes_days
+        last = max(first, min(last, self.today - dt.timedelta(days=1)))
+        rng = self.receipt_rng
+        day = first + dt.timedelta(days=rng.randint(0, (last - first).days))
+        moment = dt.datetime.combine(day, dt.time(rng.randint(8, 22), rng.randint(0, 59), rng.randint(0, 59)),
+                                     tzinfo=PARIS)
+        return moment.astimezone(dt.UTC)
+
+    def _receipt(self, student: dict, round_id: int, hearts: dict[int, int], saved_at: dt.datetime, *,
+                 sufficient: bool) -> None:
+        """The receipt of the student's submission, exactly as saving the wishes writes it."""
+        record = receipt_record(ine=student["ine"], round_id=round_id, hearts=hearts,
+                                at_iso=saved_at.astimezone(PARIS).isoformat(), sufficient=sufficient)
+        self.rows.add(AuditEntry, at=saved_at, actor_user_id=student["user_id"], action=RECEIPT_ACTION,
+                      entity="student", entity_id=student["id"], before_json=None, after_json=audit.to_json(record))
+
     # --------------------------------------------------------------- rankings
     def _rankings(self) -> None:
-        if self.phase not in ("ranking", "results"):
+        if self.phase not in ("ranking", *FINISHED_RANKING_PHASES):
             return
         rng = self.rng
         round_id = self.round_ids[1]
         student_sub = {s["id"]: s["subdivision_id"] for s in self.students}
-        demo_posts = set(self.demo_post_ids)
+        finished = self.phase in FINISHED_RANKING_PHASES
+        # (share of posts with candidates that are ranked, share of those rankings that are invalid)
+        ranked_share, invalid_share = (0.98, 0.04) if finished else (0.7, 0.15)
+        demo_posts = set() if finished else set(self.demo_post_ids)
         for post in self.posts:
             candidates = self.candidates.get(post["id"], [])
-            if not candidates or post["id"] in demo_posts or rng.random() > 0.7:
+            if not candidates or post["id"] in demo_posts or rng.random() > ranked_share:
                 continue
             post_sub = self.subdivision_ids[post["sub"]]
             local = [c for c in candidates if student_sub[c] == post_sub]
@@ -492,7 +536,7 @@ class DemoGenerator:
             rng.shuffle(local)
             rng.shuffle(others)
             ranked, unranked, refused = local + others, [], []
-            if rng.random() < 0.15:
+            if post["id"] not in self.demo_post_ids and rng.random() < invalid_share:
                 # An invalid ranking, the way supervisors get it wrong: a candidate forgotten, or an outsider first.
                 if len(ranked) > 1 and local and others and rng.random() < 0.5:
                     ranked.insert(0, ranked.pop(len(local)))
@@ -532,7 +576,7 @@ class DemoGenerator:
 # Insertion order respects foreign keys.
 TABLE_ORDER: tuple[type[SQLModel], ...] = (
     Region, Subdivision, Specialty, SpecialtyOption, Establishment, Campaign, Wave, User, UserEmail, RoleGrant,
-    Round, Phase, Student, Site, Post, PostSupervisor, Application, Ranking, RankingEntry,
+    Round, Phase, Student, Site, Post, PostSupervisor, Application, Ranking, RankingEntry, AuditEntry,
 )
 
 

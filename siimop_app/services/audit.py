@@ -10,7 +10,8 @@ from sqlmodel import Session
 from siimop_app.models import AuditEntry
 
 
-def _to_json(value: Any) -> str | None:
+def to_json(value: Any) -> str | None:
+    """The audit trail's JSON (also for rows written in bulk, e.g. by the demo)."""
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
@@ -32,8 +33,8 @@ def record(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        before_json=_to_json(before),
-        after_json=_to_json(after),
+        before_json=to_json(before),
+        after_json=to_json(after),
     )
     session.add(entry)
     return entry

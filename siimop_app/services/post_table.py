@@ -3,8 +3,9 @@ statistics, one post's detail with its ranking, and the manager's two actions.
 
 - Coordinators, managers and admins read the posts of their scope: ``scope.post_condition`` is part of
   every query, so a filter or a post id can only narrow what they see, never widen it.
-- The table is filtered, sorted (whitelisted columns) and paged in SQL; "Derniers changements" is the
-  latest audit row on the post, its site or its ranking, read for the visible page in one grouped query.
+- The table is filtered, sorted (whitelisted columns) and paged in SQL; "Derniers changements" is
+  ``last_changes`` (the table, its export and the detail): the latest audit row on the post, its sites or its
+  rankings, read for the visible page in one query.
 - Candidates are ``candidates.candidates_of_post`` and the ranking's validity is the ranking rules'
   check (``rankings``' board and check): nothing here re-states those rules. The table's candidate
   filter and statistic use the same definition (``sufficient_students`` minus students placed earlier).
@@ -60,6 +61,7 @@ __all__ = [
     "PostFilters",
     "PostTableError",
     "filter_options",
+    "last_changes",
     "post_detail_for_staff",
     "post_statistics",
     "query_posts",
@@ -390,37 +392,44 @@ SORT_KEYS = (
 )
 
 
-def _latest_changes(session: Session, keys: dict[tuple[str, int], list[int]]) -> dict[int, str]:
-    """{post id: "PRÉNOM NOM le dd/mm/YYYY HH:MM:SS"} from the latest audit row of each (entity, id), one query."""
-    if not keys:
+def last_changes(session: Session, post_ids: Iterable[int]) -> dict[int, str]:
+    """"Derniers changements" of posts, the one definition for the table, its export and the post's detail.
+
+    {post id: "PRÉNOM NOM le dd/mm/YYYY HH:MM:SS"} from the latest audit row about the post itself, its
+    site(s) (description, descriptive file) or its rankings (any round); posts without one are absent.
+    One query, whatever the number of posts.
+    """
+    ids = sorted({int(i) for i in post_ids})
+    if not ids:
         return {}
-    by_entity: dict[str, set[int]] = {}
-    for entity, entity_id in keys:
-        by_entity.setdefault(entity, set()).add(entity_id)
-    condition = sa.or_(*(
-        sa.and_(AuditEntry.entity == entity, AuditEntry.entity_id.in_(sorted(ids)))
-        for entity, ids in by_entity.items()
-    ))
+    subjects = sa.union_all(
+        select(Post.id.label("post_id"), sa.literal("post").label("entity"), Post.id.label("entity_id"))
+        .where(Post.id.in_(ids)),
+        select(Post.id, sa.literal("site"), Post.site_id).where(Post.id.in_(ids)),
+        select(Post.id, sa.literal("site"), Post.second_site_id)
+        .where(Post.id.in_(ids), Post.second_site_id.is_not(None)),
+        select(Ranking.post_id, sa.literal("ranking"), Ranking.id).where(Ranking.post_id.in_(ids)),
+    ).subquery()
     position = sa.func.row_number().over(
-        partition_by=(AuditEntry.entity, AuditEntry.entity_id),
+        partition_by=subjects.c.post_id,
         order_by=(AuditEntry.at.desc(), AuditEntry.id.desc()),
     ).label("position")
-    latest = select(AuditEntry.entity, AuditEntry.entity_id, AuditEntry.at, AuditEntry.actor_user_id, position) \
-        .where(condition).subquery()
+    latest = (
+        select(subjects.c.post_id, AuditEntry.at, AuditEntry.actor_user_id, position)
+        .join(AuditEntry, sa.and_(AuditEntry.entity == subjects.c.entity,
+                                  AuditEntry.entity_id == subjects.c.entity_id))
+        .subquery()
+    )
     rows = session.exec(
-        select(latest.c.entity, latest.c.entity_id, latest.c.at, User.first_name, User.last_name)
+        select(latest.c.post_id, latest.c.at, User.first_name, User.last_name)
         .outerjoin(User, User.id == latest.c.actor_user_id)
         .where(latest.c.position == 1)
     ).all()
-    best: dict[int, tuple[dt.datetime, str]] = {}
-    for entity, entity_id, at, first, last in rows:
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=dt.UTC)
+    changes = {}
+    for post_id, at, first, last in rows:
         who = f"{first or ''} {(last or '').upper()}".strip() or "SiiMOP"
-        for post_id in keys.get((entity, entity_id), ()):
-            if post_id not in best or at > best[post_id][0]:
-                best[post_id] = (at, f"{who} le {_paris(at)}")
-    return {post_id: text for post_id, (_, text) in best.items()}
+        changes[post_id] = f"{who} le {_paris(at)}"
+    return changes
 
 
 # ------------------------------------------------------------------ the table
@@ -453,14 +462,7 @@ def query_posts(
             .offset(offset)
             .limit(limit)
         ).all()
-        keys: dict[tuple[str, int], list[int]] = {}
-        for post, *_rest in rows:
-            keys.setdefault(("post", post.id), []).append(post.id)
-            keys.setdefault(("site", post.site_id), []).append(post.id)
-            ranking_id = _rest[12]
-            if ranking_id is not None:
-                keys.setdefault(("ranking", ranking_id), []).append(post.id)
-        changes = _latest_changes(session, keys)
+        changes = last_changes(session, (post.id for post, *_rest in rows))
     result = []
     for (post, approval, site_number, name, specialty, establishment, region, subdivision, first, last, login,
          email, taken, ranking_id, valid) in rows:
@@ -647,7 +649,7 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
                     "result": "Affecté-e", "round": f"Tour {number} – {wave_name}", "assigned": True,
                 })
         can_manage = _can_manage(session, user, post.id)
-        changes = _latest_changes(session, {("post", post.id): [post.id], ("site", site.id): [post.id]})
+        changes = last_changes(session, [post.id])
     referent = next(((f, l, login) for is_ref, f, l, login in supervisors if is_ref), None) or \
         (supervisors[0][1:] if supervisors else None)
     return {

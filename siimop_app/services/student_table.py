@@ -50,6 +50,7 @@ from siimop_app.services.overview import percent
 STAFF_ROLES = scopes.STAFF_ROLES
 NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
 ALL = ("", "all", "tous", "toutes")
+NOT_ASSIGNED = "X"  # the seed's mark for "no assignment", on screen and in the exports alike
 
 # (key, French header) in the seed's order; the export writes the same columns.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -97,7 +98,7 @@ class StudentRow:
         return self.last_login_at.strftime("%d/%m/%Y %H:%M:%S") if self.last_login_at else "X"
 
     def as_dict(self) -> dict[str, str | int | bool]:
-        """Plain values for the page: booleans as the seed's words."""
+        """The values the page shows, booleans as the seed's words; the exports write the same."""
         return {
             "id": self.id,
             "last_name": self.last_name,
@@ -112,7 +113,7 @@ class StudentRow:
             "sufficient": "oui" if self.sufficient else "non",
             "participating": "oui" if self.participating else "non",
             "decale": "oui" if self.decale else "non",
-            "assignment": self.assignment,
+            "assignment": self.assignment or NOT_ASSIGNED,
         }
 
     def export_values(self) -> dict[str, object]:

@@ -14,6 +14,10 @@ Wishes
   ``student``) whose ``before``/``after`` hold the whole map post id → hearts of the
   round, and whose ``after`` also holds the receipt's timestamp and digest: the
   receipt can be shown again later (``latest_receipt``) and checked (``verify_receipt``).
+  ``receipt_record`` builds that ``after`` (the demo writes its receipts with it too).
+* The receipt page always shows what is recorded: when the recorded list differs from the
+  last receipt (or none was issued: data loaded by other means), ``latest_receipt`` returns
+  the recorded list itself, marked as not covered by a receipt (``issued`` false, no digest).
 * The receipt: Paris timestamp, the exact list recorded (every row of the round),
   the sufficiency, and a digest = the first 12 hex characters of SHA-256 over a
   canonical JSON of INE, round id, the sorted (post id, hearts) pairs and the
@@ -76,7 +80,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "AccessDenied", "DocumentError", "PhaseClosedError", "Receipt", "WishError",
-    "browse_posts", "current_hearts", "filter_options", "latest_receipt", "receipt_digest", "save_presentation",
+    "browse_posts", "current_hearts", "filter_options", "latest_receipt", "receipt_digest", "receipt_record",
+    "save_presentation",
     "save_wishes", "student_file", "sufficiency_for", "upload_document", "verify_receipt", "wishes_window",
 ]
 
@@ -91,6 +96,7 @@ FILE_CLOSED = ("La période de dépôt du dossier n'est pas ouverte : votre doss
                "(il reste modifiable jusqu'à la fin de la période des vœux).")
 UNKNOWN_KIND = "Ce type de document n'est pas accepté."
 DECALE_FILTER = {"oui": True, "non": False}
+RECEIPT_ACTION = "wishes.save"  # the audit action whose row is a receipt
 
 
 class WishError(ValueError):
@@ -351,6 +357,7 @@ class Receipt:
     sufficiency: dict
     digest: str
     mailed_to: str
+    issued: bool = True  # False: the recorded list, for which no receipt was issued (no digest)
 
     def as_dict(self) -> dict:
         return {**dataclasses.asdict(self), "wishes": [dict(w) for w in self.wishes]}
@@ -372,6 +379,13 @@ def receipt_digest(*, ine: str, round_id: int, hearts: dict[int, int], at_iso: s
         separators=(",", ":"), sort_keys=True, ensure_ascii=True,
     )
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:12]
+
+
+def receipt_record(*, ine: str, round_id: int, hearts: dict[int, int], at_iso: str, sufficient: bool) -> dict:
+    """The ``after`` of the audit row that is a receipt: the round, the whole list recorded, when, its digest."""
+    return {"round_id": round_id, "hearts": {str(k): v for k, v in sorted(hearts.items())}, "receipt_at": at_iso,
+            "digest": receipt_digest(ine=ine, round_id=round_id, hearts=hearts, at_iso=at_iso),
+            "sufficient": sufficient}
 
 
 def _main_email(session: Session, user_id: int) -> str:
@@ -473,18 +487,19 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
             session.add(row)
         after = {post_id: a.hearts for post_id, a in existing.items()}
         at_iso = _paris(moment).isoformat()
-        digest = receipt_digest(ine=student.ine, round_id=round_id, hearts=after, at_iso=at_iso)
         sufficiency = _sufficiency_dict(_sufficiency(session, student, opened.wave.wave_id, after))
+        record = receipt_record(ine=student.ine, round_id=round_id, hearts=after, at_iso=at_iso,
+                                sufficient=sufficiency["sufficient"])
         address = _main_email(session, user.user_id)
         receipt = Receipt(
             at=_paris_text(moment), at_iso=at_iso, round_number=opened.phase.round_number, ine=student.ine,
-            wishes=tuple(_wish_lines(session, after)), sufficiency=sufficiency, digest=digest, mailed_to=address,
+            wishes=tuple(_wish_lines(session, after)), sufficiency=sufficiency, digest=record["digest"],
+            mailed_to=address,
         )
         audit.record(
-            session, actor_user_id=user.user_id, action="wishes.save", entity="student", entity_id=student.id,
+            session, actor_user_id=user.user_id, action=RECEIPT_ACTION, entity="student", entity_id=student.id,
             before={"round_id": round_id, "hearts": {str(k): v for k, v in sorted(before.items())}},
-            after={"round_id": round_id, "hearts": {str(k): v for k, v in sorted(after.items())},
-                   "receipt_at": at_iso, "digest": digest, "sufficient": sufficiency["sufficient"]},
+            after=record,
         )
         session.flush()
     if address:
@@ -518,17 +533,58 @@ def _receipt_from_audit(session: Session, student: Student, entry: AuditEntry) -
 def _receipts(session: Session, student: Student):
     return session.exec(
         select(AuditEntry).where(AuditEntry.entity == "student", AuditEntry.entity_id == student.id,
-                                 AuditEntry.action == "wishes.save")
+                                 AuditEntry.action == RECEIPT_ACTION)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
 
 
+def _receipt_round(entry: AuditEntry) -> int | None:
+    try:
+        return int(json.loads(entry.after_json or "{}")["round_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _recorded_list(session: Session, student: Student, round_: Round, hearts: dict[int, int]) -> Receipt:
+    """What is recorded for the round when no receipt covers it: the list as stored, with no digest."""
+    changed = session.exec(
+        select(sa.func.max(Application.updated_at))
+        .where(Application.round_id == round_.id, Application.student_id == student.id)
+    ).one()
+    return Receipt(
+        at=_paris_text(changed) if changed else "", at_iso="", round_number=round_.number, ine=student.ine,
+        wishes=tuple(_wish_lines(session, hearts)),
+        sufficiency=_sufficiency_dict(_sufficiency(session, student, round_.wave_id, hearts)),
+        digest="", mailed_to="", issued=False,
+    )
+
+
 def latest_receipt(user: SignedInUser) -> Receipt | None:
-    """The student's last receipt, rebuilt from the audit trail (its digest is recomputed, so it proves the row)."""
+    """What the student has recorded, as their last receipt states it (rebuilt from the audit trail; its digest is
+    recomputed, so it proves the row).
+
+    The round shown is the latest one holding the student's wishes or receipt. If the wishes recorded there are not
+    exactly those of the receipt (none was issued for them), the recorded list is returned, ``issued`` false: a
+    student with recorded wishes never reads that they have none.
+    """
     with transaction() as session:
         student = _student(session, user)
         entry = _receipts(session, student).first()
-        return _receipt_from_audit(session, student, entry) if entry else None
+        receipt = _receipt_from_audit(session, student, entry) if entry else None
+        receipt_round = session.get(Round, _receipt_round(entry)) if receipt else None
+        wished_round = session.exec(
+            select(Round).join(Application, Application.round_id == Round.id)
+            .where(Application.student_id == student.id).order_by(Round.number.desc(), Round.id.desc())
+        ).first()
+        shown = max((r for r in (receipt_round, wished_round) if r is not None),
+                    key=lambda r: (r.number, r.id), default=None)
+        if shown is None:
+            return receipt
+        recorded = _hearts_map(session, student.id, shown.id)
+        if receipt is not None and shown.id == receipt_round.id and \
+                {w["post_id"]: w["hearts"] for w in receipt.wishes} == recorded:
+            return receipt
+        return _recorded_list(session, student, shown, recorded)
 
 
 def verify_receipt(user: SignedInUser, digest: str) -> Receipt | None:

@@ -1,6 +1,6 @@
 """Benchmark: a ranking move on a post with 300 candidates, measured through the page's state.
 
-    python tests/benchmarks/bench_ranking.py [--candidates 300] [--moves 60] [--database-url URL]
+    python tests/benchmarks/bench_ranking.py [--candidates 300] [--moves 60] [--database-url URL] [--quick]
 
 Prints the server time of a move (event handler → transaction saved → banner
 recomputed → lists rebuilt) and the size of the ranking page's state sent to the
@@ -27,7 +27,10 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=300)
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--quick", action="store_true", help="30 candidates, 8 moves (the test suite runs this)")
     args = parser.parse_args()
+    if args.quick:
+        args.candidates, args.moves = 30, 8
 
     workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-"))
     os.environ["REFLEX_DB_URL"] = args.database_url or f"sqlite:///{workdir / 'bench.db'}"

@@ -217,6 +217,31 @@ def test_an_assigned_student_is_marked(demo):
     assert [r["post_id"] for r in row] == [post_id] and row[0]["assigned"] == 1
 
 
+def test_the_table_and_the_detail_show_the_same_last_change(demo):
+    """"Derniers changements" has one definition: a supervisor's ranking move shows in the row and the detail."""
+    from siimop_app.services import rankings
+
+    coordo = signed_in("rts")  # the demo RTS also coordinates emergency medicine in Amiens
+    rts = signed_in("rts")
+    post_id = next(r["post_id"] for r in all_rows(coordo) if r["last_change"] == pt.NO_CHANGE
+                   and r["post_id"] in {p.id for p in _referent_posts(rts)})
+    board = rankings.ranking_board(rts, post_id)
+    rankings.apply_move(rts, post_id, "rank", next(iter(board.cards)))
+    row = next(r for r in all_rows(coordo) if r["post_id"] == post_id)
+    detail = pt.post_detail_for_staff(coordo, post_id)
+    exported = next(r for r in pt.export_rows(coordo) if r["post_id"] == post_id)
+    assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row["last_change"])
+    assert detail["last_change"] == row["last_change"] == exported["last_change"]
+
+
+def _referent_posts(user) -> list[Post]:
+    from siimop_app.models import PostSupervisor
+
+    with transaction() as session:
+        return session.exec(select(Post).join(PostSupervisor, PostSupervisor.post_id == Post.id)
+                            .where(PostSupervisor.user_id == user.user_id, PostSupervisor.is_referent)).all()
+
+
 # ------------------------------------------------------------------ manager actions
 def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     manager = signed_in("manager")

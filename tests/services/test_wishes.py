@@ -133,11 +133,13 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     assert receipt.ine == _student().ine and receipt.round_number == 1 and len(receipt.digest) == 12
     assert receipt.sufficiency["rated"] == sum(1 for h in after.values() if h > 0)
     assert receipt.at.count("/") == 2 and " à " in receipt.at
-    with transaction() as session:
-        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "wishes.save")).all()
-    assert len(entries) == 1
-    assert json.loads(entries[0].before_json)["hearts"][str(rated)] == before[rated]
-    logged = json.loads(entries[0].after_json)
+    with transaction() as session:  # the demo's receipt, then this submission's
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "wishes.save",
+                                                        AuditEntry.entity_id == _student().id)
+                               .order_by(AuditEntry.id)).all()
+    assert len(entries) == 2 and entries[0].before_json is None
+    assert json.loads(entries[1].before_json)["hearts"][str(rated)] == before[rated]
+    logged = json.loads(entries[1].after_json)
     assert logged["hearts"][str(fresh[0])] == 4 and logged["digest"] == receipt.digest
     mails = [m for m in messages(outbox) if str(m["To"]) == STUDENT and "Récépissé" in str(m["Subject"])]
     assert len(mails) == 1 and receipt.digest in mails[0].get_body(("plain",)).get_content()
@@ -146,6 +148,39 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     assert again.digest == receipt.digest and again.wishes == receipt.wishes
     assert wishes.verify_receipt(user, receipt.digest.upper()).at_iso == receipt.at_iso
     assert wishes.verify_receipt(user, "000000000000") is None
+
+
+def test_the_demo_gives_each_student_the_receipt_of_the_wishes_it_recorded(wishes_open):
+    user = wishes_open
+    receipt = wishes.latest_receipt(user)
+    recorded = wishes.current_hearts(user)
+    assert recorded and receipt.issued and receipt.round_number == 1
+    assert {w["post_id"]: w["hearts"] for w in receipt.wishes} == recorded
+    assert wishes.verify_receipt(user, receipt.digest) is not None  # the digest proves the stored row
+    with transaction() as session:
+        students_with_wishes = session.exec(select(sa.func.count(sa.distinct(Application.student_id)))).one()
+        receipts = session.exec(select(sa.func.count(sa.distinct(AuditEntry.entity_id)))
+                                .where(AuditEntry.action == "wishes.save")).one()
+    assert receipts == students_with_wishes
+
+
+def test_recorded_wishes_without_a_receipt_are_shown_as_recorded(wishes_open):
+    """Wishes recorded by any other path than saving (loaded data) are shown, never denied."""
+    user = wishes_open
+    me = _student()
+    with transaction() as session:
+        session.execute(sa.delete(AuditEntry).where(AuditEntry.action == "wishes.save", AuditEntry.entity_id == me.id))
+    shown = wishes.latest_receipt(user)
+    assert not shown.issued and shown.digest == "" and shown.round_number == 1
+    assert {w["post_id"]: w["hearts"] for w in shown.wishes} == wishes.current_hearts(user)
+    assert shown.sufficiency["sufficient"]
+    # A receipt that no longer matches what is recorded gives way to what is recorded.
+    receipt = wishes.save_wishes(user, {})
+    assert wishes.latest_receipt(user) == receipt
+    with transaction() as session:
+        session.execute(sa.update(Application).where(Application.student_id == me.id).values(hearts=1))
+    shown = wishes.latest_receipt(user)
+    assert not shown.issued and {w["hearts"] for w in shown.wishes} == {1}
 
 
 def test_digest_is_stable_for_the_same_data_and_changes_with_it():

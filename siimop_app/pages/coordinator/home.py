@@ -224,7 +224,7 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(_flag(row["sufficient"])),
         rx.table.cell(_flag(row["participating"])),
         rx.table.cell(row["decale"]),
-        rx.table.cell(rx.cond(row["assignment"] != "", row["assignment"], "X")),
+        rx.table.cell(row["assignment"]),
         rx.table.cell(rx.button("Voir", size="1", variant="soft",
                                 on_click=CoordinatorHomeState.open_detail(row["id"]),
                                 aria_label="Voir les vœux de " + row["first_name"].to(str) + " "

@@ -509,16 +509,28 @@ def wishes_receipt_page() -> rx.Component:
             rx.cond(
                 r.length() > 0,
                 rx.vstack(
-                    notice(
-                        rx.vstack(
-                            rx.text("Vos vœux du tour ", r["round_number"].to(str), " ont été enregistrés le ",
-                                    rx.text.strong(r["at"].to(str)), " (heure de Paris).", id="receipt-at"),
-                            rx.text("Empreinte du récépissé : ",
-                                    rx.code(r["digest"].to(str), id="receipt-digest", size="4")),
-                            rx.text("Une copie a été envoyée à ", r["mailed_to"].to(str), ".", size="2"),
-                            spacing="2",
+                    rx.cond(
+                        r["issued"].to(bool),
+                        notice(
+                            rx.vstack(
+                                rx.text("Vos vœux du tour ", r["round_number"].to(str), " ont été enregistrés le ",
+                                        rx.text.strong(r["at"].to(str)), " (heure de Paris).", id="receipt-at"),
+                                rx.text("Empreinte du récépissé : ",
+                                        rx.code(r["digest"].to(str), id="receipt-digest", size="4")),
+                                rx.text("Une copie a été envoyée à ", r["mailed_to"].to(str), ".", size="2"),
+                                spacing="2",
+                            ),
+                            icon="circle-check", color_scheme="green", id="receipt-summary", role="status",
+                            width="100%",
                         ),
-                        icon="circle-check", color_scheme="green", id="receipt-summary", role="status", width="100%",
+                        # Wishes recorded without a receipt (e.g. loaded data): show them, and say so.
+                        notice(
+                            rx.text("Voici vos vœux du tour ", r["round_number"].to(str),
+                                    " tels qu'ils sont enregistrés (dernière modification le ",
+                                    rx.text.strong(r["at"].to(str)), ", heure de Paris). Aucun récépissé horodaté "
+                                    "n'a été émis pour cette liste.", id="receipt-at"),
+                            icon="info", color_scheme="blue", id="receipt-summary", role="status", width="100%",
+                        ),
                     ),
                     rx.cond(
                         r["sufficiency"].to(dict)["sufficient"].to(bool),
@@ -537,8 +549,12 @@ def wishes_receipt_page() -> rx.Component:
                         rx.table.body(rx.foreach(r["wishes"].to(list[dict]), _receipt_line)),
                         variant="surface", width="100%", id="receipt-table",
                     ),
-                    rx.text("Conservez l'empreinte : elle est calculée sur votre INE, le tour, la liste exacte et "
-                            "l'horodatage, et permet de prouver ce qui a été enregistré.", size="2", color="#555"),
+                    rx.cond(
+                        r["issued"].to(bool),
+                        rx.text("Conservez l'empreinte : elle est calculée sur votre INE, le tour, la liste exacte "
+                                "et l'horodatage, et permet de prouver ce qui a été enregistré.", size="2",
+                                color="#555"),
+                    ),
                     rx.link("← Retour à mes vœux", href="/etudiant/voeux", id="back-to-wishes"),
                     spacing="3",
                     width="100%",
