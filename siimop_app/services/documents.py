@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Document, DocumentKind, Post, Site, Student
-from siimop_app.services import post_access
+from siimop_app.services import candidates, post_access
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
 from siimop_app.settings import get_settings
@@ -197,7 +197,8 @@ def _student_document_visible(session: Session, user: SignedInUser, owner_user_i
     student = session.exec(select(Student).where(Student.user_id == owner_user_id)).first()
     if student is None:
         return False
-    return post_access.applied_to_supervisor(session, user, student.id) or scopes.covers_student(
+    is_candidate = "supervisor" in user.roles and candidates.is_candidate_of_supervisor(session, user.user_id, student.id)
+    return is_candidate or scopes.covers_student(
         session, user.user_id, user.roles, student.id
     )
 
