@@ -53,6 +53,7 @@ from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import candidates_of_post, sufficient_students
 from siimop_app.services.overview import percent
 from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
+from siimop_app.services.results import published_assignment
 
 __all__ = [
     "SORT_KEYS",
@@ -204,8 +205,10 @@ def _full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip().upper()
 
 
-def _assigned_subquery():
-    return select(Assignment.post_id, sa.func.count().label("assigned")).group_by(Assignment.post_id).subquery()
+def _assigned_subquery(session: Session):
+    """Published assignments per post (before publication a post shows none)."""
+    return (select(Assignment.post_id, sa.func.count().label("assigned")).where(published_assignment(session))
+            .group_by(Assignment.post_id).subquery())
 
 
 def _referent_subquery():
@@ -325,7 +328,7 @@ class _Query:
 def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query:
     wave_id = _wave_id(session)
     round_id, round_number = _round_of_wave(session, wave_id)
-    assigned = _assigned_subquery()
+    assigned = _assigned_subquery(session)
     rts = aliased(User)
     email = _main_email_subquery()
     ranking = aliased(Ranking)
@@ -584,7 +587,7 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
             .join(Round, Round.id == Assignment.round_id)
             .join(Student, Student.id == Assignment.student_id)
             .join(User, User.id == Student.user_id)
-            .where(Assignment.post_id == post.id)
+            .where(Assignment.post_id == post.id, published_assignment(session))
             .order_by(Round.number, User.last_name)
         ).all()
         round_id, round_number = _round_of_wave(session, post.wave_id)

@@ -43,7 +43,7 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.results import published_rounds
+from siimop_app.services.results import published_round_ids
 
 STAFF_ROLES = scopes.STAFF_ROLES
 ALL = ("", "all", "tous", "toutes")
@@ -153,28 +153,6 @@ def _int_or_none(value: str) -> int | None:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def published_round_ids(session: Session, at: dt.datetime | None = None) -> list[int]:
-    """The rounds (of every wave) whose results a coordinator may see at ``at``.
-
-    The rule of ``results.published_rounds`` (the round's "results" phase has started), plus the in-person
-    round, whose assignments are published as soon as they are recorded (as on the students' page).
-    """
-    at = at or calendar.now()
-    rows = session.exec(
-        select(Round.id, Round.wave_id, Round.number, Phase.starts_on, Phase.ends_on)
-        .join(Phase, sa.and_(Phase.round_id == Round.id, Phase.kind == PhaseKind.RESULTS.value))
-    ).all()
-    by_wave: dict[int, tuple[list[DatedPhase], dict[int, int]]] = {}
-    for round_id, wave_id, number, starts, ends in rows:
-        phases, numbers = by_wave.setdefault(wave_id, ([], {}))
-        phases.append(DatedPhase(kind=PhaseKind.RESULTS.value, round_number=number, starts_on=starts, ends_on=ends))
-        numbers[round_id] = number
-    ids = {round_id for phases, numbers in by_wave.values() for round_id, _, _ in published_rounds(phases, numbers, at)}
-    recorded = select(Assignment.id).where(Assignment.round_id == Round.id).correlate(Round).exists()
-    ids.update(session.exec(select(Round.id).where(Round.in_person == sa.true(), recorded)).all())
-    return sorted(ids)
 
 
 _STUDENT_USER = aliased(User, name="student_user")

@@ -206,9 +206,9 @@ def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> 
 
 
 # ---------------------------------------------------------------- browsing
-def _card_query(student: Student, wave_id: int, round_id: int | None):
+def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
     """One query for the cards of the student's specialty in the wave, with places and the student's hearts."""
-    assigned = assigned_count_subquery()
+    assigned = assigned_count_subquery(session)
     site_supervisor = aliased(User)
     hearts = (
         sa.func.coalesce(Application.hearts, 0)
@@ -298,7 +298,7 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
         student = _student(session, user)
         if window.wave_id is None:
             return [], 0
-        query, site_supervisor = _card_query(student, window.wave_id, window.round_id)
+        query, site_supervisor = _card_query(session, student, window.wave_id, window.round_id)
         query = _apply_filters(query, filters or {}, site_supervisor, window.round_id)
         total = session.exec(select(sa.func.count()).select_from(query.order_by(None).subquery())).one()
         rows = session.exec(
