@@ -26,6 +26,7 @@ class Settings:
     data_dir: Path
     database_url: str
     base_url: str
+    allowed_origins: tuple[str, ...]
     smtp_url: str | None
     mail_from: str
     outbox_dir: Path
@@ -45,6 +46,8 @@ class Settings:
             data_dir=data_dir,
             database_url=_env("REFLEX_DB_URL", f"sqlite:///{data_dir / 'siimop.db'}"),
             base_url=_env("SIIMOP_BASE_URL", "http://localhost:3000").rstrip("/"),
+            # Other origins of this very app (e.g. a second public name); never a third party's.
+            allowed_origins=tuple(o.strip() for o in os.environ.get("SIIMOP_ALLOWED_ORIGINS", "").split(",") if o.strip()),
             smtp_url=os.environ.get("SIIMOP_SMTP_URL") or None,
             mail_from=_env("SIIMOP_MAIL_FROM", "SiiMOP Appariement <no-reply@siimop.example.fr>"),
             outbox_dir=Path(_env("SIIMOP_OUTBOX_DIR", str(data_dir / "outbox"))),

@@ -7,6 +7,7 @@ import logging
 import reflex as rx
 
 from siimop_app.file_routes import files_api
+from siimop_app.origins import origin_allowed
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
@@ -40,12 +41,21 @@ from siimop_app.pages.supervisor.ranking import (
     ranking_list_page,
 )
 from siimop_app.pages.support import support_page
+from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 TITLE = "SiiMOP Appariement"
 
-app = rx.App(html_lang="fr", api_transformer=files_api)
+app = rx.App(
+    html_lang="fr",
+    api_transformer=[files_api, EdgeGuard],
+    backend_exception_handler=backend_error,
+    frontend_exception_handler=frontend_error,
+)
+app.add_middleware(EventGuard())
+# The socket.io server asks on each connection: the harness learns the frontend's address after startup.
+app.sio.eio.cors_allowed_origins = origin_allowed
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)

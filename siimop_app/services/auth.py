@@ -27,6 +27,7 @@ from siimop_app.db import transaction
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
 from siimop_app.services import audit, mail
 from siimop_app.settings import get_settings
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,11 @@ def split_token(value: str) -> tuple[int, str] | None:
 
 
 def _split(value: str) -> tuple[int, str] | None:
-    ident, _, secret = (value or "").partition(".")
-    if not ident.isdigit() or not secret:
+    ident, _, secret = (value if isinstance(value, str) else "").partition(".")
+    number = parse_int(ident, lo=1)
+    if number is None or not secret or len(secret) > 200:
         return None
-    return int(ident), secret
+    return number, secret
 
 
 def consume_sign_in_link(token_value: str) -> str:

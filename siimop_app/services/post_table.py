@@ -54,6 +54,7 @@ from siimop_app.services.candidates import candidates_of_post, sufficient_studen
 from siimop_app.services.overview import percent
 from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
 from siimop_app.services.results import published_assignment
+from siimop_app.validation import parse_int
 
 __all__ = [
     "SORT_KEYS",
@@ -94,10 +95,6 @@ class PostFilters:
     assignments: str = ""  # "" | "with" | "without" | "full" (every place assigned)
 
 
-def _id_or_none(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
 
 def filters_from_params(params: Mapping[str, object]) -> PostFilters:
     """The filters as the page and the export route receive them (text values); anything unexpected means "all"."""
@@ -107,9 +104,9 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
 
     return PostFilters(
         text=str(params.get("text", "") or "")[:100],
-        region_id=_id_or_none(params.get("region")),
-        subdivision_id=_id_or_none(params.get("subdivision")),
-        specialty_id=_id_or_none(params.get("specialty")),
+        region_id=parse_int(params.get("region")),
+        subdivision_id=parse_int(params.get("subdivision")),
+        specialty_id=parse_int(params.get("specialty")),
         places=choice("places", ("with", "without")),
         candidates=choice("candidates", ("with", "without")),
         assignments=choice("assignments", ("with", "without", "full")),

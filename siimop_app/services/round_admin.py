@@ -12,6 +12,7 @@ from siimop_app.models import Assignment, Campaign, Post, Round, Student, User, 
 from siimop_app.services import rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.validation import parse_int
 
 STATUS_LABELS = {"open": "Ouvert", "closing": "Clôture en cours", "closed": "Clôturé"}
 
@@ -59,14 +60,14 @@ def list_rounds(user: SignedInUser) -> list[dict]:
 def assign_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number: str) -> str:
     """Place the student with this INE on the post with this number (same wave); returns a French confirmation."""
     require_role(user, *rounds.CLOSE_ROLES)
-    ine, post_number = ine.strip().upper(), post_number.strip()
-    if not ine or not post_number.isdigit():
+    ine, number = ine.strip().upper(), parse_int(post_number)
+    if not ine or number is None:
         raise rounds.RoundError("Indiquez le numéro INE de l'étudiant et le numéro du poste.")
     with transaction() as session:
         round_ = session.get(Round, round_id)
         student = session.exec(select(Student).where(Student.ine == ine)).first()
         post = session.exec(
-            select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == int(post_number))
+            select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == number)
         ).first()
     if round_ is None or student is None or post is None:
         raise rounds.RoundError("Étudiant ou poste introuvable dans cette vague (vérifiez le numéro INE et le numéro du poste).")

@@ -47,6 +47,7 @@ from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import posts_offered, sufficient_students
 from siimop_app.services.overview import percent
 from siimop_app.services.results import published_assignment, published_round_ids
+from siimop_app.validation import parse_int
 
 STAFF_ROLES = scopes.STAFF_ROLES
 NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
@@ -154,9 +155,6 @@ def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     return out
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -218,7 +216,7 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | Non
     for key, column in (("region", Subdivision.region_id), ("subdivision", Student.subdivision_id),
                         ("specialty", Student.specialty_id)):
         if filters[key]:
-            wanted = _int_or_none(filters[key])
+            wanted = parse_int(filters[key])
             where.append(column == wanted if wanted is not None else sa.false())
     for key, column in (("participation", Student.participating), ("decale", Student.semestre_decale)):
         if filters[key] in ("oui", "non"):

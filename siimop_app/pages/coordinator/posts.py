@@ -23,6 +23,7 @@ from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, figure_tile
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,6 @@ def _interface(user: SignedInUser | None) -> str:
     return next((role for role in STAFF if role in roles), "coordinator")
 
 
-def _id_or_none(value: str) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
 
 def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
@@ -87,6 +84,7 @@ class PostTableState(AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
+    _watch_running: int = 0
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
     specialties: list[dict[str, str]] = []
@@ -268,7 +266,7 @@ class StaffPostDetailState(AppState):
     error: str = ""
 
     def _requested_post(self) -> int | None:
-        return _id_or_none(str(self.post_id or ""))
+        return parse_int(str(self.post_id or ""))
 
     def _clear(self) -> None:
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
@@ -331,11 +329,11 @@ class StaffPostDetailState(AppState):
 
     @rx.event
     def save_places(self):
-        text = self.places_input.strip()
-        if not text.isdigit():
+        places = parse_int(self.places_input)
+        if places is None:
             self.error = "Le nombre de places doit être un nombre entier positif ou nul."
             return rx.toast.error(self.error)
-        return self._act(lambda user, pid: post_table.set_places(user, pid, int(text)),
+        return self._act(lambda user, pid: post_table.set_places(user, pid, places),
                          "Le nombre de places a été enregistré.")
 
 

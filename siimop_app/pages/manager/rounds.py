@@ -14,6 +14,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class ManagerRoundsState(AppState):
         try:
             user = self._require(*rounds.CLOSE_ROLES)
             self.message = round_admin.assign_in_person(
-                user, round_id=int(str(form.get("round_id", "0"))), ine=str(form.get("ine", "")),
+                user, round_id=parse_int(form.get("round_id")) or 0, ine=str(form.get("ine", "")),
                 post_number=str(form.get("post_number", "")),
             )
             self.rounds = round_admin.list_rounds(user)

@@ -22,6 +22,7 @@ from siimop_app.services.candidates import CandidateCard
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ class RankingBoardState(AppState):
     observation_message: str = ""
 
     def _requested_post(self) -> int | None:
-        raw = str(self.post_id or "")
-        return int(raw) if raw.isdigit() else None
+        return parse_int(str(self.post_id or ""))
 
     def _show(self, view: rankings.RankingView) -> None:
         cards = view.cards
@@ -149,11 +149,11 @@ class RankingBoardState(AppState):
 
     @rx.event
     def set_rank(self, student_id: int, value: str):
-        text = str(value).strip()
-        if not text.isdigit():
+        rank = parse_int(value, lo=1)
+        if rank is None:
             self.error = "Le rang doit être un nombre entier."
             return rx.toast.error(self.error)
-        return self._move("rank", student_id, int(text))
+        return self._move("rank", student_id, rank)
 
     @rx.event
     def open_file(self, student_id: int):
