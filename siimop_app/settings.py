@@ -34,6 +34,9 @@ class Settings:
     sign_in_link_minutes: int
     sign_in_requests_per_window: int
     sign_in_rate_window_minutes: int
+    validation_mails_per_user: int
+    validation_mails_per_address: int
+    validation_rate_window_minutes: int
     session_hours: int
     timezone: str
     news_url: str
@@ -55,6 +58,10 @@ class Settings:
             sign_in_link_minutes=int(_env("SIIMOP_SIGN_IN_LINK_MINUTES", "30")),
             sign_in_requests_per_window=int(_env("SIIMOP_SIGN_IN_MAX_REQUESTS", "3")),
             sign_in_rate_window_minutes=int(_env("SIIMOP_SIGN_IN_RATE_WINDOW_MINUTES", "15")),
+            # Mon profil: validation mails per user and per target address in the window (anti-flooding).
+            validation_mails_per_user=int(_env("SIIMOP_VALIDATION_MAILS_PER_USER", "5")),
+            validation_mails_per_address=int(_env("SIIMOP_VALIDATION_MAILS_PER_ADDRESS", "2")),
+            validation_rate_window_minutes=int(_env("SIIMOP_VALIDATION_RATE_WINDOW_MINUTES", "60")),
             session_hours=int(_env("SIIMOP_SESSION_HOURS", "12")),
             timezone=_env("SIIMOP_TIMEZONE", "Europe/Paris"),
             news_url=_env(

@@ -77,6 +77,26 @@ def log_safe(value: object, limit: int = 500) -> str:
     return "".join(out) + ("…" if len(text) > limit else "")
 
 
+# ------------------------------------------------------------------ route parameters
+ID_PARAMS = frozenset({"region", "subdivision", "specialty", "wave", "round", "post", "student"})
+MAX_PARAMS = 30
+MAX_PARAM_LENGTH = 200
+ANY_VALUES = frozenset({"", "all", "tous", "toutes"})
+
+
+def check_query(params: Mapping[str, str]) -> None:
+    """A route's query string: few, short, printable parameters; ids as ASCII digits. Else InvalidInput."""
+    if len(params) > MAX_PARAMS:
+        raise InvalidInput(f"{len(params)} parameters")
+    for key, value in params.items():
+        if len(key) > MAX_KEY or len(value) > MAX_PARAM_LENGTH or not (key + value).isprintable():
+            raise InvalidInput(f"parameter {log_safe(key, 40)}: too long or not printable",
+                               f"Paramètre invalide : {log_safe(key, 40)}.")
+        if key in ID_PARAMS and value.strip().lower() not in ANY_VALUES and parse_int(value, lo=1) is None:
+            raise InvalidInput(f"parameter {key}={log_safe(value, 40)}: not an id",
+                               f"Paramètre invalide : {key} doit être un numéro.")
+
+
 # ------------------------------------------------------- handler payloads
 def _check(value: Any, hint: Any, where: str, depth: int = 0) -> None:
     """Raise InvalidInput unless ``value`` (JSON from the browser) fits ``hint``."""

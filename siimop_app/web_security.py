@@ -60,11 +60,15 @@ SECURITY_HEADERS = {
 }
 
 
-def _with_headers(headers: list, path: str) -> list:
-    present = {name.lower() for name, _ in headers}
+FILE_CSP = "frame-ancestors 'none'"  # PDFs and exports: a stricter policy would blank the browser's PDF viewer
+
+
+def _with_headers(headers: list) -> list:
+    present = {name.lower(): value for name, value in headers}
     extra = [(name, value) for name, value in SECURITY_HEADERS.items() if name not in present]
     if b"content-security-policy" not in present:
-        extra.append((b"content-security-policy", CSP.encode()))
+        html = present.get(b"content-type", b"").startswith(b"text/html")
+        extra.append((b"content-security-policy", (CSP if html else FILE_CSP).encode()))
     return [*headers, *extra]
 
 
@@ -94,11 +98,9 @@ class EdgeGuard:
             receive = _capped(receive, MAX_UPLOAD_BYTES)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
-        path = scope.get("path", "")
-
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": _with_headers(list(message.get("headers", [])), path)}
+                message = {**message, "headers": _with_headers(list(message.get("headers", [])))}
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
