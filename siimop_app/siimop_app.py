@@ -41,9 +41,13 @@ from siimop_app.pages.supervisor.ranking import (
     ranking_list_page,
 )
 from siimop_app.pages.support import support_page
+from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+for _handler in logging.getLogger().handlers:  # client text never forges a log line (issue 10, hole 10)
+    _handler.setFormatter(SafeLogFormatter(LOG_FORMAT))
 
 TITLE = "SiiMOP Appariement"
 

@@ -14,6 +14,7 @@ forged URL any query string to a route. This module (no Reflex, no database) is 
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 import types
 import typing
@@ -26,6 +27,7 @@ MAX_KEY = 100
 MAX_ITEMS = 1_000
 MAX_INT = 2**31 - 1  # database integers
 MAX_DIGITS = 10
+FORM_DATA_ENTRIES_KEY = "__reflex_form_data__"  # reflex_base.utils.form: how a form's fields travel
 
 
 class InvalidInput(ValueError):
@@ -97,6 +99,19 @@ def check_query(params: Mapping[str, str]) -> None:
                                f"Paramètre invalide : {key} doit être un numéro.")
 
 
+class SafeLogFormatter(logging.Formatter):
+    """The log's last line of defence: whatever a record carries (a client's text inside an exception, Reflex's
+    own warnings quoting event data), a continuation line is indented with ``|`` and other control characters
+    are escaped, so nobody can forge a log line or a terminal escape sequence."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        text = "".join(ch if ch == "\n" or ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                       for ch in text)
+        first, *rest = text.split("\n")
+        return first + "".join("\n    | " + line for line in rest)
+
+
 # ------------------------------------------------------- handler payloads
 def _check(value: Any, hint: Any, where: str, depth: int = 0) -> None:
     """Raise InvalidInput unless ``value`` (JSON from the browser) fits ``hint``."""
@@ -133,11 +148,24 @@ def _check(value: Any, hint: Any, where: str, depth: int = 0) -> None:
             raise InvalidInput(f"{where}: number expected")
         return
     if hint is str:
-        text_of(value)
+        try:
+            text_of(value)
+        except InvalidInput as refused:
+            raise InvalidInput(f"{where}: {refused.detail}") from None
         return
     if hint is dict or origin is dict or hint is Mapping or origin is Mapping:
         if not isinstance(value, dict) or len(value) > MAX_ITEMS:
             raise InvalidInput(f"{where}: object expected")
+        if set(value) == {FORM_DATA_ENTRIES_KEY}:  # a form, as Reflex's frontend sends it: [name, value] pairs
+            entries = value[FORM_DATA_ENTRIES_KEY]
+            if not isinstance(entries, list) or len(entries) > MAX_ITEMS:
+                raise InvalidInput(f"{where}: form entries expected")
+            for entry in entries:
+                if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                        and len(entry[0]) <= MAX_KEY):
+                    raise InvalidInput(f"{where}: bad form entry")
+                _check(entry[1], str, f"{where}.{log_safe(entry[0], 40)}", depth + 1)
+            return
         args = typing.get_args(hint)
         value_hint = args[1] if len(args) == 2 else str  # a bare ``dict`` is form data: text fields only
         for key, item in value.items():
@@ -176,9 +204,15 @@ def _check_json(value: Any, where: str, depth: int) -> None:
     raise InvalidInput(f"{where}: unexpected {type(value).__name__}")
 
 
-def _skipped(hint: Any) -> bool:
-    """Arguments the server itself fills (uploaded files), never JSON from the socket."""
+def _is_upload(hint: Any) -> bool:
+    """Uploaded files: filled by Reflex's upload route with file objects, never JSON from the socket."""
     return "UploadFile" in repr(hint)
+
+
+def _check_uploads(value: Any, where: str) -> None:
+    if not isinstance(value, list) or len(value) > 10 or not all(
+            hasattr(item, "read") and not isinstance(item, (str, bytes, dict, list)) for item in value):
+        raise InvalidInput(f"{where}: uploaded files expected")
 
 
 def check_payload(fn: Callable, payload: Mapping[str, Any]) -> None:
@@ -201,6 +235,7 @@ def check_payload(fn: Callable, payload: Mapping[str, Any]) -> None:
             if param.default is inspect.Parameter.empty:
                 raise InvalidInput(f"missing argument {param.name}")
             continue
-        if _skipped(hint):
+        if _is_upload(hint):
+            _check_uploads(payload[param.name], param.name)
             continue
         _check(payload[param.name], hint, param.name)
