@@ -1,6 +1,7 @@
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from siimop_app.origins import OwnOrigins
 from siimop_app.settings import get_settings, prepare_sqlite_folder
 
 settings = get_settings()
@@ -11,6 +12,8 @@ config = rx.Config(
     db_url=settings.database_url,
     telemetry_enabled=False,
     show_built_with_reflex=False,
+    # Only the app's own origins may read with credentials or open the event socket (issue 10).
+    cors_allowed_origins=OwnOrigins(),
     disable_plugins=[SitemapPlugin],
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="blue", radius="medium"))],
 )

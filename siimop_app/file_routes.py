@@ -28,6 +28,7 @@ from siimop_app.db import transaction
 from siimop_app.services import auth, documents, exports, post_table, result_table, student_table
 from siimop_app.services import coordinator_table, supervisor_table
 from siimop_app.states.session import SESSION_COOKIE
+from siimop_app.validation import InvalidInput, check_query, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,8 @@ def _not_found() -> Response:
 
 def serve_document(request: Request) -> Response:
     """Synchronous on purpose: Starlette runs it in a worker thread, like every database call here."""
-    try:
-        document_id = int(request.path_params["document_id"])
-    except (KeyError, ValueError):
+    document_id = parse_int(request.path_params.get("document_id", ""), lo=1)
+    if document_id is None:
         return _not_found()
     user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
     with transaction() as session:
@@ -91,6 +91,11 @@ def _export(request: Request, stem: str, columns, rows_for) -> Response:
     if fmt not in EXPORT_WRITERS or user is None or not set(user.roles) & set(student_table.STAFF_ROLES):
         return _not_found()
     params = request.query_params
+    try:
+        check_query(params)
+    except InvalidInput as invalid:
+        log.warning("export %s refused: %s", stem, invalid.detail)
+        return PlainTextResponse(str(invalid), status_code=400, headers=SECURITY_HEADERS)
     writer, content_type = EXPORT_WRITERS[fmt]
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     writer(columns, rows_for(user, filters=dict(params), sort=params.get("sort", ""),

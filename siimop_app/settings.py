@@ -26,6 +26,7 @@ class Settings:
     data_dir: Path
     database_url: str
     base_url: str
+    allowed_origins: tuple[str, ...]
     smtp_url: str | None
     mail_from: str
     outbox_dir: Path
@@ -33,6 +34,9 @@ class Settings:
     sign_in_link_minutes: int
     sign_in_requests_per_window: int
     sign_in_rate_window_minutes: int
+    validation_mails_per_user: int
+    validation_mails_per_address: int
+    validation_rate_window_minutes: int
     session_hours: int
     timezone: str
     news_url: str
@@ -45,6 +49,8 @@ class Settings:
             data_dir=data_dir,
             database_url=_env("REFLEX_DB_URL", f"sqlite:///{data_dir / 'siimop.db'}"),
             base_url=_env("SIIMOP_BASE_URL", "http://localhost:3000").rstrip("/"),
+            # Other origins of this very app (e.g. a second public name); never a third party's.
+            allowed_origins=tuple(o.strip() for o in os.environ.get("SIIMOP_ALLOWED_ORIGINS", "").split(",") if o.strip()),
             smtp_url=os.environ.get("SIIMOP_SMTP_URL") or None,
             mail_from=_env("SIIMOP_MAIL_FROM", "SiiMOP Appariement <no-reply@siimop.example.fr>"),
             outbox_dir=Path(_env("SIIMOP_OUTBOX_DIR", str(data_dir / "outbox"))),
@@ -52,6 +58,10 @@ class Settings:
             sign_in_link_minutes=int(_env("SIIMOP_SIGN_IN_LINK_MINUTES", "30")),
             sign_in_requests_per_window=int(_env("SIIMOP_SIGN_IN_MAX_REQUESTS", "3")),
             sign_in_rate_window_minutes=int(_env("SIIMOP_SIGN_IN_RATE_WINDOW_MINUTES", "15")),
+            # Mon profil: validation mails per user and per target address in the window (anti-flooding).
+            validation_mails_per_user=int(_env("SIIMOP_VALIDATION_MAILS_PER_USER", "5")),
+            validation_mails_per_address=int(_env("SIIMOP_VALIDATION_MAILS_PER_ADDRESS", "2")),
+            validation_rate_window_minutes=int(_env("SIIMOP_VALIDATION_RATE_WINDOW_MINUTES", "60")),
             session_hours=int(_env("SIIMOP_SESSION_HOURS", "12")),
             timezone=_env("SIIMOP_TIMEZONE", "Europe/Paris"),
             news_url=_env(

@@ -8,6 +8,7 @@ import reflex as rx
 from reflex_components_core.base.error_boundary import ErrorBoundary
 
 from siimop_app.file_routes import files_api
+from siimop_app.origins import origin_allowed
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
@@ -43,8 +44,13 @@ from siimop_app.pages.supervisor.ranking import (
 from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.support import SupportState, support_page
 from siimop_app.states.session import AppState
+from siimop_app.validation import SafeLogFormatter
+from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+for _handler in logging.getLogger().handlers:  # client text never forges a log line (issue 10, hole 10)
+    _handler.setFormatter(SafeLogFormatter(LOG_FORMAT))
 
 TITLE = "SiiMOP Appariement"
 
@@ -58,7 +64,17 @@ def _french_error_boundary(stateful: bool) -> rx.Component:
 _APP_WRAPS = rx.App.__dataclass_fields__["app_wraps"].default_factory()
 _APP_WRAPS[(55, "ErrorBoundary")] = _french_error_boundary
 
-app = rx.App(html_lang="fr", api_transformer=files_api, stylesheets=["/siimop.css"], app_wraps=_APP_WRAPS)
+app = rx.App(
+    html_lang="fr",
+    api_transformer=[files_api, EdgeGuard],
+    backend_exception_handler=backend_error,
+    frontend_exception_handler=frontend_error,
+    stylesheets=["/siimop.css"],
+    app_wraps=_APP_WRAPS,
+)
+app.add_middleware(EventGuard())
+# The socket.io server asks on each connection: the harness learns the frontend's address after startup.
+app.sio.eio.cors_allowed_origins = origin_allowed
 app.add_page(not_found_page, route="404", title=f"Page introuvable · {TITLE}", on_load=AppState.enter_public)
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)

@@ -66,3 +66,13 @@ def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 @pytest.fixture
 def outbox(db_url: str) -> Path:
     return get_settings().outbox_dir
+
+
+@pytest.fixture(autouse=True)
+def sign_in_mail_inline(request, monkeypatch):
+    """Service and state tests read the outbox right after asking for a link: run the background mail job inline.
+    End-to-end tests keep the real background worker (they wait for the mail)."""
+    if "e2e" not in request.node.path.parts:
+        from siimop_app.services import auth
+
+        monkeypatch.setattr(auth, "_dispatch", lambda job, *args: job(*args))

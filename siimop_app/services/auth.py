@@ -3,7 +3,8 @@
 - A link is ``/connexion/jeton/<id>.<secret>``; only a passlib hash of the secret is
   stored, so a database leak gives no usable link.
 - Any validated address of an active user works. An unknown, unvalidated or
-  rate-limited address gets exactly the same answer and no mail (no account
+  rate-limited address gets exactly the same answer, at the same speed (the lookup
+  and the mail happen in a background worker), and no mail (no account
   enumeration); the reason is only in the log.
 - A link is valid ``sign_in_link_minutes`` (30) and works once: it is marked used by
   a conditional UPDATE, so two tabs racing on the same link cannot both sign in.
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import hashlib
@@ -20,6 +22,7 @@ import logging
 import secrets
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from passlib.hash import pbkdf2_sha256
 from sqlmodel import Session, select
 
@@ -27,6 +30,7 @@ from siimop_app.db import transaction
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
 from siimop_app.services import audit, mail
 from siimop_app.settings import get_settings
+from siimop_app.validation import log_safe, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,6 @@ LINK_INVALID_MESSAGE = (
     "Ce lien de connexion n'est pas valide : il a déjà été utilisé ou a expiré (il n'est valable que 30 minutes). "
     "Demandez un nouveau lien."
 )
-# A fixed hash to verify against when there is nothing to verify, so that every answer costs the same.
-_DUMMY_HASH = pbkdf2_sha256.using(rounds=10000).hash("siimop-dummy-secret")
 _HASHER = pbkdf2_sha256.using(rounds=10000)
 
 
@@ -60,22 +62,65 @@ class SignedInUser:
         return f"{self.first_name} {self.last_name.upper()}"
 
 
+INVALID_EMAIL = "Veuillez saisir une seule adresse e-mail valide (par exemple prenom.nom@chu.fr)."
+
+
 def normalize_email(raw: str) -> str:
     return raw.strip().lower()
 
 
+def valid_email(raw: object) -> str:
+    """The one strict check of an address typed by someone: a single, well-formed address (``email-validator``,
+    no DNS lookup), normalised to lower case; else ValueError with a French message. Lists, display names and
+    CR/LF (header injection) are refused."""
+    if not isinstance(raw, str) or len(raw) > 254:
+        raise ValueError(INVALID_EMAIL)
+    text = raw.strip()
+    if any(ch in text for ch in ",;<>\r\n\t ") or text.count("@") != 1:
+        raise ValueError(INVALID_EMAIL)
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValueError(INVALID_EMAIL) from None
+
+
 def looks_like_email(address: str) -> bool:
-    """A cheap plausibility check (the real proof is the validation link)."""
-    local, _, domain = address.partition("@")
-    return bool(local) and "." in domain and " " not in address and len(address) <= 254
+    try:
+        valid_email(address)
+    except ValueError:
+        return False
+    return True
+
+
+# One background worker sends sign-in mails: the request returns at once, and the same way for a known and an
+# unknown address (no timing difference for an attacker to measure, and a slow SMTP server never delays a page).
+_MAIL_WORKER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="siimop-sign-in-mail")
+
+
+def _dispatch(job, *args) -> None:
+    """Run ``job`` in the background worker (tests replace this to run it inline)."""
+    _MAIL_WORKER.submit(_logged, job, *args)
+
+
+def _logged(job, *args) -> None:
+    try:
+        job(*args)
+    except Exception:  # the user already has their answer; the operator needs the reason
+        log.exception("background sign-in job failed")
 
 
 def request_sign_in(raw_email: str) -> str:
-    """Send a sign-in link if the address belongs to someone; always return the same French answer."""
+    """Send a sign-in link if the address belongs to someone; always return the same French answer at once.
+
+    The request path does the same work for every well-formed address (validate, hand over to the background
+    worker); the lookup, rate limit, token and mail happen in ``_send_sign_in_link``.
+    """
+    _dispatch(_send_sign_in_link, valid_email(raw_email))
+    return SIGN_IN_SENT_MESSAGE
+
+
+def _send_sign_in_link(address: str) -> None:
     settings = get_settings()
-    address = normalize_email(raw_email)
-    if not looks_like_email(address):
-        raise ValueError("Veuillez saisir une adresse e-mail valide.")
     now = utcnow()
     with transaction() as session:
         row = session.exec(
@@ -84,9 +129,9 @@ def request_sign_in(raw_email: str) -> str:
             .where(UserEmail.email == address)
         ).first()
         if row is None or row[0].validated_at is None or not row[1].is_active:
-            _HASHER.verify("x", _DUMMY_HASH)
-            log.info("sign-in requested for unknown or unvalidated address %r: no link sent", address)
-            return SIGN_IN_SENT_MESSAGE
+            _HASHER.hash("siimop-dummy-secret")  # the same hashing work as a real link
+            log.info("sign-in requested for unknown or unvalidated address %s: no link sent", log_safe(address))
+            return
         user_email, user = row
         window_start = now - dt.timedelta(minutes=settings.sign_in_rate_window_minutes)
         recent = session.exec(
@@ -97,7 +142,7 @@ def request_sign_in(raw_email: str) -> str:
         if recent >= settings.sign_in_requests_per_window:
             log.warning("sign-in rate limit reached for user %s (%s links in %s min): no link sent",
                         user.id, recent, settings.sign_in_rate_window_minutes)
-            return SIGN_IN_SENT_MESSAGE
+            return
         secret = secrets.token_urlsafe(32)
         token = SignInToken(
             user_id=user.id,
@@ -126,7 +171,6 @@ def request_sign_in(raw_email: str) -> str:
     if not settings.smtp_url:
         # Development: no mail server, so the operator reads the link on the console.
         print(f"[SiiMOP] Lien de connexion pour {address} : {link}", flush=True)
-    return SIGN_IN_SENT_MESSAGE
 
 
 def new_secret() -> tuple[str, str]:
@@ -145,10 +189,11 @@ def split_token(value: str) -> tuple[int, str] | None:
 
 
 def _split(value: str) -> tuple[int, str] | None:
-    ident, _, secret = (value or "").partition(".")
-    if not ident.isdigit() or not secret:
+    ident, _, secret = (value if isinstance(value, str) else "").partition(".")
+    number = parse_int(ident, lo=1)
+    if number is None or not secret or len(secret) > 200:
         return None
-    return int(ident), secret
+    return number, secret
 
 
 def consume_sign_in_link(token_value: str) -> str:

@@ -15,8 +15,10 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.domain.calendar import opens_at
 from siimop_app.domain.sufficiency import required_wishes
-from siimop_app.models import Application, Assignment, Post, Round, Specialty, Student, Subdivision, User
+from siimop_app.models import Application, Assignment, Post, PostSupervisor, Round, Specialty, Student, Subdivision, User
+from siimop_app.services import calendar
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +88,19 @@ def _placed_in_round(session: Session, round_id: int, student_ids: list[int]) ->
     ).all())
 
 
+def eligible(session: Session, round_id: int, student_ids: list[int]) -> set[int]:
+    """Of students who gave a post of the round one heart or more: those whose list is sufficient and who were
+    not placed in an earlier round. The one rule behind the board, the candidate's file and the file route."""
+    wave_id = session.get(Round, round_id).wave_id
+    placed_elsewhere = placed_in_wave(session, wave_id, student_ids) - _placed_in_round(session, round_id, student_ids)
+    return sufficient_students(session, round_id, student_ids) - placed_elsewhere
+
+
+def _hearted(round_id: int):
+    """The condition every candidate meets first: a participating student's application with ≥ 1 heart."""
+    return sa.and_(Application.round_id == round_id, Application.hearts > 0, Student.participating)
+
+
 def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[CandidateCard]:
     """The post's candidates in the round, in a stable order (name), as cards."""
     rows = session.exec(
@@ -94,13 +109,10 @@ def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[C
         .join(User, User.id == Student.user_id)
         .join(Specialty, Specialty.id == Student.specialty_id)
         .join(Subdivision, Subdivision.id == Student.subdivision_id)
-        .where(Application.round_id == round_id, Application.post_id == post.id, Application.hearts > 0,
-               Student.participating)
+        .where(_hearted(round_id), Application.post_id == post.id)
         .order_by(User.last_name, User.first_name, Student.id)
     ).all()
-    ids = [student.id for student, *_ in rows]
-    placed_elsewhere = placed_in_wave(session, post.wave_id, ids) - _placed_in_round(session, round_id, ids)
-    eligible = sufficient_students(session, round_id, ids) - placed_elsewhere
+    kept = eligible(session, round_id, [student.id for student, *_ in rows])
     return [
         CandidateCard(
             student_id=student.id,
@@ -113,5 +125,45 @@ def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[C
             semestre_decale=student.semestre_decale,
         )
         for student, first, last, specialty, subdivision in rows
-        if student.id in eligible
+        if student.id in kept
     ]
+
+
+def ranking_round_in_view(wave: calendar.WaveCalendar | None) -> tuple[int | None, int | None, bool, str]:
+    """(round id, number, ranking phase open now, notice): the open ranking, else the last one that began.
+
+    The round whose candidates supervisors see: the ranking board, the candidate's file and the file route.
+    """
+    if wave is None:
+        return None, None, False, "Aucune campagne n'est ouverte."
+    now = calendar.now()
+    open_phase = wave.open_phase("ranking", now)
+    if open_phase is not None:
+        return wave.round_id(open_phase.round_number), open_phase.round_number, True, ""
+    started = [p for p in wave.phases if p.kind == "ranking" and opens_at(p) <= now]
+    if started:
+        last = max(started, key=lambda p: p.starts_on)
+        return (wave.round_id(last.round_number), last.round_number, False,
+                "La période de classement est terminée : le classement ne peut plus être modifié.")
+    upcoming = wave.current_or_next("ranking", now)
+    when = f" le {upcoming.starts_on:%d/%m/%Y}" if upcoming else ""
+    return None, None, False, f"Le classement des candidatures ouvrira{when}, à la fin de la période des vœux."
+
+
+def is_candidate_of_supervisor(session: Session, supervisor_user_id: int, student_id: int) -> bool:
+    """Whether the student is, in the round in view, a candidate of a post this user supervises.
+
+    Exactly the students the ranking board lists: an application with 0 hearts, an insufficient list, a
+    student placed earlier or an application of another round does not make one a candidate.
+    """
+    round_id, *_ = ranking_round_in_view(calendar.current_wave())
+    if round_id is None:
+        return False
+    applied = session.exec(
+        select(sa.func.count())
+        .select_from(Application)
+        .join(Student, Student.id == Application.student_id)
+        .join(PostSupervisor, PostSupervisor.post_id == Application.post_id)
+        .where(_hearted(round_id), PostSupervisor.user_id == supervisor_user_id, Application.student_id == student_id)
+    ).one()
+    return bool(applied) and student_id in eligible(session, round_id, [student_id])

@@ -24,6 +24,7 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
+from siimop_app.validation import parse_int
 
 STAFF_ROLES = scopes.STAFF_ROLES
 ALL = ("", "all", "tous", "toutes")
@@ -79,9 +80,6 @@ def _paris(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(PARIS)
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -128,7 +126,7 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str]) -> list:
     wanted = {}
     for key in ("region", "subdivision", "specialty"):
         if filters[key]:
-            value = _int_or_none(filters[key])
+            value = parse_int(filters[key])
             if value is None:
                 where.append(sa.false())
             wanted[f"{key}_id"] = value

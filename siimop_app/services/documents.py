@@ -3,7 +3,7 @@
 The bytes live under ``documents_dir/<2-char prefix>/<random key>``, never under
 Reflex's public upload folder (whose files are served without any check). They are
 served only by the authenticated route of ``siimop_app.file_routes``, which asks
-``can_read`` here. Only PDFs are accepted, up to ``MAX_PDF_BYTES``.
+``can_read`` here. Only well-formed PDFs without active content are accepted, up to ``MAX_PDF_BYTES``.
 
 A file is written when its row is added, inside the caller's transaction: if that
 transaction rolls back, the new file is removed; a file replaced or removed is
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import secrets
 import unicodedata
@@ -25,10 +26,11 @@ from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Document, DocumentKind, Post, Site, Student
-from siimop_app.services import post_access
+from siimop_app.services import candidates, post_access
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
 from siimop_app.settings import get_settings
+from siimop_app.validation import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +78,77 @@ def clean_filename(filename: str) -> str:
     return name
 
 
+ACTIVE_CONTENT = "Ce PDF contient du contenu actif (JavaScript, action automatique ou fichier joint) : il ne peut pas être accepté."
+# PDF names that run or carry something: scripts, launch actions, embedded files, rich media, forms' scripts.
+# (An /OpenAction or /AA that only shows a page is common in exported files: the action types are checked.)
+ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+                         "/XFA", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/Sound", "/Movie"})
+HTML_MARKERS = (b"<html", b"<script", b"<!doctype", b"<body", b"<iframe", b"<svg", b"<?xml-stylesheet")
+
+
+def _active_names(value, seen: set[tuple[int, int]], depth: int = 0) -> set[str]:
+    """The active-content names found anywhere under a parsed PDF object (dicts, arrays, indirect refs)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    if depth > 60:
+        return set()
+    if isinstance(value, IndirectObject):
+        key = (value.idnum, value.generation)
+        if key in seen:
+            return set()
+        seen.add(key)
+        value = value.get_object()
+    found = set()
+    if isinstance(value, DictionaryObject):
+        for name, item in value.items():
+            if name in ACTIVE_KEYS:
+                found.add(str(name))
+            if name == "/S" and isinstance(item, NameObject) and item in ACTIVE_KEYS:
+                found.add(str(item))
+            found |= _active_names(item, seen, depth + 1)
+    elif isinstance(value, ArrayObject):
+        for item in value:
+            found |= _active_names(item, seen, depth + 1)
+    return found
+
+
 def validate_pdf(filename: str, data: bytes) -> None:
-    """Refuse, with a French message, anything but a PDF of at most 5 MiB."""
+    """Refuse, with a French message, anything but a well-formed PDF of at most 5 MiB without active content.
+
+    The file is parsed for real (pypdf, strict): every object reachable from the trailer, and every object of
+    the cross-reference table, is searched for scripts, launch actions and embedded files. A file that is also
+    an HTML page (a polyglot) or carries data after its end is refused too.
+    """
+    from pypdf import PdfReader
+
     if len(data) > MAX_PDF_BYTES:
         raise DocumentError(TOO_LARGE)
     if not (filename or "").lower().endswith(".pdf"):
         raise DocumentError(NOT_A_PDF)
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+    if not data.startswith(b"%PDF-") or not data.rstrip().endswith(b"%%EOF"):
         raise DocumentError(NOT_A_PDF)
+    lowered = data.lower()
+    if any(marker in lowered for marker in HTML_MARKERS):
+        raise DocumentError(NOT_A_PDF)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        if reader.is_encrypted:
+            raise DocumentError("Ce PDF est chiffré : enregistrez-le sans mot de passe puis déposez-le à nouveau.")
+        if len(reader.pages) < 1:
+            raise DocumentError(NOT_A_PDF)
+        seen: set[tuple[int, int]] = set()
+        found = _active_names(reader.trailer, seen)
+        for numbers in reader.xref.values():  # objects not reachable from the trailer are searched too
+            for number in numbers:
+                found |= _active_names(reader.get_object(number), seen)
+    except DocumentError:
+        raise
+    except Exception as error:  # pypdf's many parse errors: not a well-formed PDF
+        log.info("PDF %s refused: %s", log_safe(filename, 100), log_safe(str(error), 200))
+        raise DocumentError(NOT_A_PDF) from None
+    if found:
+        log.warning("PDF %s refused: active content %s", log_safe(filename, 100), sorted(found))
+        raise DocumentError(ACTIVE_CONTENT)
 
 
 def store_pdf(session: Session, *, owner_user_id: int, kind: str, filename: str, data: bytes) -> Document:
@@ -197,7 +262,8 @@ def _student_document_visible(session: Session, user: SignedInUser, owner_user_i
     student = session.exec(select(Student).where(Student.user_id == owner_user_id)).first()
     if student is None:
         return False
-    return post_access.applied_to_supervisor(session, user, student.id) or scopes.covers_student(
+    is_candidate = "supervisor" in user.roles and candidates.is_candidate_of_supervisor(session, user.user_id, student.id)
+    return is_candidate or scopes.covers_student(
         session, user.user_id, user.roles, student.id
     )
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.models import EmailKind, EmailValidation, UserEmail, utcnow
 from siimop_app.services import audit, mail
-from siimop_app.services.auth import SignedInUser, looks_like_email, new_secret, normalize_email, split_token, verify_secret
+from siimop_app.services.auth import SignedInUser, new_secret, split_token, valid_email, verify_secret
 from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 VALIDATION_HOURS = 24
 MAX_SECONDARY = 5
 SECONDARY_KINDS = {EmailKind.PERSONAL.value: "Personnelle", EmailKind.PROFESSIONAL.value: "Professionnelle"}
+RATE_LIMITED = ("Trop de messages de validation ont été demandés récemment : réessayez plus tard "
+                "(ou suivez le lien déjà reçu).")
 LINK_INVALID = "Ce lien de validation n'est pas valide : il a déjà été utilisé ou a expiré. Ajoutez l'adresse à nouveau."
 
 
@@ -48,23 +50,40 @@ def _send_validation(session, user: SignedInUser, row: UserEmail) -> None:
 
 
 def add_secondary(user: SignedInUser, raw_address: str, kind: str) -> None:
-    """Record a pending secondary address and mail it a validation link."""
-    address = normalize_email(raw_address)
-    if not looks_like_email(address):
-        raise EmailError("Veuillez saisir une adresse e-mail valide.")
+    """Record a pending secondary address and mail it a validation link.
+
+    The answer is the same whether or not the address belongs to another account (no account enumeration: the
+    reason is only in the log), and validation mails are rate-limited per user and per target address, so the
+    form cannot be used to flood a stranger's mailbox.
+    """
+    try:
+        address = valid_email(raw_address)
+    except ValueError as invalid:
+        raise EmailError(str(invalid)) from None
     if kind not in SECONDARY_KINDS:
         raise EmailError("Choisissez le type d'adresse : personnelle ou professionnelle.")
+    settings = get_settings()
+    since = utcnow() - dt.timedelta(minutes=settings.validation_rate_window_minutes)
     with transaction() as session:
         existing = session.exec(select(UserEmail).where(UserEmail.email == address)).first()
         if existing is not None and existing.user_id != user.user_id:
-            # The seed's warning: two accounts can't share an address (their histories would merge).
-            raise EmailError("Cette adresse est déjà rattachée à un autre compte : elle ne peut pas être ajoutée.")
+            # Two accounts can't share an address (their histories would merge): nothing happens, silently.
+            log.info("user %s asked to add an address of another account: nothing done", user.user_id)
+            return
         if existing is not None and existing.validated_at is not None:
             raise EmailError("Cette adresse fait déjà partie de vos adresses validées.")
         count = session.exec(select(sa.func.count()).select_from(UserEmail)
                              .where(UserEmail.user_id == user.user_id, UserEmail.kind != EmailKind.MAIN.value)).one()
         if existing is None and count >= MAX_SECONDARY:
             raise EmailError(f"Vous avez déjà {MAX_SECONDARY} adresses secondaires : supprimez-en une d'abord.")
+        recent = select(sa.func.count()).select_from(EmailValidation).join(
+            UserEmail, UserEmail.id == EmailValidation.user_email_id).where(EmailValidation.created_at >= since)
+        by_user = session.exec(recent.where(UserEmail.user_id == user.user_id)).one()
+        by_address = session.exec(recent.where(UserEmail.email == address)).one()
+        if by_user >= settings.validation_mails_per_user or by_address >= settings.validation_mails_per_address:
+            log.warning("validation mail rate limit for user %s (%s sent, %s to this address): no mail",
+                        user.user_id, by_user, by_address)
+            raise EmailError(RATE_LIMITED)
         row = existing or UserEmail(user_id=user.user_id, email=address, kind=kind, validated_at=None)
         row.kind = kind
         session.add(row)

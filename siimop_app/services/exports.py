@@ -9,6 +9,10 @@ width) and hands an iterator of ``dict`` rows; nothing is collected in a list, s
 * Excel: openpyxl's write-only workbook (rows go straight to the zip stream), real
   dates and numbers, the header row bold and frozen, an auto-filter over the whole
   table, column widths set from the column's declaration.
+
+Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return, OWASP "CSV injection") is neutralised once, in ``neutralise``, for both formats: names will come from
+outside through imports.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ DATE_TEXT = "%d/%m/%Y"
 EXCEL_DATETIME = "DD/MM/YYYY HH:MM:SS"
 EXCEL_DATE = "DD/MM/YYYY"
 BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,16 +48,23 @@ class ExportColumn:
     empty: str = ""  # what an empty value (None) reads as in both formats, e.g. "X" for "never signed in"
 
 
+def neutralise(text: str) -> str:
+    """A text cell as data, never a formula: prefixed with an apostrophe when it starts like one (OWASP)."""
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
+
+
 def _as_text(value: object, column: ExportColumn) -> str:
     if value is None or value == "":
-        return column.empty
+        return neutralise(column.empty)
     if isinstance(value, dt.datetime):
         return value.strftime(DATETIME_TEXT)
     if isinstance(value, dt.date):
         return value.strftime(DATE_TEXT)
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)  # a number, negative ones included, stays a number
+    return neutralise(str(value))
 
 
 def iter_csv(columns: Iterable[ExportColumn], rows: Iterable[Mapping[str, object]], *,
@@ -94,7 +106,7 @@ def write_csv(columns: Iterable[ExportColumn], rows: Iterable[Mapping[str, objec
 
 def _excel_value(value: object, column: ExportColumn) -> object:
     if value is None or value == "":
-        return column.empty or None
+        return neutralise(column.empty) or None
     if column.kind == "datetime" and isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if column.kind == "date" and isinstance(value, dt.date):
@@ -108,12 +120,12 @@ def _excel_value(value: object, column: ExportColumn) -> object:
             try:
                 return float(str(value).replace(",", "."))
             except ValueError:
-                return str(value)
+                return neutralise(str(value))
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, (dt.date, dt.datetime)):
         return _as_text(value, column)
-    return str(value)
+    return neutralise(str(value))
 
 
 def write_xlsx(columns: Iterable[ExportColumn], rows: Iterable[Mapping[str, object]], out: BinaryIO, *,

@@ -17,6 +17,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Assignment, Post, Specialty, Subdivision
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.post_table import _wave_id
+from siimop_app.services.results import published_assignment
 from siimop_app.services.supervisor_table import _staff_scope, clean_filters, post_conditions
 
 
@@ -27,7 +28,8 @@ def _rate(assigned: int, opened: int) -> int:
 
 def _grouped(session: Session, where: list, label) -> list[dict[str, object]]:
     assigned = (
-        select(Assignment.post_id, sa.func.count().label("assigned")).group_by(Assignment.post_id).subquery()
+        select(Assignment.post_id, sa.func.count().label("assigned")).where(published_assignment(session))
+        .group_by(Assignment.post_id).subquery()
     )
     rows = session.exec(
         select(label, sa.func.coalesce(sa.func.sum(Post.places_opened), 0),

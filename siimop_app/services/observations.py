@@ -2,7 +2,7 @@
 
 Only their author ever reads them: every function takes the acting user and reads
 or writes that user's own row, so there is no way to name someone else's notes.
-A supervisor may keep notes only on students who applied to one of their posts.
+A supervisor may keep notes only on their candidates (``candidates.is_candidate_of_supervisor``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.models import Observation, utcnow
-from siimop_app.services import audit, post_access
+from siimop_app.services import audit, candidates
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 
@@ -19,7 +19,7 @@ MAX_LENGTH = 5000
 
 
 def _require_candidate(session: Session, user: SignedInUser, student_id: int) -> None:
-    if not post_access.applied_to_supervisor(session, user, student_id):
+    if "supervisor" not in user.roles or not candidates.is_candidate_of_supervisor(session, user.user_id, student_id):
         raise AccessDenied("Cet étudiant n'a pas candidaté sur vos postes.")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from siimop_app.models import Application, Post, PostSupervisor, Student
+from siimop_app.models import Post, PostSupervisor, Student
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
@@ -55,15 +55,3 @@ def can_see_post(session: Session, user: SignedInUser, post_id: int) -> bool:
         if same_specialty:
             return True
     return scopes.covers_post(session, user.user_id, user.roles, post_id)
-
-
-def applied_to_supervisor(session: Session, user: SignedInUser, student_id: int) -> bool:
-    """Whether the student applied to a post this supervisor is attached to (their file is then visible)."""
-    if "supervisor" not in user.roles:
-        return False
-    return bool(session.exec(
-        select(sa.func.count())
-        .select_from(Application)
-        .join(PostSupervisor, PostSupervisor.post_id == Application.post_id)
-        .where(PostSupervisor.user_id == user.user_id, Application.student_id == student_id)
-    ).one())

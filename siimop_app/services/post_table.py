@@ -54,6 +54,8 @@ from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import candidates_of_post, sufficient_students
 from siimop_app.services.overview import percent
 from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
+from siimop_app.services.results import published_assignment
+from siimop_app.validation import parse_int
 
 __all__ = [
     "SORT_KEYS",
@@ -95,10 +97,6 @@ class PostFilters:
     assignments: str = ""  # "" | "with" | "without" | "full" (every place assigned)
 
 
-def _id_or_none(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
 
 def filters_from_params(params: Mapping[str, object]) -> PostFilters:
     """The filters as the page and the export route receive them (text values); anything unexpected means "all"."""
@@ -108,9 +106,9 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
 
     return PostFilters(
         text=str(params.get("text", "") or "")[:100],
-        region_id=_id_or_none(params.get("region")),
-        subdivision_id=_id_or_none(params.get("subdivision")),
-        specialty_id=_id_or_none(params.get("specialty")),
+        region_id=parse_int(params.get("region")),
+        subdivision_id=parse_int(params.get("subdivision")),
+        specialty_id=parse_int(params.get("specialty")),
         places=choice("places", ("with", "without")),
         candidates=choice("candidates", ("with", "without")),
         assignments=choice("assignments", ("with", "without", "full")),
@@ -206,8 +204,10 @@ def _full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip().upper()
 
 
-def _assigned_subquery():
-    return select(Assignment.post_id, sa.func.count().label("assigned")).group_by(Assignment.post_id).subquery()
+def _assigned_subquery(session: Session):
+    """Published assignments per post (before publication a post shows none)."""
+    return (select(Assignment.post_id, sa.func.count().label("assigned")).where(published_assignment(session))
+            .group_by(Assignment.post_id).subquery())
 
 
 def _referent_subquery():
@@ -327,7 +327,7 @@ class _Query:
 def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query:
     wave_id = _wave_id(session)
     round_id, round_number = _round_of_wave(session, wave_id)
-    assigned = _assigned_subquery()
+    assigned = _assigned_subquery(session)
     rts = aliased(User)
     email = _main_email_subquery()
     ranking = aliased(Ranking)
@@ -586,7 +586,7 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
             .join(Round, Round.id == Assignment.round_id)
             .join(Student, Student.id == Assignment.student_id)
             .join(User, User.id == Student.user_id)
-            .where(Assignment.post_id == post.id)
+            .where(Assignment.post_id == post.id, published_assignment(session))
             .order_by(Round.number, User.last_name)
         ).all()
         round_id, round_number = _round_of_wave(session, post.wave_id)

@@ -21,6 +21,7 @@ from siimop_app.models import (
     Subdivision,
     User,
 )
+from siimop_app.services.results import published_assignment
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,10 +51,12 @@ class PostCard:
         return {**dataclasses.asdict(self), "places_text": self.places_text, "href": f"/rts/postes/{self.post_id}"}
 
 
-def assigned_count_subquery():
-    """Assignments per post across the wave's rounds: places left = opened − assigned."""
+def assigned_count_subquery(session: Session):
+    """Published assignments per post across the wave's rounds: places left = opened − assigned (a round's
+    placements do not show in the places left before its results are)."""
     return (
         select(Assignment.post_id, sa.func.count().label("assigned"))
+        .where(published_assignment(session))
         .group_by(Assignment.post_id)
         .subquery()
     )
@@ -86,7 +89,7 @@ def card_of(post: Post, *, site_name: str, specialty: str, option: str | None, e
 
 def supervisor_post_cards(session: Session, *, user_id: int, wave_id: int) -> list[PostCard]:
     """The posts a supervisor is attached to (référent or not) in a wave, in one query."""
-    assigned = assigned_count_subquery()
+    assigned = assigned_count_subquery(session)
     access = aliased(PostSupervisor)
     site_supervisor = aliased(User)
     rows = session.exec(

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import opens_at
 from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
 from siimop_app.domain.ranking_rules import Candidate, RankingCheck, check_ranking
 from siimop_app.models import (
@@ -38,7 +37,8 @@ from siimop_app.models import (
 from siimop_app.services import audit, calendar, post_access
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.candidates import CandidateCard, candidates_of_post, sufficient_students
+from siimop_app.services.candidates import CandidateCard, candidates_of_post, ranking_round_in_view
+from siimop_app.services.candidates import eligible as eligible_students
 from siimop_app.services.documents import documents_of_student
 from siimop_app.services.posts import supervisor_post_cards
 
@@ -61,24 +61,6 @@ class RankingView:
     cards: dict[int, CandidateCard]
     board: Board
     check: RankingCheck
-
-
-def _round_in_view(session: Session, wave: calendar.WaveCalendar | None) -> tuple[int | None, int | None, bool, str]:
-    """(round id, number, ranking phase open now, notice): the open ranking, else the last one that began."""
-    if wave is None:
-        return None, None, False, "Aucune campagne n'est ouverte."
-    now = calendar.now()
-    open_phase = wave.open_phase("ranking", now)
-    if open_phase is not None:
-        return wave.round_id(open_phase.round_number), open_phase.round_number, True, ""
-    started = [p for p in wave.phases if p.kind == "ranking" and opens_at(p) <= now]
-    if started:
-        last = max(started, key=lambda p: p.starts_on)
-        return (wave.round_id(last.round_number), last.round_number, False,
-                "La période de classement est terminée : le classement ne peut plus être modifié.")
-    upcoming = wave.current_or_next("ranking", now)
-    when = f" le {upcoming.starts_on:%d/%m/%Y}" if upcoming else ""
-    return None, None, False, f"Le classement des candidatures ouvrira{when}, à la fin de la période des vœux."
 
 
 def _places_for_round(session: Session, post: Post, round_number: int | None) -> int:
@@ -150,7 +132,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     wave = calendar.current_wave()
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
-    round_id, round_number, phase_open, notice = _round_in_view(session, wave)
+    round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
     if round_id is not None and session.get(Round, round_id).status != "open":
         # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
         phase_open = False
@@ -247,7 +229,7 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
     with transaction() as session:
         cards = supervisor_post_cards(session, user_id=user.user_id, wave_id=wave_id)
         wave = calendar.current_wave(now)
-        round_id, *_ = _round_in_view(session, wave if wave and wave.wave_id == wave_id else None)
+        round_id, *_ = ranking_round_in_view(wave if wave and wave.wave_id == wave_id else None)
         post_ids = [card.post_id for card in cards]
         counts: dict[int, int] = {}
         validity: dict[int, bool] = {}
@@ -256,7 +238,7 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
                 select(Application.post_id, Application.student_id)
                 .where(Application.round_id == round_id, Application.post_id.in_(post_ids), Application.hearts > 0)
             ).all()
-            eligible = sufficient_students(session, round_id, {sid for _, sid in pairs})
+            eligible = eligible_students(session, round_id, list({sid for _, sid in pairs}))
             for pid, sid in pairs:
                 counts[pid] = counts.get(pid, 0) + (sid in eligible)
             validity = dict(session.exec(

@@ -43,7 +43,8 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.results import published_rounds
+from siimop_app.services.results import published_round_ids
+from siimop_app.validation import parse_int
 
 STAFF_ROLES = scopes.STAFF_ROLES
 ALL = ("", "all", "tous", "toutes")
@@ -147,34 +148,9 @@ def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     return out
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def published_round_ids(session: Session, at: dt.datetime | None = None) -> list[int]:
-    """The rounds (of every wave) whose results a coordinator may see at ``at``.
-
-    The rule of ``results.published_rounds`` (the round's "results" phase has started), plus the in-person
-    round, whose assignments are published as soon as they are recorded (as on the students' page).
-    """
-    at = at or calendar.now()
-    rows = session.exec(
-        select(Round.id, Round.wave_id, Round.number, Phase.starts_on, Phase.ends_on)
-        .join(Phase, sa.and_(Phase.round_id == Round.id, Phase.kind == PhaseKind.RESULTS.value))
-    ).all()
-    by_wave: dict[int, tuple[list[DatedPhase], dict[int, int]]] = {}
-    for round_id, wave_id, number, starts, ends in rows:
-        phases, numbers = by_wave.setdefault(wave_id, ([], {}))
-        phases.append(DatedPhase(kind=PhaseKind.RESULTS.value, round_number=number, starts_on=starts, ends_on=ends))
-        numbers[round_id] = number
-    ids = {round_id for phases, numbers in by_wave.values() for round_id, _, _ in published_rounds(phases, numbers, at)}
-    recorded = select(Assignment.id).where(Assignment.round_id == Round.id).correlate(Round).exists()
-    ids.update(session.exec(select(Round.id).where(Round.in_person == sa.true(), recorded)).all())
-    return sorted(ids)
 
 
 _STUDENT_USER = aliased(User, name="student_user")
@@ -212,7 +188,7 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str], published: list[in
     for key, column in (("wave", Round.wave_id), ("round", Assignment.round_id), ("region", Subdivision.region_id),
                         ("subdivision", Student.subdivision_id), ("specialty", Student.specialty_id)):
         if filters[key]:
-            wanted = _int_or_none(filters[key])
+            wanted = parse_int(filters[key])
             where.append(column == wanted if wanted is not None else sa.false())
     if filters["method"]:
         method = METHODS.get(filters["method"].lower())
@@ -359,7 +335,7 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
                 ("subdivision", Student.subdivision_id, Post.subdivision_id),
                 ("specialty", Student.specialty_id, Post.calling_specialty_id)):
             if clean[key]:
-                wanted = _int_or_none(clean[key])
+                wanted = parse_int(clean[key])
                 student_where.append(student_column == wanted if wanted is not None else sa.false())
                 post_where.append(post_column == wanted if wanted is not None else sa.false())
         students = session.exec(
@@ -370,7 +346,7 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
         wave_rounds = select(Round.wave_id).where(Round.id.in_(published or [-1])).correlate(None)
         for key, column in (("round", Round.id), ("wave", Round.wave_id)):
             if clean[key]:
-                wanted = _int_or_none(clean[key])
+                wanted = parse_int(clean[key])
                 wave_rounds = wave_rounds.where(column == wanted if wanted is not None else sa.false())
         post_where.append(Post.wave_id.in_(wave_rounds))
         opened = session.exec(
@@ -382,7 +358,7 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
         filled_where = [Assignment.round_id.in_(published or [-1]), Assignment.post_id.in_(scope_posts)]
         for key, column in (("wave", Round.wave_id), ("round", Assignment.round_id)):
             if clean[key]:
-                wanted = _int_or_none(clean[key])
+                wanted = parse_int(clean[key])
                 filled_where.append(column == wanted if wanted is not None else sa.false())
         if clean["method"]:
             method = METHODS.get(clean["method"].lower())

@@ -35,6 +35,7 @@ from siimop_app.models import (
     Subdivision,
     User,
 )
+from siimop_app.services import calendar as calendar_service
 from siimop_app.services.calendar import WaveCalendar
 
 RESULTS = PhaseKind.RESULTS.value
@@ -70,6 +71,35 @@ def published_rounds(phases: Iterable[DatedPhase], round_numbers: dict[int, int]
         if p.kind == RESULTS and p.round_number in ids and opens_at(p) <= at
     ]
     return sorted(published, key=lambda item: item[1])
+
+
+def published_round_ids(session: Session, at: dt.datetime | None = None) -> list[int]:
+    """The rounds (of every wave) whose results are published at ``at``: the one rule for whatever shows results.
+
+    The rule of ``results.published_rounds`` (the round's "results" phase has started), plus the in-person
+    round, whose assignments are published as soon as they are recorded (as on the students' page).
+    """
+    at = at or calendar_service.now()
+    rows = session.exec(
+        select(Round.id, Round.wave_id, Round.number, Phase.starts_on, Phase.ends_on)
+        .join(Phase, sa.and_(Phase.round_id == Round.id, Phase.kind == PhaseKind.RESULTS.value))
+    ).all()
+    by_wave: dict[int, tuple[list[DatedPhase], dict[int, int]]] = {}
+    for round_id, wave_id, number, starts, ends in rows:
+        phases, numbers = by_wave.setdefault(wave_id, ([], {}))
+        phases.append(DatedPhase(kind=PhaseKind.RESULTS.value, round_number=number, starts_on=starts, ends_on=ends))
+        numbers[round_id] = number
+    ids = {round_id for phases, numbers in by_wave.values() for round_id, _, _ in published_rounds(phases, numbers, at)}
+    recorded = select(Assignment.id).where(Assignment.round_id == Round.id).correlate(Round).exists()
+    ids.update(session.exec(select(Round.id).where(Round.in_person == sa.true(), recorded)).all())
+    return sorted(ids)
+
+
+def published_assignment(session: Session, at: dt.datetime | None = None):
+    """SQL condition on ``Assignment``: its round's results are published. Every table, count and detail that
+    shows assignments to staff, supervisors or students filters with it (the round close and the places offered
+    in a round count every stored assignment instead)."""
+    return Assignment.round_id.in_(published_round_ids(session, at) or [-1])
 
 
 def next_results_phase(calendar: WaveCalendar, at: dt.datetime) -> DatedPhase | None:

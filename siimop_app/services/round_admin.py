@@ -13,6 +13,7 @@ from siimop_app.services import rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.scope import post_condition, scope_of
+from siimop_app.validation import parse_int
 
 STATUS_LABELS = {"open": "Ouvert", "closing": "Clôture en cours", "closed": "Clôturé"}
 
@@ -59,13 +60,13 @@ def list_rounds(user: SignedInUser) -> list[dict]:
 
 def _resolve(session, round_id: int, ine: str, post_number: str) -> tuple[int, int]:
     """(student id, post id) typed as an INE and a post number of the round's wave."""
-    ine, post_number = str(ine).strip().upper(), str(post_number).strip()
-    if not ine or not (post_number.isascii() and post_number.isdigit()):
+    ine, number = str(ine).strip().upper(), parse_int(post_number, lo=1)
+    if not ine or number is None:
         raise rounds.RoundError("Indiquez le numéro INE de l'étudiant et le numéro du poste.")
     round_ = session.get(Round, round_id)
     student = session.exec(select(Student).where(Student.ine == ine)).first()
     post = session.exec(
-        select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == int(post_number))
+        select(Post).where(Post.wave_id == (round_.wave_id if round_ else -1), Post.post_number == number)
     ).first()
     if round_ is None or student is None or post is None:
         raise rounds.RoundError("Étudiant ou poste introuvable dans cette vague (vérifiez le numéro INE et le numéro du poste).")

@@ -46,6 +46,8 @@ from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import posts_offered, sufficient_students
 from siimop_app.services.overview import percent
+from siimop_app.services.results import published_assignment, published_round_ids
+from siimop_app.validation import parse_int
 
 STAFF_ROLES = scopes.STAFF_ROLES
 NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
@@ -154,9 +156,6 @@ def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     return out
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -171,7 +170,7 @@ def _main_email():
     )
 
 
-def _assigned_site(wave_id: int | None):
+def _assigned_site(wave_id: int | None, published):
     if wave_id is None:
         return sa.literal("")
     return (
@@ -179,7 +178,7 @@ def _assigned_site(wave_id: int | None):
         .join(Post, Post.site_id == Site.id)
         .join(Assignment, Assignment.post_id == Post.id)
         .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id)
+        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id, published)
         .order_by(Round.number.desc())
         .limit(1)
         .correlate(Student)
@@ -187,19 +186,19 @@ def _assigned_site(wave_id: int | None):
     )
 
 
-def _assigned_exists(wave_id: int | None):
+def _assigned_exists(wave_id: int | None, published):
     if wave_id is None:
         return sa.false()
     return (
         select(Assignment.id)
         .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id)
+        .where(Assignment.student_id == Student.id, Round.wave_id == wave_id, published)
         .correlate(Student)
         .exists()
     )
 
 
-def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | None) -> list:
+def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | None, published) -> list:
     """The scope first, then each filter: filters can only narrow the scope."""
     where = [scopes.student_condition(scope)]
     text = filters["q"]
@@ -218,13 +217,13 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | Non
     for key, column in (("region", Subdivision.region_id), ("subdivision", Student.subdivision_id),
                         ("specialty", Student.specialty_id)):
         if filters[key]:
-            wanted = _int_or_none(filters[key])
+            wanted = parse_int(filters[key])
             where.append(column == wanted if wanted is not None else sa.false())
     for key, column in (("participation", Student.participating), ("decale", Student.semestre_decale)):
         if filters[key] in ("oui", "non"):
             where.append(column == (filters[key] == "oui"))
     if filters["affectation"] in ("affecte", "affecté", "non_affecte", "non affecté"):
-        assigned = _assigned_exists(wave_id)
+        assigned = _assigned_exists(wave_id, published)
         where.append(assigned if filters["affectation"] in ("affecte", "affecté") else sa.not_(assigned))
     return where
 
@@ -238,8 +237,8 @@ def _joined(query):
     )
 
 
-def _rows_query(where: list, wave_id: int | None, sort: str, descending: bool):
-    email, site = _main_email(), _assigned_site(wave_id)
+def _rows_query(where: list, wave_id: int | None, published, sort: str, descending: bool):
+    email, site = _main_email(), _assigned_site(wave_id, published)
     sort_columns = {
         "last_name": sa.func.lower(User.last_name),
         "first_name": sa.func.lower(User.first_name),
@@ -291,9 +290,10 @@ def query_students(user: SignedInUser, *, filters: Mapping[str, object] | None =
     wave_id, round_id = wave_round if wave_round is not None else current_round()
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean, wave_id)
+        published = published_assignment(session)
+        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
         total = session.exec(_joined(select(sa.func.count(Student.id)).select_from(Student)).where(*where)).one()
-        raw = session.exec(_rows_query(where, wave_id, sort, descending).offset(offset).limit(limit)).all()
+        raw = session.exec(_rows_query(where, wave_id, published, sort, descending).offset(offset).limit(limit)).all()
         return _to_rows(session, list(raw), round_id), total
 
 
@@ -306,8 +306,9 @@ def iter_students(user: SignedInUser, *, filters: Mapping[str, object] | None = 
     clean = _clean(filters)
     wave_id, round_id = current_round()
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean, wave_id)
-        result = session.execute(_rows_query(where, wave_id, sort, descending).execution_options(yield_per=chunk))
+        published = published_assignment(session)
+        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
+        result = session.execute(_rows_query(where, wave_id, published, sort, descending).execution_options(yield_per=chunk))
         for part in result.partitions(chunk):
             yield from _to_rows(session, list(part), round_id)
 
@@ -342,8 +343,9 @@ def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None 
     clean = _clean(filters)
     wave_id, round_id = wave_round if wave_round is not None else current_round()
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean, wave_id)
-        assigned = _assigned_exists(wave_id)
+        published = published_assignment(session)
+        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
+        assigned = _assigned_exists(wave_id, published)
         students, signed_in, participating, decale, placed = session.exec(
             _joined(select(
                 sa.func.count(Student.id),
@@ -428,11 +430,12 @@ def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
         assigned = {
             (round_id, post_id)
             for round_id, post_id in session.exec(
-                select(Assignment.round_id, Assignment.post_id).where(Assignment.student_id == sid)
+                select(Assignment.round_id, Assignment.post_id)
+                .where(Assignment.student_id == sid, published_assignment(session))
             ).all()
         }
-        closed_rounds = {rid for rid, status in session.exec(select(Round.id, Round.status)).all()
-                         if status == "closed"}
+        # "Non affecté(e)" is a result too: only once the round's results are published.
+        closed_rounds = set(published_round_ids(session))
     wishes = []
     for post_id, round_id, hearts, number, _status, site, approval, establishment, post_type, months, s_first, \
             s_last in rows:

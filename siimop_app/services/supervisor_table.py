@@ -31,6 +31,7 @@ from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
 from siimop_app.services.post_table import _round_of_wave, _wave_id
+from siimop_app.validation import parse_int
 
 STAFF_ROLES = scopes.STAFF_ROLES
 ALL = ("", "all", "tous", "toutes")
@@ -112,9 +113,6 @@ def clean_filters(filters: Mapping[str, object] | None) -> dict[str, str]:
     return out
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -129,7 +127,7 @@ def post_conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int |
     for key, column in (("region", Subdivision.region_id), ("subdivision", Post.subdivision_id),
                         ("specialty", Post.calling_specialty_id)):
         if filters[key]:
-            wanted = _int_or_none(filters[key])
+            wanted = parse_int(filters[key])
             where.append(column == wanted if wanted is not None else sa.false())
     return where
 

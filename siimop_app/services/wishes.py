@@ -75,6 +75,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import placed_in_wave, posts_offered
 from siimop_app.services.documents import DocumentError, download_path
 from siimop_app.services.posts import assigned_count_subquery, card_of
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -209,9 +210,9 @@ def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> 
 
 
 # ---------------------------------------------------------------- browsing
-def _card_query(student: Student, wave_id: int, round_id: int | None):
+def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
     """One query for the cards of the student's specialty in the wave, with places and the student's hearts."""
-    assigned = assigned_count_subquery()
+    assigned = assigned_count_subquery(session)
     site_supervisor = aliased(User)
     hearts = (
         sa.func.coalesce(Application.hearts, 0)
@@ -249,23 +250,19 @@ def _card_query(student: Student, wave_id: int, round_id: int | None):
     return query, site_supervisor
 
 
-def _as_int(value) -> int | None:
-    text = str(value if value is not None else "").strip()
-    return int(text) if text.isdigit() else None
-
 
 def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):
     filters = filters or {}
-    region = _as_int(filters.get("region"))
+    region = parse_int(filters.get("region"))
     if region is not None:
         query = query.where(Subdivision.region_id == region)
-    subdivision = _as_int(filters.get("subdivision"))
+    subdivision = parse_int(filters.get("subdivision"))
     if subdivision is not None:
         query = query.where(Post.subdivision_id == subdivision)
     post_type = str(filters.get("post_type") or "")
     if post_type in POST_TYPE_LABELS:
         query = query.where(Post.post_type == post_type)
-    months = _as_int(filters.get("months"))
+    months = parse_int(filters.get("months"))
     if months in (6, 12):
         query = query.where(Post.months == months)
     decale = filters.get("decale")
@@ -301,7 +298,7 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
         student = _student(session, user)
         if window.wave_id is None:
             return [], 0
-        query, site_supervisor = _card_query(student, window.wave_id, window.round_id)
+        query, site_supervisor = _card_query(session, student, window.wave_id, window.round_id)
         query = _apply_filters(query, filters or {}, site_supervisor, window.round_id)
         total = session.exec(select(sa.func.count()).select_from(query.order_by(None).subquery())).one()
         rows = session.exec(
@@ -449,7 +446,7 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
     round_id = opened.round_id
     cleaned: dict[int, int] = {}
     for raw_post, raw_hearts in (hearts_by_post or {}).items():
-        post_id = _as_int(raw_post)
+        post_id = parse_int(raw_post)
         if post_id is None:
             raise WishError(NOT_YOUR_POST.format(ref=repr(str(raw_post))[:40]))
         cleaned[post_id] = _valid_hearts(raw_hearts, f"{post_id}")

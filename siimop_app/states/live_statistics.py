@@ -3,8 +3,8 @@ only they: never the rows) are recomputed every few seconds, so a coordinator wa
 window sees the figures move without reloading.
 
 Each page declares a background event that awaits ``keep_live`` with its route and a ``compute(cookie,
-filters)`` function; the page's on_load starts it with a fresh token, so a reload or a newer tab stops the
-older loop. The database work runs in a worker thread and re-reads the session and scope every time.
+filters)`` function, and two backend vars, ``_watch_token`` and ``_watch_running``; the page's on_load starts
+it with a fresh token, so a reload or a newer tab stops the older loop, and a token runs one loop at most. The database work runs in a worker thread and re-reads the session and scope every time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ Compute = Callable[[str, Any], list[dict[str, str]]]
 async def keep_live(state: Any, token: int, route: str, compute: Compute) -> None:
     """Refresh ``state.statistics`` every WATCH_SECONDS while ``token`` is current and the page is ``route``."""
     loop = asyncio.get_running_loop()
+    async with state:
+        # One loop per client and page: a forged ``watch_statistics`` (a stale token, or the current one again
+        # while its loop runs) starts nothing. The token is claimed under the state's lock.
+        if token != state._watch_token or state._watch_running == token:
+            return
+        state._watch_running = token
     for _ in range(WATCH_ROUNDS):
         await asyncio.sleep(WATCH_SECONDS)
         async with state:

@@ -14,10 +14,13 @@ import reflex as rx
 from siimop_app.navigation import MENUS
 from siimop_app.services import access, auth, calendar
 from siimop_app.services.access import AccessDenied
+from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "siimop_session"
+# Reflex sets cookies from JavaScript (no HttpOnly): at least never over plain HTTP when the app is served on https.
+SECURE_COOKIE = get_settings().base_url.lower().startswith("https://")
 
 
 def _fmt(day) -> str:
@@ -25,7 +28,7 @@ def _fmt(day) -> str:
 
 
 class AppState(rx.State):
-    session_cookie: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict")
+    session_cookie: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict", secure=SECURE_COOKIE)
 
     # The shell (side menu); filled by ``_load_shell``.
     user_name: str = ""
@@ -44,6 +47,7 @@ class AppState(rx.State):
         """The signed-in user if they hold one of ``roles`` (any role when none given); else AccessDenied."""
         user = self._user()
         if user is None:
+            self._drop_private_state()
             raise AccessDenied("Votre session a expiré : veuillez vous reconnecter.")
         if roles:
             access.require_role(user, *roles)
@@ -100,6 +104,13 @@ class AppState(rx.State):
         self.menu_open = False  # a new page starts with the narrow-screen menu folded
         return user, None
 
+    def _drop_private_state(self) -> None:
+        """Forget everything this tab loaded — every page state below AppState (backend-only vars too), the
+        shell and the cookie: after sign-out or expiry a connection with the tab's token gets nothing back."""
+        app_state = self if type(self) is AppState else self._get_root_state().get_substate(
+            AppState.get_full_name().split("."))
+        app_state.reset()
+
     @rx.event
     def enter_public(self):
         """The load of a page open to everyone (assistance, aide, 404): a signed-in user keeps the shell and
@@ -120,6 +131,6 @@ class AppState(rx.State):
     @rx.event
     def sign_out(self):
         auth.sign_out(self.session_cookie)
-        self.session_cookie = ""
-        self.user_name = ""
+        self._drop_private_state()
         return rx.redirect("/connexion")
+

@@ -209,7 +209,7 @@ def test_the_route_serves_each_file_only_to_whom_may_read_it(db_url):
         student = session.exec(
             select(Student).join(UserEmail, UserEmail.user_id == Student.user_id).where(UserEmail.email == demo("student"))
         ).one()
-        # The demo student applies to the couplé post (its supervisors then read the student's documents).
+        # The demo student applies to the couplé post; before the ranking opens its supervisors have no candidates.
         round_id = session.exec(select(Round.id).where(Round.number == 1)).first()
         if not session.exec(select(Application).where(Application.student_id == student.id,
                                                       Application.post_id == couple)).first():
@@ -245,8 +245,9 @@ def test_the_route_serves_each_file_only_to_whom_may_read_it(db_url):
     expected = {
         # descriptive file: whoever sees the post (its supervisors, students of the specialty, staff in scope)
         site_document: {"rts", "rts2", "student", "coordinator_amiens", "manager", "admin"},
-        # a student's documents: the student, supervisors of a post applied to, staff whose scope covers the student
-        **{doc: {"student", "rts", "rts2", "coordinator_lille", "manager", "admin"} for doc in student_docs.values()},
+        # a student's documents: the student and staff whose scope covers the student (supervisors only read their
+        # candidates', once the ranking opens: tests/services/test_candidate_files.py)
+        **{doc: {"student", "coordinator_lille", "manager", "admin"} for doc in student_docs.values()},
     }
     for document_id, allowed in expected.items():
         for who, cookie in cookies.items():
@@ -271,7 +272,7 @@ def test_the_route_serves_each_file_only_to_whom_may_read_it(db_url):
     assert "filename*=UTF-8''Pr%C3%A9sentation%20%C2%AB%20SMUR%20%C2%BB.pdf" in inline.headers["content-disposition"]
     assert inline.headers["x-content-type-options"] == "nosniff"
     assert inline.headers["cache-control"] == "private, no-store"
-    attachment = fetch(cookies["student"], student_docs["cv"])
+    attachment = fetch(cookies["student"], student_docs["cv"])  # the owner
     assert attachment.headers["content-disposition"].startswith('attachment; filename="CV_candidat.pdf"')
     assert attachment.content == tiny_pdf("cv")
 

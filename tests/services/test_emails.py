@@ -52,10 +52,12 @@ def test_a_validated_secondary_address_signs_in(db_url, outbox):
 def test_someone_elses_address_and_bad_input_are_refused(db_url, outbox):
     make_user("other@chu.fr", "student")
     me = _me()
-    with pytest.raises(emails.EmailError, match="autre compte"):
-        emails.add_secondary(me, "other@chu.fr", "professional")
-    with pytest.raises(emails.EmailError, match="valide"):
-        emails.add_secondary(me, "pas une adresse", "personal")
+    # Another account's address: the same answer as a free one (no exception), and nothing happens.
+    assert emails.add_secondary(me, "other@chu.fr", "professional") is None
+    for bad in ("pas une adresse", "un@x.org,deux@x.org", "un@x.org;deux@x.org", "a@b.fr\r\nBcc: c@d.fr",
+                "Jean <jean@chu.fr>", "jean@localhost", ["un@x.org"], 42, "x" * 300 + "@chu.fr"):
+        with pytest.raises(emails.EmailError, match="une seule adresse e-mail valide"):
+            emails.add_secondary(me, bad, "personal")
     with pytest.raises(emails.EmailError, match="type"):
         emails.add_secondary(me, "ok@chu.fr", "main")
     assert len(emails.list_emails(me)) == 1 and messages(outbox) == []
@@ -78,3 +80,25 @@ def test_expired_links_fail_and_the_main_address_cannot_be_removed(db_url, outbo
         emails.remove_secondary(intruder, main["id"])
     with transaction() as session:
         assert session.exec(select(UserEmail).where(UserEmail.email == "main@chu.fr")).first() is not None
+
+
+def test_validation_mails_are_rate_limited_per_user_and_per_target(db_url, outbox, monkeypatch):
+    """Issue 10, hole 6: ten clicks used to send ten validation mails to the same stranger."""
+    me = _me()
+    for _ in range(10):
+        try:
+            emails.add_secondary(me, "stranger@chu.fr", "personal")
+        except emails.EmailError as refused:
+            assert "Trop de messages" in str(refused)
+    assert len([m for m in messages(outbox) if str(m["To"]) == "stranger@chu.fr"]) == 2
+    # Per user too: other targets, one after the other.
+    for n in range(6):
+        try:
+            emails.add_secondary(me, f"other{n}@chu.fr", "personal")
+        except emails.EmailError as refused:
+            assert "Trop de messages" in str(refused) or "adresses secondaires" in str(refused)
+    assert len(messages(outbox)) == 5
+    # Another account cannot mail the stranger either (the address is pending on mine): same answer, no mail.
+    someone = _me("someone@chu.fr")
+    assert emails.add_secondary(someone, "stranger@chu.fr", "personal") is None
+    assert len([m for m in messages(outbox) if str(m["To"]) == "stranger@chu.fr"]) == 2

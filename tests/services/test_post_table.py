@@ -16,6 +16,7 @@ from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.models import (
     Assignment,
     AuditEntry,
+    Phase,
     Post,
     Ranking,
     Region,
@@ -29,6 +30,7 @@ from siimop_app.services import audit, auth, calendar
 from siimop_app.services import post_table as pt
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.candidates import candidates_of_post
+from siimop_app.settings import get_settings
 
 FRACTION = re.compile(r"^(\d+)/(\d+) \((\d+)%\)$")
 
@@ -201,7 +203,7 @@ def test_the_detail_lists_candidates_with_rank_and_validity(demo):
     assert "hearts" not in detail["candidates"][0]
 
 
-def test_an_assigned_student_is_marked(demo):
+def test_an_assigned_student_is_marked(demo, monkeypatch):
     admin = signed_in("admin")
     post_id = all_rows(admin, filters=pt.PostFilters(candidates="with"))[0]["post_id"]
     round_id = _id_of(Round, wave_id=demo, number=1)
@@ -209,6 +211,14 @@ def test_an_assigned_student_is_marked(demo):
         post = session.get(Post, post_id)
         student_id = candidates_of_post(session, post=post, round_id=round_id)[0].student_id
         session.add(Assignment(round_id=round_id, student_id=student_id, post_id=post_id, method="manual"))
+        results_day = session.exec(select(Phase.starts_on).where(Phase.round_id == round_id,
+                                                                 Phase.kind == "results")).one()
+    # Before the round's results day nothing of it shows: not in the detail, the counts or the filter.
+    hidden = pt.post_detail_for_staff(admin, post_id)
+    assert hidden["assigned"] == 0 and not any(c["assigned"] for c in hidden["candidates"])
+    assert all_rows(admin, filters=pt.PostFilters(assignments="with")) == []
+    monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
+    get_settings.cache_clear()
     detail = pt.post_detail_for_staff(admin, post_id)
     assigned = [c for c in detail["candidates"] if c["assigned"]]
     assert [c["student_id"] for c in assigned] == [student_id] and assigned[0]["result"] == "Affecté-e"

@@ -14,11 +14,12 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.demo.cli import main as demo_main
 from siimop_app.demo.generator import DEMO_ACCOUNTS
-from siimop_app.models import Assignment, Region, Round, Specialty, Student, Subdivision, User, UserEmail
+from siimop_app.models import Assignment, Phase, Region, Round, Specialty, Student, Subdivision, User, UserEmail
 from siimop_app.services import auth, student_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.exports import BOM
+from siimop_app.settings import get_settings
 from siimop_app.states.session import SESSION_COOKIE
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
@@ -127,7 +128,7 @@ def test_each_filter(demo, outbox):
     assert len(all_rows(admin, filters={"participation": "all", "decale": "tous"})) == 320
 
 
-def test_affectation_filter_and_column(demo, outbox):
+def test_affectation_filter_and_column(demo, outbox, monkeypatch):
     admin = user_of(outbox, "admin")
     assert all_rows(admin, filters={"affectation": "affecte"}) == []
     with transaction() as session:
@@ -137,6 +138,15 @@ def test_affectation_filter_and_column(demo, outbox):
         ).bindparams(w=round_1.wave_id)).one()
         student_id = session.exec(select(Student.id).order_by(Student.id)).first()
         session.add(Assignment(round_id=round_1.id, student_id=student_id, post_id=post_id))
+        results_day = session.exec(select(Phase.starts_on).where(Phase.round_id == round_1.id,
+                                                                 Phase.kind == "results")).one()
+    # Stored but not yet published (the round closed before its results day): nothing shows.
+    assert all_rows(admin, filters={"affectation": "affecte"}) == []
+    assert next(r for r in all_rows(admin) if r.id == student_id).assignment == ""
+    assert {s["key"]: s["value"] for s in student_table.student_statistics(admin)}["assigned"] == "0/320 (0%)"
+    assert all(w["result"] != "Affecté(e)" for w in student_table.student_wishes_detail(admin, student_id)["wishes"])
+    monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
+    get_settings.cache_clear()
     placed = all_rows(admin, filters={"affectation": "affecte"})
     assert [(r.id, r.assignment) for r in placed] == [(student_id, site)]
     assert student_id not in {r.id for r in all_rows(admin, filters={"affectation": "non_affecte"})}

@@ -15,6 +15,7 @@ from siimop_app.db import transaction
 from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.models import (
     Assignment,
+    Phase,
     Post,
     PostSupervisor,
     Ranking,
@@ -29,6 +30,7 @@ from siimop_app.models import (
 from siimop_app.services import coordinator_table, fill_rates, supervisor_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.post_table import _round_of_wave, _wave_id
+from siimop_app.settings import get_settings
 from siimop_app.states.session import SESSION_COOKIE
 from tests.services.test_student_table import _csv_rows, cookie_of, demo, user_of  # noqa: F401  (fixture)
 
@@ -228,7 +230,7 @@ def test_coordinator_filters_sort_and_statistics(demo, outbox):
 
 
 # ------------------------------------------------------------------ fill rates
-def test_fill_rates_equal_direct_counts(demo, outbox):
+def test_fill_rates_equal_direct_counts(demo, outbox, monkeypatch):
     with transaction() as session:
         wave_id = _wave_id(session)
         round_1 = session.exec(select(Round).where(Round.wave_id == wave_id).order_by(Round.number)).first()
@@ -240,6 +242,12 @@ def test_fill_rates_equal_direct_counts(demo, outbox):
         students = session.exec(select(Student.id).order_by(Student.id)).all()
         for post, student_id in zip(posts[:3], students[:3], strict=True):
             session.add(Assignment(round_id=round_1.id, student_id=student_id, post_id=post.id))
+        results_day = session.exec(select(Phase.starts_on).where(Phase.round_id == round_1.id,
+                                                                 Phase.kind == "results")).one()
+    # Before the round's results day the rates count none of its assignments.
+    assert fill_rates.fill_rates(user_of(outbox, "coordinator"))["subdivisions"][0]["assigned"] == 0
+    monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
+    get_settings.cache_clear()
     with transaction() as session:
         rows = session.exec(sa.text(
             "SELECT sp.label, sd.label, r.name, p.places_opened, "

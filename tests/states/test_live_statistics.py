@@ -24,6 +24,7 @@ class FakePage:
     def __init__(self, path: str) -> None:
         self.router = types.SimpleNamespace(url=types.SimpleNamespace(path=path))
         self._watch_token = 1
+        self._watch_running = 0
         self.session_cookie = "cookie"
         self.filters = {"region": "all"}
         self.statistics: list = []
@@ -88,3 +89,18 @@ def test_every_table_page_starts_its_live_statistics_on_load(db_url, outbox, cls
     specs = started if isinstance(started, list) else [started]
     assert any(spec.handler.fn.__qualname__ == f"{cls.__name__}.watch_statistics" for spec in specs)
     assert state.statistics  # the first figures are there at once
+
+
+def test_a_forged_watch_with_the_current_token_starts_no_second_loop():
+    """Issue 10, hole 3: 40 forged ``watch_statistics`` with the tab's token used to start 40 loops."""
+    page = FakePage("/coordonnateur/postes")
+    calls = []
+
+    async def forged_many():
+        await asyncio.gather(*(live_statistics.keep_live(page, 1, "/coordonnateur/postes",
+                                                         lambda c, f: calls.append(1) or []) for _ in range(40)))
+        # A stale token (an older load) starts nothing either.
+        await live_statistics.keep_live(page, 0, "/coordonnateur/postes", lambda c, f: calls.append(1) or [])
+
+    asyncio.run(forged_many())
+    assert len(calls) == live_statistics.WATCH_ROUNDS == page.stats_refreshed

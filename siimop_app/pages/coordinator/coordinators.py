@@ -40,6 +40,7 @@ class CoordinatorTableState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
+    _watch_running: int = 0
     rows: list[dict] = []
     sort: str = coordinator_table.DEFAULT_SORT
     f_region: str = ALL

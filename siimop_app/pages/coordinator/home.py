@@ -24,6 +24,7 @@ from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import ALL, filter_bar, filter_select, pager, plain_header, sort_header, statistic_tiles
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class CoordinatorHomeState(FilteredTable, AppState):
     detail_error: str = ""
     stats_refreshed: int = 0  # how many live refreshes happened (the page shows nothing of it; tests read it)
     _watch_token: int = 0
+    _watch_running: int = 0
 
     # ---------------------------------------------------------------- helpers
     def _select_filters(self) -> tuple[str, ...]:
@@ -157,7 +159,7 @@ class CoordinatorHomeState(FilteredTable, AppState):
     def open_detail(self, student_id: int):
         self.detail, self.detail_wishes, self.detail_error = {}, [], ""
         try:
-            found = student_table.student_wishes_detail(self._staff(), int(student_id))
+            found = student_table.student_wishes_detail(self._staff(), parse_int(student_id) or 0)
         except (AccessDenied, ValueError, TypeError):
             self.detail_error = student_table.NOT_IN_SCOPE
         else:

@@ -23,6 +23,7 @@ from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile, notice
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,6 @@ def _interface(user: SignedInUser | None) -> str:
     return next((role for role in STAFF if role in roles), "coordinator")
 
 
-def _id_or_none(value: str) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
 
 def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
@@ -88,6 +85,7 @@ class PostTableState(AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
+    _watch_running: int = 0
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
     specialties: list[dict[str, str]] = []
@@ -273,7 +271,7 @@ class StaffPostDetailState(AppState):
     error: str = ""
 
     def _requested_post(self) -> int | None:
-        return _id_or_none(str(self.post_id or ""))
+        return parse_int(str(self.post_id or ""))
 
     def _clear(self) -> None:
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
@@ -337,11 +335,11 @@ class StaffPostDetailState(AppState):
     @rx.event
     def save_places(self):
         """First say what the change does (candidates, ranking validity); write only once confirmed."""
-        text = self.places_input.strip()
-        if not (text.isascii() and text.isdigit()):
+        places = parse_int(self.places_input)
+        if places is None:
             self.error = "Le nombre de places doit être un nombre entier positif ou nul."
             return rx.toast.error(self.error)
-        if int(text) == self.detail.get("places"):
+        if places == self.detail.get("places"):
             return rx.toast.info("Le nombre de places est inchangé.")
         self.error = ""
         try:
@@ -349,12 +347,12 @@ class StaffPostDetailState(AppState):
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_table.OUT_OF_SCOPE)
-            self.places_confirm_text = post_table.places_change_effect(user, post_id, int(text))
+            self.places_confirm_text = post_table.places_change_effect(user, post_id, places)
         except REFUSED as refused:
             log.warning("change of places of post %r refused: %s", self.post_id, refused)
             self.error = str(refused)
             return rx.toast.error(str(refused))
-        self._places_pending = int(text)
+        self._places_pending = places
         self.places_confirm_open = True
 
     @rx.event

@@ -49,6 +49,7 @@ class ResultTableState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     _watch_token: int = 0
+    _watch_running: int = 0
     rows: list[dict] = []
     sort: str = result_table.DEFAULT_SORT
     f_wave: str = ALL

@@ -11,6 +11,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ class ManagerCalendarState(AppState):
         self.error = self.saved = ""
         try:
             user = self._require(*calendar_admin.CALENDAR_ROLES)
-            phase_id = int(str(form.get("phase_id", "")))
+            phase_id = parse_int(form.get("phase_id"))
+            if phase_id is None:
+                raise ValueError("unknown phase")
             calendar_admin.set_phase_dates(user, phase_id, str(form.get("starts_on", "")), str(form.get("ends_on", "")))
             self.phases = calendar_admin.list_phases(user)
             self.saved = "Les dates ont été enregistrées."

@@ -14,8 +14,16 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
+
+
+def _checked_id(value) -> int:
+    number = parse_int(value, lo=1)
+    if number is None:
+        raise rounds.RoundError("Ce tour n'existe pas.")
+    return number
 
 
 class ManagerRoundsState(AppState):
@@ -66,7 +74,8 @@ class ManagerRoundsState(AppState):
         self.error = self.message = ""
         try:
             user = self._require(*rounds.CLOSE_ROLES)
-            self._ask("Clôturer le tour ?", round_admin.close_preview(user, int(round_id)), ("close", int(round_id)))
+            round_id = _checked_id(round_id)
+            self._ask("Clôturer le tour ?", round_admin.close_preview(user, round_id), ("close", round_id))
         except (rounds.RoundError, AccessDenied) as refused:
             self.error = str(refused)
 
@@ -75,10 +84,11 @@ class ManagerRoundsState(AppState):
         self.error = self.message = ""
         try:
             user = self._require(*rounds.CLOSE_ROLES)
-            preview = round_admin.preview_in_person(user, round_id=int(round_id), ine=self.ine,
+            round_id = _checked_id(round_id)
+            preview = round_admin.preview_in_person(user, round_id=round_id, ine=self.ine,
                                                     post_number=self.post_number)
             self._ask("Confirmer l'affectation ?", preview.confirmation(),
-                      ("assign", int(round_id), self.ine, self.post_number))
+                      ("assign", round_id, self.ine, self.post_number))
         except (rounds.RoundError, AccessDenied) as refused:
             log.warning("in-person placement refused: %s (%r, %r)", refused, self.ine, self.post_number)
             self.error = str(refused)
@@ -93,7 +103,7 @@ class ManagerRoundsState(AppState):
         self._ask("Envoyer les résultats ?",
                   f"Envoyer par e-mail les résultats du tour {row['number']} à chaque étudiant concerné et aux "
                   "responsables de chaque poste ? Chacun ne les reçoit qu'une fois ; l'envoi ne peut pas être annulé.",
-                  ("notify", int(round_id)))
+                  ("notify", row["id"]))
 
     @rx.event
     def ask_cancel(self, assignment_id: int):
@@ -104,7 +114,7 @@ class ManagerRoundsState(AppState):
             return
         self._ask("Annuler l'affectation ?",
                   f"Annuler l'affectation de {row['student']} (INE {row['ine']}) au poste n° {row['post_number']} ? "
-                  "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", int(assignment_id)))
+                  "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", row["id"]))
 
     @rx.event
     def dismiss(self, open_: bool = False):

@@ -25,6 +25,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,8 @@ class WishesState(AppState):
             row = next((r for r in self.rows if str(r["post_id"]) == str(post_id)), None)
             if row is None:
                 raise wishes.WishError(NOT_SHOWN)
-            value = int(hearts) if str(hearts).strip().isdigit() else -1
+            value = parse_int(hearts, lo=0, hi=5)
+            value = -1 if value is None else value
             if not 0 <= value <= 5:
                 raise wishes.WishError(wishes.BAD_HEARTS.format(ref=row["post_number"]))
             draft = dict(self._draft)

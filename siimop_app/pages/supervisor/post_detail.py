@@ -18,6 +18,7 @@ from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 UPLOAD_ID = "descriptive-file-upload"
 REFUSALS = (AccessDenied, PhaseClosedError, DocumentError)
@@ -34,7 +35,7 @@ class PostDetailState(AppState):
 
     def _post_id(self) -> int | None:
         raw = str(getattr(self, "post_id", "") or "")  # the "[post_id]" argument of the route
-        return int(raw) if raw.isdigit() else None
+        return parse_int(raw)
 
     def _clear(self) -> None:
         self.detail = {}

@@ -23,6 +23,7 @@ from siimop_app.services.candidates import CandidateCard
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,7 @@ class RankingBoardState(AppState):
     observation_message: str = ""
 
     def _requested_post(self) -> int | None:
-        raw = str(self.post_id or "")
-        return int(raw) if raw.isdigit() else None
+        return parse_int(str(self.post_id or ""))
 
     def _show(self, view: rankings.RankingView) -> None:
         cards = view.cards
@@ -218,15 +218,15 @@ class RankingBoardState(AppState):
 
     @rx.event
     def set_rank(self, student_id: int, value: str):
-        text = str(value).strip()
         current = next((c.rank for c in self.ranked if c.id == student_id), None)
-        if current is not None and text == str(current):
+        if current is not None and str(value).strip() == str(current):
             return None  # left unchanged (or blurred after Enter applied it): nothing to save
-        if not (text.isascii() and text.isdigit()):
+        rank = parse_int(value, lo=1)
+        if rank is None:
             self.error = "Le rang doit être un nombre entier."
             self.board_revision += 1
             return rx.toast.error(self.error)
-        return self._move("rank", student_id, int(text))
+        return self._move("rank", student_id, rank)
 
     def _read_file(self, user, post_id: int, student_id: int) -> None:
         self.file = CandidateFile.of(rankings.candidate_file(user, post_id, student_id))
