@@ -35,10 +35,10 @@ def test_the_referent_loads_and_ranks(db_url, outbox):
     state = _board(sign_in(outbox, demo_address("rts")), post_id)
     assert redirects(state.load()) == []
     assert state.editable and state.unranked and not state.ranked
-    first = state.unranked[0]["id"]
+    first = state.unranked[0].id
     state.rank_last(first)
-    assert [card["id"] for card in state.ranked] == [first] and state.error == ""
-    assert "hearts" not in state.ranked[0]
+    assert [card.id for card in state.ranked] == [first] and state.error == ""
+    assert not hasattr(state.ranked[0], "hearts")
 
 
 def test_a_forged_event_on_another_supervisors_post_changes_nothing(db_url, outbox):
@@ -46,7 +46,7 @@ def test_a_forged_event_on_another_supervisors_post_changes_nothing(db_url, outb
     mine = _posts_of(demo_address("rts"), referent=True)[0]
     owner = _board(sign_in(outbox, demo_address("rts")), mine)
     owner.load()
-    victim = owner.unranked[0]["id"]
+    victim = owner.unranked[0].id
     intruder = _board(sign_in(outbox, demo_address("rts2")), mine)
     intruder.load()
     assert intruder.error == "Ce poste ne fait pas partie de vos postes." and intruder.unranked == []
@@ -62,7 +62,7 @@ def test_a_non_referent_cannot_rank_and_a_student_cannot_even_load(db_url, outbo
     state = _board(sign_in(outbox, demo_address("rts")), mixte)
     state.load()
     assert not state.editable
-    state.rank_last(state.unranked[0]["id"])
+    state.rank_last(state.unranked[0].id)
     assert "référent" in state.error and state.ranked == []
     student = _board(sign_in(outbox, demo_address("student")), mixte)
     assert redirects(student.load()) == ["/"]
@@ -78,7 +78,7 @@ def test_garbage_post_ids_and_ranks_are_refused_in_french(db_url, outbox):
     post_id = _posts_of(demo_address("rts"), referent=True)[0]
     state = _board(cookie, post_id)
     state.load()
-    sid = state.unranked[0]["id"]
+    sid = state.unranked[0].id
     state.set_rank(sid, "abc")
     assert state.error == "Le rang doit être un nombre entier."
     state.set_rank(sid, "99")
