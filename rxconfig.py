@@ -15,5 +15,5 @@ config = rx.Config(
     # Only the app's own origins may read with credentials or open the event socket (issue 10).
     cors_allowed_origins=OwnOrigins(),
     disable_plugins=[SitemapPlugin],
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="blue", radius="medium"))],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"))],
 )

@@ -41,6 +41,7 @@ from siimop_app.pages.supervisor.ranking import (
     ranking_board_page,
     ranking_list_page,
 )
+from siimop_app.pages.accessibility import accessibility_page
 from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.support import SupportState, support_page
 from siimop_app.states.session import AppState
@@ -70,6 +71,7 @@ app = rx.App(
     backend_exception_handler=backend_error,
     frontend_exception_handler=frontend_error,
     stylesheets=["/siimop.css"],
+    head_components=[rx.el.script(src="/a11y.js", defer=True)],
     app_wraps=_APP_WRAPS,
 )
 app.add_middleware(EventGuard())
@@ -106,4 +108,6 @@ app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_l
 app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"Validation d'adresse · {TITLE}",
              on_load=EmailValidationState.validate)
 app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}", on_load=SupportState.load)
+app.add_page(accessibility_page, route="/accessibilite", title=f"Déclaration d'accessibilité · {TITLE}",
+             on_load=AppState.enter_public)
 app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=AppState.enter_public)

@@ -75,9 +75,9 @@ def _text(name: str, element_id: str, **props) -> rx.Component:
                     on_change=lambda value: SupportState.set_field(name, value), width="100%", **props)
 
 
-def _choice(name: str, element_id: str, options: tuple[str, ...]) -> rx.Component:
+def _choice(name: str, element_id: str, options: tuple[str, ...], label: str) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder="— Sélectionner —", id=element_id, width="100%"),
+        rx.select.trigger(placeholder="— Sélectionner —", id=element_id, width="100%", aria_label=label),
         rx.select.content(*[rx.select.item(option, value=option) for option in options]),
         name=name,
         value=getattr(SupportState, name),
@@ -95,9 +95,9 @@ def support_page() -> rx.Component:
             rx.vstack(
                 _field("Nom complet *", _text("full_name", "full_name", required=True, max_length=200)),
                 _field("Adresse email *", _text("email", "ticket_email", type="email", required=True, max_length=254)),
-                _field("Statut *", _choice("requester_status", "requester_status", support.REQUESTER_STATUSES)),
+                _field("Statut *", _choice("requester_status", "requester_status", support.REQUESTER_STATUSES, "Statut")),
                 _field("Université de rattachement", _text("university", "university", max_length=200)),
-                _field("Problème *", _choice("problem_type", "problem_type", support.PROBLEM_TYPES)),
+                _field("Problème *", _choice("problem_type", "problem_type", support.PROBLEM_TYPES, "Problème")),
                 _field("Sujet *", _text("subject", "subject", required=True, max_length=200)),
                 _field("Description *", rx.text_area(
                     id="description", name="description", value=s.description, required=True, rows="6", width="100%",

@@ -14,6 +14,7 @@ FOOTER_LINKS = (
     ("SiiMOP", "https://siimop.uness.fr"),
     ("Tutoriel SiiMOP Appariement", "/aide"),
     ("CGU", "/aide#cgu"),
+    ("Accessibilité : partiellement conforme", "/accessibilite"),
 )
 
 
@@ -113,6 +114,7 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
     """A signed-in page: side menu (folded behind a button on narrow screens), a main region with a
     title, the footer. The layout rules live in ``assets/siimop.css``."""
     return rx.box(
+        rx.el.a("Aller au contenu", href="#main-content", class_name="skip-link"),
         sidebar(),
         rx.box(
             rx.el.header(
@@ -140,6 +142,8 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
                 rx.heading(title, size="7", as_="h1", margin_bottom="0.75em"),
                 *content,
                 class_name="shell-main",
+                id="main-content",
+                tab_index=-1,
             ),
             footer(),
             class_name="shell-content",
@@ -149,8 +153,8 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
 
 
 def public_page(*content: rx.Component) -> rx.Component:
-    """A page before sign-in: centred card on a light background."""
-    return rx.center(
+    """A page before sign-in: centred card on a light background, in the page's main landmark."""
+    return rx.el.main(rx.center(
         rx.card(
             rx.vstack(
                 rx.heading("SiiMOP Appariement", size="7", as_="h1", color=SIDEBAR_BG),
@@ -162,10 +166,10 @@ def public_page(*content: rx.Component) -> rx.Component:
             width="100%",
             padding="2em",
         ),
-        min_height="100vh",
+        min_height="calc(100vh - 4em)",
         background="#f3f5f9",
         padding="1em",
-    )
+    ), footer(), id="main")
 
 
 def open_page(*content: rx.Component, title: str) -> rx.Component:

@@ -85,7 +85,7 @@ def manager_calendar_page() -> rx.Component:
                 rx.table.column_header_cell("Tour"),
                 rx.table.column_header_cell("Premier jour"),
                 rx.table.column_header_cell("Dernier jour (23h59)"),
-                rx.table.column_header_cell(""),
+                rx.table.column_header_cell(rx.el.span("Actions", class_name="sr-only")),
             )),
             rx.table.body(rx.foreach(ManagerCalendarState.phases, _row)),
             id="calendar-table",
