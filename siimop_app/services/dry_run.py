@@ -63,6 +63,7 @@ from siimop_app.services import audit, calendar, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import placed_in_wave, posts_offered
+from siimop_app.services.overview import percent
 from siimop_app.services.scope import Scope, post_condition, scope_of, student_condition
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ class DryRunReport:
 
     @property
     def rate(self) -> str:
-        return _rate(self.placed, self.students)
+        return percent(self.placed, self.students)
 
     def rankings_sentence(self) -> str:
         if not self.fix_rankings.count:
@@ -173,10 +174,6 @@ class DryRunReport:
         if not self.fix_lists.count:
             return "Aucune liste de vœux insuffisante dans votre périmètre."
         return self.fix_lists.sentence("listes de vœux insuffisantes", "complétées")
-
-
-def _rate(placed: int, total: int) -> str:
-    return f"{placed}/{total} ({round(100 * placed / total) if total else 0}%)"
 
 
 def _name(first: str, last: str) -> str:
@@ -378,7 +375,7 @@ def _tally(rows: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:
         counts[label][0] += 1
         counts[label][1] += placed
         counts[label][2] += insufficient
-    return [{"label": label, "students": n, "placed": p, "insufficient": i, "rate": _rate(p, n),
+    return [{"label": label, "students": n, "placed": p, "insufficient": i, "rate": percent(p, n),
              "unplaced": n - p}
             for label, (n, p, i) in sorted(counts.items())]
 

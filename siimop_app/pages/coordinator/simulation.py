@@ -19,7 +19,7 @@ import reflex as rx
 from siimop_app.services import auth, dry_run, reminders
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import confirm_dialog, error_callout
+from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
 from siimop_app.ui.data_table import statistic_tiles
 from siimop_app.ui.shell import shell
 
@@ -284,15 +284,7 @@ def dry_run_page() -> rx.Component:
         rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="dry-run-message",
                                             role="status")),
         rx.button("Lancer la simulation", on_click=s.run, disabled=s.running | ~s.available, id="run-dry-run"),
-        rx.cond(
-            s.running,
-            rx.vstack(
-                rx.text(s.progress_label, id="dry-run-progress-label"),
-                rx.progress(value=s.progress_value, max=100, width="100%"),
-                width="100%",
-                role="status",
-            ),
-        ),
+        progress_status(s.running, s.progress_label, s.progress_value, label_id="dry-run-progress-label"),
         rx.cond(s.has_report, _report()),
         confirm_dialog(open_=s.confirm_open, title="Envoyer les rappels ?", text=s.confirm_text, on_confirm=s.remind,
                        on_open_change=s.dismiss, confirm_label="Envoyer"),
