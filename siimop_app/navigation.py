@@ -32,11 +32,13 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
         MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
         MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
+        MenuEntry("Simulation du tour", "ranking", "/coordonnateur/simulation"),
     ),
     "manager": (
         MenuEntry("Tableau de bord", "management", "/gestionnaire"),
         MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
         MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
+        MenuEntry("Simulation du tour", "ranking", "/coordonnateur/simulation"),
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
         MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
         MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),

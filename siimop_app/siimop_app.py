@@ -14,6 +14,7 @@ from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coo
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
 from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
 from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
+from siimop_app.pages.coordinator.simulation import DryRunState, dry_run_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
@@ -97,6 +98,8 @@ app.add_page(result_table_page, route="/coordonnateur/resultats", title=f"Résul
 app.add_page(staff_post_detail_page, route="/coordonnateur/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=StaffPostDetailState.load)
 app.add_page(supervisor_table_page, route="/coordonnateur/responsables", title=f"Gestion des responsables des terrains de stage · {TITLE}", on_load=SupervisorTableState.load)
 app.add_page(coordinator_table_page, route="/coordonnateur/coordonnateurs", title=f"Gestion des coordonnateurs · {TITLE}", on_load=CoordinatorTableState.load)
+app.add_page(dry_run_page, route="/coordonnateur/simulation", title=f"Simulation du tour · {TITLE}",
+             on_load=DryRunState.load)
 app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
 app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Calendrier · {TITLE}",
              on_load=ManagerCalendarState.load)

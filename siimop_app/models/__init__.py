@@ -11,6 +11,7 @@ from siimop_app.models.records import (
     Document,
     DocumentKind,
     EmailValidation,
+    Reminder,
     SignInToken,
     SupportTicket,
     UserSession,
@@ -19,7 +20,7 @@ from siimop_app.models.records import (
 __all__ = [
     "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
     "Establishment", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post", "PostSupervisor",
-    "PostType", "Ranking", "RankingEntry", "Region", "Role", "RoleGrant", "Round", "RoundStatus",
+    "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round", "RoundStatus",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportTicket",
     "User", "UserEmail", "UserSession", "Wave", "utcnow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from siimop_app.models._base import utcnow
@@ -105,3 +105,20 @@ class SupportTicket(SQLModel, table=True):
     attachment_document_id: int | None = Field(default=None, foreign_key="document.id")
     subdivision_id: int | None = Field(default=None, foreign_key="subdivision.id", index=True)
     status: str = Field(default="open", max_length=10)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder e-mail sent from the dry-run page (issue 15). The unique key is the rule "each person at
+    most once per day" (Paris day), enforced by the database whatever page or process sends."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "day", name="uq_reminder_user_day"),
+        CheckConstraint("kind IN ('ranking', 'wishes')", name="ck_reminder_kind"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    day: dt.date
+    kind: str = Field(max_length=10)  # "ranking": a supervisor's ranking; "wishes": a student's list
+    round_id: int = Field(foreign_key="matching_round.id", index=True)
+    sent_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    sent_at: dt.datetime = Field(default_factory=utcnow)

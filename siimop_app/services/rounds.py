@@ -88,6 +88,7 @@ __all__ = [
     "release_claim",
     "require_closable",
     "round_result_for_student",
+    "solve_snapshot",
 ]
 
 Progress = Callable[[str, float], None]
@@ -367,6 +368,25 @@ def _insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(sa.insert(Assignment), rows)
 
 
+def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = None,
+                   progress: Progress | None = None) -> tuple[matching.Instance, matching.Result, matching.Certificate]:
+    """Snapshot → matching → check: the one path shared by the real close and the dry run
+    (``services.dry_run``), so that a projection made on the same data is exactly the close's result."""
+    notify = progress or (lambda _label, _fraction: None)
+    timings = {} if timings is None else timings
+    notify(STEP_MATCH, 0.25)
+    step = time.perf_counter()
+    instance = matching.Instance.from_dict(data)
+    result = matching.solve(instance)
+    timings["match"] = time.perf_counter() - step
+
+    notify(STEP_CHECK, 0.6)
+    step = time.perf_counter()
+    certificate = matching.check(instance, result.to_dict())
+    timings["check"] = time.perf_counter() - step
+    return instance, result, certificate
+
+
 def close_round(*, round_id: int, actor_user_id: int | None, progress: Progress | None = None) -> CloseReport:
     """Close a matched round: claim it, snapshot, solve, check, write everything in one transaction.
 
@@ -390,17 +410,7 @@ def close_round(*, round_id: int, actor_user_id: int | None, progress: Progress 
             data = build_instance(session, round_id)
         timings["snapshot"] = time.perf_counter() - started
 
-        notify(STEP_MATCH, 0.25)
-        step = time.perf_counter()
-        instance = matching.Instance.from_dict(data)
-        result = matching.solve(instance)
-        result_dict = result.to_dict()
-        timings["match"] = time.perf_counter() - step
-
-        notify(STEP_CHECK, 0.6)
-        step = time.perf_counter()
-        certificate = matching.check(instance, result_dict)
-        timings["check"] = time.perf_counter() - step
+        _instance, result, certificate = solve_snapshot(data, timings=timings, progress=notify)
         if not certificate.ok:
             log.error("round %s: the matching's certificate is not OK:\n%s", round_id, certificate.to_text())
             raise RoundError("La vérification du résultat de l'appariement a échoué : rien n'a été enregistré. "

@@ -81,8 +81,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "AccessDenied", "DocumentError", "PhaseClosedError", "Receipt", "WishError",
-    "browse_posts", "current_hearts", "filter_options", "latest_receipt", "receipt_digest", "receipt_record",
-    "save_presentation",
+    "browse_posts", "carried_over_hearts", "current_hearts", "filter_options", "latest_receipt", "receipt_digest",
+    "receipt_record", "save_presentation",
     "save_wishes", "student_file", "sufficiency_for", "upload_document", "verify_receipt", "wishes_window",
 ]
 
@@ -182,6 +182,44 @@ def current_hearts(user: SignedInUser) -> dict[int, int]:
     with transaction() as session:
         student = _student(session, user)
         return _hearts_map(session, student.id, window.round_id)
+
+
+def carried_over_hearts(user: SignedInUser) -> dict[int, int]:
+    """Round 2's pre-filled hearts (issue 15): while a later matched round's wishes are open, for a student not
+    placed in the wave who has not saved wishes in that round yet, the hearts they gave in the previous matched
+    round on the posts still offered (places left) — post id → hearts; empty otherwise.
+
+    They are proposed as *unsaved changes* by the wishes page, not written at the close: a list enters the
+    matching only once its student saves it and gets its receipt, as in round 1.
+    """
+    window = wishes_window()
+    if not window.editable or window.round_id is None or (window.round_number or 1) <= 1:
+        return {}
+    with transaction() as session:
+        student = _student(session, user)
+        if not student.participating or placed_in_wave(session, window.wave_id, [student.id]):
+            return {}
+        if _hearts_map(session, student.id, window.round_id) or any(
+                json.loads(entry.after_json or "{}").get("round_id") == window.round_id
+                for entry in _receipts(session, student)):
+            return {}  # the student already chose their list for this round
+        previous = session.exec(
+            select(Round.id).where(Round.wave_id == window.wave_id, Round.number < window.round_number,
+                                   Round.in_person.is_(False))
+            .order_by(Round.number.desc())
+        ).first()
+        if previous is None:
+            return {}
+        assigned = assigned_count_subquery()
+        rows = session.exec(
+            select(Application.post_id, Application.hearts)
+            .join(Post, Post.id == Application.post_id)
+            .outerjoin(assigned, assigned.c.post_id == Post.id)
+            .where(Application.round_id == previous, Application.student_id == student.id, Application.hearts > 0,
+                   Post.wave_id == window.wave_id, Post.calling_specialty_id == student.specialty_id,
+                   Post.places_opened > sa.func.coalesce(assigned.c.assigned, 0))
+        ).all()
+    return {post_id: hearts for post_id, hearts in rows}
 
 
 # ------------------------------------------------------------ sufficiency

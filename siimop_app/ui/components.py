@@ -91,3 +91,16 @@ def notice(*children: rx.Component, icon: str, **props) -> rx.Component:
     """A callout holding components. ``rx.callout(component)`` puts them in a <p>, and a <p> or <div>
     inside a <p> is invalid HTML that React reports as a hydration error."""
     return rx.callout.root(rx.callout.icon(rx.icon(icon)), rx.box(*children), **props)
+
+
+def progress_status(running, label, value, *, label_id: str) -> rx.Component:
+    """The progress of a long background action (closing a round, a simulation), announced to screen readers."""
+    return rx.cond(
+        running,
+        rx.vstack(
+            rx.text(label, id=label_id),
+            rx.progress(value=value, max=100, width="100%"),
+            width="100%",
+            role="status",
+        ),
+    )

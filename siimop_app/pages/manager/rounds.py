@@ -12,7 +12,7 @@ import reflex as rx
 from siimop_app.services import result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import confirm_dialog, error_callout
+from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
 from siimop_app.ui.shell import shell
 from siimop_app.validation import parse_int
 
@@ -319,15 +319,7 @@ def manager_rounds_page() -> rx.Component:
         error_callout(s.error, "rounds-error"),
         rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="rounds-message",
                                             role="status")),
-        rx.cond(
-            s.closing,
-            rx.vstack(
-                rx.text(s.progress_label, id="close-progress-label"),
-                rx.progress(value=s.progress_value, max=100, width="100%"),
-                width="100%",
-                role="status",
-            ),
-        ),
+        progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
         confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
                        on_open_change=s.dismiss),

@@ -114,6 +114,12 @@ class WishesState(AppState):
             key = f"{user.user_id}:{window.round_id}:{window.editable}"
             if key != self._draft_key:  # another person, round or phase: nothing carries over
                 self._draft, self._draft_key = {}, key
+                if window.editable:  # round 2: the hearts of round 1 on the posts still offered, unsaved
+                    self._draft = wishes.carried_over_hearts(user)
+                    if self._draft:
+                        self.notice = (f"Vos {len(self._draft)} vœu(x) du tour précédent sur les postes encore offerts "
+                                       "sont repris ci-dessous. Modifiez-les si besoin, puis enregistrez-les : ils ne "
+                                       "comptent qu'une fois enregistrés.")
             self.editable = window.editable
             self.window_text = window.text
             options = wishes.filter_options(user)

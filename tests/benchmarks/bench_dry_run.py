@@ -1,0 +1,108 @@
+"""Benchmark: the dry run of round 1 of the national demo, then the real close on the same data.
+
+    python tests/benchmarks/bench_dry_run.py [--quick] [--database-url URL]
+
+Loads the demo (``--phase ranking``; ``--quick``: the small demo) into a throwaway database — a SQLite
+file, or, with ``--database-url postgresql+psycopg://USER@HOST:5432/postgres``, a database created on
+that server for the run and dropped afterwards — runs the dry run as the admin (whole country), the
+manager (a region) and the coordinator (a specialty in a subdivision), printing the time of each step
+(target: under 5 s), then ends the ranking phase, closes the round and checks that the close wrote
+exactly the projected assignments. Figures are printed, never asserted (but a disagreement is reported
+and makes the exit code 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="a PostgreSQL server URL (a throwaway database is made on it)")
+    parser.add_argument("--quick", action="store_true", help="the small demo instead of the national one")
+    args = parser.parse_args()
+
+    import sqlalchemy as sa
+
+    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-dry-run-"))
+    pg_name = None
+    if args.database_url:
+        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
+        admin.dispose()
+        url = sa.make_url(args.database_url).set(database=pg_name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    os.environ["REFLEX_DB_URL"] = url
+    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+
+    from sqlmodel import select
+
+    from siimop_app.db import get_engine, transaction
+    from siimop_app.demo.cli import main as demo_main
+    from siimop_app.demo.generator import DEMO_ACCOUNTS
+    from siimop_app.models import Assignment, Phase, Round, UserEmail
+    from siimop_app.services import auth, calendar, dry_run, rounds
+
+    def signed_in(account: str) -> auth.SignedInUser:
+        with transaction() as session:
+            user_id = session.exec(select(UserEmail.user_id).where(UserEmail.email == DEMO_ACCOUNTS[account][2])).one()
+            return auth.SignedInUser(user_id, "", "", DEMO_ACCOUNTS[account][2], auth._roles(session, user_id))
+
+    status = 0
+    try:
+        started = time.perf_counter()
+        assert demo_main(["--scale", "small" if args.quick else "national", "--phase", "ranking"]) == 0
+        dialect = get_engine().dialect.name
+        print(f"demo loaded in {time.perf_counter() - started:.1f} s ({dialect})")
+        reports = {}
+        for account in ("admin", "manager", "coordinator"):
+            report = dry_run.run_dry_run(signed_in(account))
+            reports[account] = report
+            t = report.timings
+            print(f"dry run as {account} on {dialect}: " + ", ".join(
+                f"{step} {t[step]:.2f} s" for step in ("snapshot", "match", "check", "fix_rankings", "fix_lists"))
+                + f" — total {t['total']:.2f} s (target < 5 s)")
+            print(f"  scope: {report.rate} placed, {report.unplaced_total} unplaced, {report.empty_places_total} "
+                  f"empty places; round: {report.round_placed}/{report.round_students}")
+            print(f"  {report.rankings_sentence()}")
+            print(f"  {report.lists_sentence()}")
+
+        yesterday = calendar.now().date() - dt.timedelta(days=1)
+        with transaction() as session:
+            for phase in session.exec(select(Phase).where(Phase.kind == "ranking")).all():
+                phase.ends_on, phase.starts_on = yesterday, min(phase.starts_on, yesterday)
+                session.add(phase)
+            round_id = session.exec(select(Round.id).where(Round.number == 1)).one()
+        closed = rounds.close_round(round_id=round_id, actor_user_id=None)
+        with transaction() as session:
+            written = dict(session.exec(select(Assignment.student_id, Assignment.post_id)
+                                        .where(Assignment.round_id == round_id)).all())
+        same = written == reports["admin"].projected
+        print(f"close: {closed.students_placed} placed in {closed.timings['total']:.2f} s; "
+              f"identical to the dry run's projection: {same}")
+        status = 0 if same else 1
+    finally:
+        get_engine(url).dispose()
+        if pg_name:
+            admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            admin.dispose()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
