@@ -7,6 +7,7 @@ import logging
 import reflex as rx
 
 from siimop_app.file_routes import files_api
+from siimop_app.import_routes import imports_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
@@ -45,7 +46,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 TITLE = "SiiMOP Appariement"
 
-app = rx.App(html_lang="fr", api_transformer=files_api)
+app = rx.App(html_lang="fr", api_transformer=[files_api, imports_api])
 app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
 app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)
 app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ KIND_LABELS = {"students": "Étudiants", "posts": "Postes", "staff": "Personnel 
 MAX_ROWS = 50_000
 
 
+@functools.lru_cache(maxsize=65536)  # the same names come back on every row
 def fold(text: str) -> str:
     """Accents, case, spaces and punctuation folded away: "Médecine d'urgence" → "medecinedurgence"."""
     text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
@@ -117,6 +119,7 @@ _STAFF_COLUMNS = (
            "SUBDI TOURS", ("subdi",)),
     Column("specialty", "Spécialité", False, "coordonnateur : le DES coordonné", "MÉDECINE D'URGENCE", ("des",)),
 )
+_SITE_KEYS = {n: tuple(c.key for c in _SITE_COLUMNS(n, "", False)) for n in ("", "2")}
 FORMATS: dict[str, tuple[Column, ...]] = {"students": _STUDENT_COLUMNS, "posts": _POST_COLUMNS, "staff": _STAFF_COLUMNS}
 # What identifies a row of each format, for messages ("INE 0123456789A", "poste n° 12").
 ROLE_CHOICES = {"coordonnateur": "coordinator", "gestionnaire": "manager", "administrateur": "admin",
@@ -197,6 +200,7 @@ def parse_code(value: str, what: str, *, max_length: int = 20) -> str:
     return code.upper()
 
 
+@functools.lru_cache(maxsize=65536)  # a supervisor's address comes back on each of their posts
 def parse_email(value: str) -> str:
     try:
         address = validate_email(value.strip(), check_deliverability=False).normalized
@@ -339,8 +343,7 @@ def _student(row: _Row, refs: References) -> dict:
 
 
 def _site(row: _Row, n: str, required: bool, university_default: bool) -> dict | None:
-    keys = [c.key for c in _SITE_COLUMNS(n, "", False)]
-    if not required and not any(row.raw(k) for k in keys):
+    if not required and not any(row.raw(k) for k in _SITE_KEYS[n]):
         return None
     site = {
         "approval_number": row.get(f"approval_number{n}", lambda v: parse_code(v, "numéro d'agrément", max_length=30),

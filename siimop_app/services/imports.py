@@ -56,6 +56,7 @@ from siimop_app.models import (
 from siimop_app.services import audit
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.services.documents import clean_filename
 from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -443,9 +444,9 @@ def _import_posts(session: Session, actor: Actor, rows: list[dict], refs: rules.
             if site is not None:
                 site.setdefault("specialty_id", row["calling_specialty_id"])
                 wanted_sites.setdefault((site["approval_number"], site["site_number"]), site)
+    in_file = {r["post_number"] for r in rows}
     absent_posts = [p for number, p in sorted(existing_posts.items())
-                    if number not in {r["post_number"] for r in rows} and p.places_opened > 0
-                    and actor.covers(p.subdivision_id)]
+                    if number not in in_file and p.places_opened > 0 and actor.covers(p.subdivision_id)]
     if deactivate and absent_posts:
         matched = _matched_round(session, [wave.id])
         if matched is not None:
@@ -695,6 +696,7 @@ def run_import(kind: str, data: bytes, filename: str, *, actor: Actor = COMMAND_
     """Check a file against the database and, with ``apply`` and no error, load it (one transaction)."""
     if kind not in rules.KINDS:
         raise ImportRefused(f"Type d'import inconnu : {kind}.")
+    filename = clean_filename(filename)
     report = ImportReport(kind=kind, filename=filename, size_bytes=len(data),
                           sha256=hashlib.sha256(data).hexdigest())
     try:
@@ -804,6 +806,20 @@ def readable_batch(user: SignedInUser | None, batch_id: int) -> ImportBatch | No
     if batch is None or not (actor.is_admin or batch.actor_user_id == actor.user_id):
         return None
     return batch
+
+
+def template(user: SignedInUser | None, kind: str) -> bytes:
+    """The XLSX template of a format, with today's reference names in its drop-down lists."""
+    from siimop_app.imports.templates import build_template
+
+    require_role(user, *IMPORT_ROLES)
+    if kind not in rules.KINDS:
+        raise ImportRefused(f"Type d'import inconnu : {kind}.")
+    with transaction() as session:
+        subdivisions = session.exec(select(Subdivision.label).order_by(Subdivision.label)).all()
+        specialties = session.exec(select(Specialty.label).order_by(Specialty.label)).all()
+        regions = session.exec(select(Region.name).order_by(Region.name)).all()
+    return build_template(kind, subdivisions=subdivisions, specialties=specialties, regions=regions)
 
 
 def report_json(report: ImportReport) -> str:

@@ -243,3 +243,29 @@ def test_cli_usage_and_dry_run(db_url, tmp_path, capsys):
     assert cli_main(["students", str(path)]) == 0
     with transaction() as session:
         assert session.exec(select(sa.func.count()).select_from(User)).one() == 1
+
+
+def test_each_template_offers_its_columns_and_its_sample_row_imports_cleanly(db_url, outbox):
+    from starlette.testclient import TestClient
+
+    from siimop_app.import_routes import batch_path, imports_api, template_path
+    from siimop_app.states.session import SESSION_COOKIE
+    from tests.services.test_student_table import cookie_of
+
+    make_wave()
+    make_user("admin@example.fr", "admin")
+    make_user("rts@example.fr", "supervisor")
+    client = TestClient(imports_api)
+    client.cookies.set(SESSION_COOKIE, cookie_of(outbox, "admin@example.fr"))
+    for kind in ("staff", "students", "posts"):
+        response = client.get(template_path(kind))
+        assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
+        report = run_import(kind, response.content, f"modele_{kind}.xlsx", apply=True,
+                            actor=actor_for(auth.resolve_session(client.cookies[SESSION_COOKIE])))
+        assert report.ok and report.new == 1, (kind, report.errors)
+    assert client.get(batch_path(report.batch_id)).content == response.content
+    outsider = TestClient(imports_api)
+    outsider.cookies.set(SESSION_COOKIE, cookie_of(outbox, "rts@example.fr"))
+    assert outsider.get(template_path("posts")).status_code == 404
+    assert outsider.get(batch_path(report.batch_id)).status_code == 404
+    assert TestClient(imports_api).get(batch_path(report.batch_id)).status_code == 404
