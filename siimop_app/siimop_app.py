@@ -16,6 +16,8 @@ from siimop_app.pages.coordinator.results import ResultTableState, result_table_
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
+from siimop_app.pages.manager.import_history import ImportHistoryState, import_history_page
+from siimop_app.pages.manager.imports import ManagerImportsState, manager_imports_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
 from siimop_app.pages.profile import EmailValidationState, ProfileState, email_validation_page, profile_page
 from siimop_app.pages.sign_in import (
@@ -71,6 +73,10 @@ app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Ca
              on_load=ManagerCalendarState.load)
 app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'appariement · {TITLE}",
              on_load=ManagerRoundsState.load)
+app.add_page(manager_imports_page, route="/gestionnaire/imports", title=f"Importer des données · {TITLE}",
+             on_load=ManagerImportsState.load)
+app.add_page(import_history_page, route="/gestionnaire/imports/historique", title=f"Historique des imports · {TITLE}",
+             on_load=ImportHistoryState.load)
 app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes résultats · {TITLE}",
              on_load=StudentResultsState.load)
 app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)

@@ -822,5 +822,31 @@ def template(user: SignedInUser | None, kind: str) -> bytes:
     return build_template(kind, subdivisions=subdivisions, specialties=specialties, regions=regions)
 
 
+def save_pending(data: bytes, filename: str) -> str:
+    """Keep an uploaded file between its preview and "Appliquer" (server side, never in the page's state)."""
+    import secrets
+
+    token = secrets.token_hex(16) + Path(clean_filename(filename)).suffix.lower()
+    path = storage_path(f"pending/{token}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return token
+
+
+def load_pending(token: str) -> bytes | None:
+    name = Path(token).name  # the token comes back from the browser's session state: never a path
+    if not name or name != token:
+        return None
+    try:
+        return storage_path(f"pending/{name}").read_bytes()
+    except OSError:
+        return None
+
+
+def drop_pending(token: str) -> None:
+    if token and Path(token).name == token:
+        storage_path(f"pending/{token}").unlink(missing_ok=True)
+
+
 def report_json(report: ImportReport) -> str:
     return json.dumps(dataclasses.asdict(report), ensure_ascii=False)

@@ -1,0 +1,69 @@
+"""The import pages without a browser: guard, preview, apply with a receipt, and the history."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.models import ImportBatch, Student
+from siimop_app.pages.manager.import_history import ImportHistoryState
+from siimop_app.pages.manager.imports import ManagerImportsState
+from tests.services.import_files import csv_bytes, student
+from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
+
+
+class Upload:
+    """What the upload handler receives for one dropped file."""
+
+    def __init__(self, filename: str, data: bytes) -> None:
+        self.filename, self._data = filename, data
+
+    async def read(self, size: int = -1) -> bytes:
+        return self._data if size < 0 else self._data[:size]
+
+
+def run(handler) -> None:
+    async def consume():
+        async for _ in handler:
+            pass
+
+    asyncio.run(consume())
+
+
+def test_a_manager_previews_then_applies_a_students_file_and_finds_it_in_the_history(db_url, outbox):
+    load_demo("ranking")
+    coordinator = page_state(ManagerImportsState, sign_in(outbox, demo_address("coordinator")))
+    assert redirects(coordinator.load()) == ["/"]
+    run(coordinator.preview([Upload("e.csv", b"x")]))
+    assert coordinator.error == "Vous n'avez pas accès à cette page." and coordinator.filename == ""
+
+    manager = page_state(ManagerImportsState, sign_in(outbox, demo_address("manager")))
+    assert redirects(manager.load()) == []
+    bad = [student(1, subdivision="SUBDI TOURS"), student(2, ine="12AB")]
+    run(manager.preview([Upload("etudiants.csv", csv_bytes("students", bad))]))
+    assert manager.error_count == 2 and manager.errors[0].startswith("ligne 2, colonne « Subdivision »")
+    run(manager.apply())
+    assert manager.error.startswith("Déposez de nouveau le fichier")  # a file with errors is never applied
+
+    rows = [student(1, subdivision="LILLE"), student(2, subdivision="AMIENS")]
+    run(manager.preview([Upload("etudiants.csv", csv_bytes("students", rows))]))
+    assert manager.errors == [] and manager.counts["new"] == 2 and manager.counts["absent"] > 0
+    with transaction() as session:
+        assert session.exec(select(Student).where(Student.ine == rows[0]["ine"])).first() is None
+    run(manager.apply())
+    assert manager.error == "" and manager.receipt.startswith("Import n° ")
+    assert "2 nouvelle(s)" in manager.receipt and manager.filename == ""
+    with transaction() as session:
+        assert session.exec(select(Student).where(Student.ine == rows[0]["ine"])).first() is not None
+        batch = session.exec(select(ImportBatch)).one()
+
+    history = page_state(ImportHistoryState, sign_in(outbox, demo_address("manager")))
+    assert redirects(history.load()) == []
+    (row,) = history.batches
+    assert (row["filename"], row["new"], row["who"]) == ("etudiants.csv", "2", "Arnaud MONIER")
+    assert row["href"] == f"/files/imports/{batch.id}"
+    admin = page_state(ImportHistoryState, sign_in(outbox, demo_address("admin")))
+    admin.load()
+    assert admin.batches[0]["href"] == row["href"]
