@@ -278,8 +278,9 @@ class References:
 # ------------------------------------------------------------------------------------------- validation
 @dataclasses.dataclass
 class Validated:
-    rows: list[dict]  # typed rows, each with its "line"
+    rows: list[dict]  # typed rows without any error, each with its "line"
     errors: list[RowError]
+    all_rows: list[dict] = dataclasses.field(default_factory=list)  # every row, a failed cell read as None
 
 
 class _Row:
@@ -465,10 +466,10 @@ def validate(kind: str, raw_rows: Iterable[tuple[int, Mapping[str, str]]], refs:
         typed["line"], typed["ok"] = line, row.ok
         typed_rows.append(typed)
     # Keys are compared across every row, even one with another error, so that each error shows at once.
-    rows = [r for r in _cross_checks(kind, typed_rows, columns, errors) if r.pop("ok")]
+    rows = [r for r in _cross_checks(kind, typed_rows, columns, errors) if r["ok"]]
     order = {c.header: index for index, c in enumerate(FORMATS[kind])}
     errors.sort(key=lambda e: (e.line, order.get(e.column, -1)))
-    return Validated(rows, errors)
+    return Validated(rows, errors, typed_rows)
 
 
 def _cross_checks(kind: str, rows: list[dict], columns: dict[str, Column], errors: list[RowError]) -> list[dict]:

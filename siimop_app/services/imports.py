@@ -284,9 +284,6 @@ def _import_students(session: Session, actor: Actor, rows: list[dict], refs: rul
     new, student_updates, user_updates, email_updates = [], [], [], []
     for row in rows:
         line, found = row["line"], existing.get(row["ine"])
-        if not actor.covers(row["subdivision_id"]):
-            errors.append(RowError(line, header["subdivision"], "cette subdivision n'est pas dans votre périmètre"))
-            continue
         owner = owners.get(row["email"])
         if found is None:
             if owner is not None:
@@ -413,10 +410,6 @@ def _import_posts(session: Session, actor: Actor, rows: list[dict], refs: rules.
                   errors: list[RowError], apply: bool, deactivate: bool, audit_rows: _Audit, wave: Wave) -> None:
     header = {c.key: c.header for c in rules.FORMATS["posts"]}
     connection = session.connection()
-    for row in rows:
-        if not actor.covers(row["subdivision_id"]):
-            errors.append(RowError(row["line"], header["subdivision"], "cette subdivision n'est pas dans votre "
-                                                                       "périmètre"))
     existing_posts = {p.post_number: p for p in session.exec(select(Post).where(Post.wave_id == wave.id)).all()}
     for row in rows:
         post = existing_posts.get(row["post_number"])
@@ -725,20 +718,30 @@ def run_import(kind: str, data: bytes, filename: str, *, actor: Actor = COMMAND_
         validated = rules.validate(kind, raw_rows, refs)
         del raw_rows
         errors = list(validated.errors)
+        rows = validated.rows
+        if kind in ("students", "posts"):
+            # Checked on every row, even one with another error, so that the file's errors all show at once.
+            outside = {r["line"] for r in validated.all_rows
+                       if r.get("subdivision_id") is not None and not actor.covers(r["subdivision_id"])}
+            header = next(c.header for c in rules.FORMATS[kind] if c.key == "subdivision")
+            errors.extend(RowError(line, header, "cette subdivision n'est pas dans votre périmètre")
+                          for line in sorted(outside))
+            rows = [r for r in rows if r["line"] not in outside]
         audit_rows = _Audit(actor)
         wave = None
         if kind == "posts":
             wave = _wave(session, wave_id)
             report.wave_name = wave.name
-            _import_posts(session, actor, validated.rows, refs, report, errors, apply, deactivate_absent,
+            _import_posts(session, actor, rows, refs, report, errors, apply, deactivate_absent,
                           audit_rows, wave)
         elif kind == "students":
-            _import_students(session, actor, validated.rows, refs, report, errors, apply, deactivate_absent,
+            _import_students(session, actor, rows, refs, report, errors, apply, deactivate_absent,
                              audit_rows)
         else:
             _import_staff(session, actor, validated.rows, refs, report, errors, apply, deactivate_absent,
                           audit_rows)
-        report.errors = [str(e) for e in sorted(errors, key=lambda e: e.line)]
+        order = {c.header: index for index, c in enumerate(rules.FORMATS[kind])}
+        report.errors = [str(e) for e in sorted(errors, key=lambda e: (e.line, order.get(e.column, -1)))]
         if report.errors or not apply:
             session.rollback()
             if report.errors:
