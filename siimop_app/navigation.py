@@ -37,6 +37,7 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Tableau de bord", "management", "/gestionnaire"),
         MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
         MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
+        MenuEntry("Campagnes", "management", "/gestionnaire/campagnes"),
         MenuEntry("Importer des données", "management", "/gestionnaire/imports"),
         MenuEntry("Historique des imports", "management", "/gestionnaire/imports/historique"),
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),

@@ -15,6 +15,7 @@ from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailSt
 from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
+from siimop_app.pages.manager.campaigns import ManagerCampaignsState, manager_campaigns_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
 from siimop_app.pages.manager.import_history import ImportHistoryState, import_history_page
 from siimop_app.pages.manager.imports import ManagerImportsState, manager_imports_page
@@ -73,6 +74,8 @@ app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Ca
              on_load=ManagerCalendarState.load)
 app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'appariement · {TITLE}",
              on_load=ManagerRoundsState.load)
+app.add_page(manager_campaigns_page, route="/gestionnaire/campagnes", title=f"Campagnes · {TITLE}",
+             on_load=ManagerCampaignsState.load)
 app.add_page(manager_imports_page, route="/gestionnaire/imports", title=f"Importer des données · {TITLE}",
              on_load=ManagerImportsState.load)
 app.add_page(import_history_page, route="/gestionnaire/imports/historique", title=f"Historique des imports · {TITLE}",

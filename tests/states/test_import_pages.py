@@ -67,3 +67,23 @@ def test_a_manager_previews_then_applies_a_students_file_and_finds_it_in_the_his
     admin = page_state(ImportHistoryState, sign_in(outbox, demo_address("admin")))
     admin.load()
     assert admin.batches[0]["href"] == row["href"]
+
+
+def test_a_manager_creates_the_next_campaign_from_the_page(db_url, outbox):
+    from siimop_app.pages.manager.campaigns import ManagerCampaignsState
+
+    load_demo("ranking")
+    coordinator = page_state(ManagerCampaignsState, sign_in(outbox, demo_address("coordinator")))
+    assert redirects(coordinator.load()) == ["/"] and coordinator.campaigns == []
+    coordinator.create({"name": "Campagne pirate"})
+    assert coordinator.error == "Vous n'avez pas accès à cette page."
+
+    manager = page_state(ManagerCampaignsState, sign_in(outbox, demo_address("manager")))
+    assert redirects(manager.load()) == []
+    previous = manager.campaigns[0]
+    manager.create({"name": "Campagne Mai 2099", "copy_from": previous["id"], "shift_weeks": "52"})
+    assert manager.error == "" and manager.message.startswith("La campagne « Campagne Mai 2099 » est créée")
+    assert [c["name"] for c in manager.campaigns] == ["Campagne Mai 2099", previous["name"]]
+    manager.add_wave({"campaign_id": manager.campaigns[0]["id"], "name": "Vague 2 Campagne Mai 2099",
+                      "subtitle": "Semestre décalé", "shift_weeks": "x"})
+    assert manager.error == "Le décalage doit être un nombre entier de semaines."
