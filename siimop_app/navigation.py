@@ -40,6 +40,7 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Campagnes", "management", "/gestionnaire/campagnes"),
         MenuEntry("Importer des données", "management", "/gestionnaire/imports"),
         MenuEntry("Historique des imports", "management", "/gestionnaire/imports/historique"),
+        MenuEntry("Personnes et rôles", "management", "/gestionnaire/personnes"),
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
         MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
         MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),

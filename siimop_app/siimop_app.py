@@ -19,6 +19,7 @@ from siimop_app.pages.manager.campaigns import ManagerCampaignsState, manager_ca
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
 from siimop_app.pages.manager.import_history import ImportHistoryState, import_history_page
 from siimop_app.pages.manager.imports import ManagerImportsState, manager_imports_page
+from siimop_app.pages.manager.people import PeopleState, people_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
 from siimop_app.pages.profile import EmailValidationState, ProfileState, email_validation_page, profile_page
 from siimop_app.pages.sign_in import (
@@ -76,6 +77,8 @@ app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'a
              on_load=ManagerRoundsState.load)
 app.add_page(manager_campaigns_page, route="/gestionnaire/campagnes", title=f"Campagnes · {TITLE}",
              on_load=ManagerCampaignsState.load)
+app.add_page(people_page, route="/gestionnaire/personnes", title=f"Personnes et rôles · {TITLE}",
+             on_load=PeopleState.load)
 app.add_page(manager_imports_page, route="/gestionnaire/imports", title=f"Importer des données · {TITLE}",
              on_load=ManagerImportsState.load)
 app.add_page(import_history_page, route="/gestionnaire/imports/historique", title=f"Historique des imports · {TITLE}",

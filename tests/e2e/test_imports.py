@@ -77,3 +77,21 @@ def test_a_manager_imports_students_from_the_browser(page, harness, tmp_path):
         page.wait_for_url("**/gestionnaire/imports/historique")
         expect(page.locator(".import-batch").first).to_contain_text("etudiants.csv")
         expect(page.locator(".import-batch").first).to_contain_text("Arnaud MONIER")
+
+
+def test_a_manager_finds_a_person_and_sees_their_roles_and_history(page, harness):
+    sign_in(page, harness, "ars@demo.siimop.fr")
+    page.get_by_role("link", name="Personnes et rôles").click()
+    page.wait_for_url("**/gestionnaire/personnes")
+    page.fill("#people-query", "coordo@demo")
+    page.click("#people-search")
+    expect(page.locator("#people-results")).to_contain_text("MOREAU-THIBERGE Sophie")
+    page.locator("#people-results").get_by_role("button", name="Ouvrir").click()
+    expect(page.locator("#people-grants")).to_contain_text("Coordonnateur — SUBDI AMIENS, MÉDECINE D'URGENCE")
+    page.select_option("#people-role", "supervisor")
+    page.click("#people-grant")
+    expect(page.locator("#people-message")).to_have_text("Le rôle a été attribué.")
+    expect(page.locator("#people-history")).to_contain_text("Arnaud MONIER — grant.create")
+    page.locator("#people-grants").get_by_role("button", name="Retirer").last.click()
+    expect(page.locator("#people-message")).to_have_text("Le rôle a été retiré.")
+    expect(page.locator("#people-grants li")).to_have_count(1)

@@ -87,3 +87,31 @@ def test_a_manager_creates_the_next_campaign_from_the_page(db_url, outbox):
     manager.add_wave({"campaign_id": manager.campaigns[0]["id"], "name": "Vague 2 Campagne Mai 2099",
                       "subtitle": "Semestre décalé", "shift_weeks": "x"})
     assert manager.error == "Le décalage doit être un nombre entier de semaines."
+
+
+def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, outbox):
+    from siimop_app.pages.manager.people import PeopleState
+
+    load_demo("ranking")
+    page = page_state(PeopleState, sign_in(outbox, demo_address("manager")))
+    assert redirects(page.load()) == []
+    page.search({"query": "coordo@demo"})
+    (row,) = page.results
+    page.open(row["id"])
+    assert page.selected["name"] == "Sophie MOREAU-THIBERGE" and [g["label"] for g in page.grants] == ["Coordonnateur"]
+    amiens = next(i for i, label in page.options["subdivisions"] if label == "SUBDI AMIENS")
+    pediatrics = next(i for i, label in page.options["specialties"] if label == "PÉDIATRIE")
+    page.grant({"role": "coordinator", "subdivision_id": amiens, "specialty_id": pediatrics})
+    assert page.error == "" and page.message == "Le rôle a été attribué." and len(page.grants) == 2
+    tours = next(i for i, label in page.options["subdivisions"] if label == "SUBDI TOURS")
+    page.grant({"role": "coordinator", "subdivision_id": tours, "specialty_id": pediatrics})
+    assert page.error == "Ce périmètre n'est pas dans le vôtre."
+    page.revoke(page.grants[-1]["id"])
+    assert page.message == "Le rôle a été retiré." and len(page.grants) == 1
+    assert [h["action"] for h in page.history][:2] == ["grant.revoke", "grant.create"]
+    assert page.history[0]["who"] == "Arnaud MONIER"
+
+    student = page_state(PeopleState, sign_in(outbox, demo_address("student")))
+    assert redirects(student.load()) == ["/"]
+    student.open(row["id"])
+    assert student.selected == {} and student.error == "Vous n'avez pas accès à cette page."
