@@ -712,6 +712,56 @@ def run_import(kind: str, data: bytes, filename: str, *, actor: Actor = COMMAND_
     if not raw_rows:
         report.errors = ["Le fichier ne contient aucune ligne de données sous la ligne des titres."]
         return report
+    return _check_and_apply(kind, raw_rows, report, data=data, actor=actor, apply=apply,
+                            deactivate_absent=deactivate_absent, wave_id=wave_id)
+
+
+def student_values(user: SignedInUser | None, ine: str) -> dict[str, str]:
+    """One student as the import's columns (the correction form's starting values), if in the user's scope."""
+    actor = actor_for(user)
+    ine = (ine or "").replace(" ", "").upper()
+    with transaction() as session:
+        row = session.exec(select(Student, User).join(User, User.id == Student.user_id)
+                           .where(Student.ine == ine)).first()
+        if row is None or not actor.covers(row[0].subdivision_id):
+            raise ImportRefused(f"Aucun étudiant de votre périmètre n'a l'INE « {ine} ».")
+        student, user_row = row
+        email = session.exec(select(UserEmail.email).where(UserEmail.user_id == user_row.id, UserEmail.kind == "main")
+                             .order_by(UserEmail.id)).first() or ""
+        option = session.get(SpecialtyOption, student.option_id) if student.option_id else None
+        return {"ine": student.ine, "intern_number": student.intern_number, "last_name": user_row.last_name,
+                "first_name": user_row.first_name, "email": email,
+                "subdivision": session.get(Subdivision, student.subdivision_id).label,
+                "specialty": session.get(Specialty, student.specialty_id).label,
+                "option": option.label if option else "",
+                "semestre_decale": "oui" if student.semestre_decale else "non",
+                "participating": "oui" if student.participating else "non", "phone": user_row.phone}
+
+
+def correct_student(user: SignedInUser | None, values: dict[str, str]) -> ImportReport:
+    """A manager's correction of one student in a form, with exactly the import's checks (matched on the INE,
+    which must exist: a form corrects, an import creates)."""
+    actor = actor_for(user)
+    student_values(user, str(values.get("ine", "")))  # exists and is in scope
+    return correct_one("students", values, actor=actor)
+
+
+def correct_one(kind: str, values: dict[str, str], *, actor: Actor) -> ImportReport:
+    """One row checked and applied as an import of a one-line file (rows absent from it are not reported)."""
+    if kind not in ("students", "posts"):
+        raise ImportRefused(f"Type de correction inconnu : {kind}.")
+    report = ImportReport(kind=kind, filename="(formulaire)", rows=1)
+    cells = {c.key: str(values.get(c.key, "") or "") for c in rules.FORMATS[kind]}
+    report = _check_and_apply(kind, [(1, cells)], report, data=None, actor=actor, apply=True,
+                              deactivate_absent=False, wave_id=None)
+    report.absent, report.absent_rows = 0, []
+    report.errors = [e.replace("ligne 1, colonne ", "", 1) for e in report.errors]
+    report.changes = [c.replace("ligne 1 — ", "", 1) for c in report.changes]
+    return report
+
+
+def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: bytes | None, actor: Actor,
+                     apply: bool, deactivate_absent: bool, wave_id: int | None) -> ImportReport:
     session = Session(_engine(), expire_on_commit=False)
     try:
         refs = _references(session)
@@ -747,6 +797,12 @@ def run_import(kind: str, data: bytes, filename: str, *, actor: Actor = COMMAND_
             if report.errors:
                 report.new = report.changed = report.unchanged = 0
             return report
+        if data is None:  # a correction from a form: audited row by row, no file to keep
+            audit_rows.write(session.connection())
+            session.commit()
+            report.applied = True
+            return report
+        filename = report.filename
         storage_key = f"{report.sha256}{Path(filename).suffix.lower()}"
         batch = ImportBatch(actor_user_id=actor.user_id, kind=kind, wave_id=wave.id if wave else None,
                             filename=filename[:255], sha256=report.sha256, size_bytes=len(data),

@@ -269,3 +269,28 @@ def test_each_template_offers_its_columns_and_its_sample_row_imports_cleanly(db_
     assert outsider.get(template_path("posts")).status_code == 404
     assert outsider.get(batch_path(report.batch_id)).status_code == 404
     assert TestClient(imports_api).get(batch_path(report.batch_id)).status_code == 404
+
+
+def test_a_manager_corrects_one_student_in_a_form_with_the_import_checks(db_url):
+    from siimop_app.services.imports import ImportRefused, correct_student, student_values
+
+    hdf = ids(Region, "HDF")
+    run_import("students", csv_bytes("students", [student(1), student(2, subdivision="TOURS")]), "e.csv", apply=True)
+    manager = signed_in(make_user("ars@example.fr", "manager", region_id=hdf))
+    values = student_values(manager, student(1)["ine"].lower())
+    assert (values["subdivision"], values["specialty"], values["participating"]) == (
+        "SUBDI AMIENS", "MÉDECINE D'URGENCE", "oui")
+    with pytest.raises(ImportRefused):
+        student_values(manager, student(2)["ine"])  # a student of another region
+    wrong = correct_student(manager, {**values, "subdivision": "SUBDI LIL"})
+    assert wrong.errors == ["« Subdivision » : « SUBDI LIL » n'est pas une subdivision connue "
+                            "(vouliez-vous dire « SUBDI LILLE » ?)"]
+    outside = correct_student(manager, {**values, "subdivision": "TOURS"})
+    assert outside.errors == ["« Subdivision » : cette subdivision n'est pas dans votre périmètre"]
+    fixed = correct_student(manager, {**values, "subdivision": "SUBDI LILLE"})
+    assert fixed.applied and fixed.changes == [
+        "INE 1000000001A : Subdivision : SUBDI AMIENS → SUBDI LILLE"]
+    with transaction() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import.student.update")).one()
+        assert entry.actor_user_id == manager.user_id
+        assert session.exec(select(sa.func.count()).select_from(ImportBatch)).one() == 1  # the file's, not the form's

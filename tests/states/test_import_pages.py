@@ -115,3 +115,22 @@ def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, ou
     assert redirects(student.load()) == ["/"]
     student.open(row["id"])
     assert student.selected == {} and student.error == "Vous n'avez pas accès à cette page."
+
+
+def test_a_manager_corrects_a_students_subdivision_from_their_page(db_url, outbox):
+    from siimop_app.pages.manager.people import PeopleState
+
+    load_demo("ranking")
+    page = page_state(PeopleState, sign_in(outbox, demo_address("manager")))
+    page.load()
+    page.search({"query": "etudiant@demo"})
+    page.open(page.results[0]["id"])
+    form = dict(page.student_form)
+    assert form["subdivision"] == "SUBDI LILLE" and form["semestre_decale"] == "oui"
+    page.correct_student({**form, "subdivision": "SUBDI AMIEN", "ine": "0000000000X"})
+    assert page.correction_errors == ["« Subdivision » : « SUBDI AMIEN » n'est pas une subdivision connue "
+                                      "(vouliez-vous dire « SUBDI AMIENS » ?)"]
+    page.correct_student({**form, "subdivision": "amiens"})
+    assert page.correction_errors == [] and page.message.endswith("Subdivision : SUBDI LILLE → SUBDI AMIENS")
+    assert page.student_form["subdivision"] == "SUBDI AMIENS" and page.student_form["ine"] == form["ine"]
+    assert page.history[0]["action"] == "import.student.update"

@@ -12,7 +12,8 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Region, Specialty, Subdivision
-from siimop_app.services import people_admin
+from siimop_app.domain.import_rules import FORMATS
+from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.imports import IMPORT_ROLES
 from siimop_app.states.session import AppState
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 ROLE_CHOICES = [("coordinator", "Coordonnateur"), ("manager", "Gestionnaire"), ("supervisor", "Responsable de terrain"),
                 ("admin", "Administrateur")]
-REFUSALS = (AccessDenied, people_admin.PeopleError)
+REFUSALS = (AccessDenied, people_admin.PeopleError, imports.ImportRefused)
+STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
 
 
 def _options() -> dict[str, list[list[str]]]:
@@ -50,6 +52,9 @@ class PeopleState(AppState):
     emails: list[dict] = []
     history: list[dict] = []
     options: dict[str, list[list[str]]] = {}
+    student_form: dict[str, str] = {}
+    form_version: int = 0  # remounts the correction form with the values now in the database
+    correction_errors: list[str] = []
     error: str = ""
     message: str = ""
 
@@ -57,6 +62,7 @@ class PeopleState(AppState):
     def load(self):
         self.error = self.message = ""
         self.results, self.selected, self.grants, self.emails, self.history = [], {}, [], [], []
+        self.student_form, self.correction_errors = {}, []
         _, redirect = self._enter("manager", *IMPORT_ROLES)
         if redirect:
             return redirect
@@ -85,6 +91,8 @@ class PeopleState(AppState):
                                                       "professional": "professionnelle"}.get(e["kind"], e["kind"]),
                         "validated": "validée" if e["validated"] else "non validée"} for e in page["emails"]]
         self.grants = [{"id": str(g["id"]), "label": g["label"], "scope": g["scope"]} for g in page["grants"]]
+        self.student_form = imports.student_values(user, page["student"]["ine"]) if page["student"] else {}
+        self.form_version += 1
         self.history = [{"at": h["at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), "who": h["who"],
                          "action": h["action"], "detail": _detail(h["before"], h["after"])} for h in page["history"]]
 
@@ -104,6 +112,7 @@ class PeopleState(AppState):
     @rx.event
     def open(self, user_id: str):
         self.error = self.message = ""
+        self.correction_errors = []
         try:
             self._show(self._require(*IMPORT_ROLES), int(user_id))
         except (REFUSALS + (ValueError,)) as refused:
@@ -137,6 +146,23 @@ class PeopleState(AppState):
         self._act(change)
 
     @rx.event
+    def correct_student(self, form: dict):
+        self.correction_errors = []
+
+        def change(user, _user_id):
+            values = {key: str(form.get(key, "")) for key, _ in STUDENT_COLUMNS}
+            values["ine"] = self.student_form.get("ine", "")  # the key is not editable: a form corrects
+            report = imports.correct_student(user, values)
+            if report.errors:
+                self.correction_errors = report.errors
+                return ""
+            return "; ".join(report.changes) or "Aucune modification."
+
+        self._act(change)
+        if self.correction_errors:
+            self.message = ""
+
+    @rx.event
     def toggle_active(self):
         def change(user, user_id):
             active = not bool(self.selected.get("active"))
@@ -163,6 +189,30 @@ def _select(name: str, label: str, key: str) -> rx.Component:
         rx.el.option(f"{label} (aucun)", value=""),
         rx.foreach(PeopleState.options[key], lambda o: rx.el.option(o[1], value=o[0])),
         name=name, aria_label=label,
+    )
+
+
+def _student_correction() -> rx.Component:
+    s = PeopleState
+    return rx.el.details(
+        rx.el.summary("Corriger la fiche de l'étudiant (mêmes contrôles que l'import)"),
+        rx.form(
+            rx.vstack(
+                *[rx.hstack(rx.text(header, min_width="12em"),
+                            rx.input(name=key, default_value=s.student_form[key], aria_label=header,
+                                     read_only=key == "ine", id=f"correct-{key}", width="22em"), align="center")
+                  for key, header in STUDENT_COLUMNS],
+                rx.button("Enregistrer la correction", type="submit", id="correct-save"),
+                spacing="1",
+                align="start",
+            ),
+            on_submit=s.correct_student,
+            key=s.form_version.to(str),
+        ),
+        rx.cond(s.correction_errors.length() > 0,
+                rx.el.ul(rx.foreach(s.correction_errors, lambda e: rx.el.li(e)), id="correct-errors", role="alert",
+                         style={"color": "var(--red-11)"})),
+        id="student-correction",
     )
 
 
@@ -202,6 +252,7 @@ def _person() -> rx.Component:
                 ),
                 rx.button(rx.cond(s.selected["active"].to(bool), "Désactiver le compte", "Réactiver le compte"),
                           on_click=s.toggle_active, variant="outline", color_scheme="red", id="people-toggle"),
+                rx.cond(s.student_form.contains("ine"), _student_correction()),
                 rx.heading("Historique", size="3", as_="h3"),
                 rx.el.ul(rx.foreach(s.history, lambda h: rx.el.li(h["at"], " — ", h["who"], " — ", h["action"],
                                                                   rx.cond(h["detail"] != "", " — " + h["detail"].to(str),
