@@ -102,6 +102,9 @@ class ManagerImportsState(AppState):
                 self._pending = imports.save_pending(data, filename)
         except imports.ImportRefused as refused:
             self.error = str(refused)
+        except Exception:
+            log.exception("import preview of %r failed", filename)
+            self.error = "La vérification du fichier a échoué ; rien n'a été enregistré. Réessayez."
         finally:
             self.busy = False
 
@@ -126,6 +129,12 @@ class ManagerImportsState(AppState):
                                                  deactivate_absent=deactivate))
         except imports.ImportRefused as refused:
             self.error = str(refused)
+            self.busy = False
+            return
+        except Exception:
+            # E.g. another import of the same rows committed first: this one rolled back entirely.
+            log.exception("import of %r failed", filename)
+            self.error = "L'import a échoué ; rien n'a été enregistré. Déposez de nouveau le fichier."
             self.busy = False
             return
         self.busy = False
