@@ -9,6 +9,7 @@ from reflex_components_core.base.error_boundary import ErrorBoundary
 
 from siimop_app.file_routes import files_api
 from siimop_app.origins import origin_allowed
+from siimop_app.import_routes import imports_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
@@ -17,7 +18,11 @@ from siimop_app.pages.coordinator.results import ResultTableState, result_table_
 from siimop_app.pages.coordinator.simulation import DryRunState, dry_run_page
 from siimop_app.pages.help import help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
+from siimop_app.pages.manager.campaigns import ManagerCampaignsState, manager_campaigns_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
+from siimop_app.pages.manager.import_history import ImportHistoryState, import_history_page
+from siimop_app.pages.manager.imports import ManagerImportsState, manager_imports_page
+from siimop_app.pages.manager.people import PeopleState, people_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
 from siimop_app.pages.profile import EmailValidationState, ProfileState, email_validation_page, profile_page
 from siimop_app.pages.sign_in import (
@@ -68,7 +73,7 @@ _APP_WRAPS[(55, "ErrorBoundary")] = _french_error_boundary
 
 app = rx.App(
     html_lang="fr",
-    api_transformer=[files_api, EdgeGuard],
+    api_transformer=[files_api, imports_api, EdgeGuard],
     backend_exception_handler=backend_error,
     frontend_exception_handler=frontend_error,
     stylesheets=["/siimop.css"],
@@ -105,6 +110,14 @@ app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Ca
              on_load=ManagerCalendarState.load)
 app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'appariement · {TITLE}",
              on_load=ManagerRoundsState.load)
+app.add_page(manager_campaigns_page, route="/gestionnaire/campagnes", title=f"Campagnes · {TITLE}",
+             on_load=ManagerCampaignsState.load)
+app.add_page(people_page, route="/gestionnaire/personnes", title=f"Personnes et rôles · {TITLE}",
+             on_load=PeopleState.load)
+app.add_page(manager_imports_page, route="/gestionnaire/imports", title=f"Importer des données · {TITLE}",
+             on_load=ManagerImportsState.load)
+app.add_page(import_history_page, route="/gestionnaire/imports/historique", title=f"Historique des imports · {TITLE}",
+             on_load=ImportHistoryState.load)
 app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes résultats · {TITLE}",
              on_load=StudentResultsState.load)
 app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)

@@ -1,7 +1,7 @@
 """Every benchmark the README lists still runs to its figures, in its quick mode (small data, SQLite).
 
 Nothing is timed here: a benchmark that nobody runs breaks silently (bench_close_round did, when
-closing during the ranking phase became forbidden). The four run side by side as subprocesses
+closing during the ranking phase became forbidden). They run side by side as subprocesses
 (each loads its own throwaway database), so the module costs about as long as the slowest one.
 """
 
@@ -21,6 +21,8 @@ BENCHMARKS = {
     "bench_ranking.py": "ranking valid at the end:",
     "bench_close_round.py": "re-check of the stored instance/result:",
     "bench_tables.py": "== posts (ARS manager: one region)",
+    "bench_imports.py": "peak memory of the process:",
+    "bench_dry_run.py": "close: ",
 }
 
 

@@ -1,7 +1,7 @@
 """reminders sent from the dry-run page (at most one per person and day)
 
 Revision ID: 5c1e0d7a9b21
-Revises: a792a30dda0a
+Revises: 7d4f2c9e8a30
 Create Date: 2026-11-30 16:10:00
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = '5c1e0d7a9b21'
-down_revision: Union[str, Sequence[str], None] = 'a792a30dda0a'
+down_revision: Union[str, Sequence[str], None] = '7d4f2c9e8a30'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -13,6 +13,7 @@ from siimop_app.demo.calendar_plan import DEMO_PHASES
 from siimop_app.demo.generator import SCALES, DemoGenerator, erase_all, write
 from siimop_app.migrations import upgrade_to_head
 from siimop_app.models import Campaign
+from siimop_app.reference import load_national_reference, reference_ids
 from siimop_app.services.calendar import now
 
 
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.reset:
             erase_all(connection)
-        generator = DemoGenerator(scale=args.scale, seed=args.seed, today=now().date(), phase=args.phase)
+        load_national_reference(connection)  # a no-op unless --reset erased it
+        generator = DemoGenerator(scale=args.scale, seed=args.seed, today=now().date(), phase=args.phase,
+                                  reference=reference_ids(connection))
         write(connection, generator.build())
     r = generator.report
     r.seconds = time.perf_counter() - started

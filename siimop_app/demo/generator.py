@@ -50,14 +50,10 @@ from siimop_app.models import (
     PostSupervisor,
     Ranking,
     RankingEntry,
-    Region,
     RoleGrant,
     Round,
     Site,
-    Specialty,
-    SpecialtyOption,
     Student,
-    Subdivision,
     User,
     UserEmail,
     Wave,
@@ -65,6 +61,7 @@ from siimop_app.models import (
 )
 from siimop_app.services import audit
 from siimop_app.services.wishes import RECEIPT_ACTION, receipt_record
+from siimop_app.reference import ReferenceIds
 
 DEMO_DOMAIN = "demo.siimop.fr"
 # Demo phases in which round 1's ranking phase is over: its rankings are final.
@@ -138,8 +135,9 @@ class _Rows:
 
 
 class DemoGenerator:
-    def __init__(self, *, scale: str, seed: int, today: dt.date, phase: str) -> None:
+    def __init__(self, *, scale: str, seed: int, today: dt.date, phase: str, reference: ReferenceIds) -> None:
         self.scale = SCALES[scale]
+        self.reference = reference
         self.rng = random.Random(seed)
         # The receipts' times have their own stream: the rest of the demo stays the same for a given seed.
         self.receipt_rng = random.Random(f"receipts-{seed}")
@@ -190,31 +188,24 @@ class DemoGenerator:
 
     # -------------------------------------------------------------- reference
     def _references(self) -> None:
+        # Regions, subdivisions, specialties and options are the national reference data, already in the
+        # database (siimop_app/reference.py); the demo only points at them.
+        ids = self.reference
         wanted_subdivisions = [
             s for s in ref.SUBDIVISIONS
             if self.scale.subdivision_codes is None or s.code in self.scale.subdivision_codes
         ]
-        wanted_regions = {s.region_code for s in wanted_subdivisions}
-        self.region_ids = {
-            r.code: self.rows.add(Region, code=r.code, name=r.label) for r in ref.REGIONS if r.code in wanted_regions
-        }
+        self.region_ids = dict(ids.regions)
         self.subdivisions = wanted_subdivisions
-        self.subdivision_ids = {
-            s.code: self.rows.add(Subdivision, code=s.code, label=s.label, region_id=self.region_ids[s.region_code])
-            for s in wanted_subdivisions
-        }
+        self.subdivision_ids = {s.code: ids.subdivisions[s.code] for s in wanted_subdivisions}
         self.subdivision_region = {s.code: s.region_code for s in wanted_subdivisions}
         self.specialties = [
             s for s in ref.SPECIALTIES if self.scale.specialty_codes is None or s.code in self.scale.specialty_codes
         ]
-        self.specialty_ids = {s.code: self.rows.add(Specialty, code=s.code, label=s.label) for s in self.specialties}
-        self.option_ids: dict[str, list[int]] = defaultdict(list)
-        for specialty in self.specialties:
-            for option in specialty.options:
-                self.option_ids[specialty.code].append(
-                    self.rows.add(SpecialtyOption, code=option.code, label=option.label,
-                                  specialty_id=self.specialty_ids[specialty.code])
-                )
+        self.specialty_ids = {s.code: ids.specialties[s.code] for s in self.specialties}
+        self.option_ids: dict[str, list[int]] = {
+            s.code: [ids.options[o.code] for o in s.options] for s in self.specialties
+        }
         self.establishments: dict[str, list[int]] = {}
         for sub in wanted_subdivisions:
             self.establishments[sub.code] = [
@@ -575,7 +566,7 @@ class DemoGenerator:
 
 # Insertion order respects foreign keys.
 TABLE_ORDER: tuple[type[SQLModel], ...] = (
-    Region, Subdivision, Specialty, SpecialtyOption, Establishment, Campaign, Wave, User, UserEmail, RoleGrant,
+    Establishment, Campaign, Wave, User, UserEmail, RoleGrant,
     Round, Phase, Student, Site, Post, PostSupervisor, Application, Ranking, RankingEntry, AuditEntry,
 )
 

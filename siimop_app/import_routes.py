@@ -1,0 +1,73 @@
+"""Authenticated downloads of the back office's imports, mounted on the backend beside ``file_routes``:
+
+- ``GET /files/imports/modeles/{kind}.xlsx``: the template of a format (managers and admins);
+- ``GET /files/imports/{batch_id}``: the stored file of an applied import (an admin, or the manager who loaded it).
+
+Anything else, and anyone else, gets the same 404 as the other private files.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from siimop_app.file_routes import SECURITY_HEADERS, _not_found, content_disposition
+from siimop_app.imports.templates import TEMPLATE_NAMES
+from siimop_app.services import auth, imports
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from siimop_app.states.session import SESSION_COOKIE
+
+log = logging.getLogger(__name__)
+
+IMPORTS_ROUTE = "/files/imports"
+
+
+def template_path(kind: str) -> str:
+    return f"{IMPORTS_ROUTE}/modeles/{kind}.xlsx"
+
+
+def batch_path(batch_id: int | str) -> str:
+    return f"{IMPORTS_ROUTE}/{batch_id}"
+
+
+def serve_template(request: Request) -> Response:
+    kind = request.path_params.get("kind", "")
+    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
+    if kind not in TEMPLATE_NAMES:
+        return _not_found()
+    try:
+        data = imports.template(user, kind)
+    except AccessDenied:
+        return _not_found()
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(TEMPLATE_NAMES[kind], inline=False)}
+    return Response(data, media_type=XLSX_CONTENT_TYPE, headers=headers)
+
+
+def serve_batch_file(request: Request) -> Response:
+    try:
+        batch_id = int(request.path_params["batch_id"])
+    except (KeyError, ValueError):
+        return _not_found()
+    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
+    batch = imports.readable_batch(user, batch_id)
+    if batch is None:
+        return _not_found()
+    try:
+        data = imports.storage_path(batch.storage_key).read_bytes()
+    except OSError:
+        log.exception("import batch %s has no readable file", batch.id)
+        return _not_found()
+    content_type = XLSX_CONTENT_TYPE if batch.filename.lower().endswith(".xlsx") else CSV_CONTENT_TYPE
+    headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(batch.filename, inline=False)}
+    return Response(data, media_type=content_type, headers=headers)
+
+
+imports_api = Starlette(routes=[
+    Route(IMPORTS_ROUTE + "/modeles/{kind}.xlsx", serve_template, methods=["GET"]),
+    Route(IMPORTS_ROUTE + "/{batch_id:int}", serve_batch_file, methods=["GET"]),
+])

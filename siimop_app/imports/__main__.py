@@ -1,0 +1,3 @@
+from siimop_app.imports.cli import main
+
+raise SystemExit(main())

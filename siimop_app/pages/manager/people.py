@@ -1,0 +1,295 @@
+"""Personnes et rôles: managers (their region) and admins find a person, see their roles and history, grant or
+revoke a role with its scope, change their main address, deactivate or reactivate the account."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import reflex as rx
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.domain.calendar import PARIS
+from siimop_app.models import Region, Specialty, Subdivision
+from siimop_app.domain.import_rules import FORMATS
+from siimop_app.services import imports, people_admin
+from siimop_app.services.access import AccessDenied
+from siimop_app.services.imports import IMPORT_ROLES
+from siimop_app.states.session import AppState
+from siimop_app.ui.components import error_callout
+from siimop_app.ui.shell import shell
+
+log = logging.getLogger(__name__)
+
+ROLE_CHOICES = [("coordinator", "Coordonnateur"), ("manager", "Gestionnaire"), ("supervisor", "Responsable de terrain"),
+                ("admin", "Administrateur")]
+REFUSALS = (AccessDenied, people_admin.PeopleError, imports.ImportRefused)
+STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
+
+
+def _options() -> dict[str, list[list[str]]]:
+    with transaction() as session:
+        return {
+            "regions": [[str(i), n] for i, n in session.exec(select(Region.id, Region.name).order_by(Region.name))],
+            "subdivisions": [[str(i), n] for i, n in
+                             session.exec(select(Subdivision.id, Subdivision.label).order_by(Subdivision.label))],
+            "specialties": [[str(i), n] for i, n in
+                            session.exec(select(Specialty.id, Specialty.label).order_by(Specialty.label))],
+        }
+
+
+def _id(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+class PeopleState(AppState):
+    query: str = ""
+    results: list[dict] = []
+    selected: dict = {}
+    grants: list[dict] = []
+    emails: list[dict] = []
+    history: list[dict] = []
+    options: dict[str, list[list[str]]] = {}
+    student_form: dict[str, str] = {}
+    form_version: int = 0  # remounts the correction form with the values now in the database
+    correction_errors: list[str] = []
+    error: str = ""
+    message: str = ""
+
+    @rx.event
+    def load(self):
+        self.error = self.message = ""
+        self.results, self.selected, self.grants, self.emails, self.history = [], {}, [], [], []
+        self.student_form, self.correction_errors = {}, []
+        _, redirect = self._enter("manager", *IMPORT_ROLES)
+        if redirect:
+            return redirect
+        self.options = _options()
+
+    @rx.event
+    def search(self, form: dict):
+        self.error = self.message = ""
+        self.query = str(form.get("query", ""))[:100]
+        try:
+            rows = people_admin.search(self._require(*IMPORT_ROLES), self.query)
+        except AccessDenied as denied:
+            self.error = str(denied)
+            return
+        self.results = [{"id": str(r.user_id), "name": r.name, "email": r.email, "roles": r.roles,
+                         "active": r.active} for r in rows]
+        if not rows:
+            self.message = "Aucune personne ne correspond dans votre périmètre."
+
+    def _show(self, user, user_id: int) -> None:
+        page = people_admin.person(user, user_id)
+        self.selected = {"id": str(page["user_id"]), "name": page["name"], "active": page["active"],
+                         "student": (f"Étudiant : INE {page['student']['ine']}, {page['student']['subdivision']}, "
+                                     f"{page['student']['specialty']}") if page["student"] else ""}
+        self.emails = [{"email": e["email"], "kind": {"main": "principale", "personal": "personnelle",
+                                                      "professional": "professionnelle"}.get(e["kind"], e["kind"]),
+                        "validated": "validée" if e["validated"] else "non validée"} for e in page["emails"]]
+        self.grants = [{"id": str(g["id"]), "label": g["label"], "scope": g["scope"]} for g in page["grants"]]
+        self.student_form = imports.student_values(user, page["student"]["ine"]) if page["student"] else {}
+        self.form_version += 1
+        self.history = [{"at": h["at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), "who": h["who"],
+                         "action": h["action"], "detail": _detail(h["before"], h["after"])} for h in page["history"]]
+
+    def _act(self, change) -> None:
+        self.error = self.message = ""
+        try:
+            user = self._require(*IMPORT_ROLES)
+            user_id = _id(self.selected.get("id"))
+            if user_id is None:
+                raise AccessDenied(people_admin.NOT_YOURS)
+            self.message = change(user, user_id)
+            self._show(user, user_id)
+        except REFUSALS as refused:
+            log.warning("people change refused: %s", refused)
+            self.error = str(refused)
+
+    @rx.event
+    def open(self, user_id: str):
+        self.error = self.message = ""
+        self.correction_errors = []
+        try:
+            self._show(self._require(*IMPORT_ROLES), int(user_id))
+        except (REFUSALS + (ValueError,)) as refused:
+            self.selected = {}
+            self.error = str(refused) if not isinstance(refused, ValueError) else people_admin.NOT_YOURS
+
+    @rx.event
+    def grant(self, form: dict):
+        def change(user, user_id):
+            people_admin.grant_role(user, user_id, str(form.get("role", "")), region_id=_id(form.get("region_id")),
+                                    subdivision_id=_id(form.get("subdivision_id")),
+                                    specialty_id=_id(form.get("specialty_id")))
+            return "Le rôle a été attribué."
+
+        self._act(change)
+
+    @rx.event
+    def revoke(self, grant_id: str):
+        def change(user, _user_id):
+            people_admin.revoke_grant(user, int(grant_id))
+            return "Le rôle a été retiré."
+
+        self._act(change)
+
+    @rx.event
+    def change_email(self, form: dict):
+        def change(user, user_id):
+            address = people_admin.change_main_email(user, user_id, str(form.get("email", "")))
+            return f"L'adresse principale est désormais {address}."
+
+        self._act(change)
+
+    @rx.event
+    def correct_student(self, form: dict):
+        self.correction_errors = []
+
+        def change(user, _user_id):
+            values = {key: str(form.get(key, "")) for key, _ in STUDENT_COLUMNS}
+            values["ine"] = self.student_form.get("ine", "")  # the key is not editable: a form corrects
+            report = imports.correct_student(user, values)
+            if report.errors:
+                self.correction_errors = report.errors
+                return ""
+            return "; ".join(report.changes) or "Aucune modification."
+
+        self._act(change)
+        if self.correction_errors:
+            self.message = ""
+
+    @rx.event
+    def toggle_active(self):
+        def change(user, user_id):
+            active = not bool(self.selected.get("active"))
+            people_admin.set_active(user, user_id, active)
+            return "Le compte est réactivé." if active else "Le compte est désactivé : ses sessions sont fermées."
+
+        self._act(change)
+
+
+def _detail(before: str, after: str) -> str:
+    def short(text: str) -> str:
+        try:
+            value = json.loads(text) if text else None
+        except ValueError:
+            return text
+        return ", ".join(f"{k} : {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+
+    parts = [p for p in (short(before) and "avant " + short(before), short(after) and "après " + short(after)) if p]
+    return " ; ".join(parts)
+
+
+def _select(name: str, label: str, key: str) -> rx.Component:
+    return rx.el.select(
+        rx.el.option(f"{label} (aucun)", value=""),
+        rx.foreach(PeopleState.options[key], lambda o: rx.el.option(o[1], value=o[0])),
+        name=name, aria_label=label,
+    )
+
+
+def _student_correction() -> rx.Component:
+    s = PeopleState
+    return rx.el.details(
+        rx.el.summary("Corriger la fiche de l'étudiant (mêmes contrôles que l'import)"),
+        rx.form(
+            rx.vstack(
+                *[rx.hstack(rx.text(header, min_width="12em"),
+                            rx.input(name=key, default_value=s.student_form[key], aria_label=header,
+                                     read_only=key == "ine", id=f"correct-{key}", width="22em"), align="center")
+                  for key, header in STUDENT_COLUMNS],
+                rx.button("Enregistrer la correction", type="submit", id="correct-save"),
+                spacing="1",
+                align="start",
+            ),
+            on_submit=s.correct_student,
+            key=s.form_version.to(str),
+        ),
+        rx.cond(s.correction_errors.length() > 0,
+                rx.el.ul(rx.foreach(s.correction_errors, lambda e: rx.el.li(e)), id="correct-errors", role="alert",
+                         style={"color": "var(--red-11)"})),
+        id="student-correction",
+    )
+
+
+def _person() -> rx.Component:
+    s = PeopleState
+    return rx.cond(
+        s.selected.contains("id"),
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.heading(s.selected["name"].to(str), size="5", as_="h2"),
+                          rx.cond(s.selected["active"].to(bool), rx.badge("actif", color_scheme="green"),
+                                  rx.badge("désactivé", color_scheme="red")), align="center", spacing="3"),
+                rx.cond(s.selected["student"].to(str) != "", rx.text(s.selected["student"].to(str))),
+                rx.heading("Adresses", size="3", as_="h3"),
+                rx.el.ul(rx.foreach(s.emails, lambda e: rx.el.li(e["email"], " (", e["kind"], ", ", e["validated"],
+                                                                 ")"))),
+                rx.form(rx.hstack(rx.input(name="email", placeholder="nouvelle adresse principale", type="email",
+                                           aria_label="Nouvelle adresse principale", id="people-email"),
+                                  rx.button("Changer l'adresse principale", type="submit", variant="soft")),
+                        on_submit=s.change_email, reset_on_submit=True),
+                rx.heading("Rôles", size="3", as_="h3"),
+                rx.el.ul(rx.foreach(s.grants, lambda g: rx.el.li(
+                    g["label"], rx.cond(g["scope"] != "", " — " + g["scope"].to(str), ""), " ",
+                    rx.button("Retirer", size="1", variant="soft", color_scheme="red", on_click=s.revoke(g["id"]))),
+                ), id="people-grants"),
+                rx.form(
+                    rx.hstack(
+                        rx.el.select(*[rx.el.option(label, value=value) for value, label in ROLE_CHOICES],
+                                     name="role", aria_label="Rôle", id="people-role"),
+                        _select("region_id", "Région", "regions"),
+                        _select("subdivision_id", "Subdivision", "subdivisions"),
+                        _select("specialty_id", "Spécialité", "specialties"),
+                        rx.button("Attribuer le rôle", type="submit", id="people-grant"),
+                        wrap="wrap", spacing="2",
+                    ),
+                    on_submit=s.grant,
+                ),
+                rx.button(rx.cond(s.selected["active"].to(bool), "Désactiver le compte", "Réactiver le compte"),
+                          on_click=s.toggle_active, variant="outline", color_scheme="red", id="people-toggle"),
+                rx.cond(s.student_form.contains("ine"), _student_correction()),
+                rx.heading("Historique", size="3", as_="h3"),
+                rx.el.ul(rx.foreach(s.history, lambda h: rx.el.li(h["at"], " — ", h["who"], " — ", h["action"],
+                                                                  rx.cond(h["detail"] != "", " — " + h["detail"].to(str),
+                                                                          ""))),
+                         id="people-history", style={"font-size": "0.9em"}),
+                spacing="2",
+                align="start",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def people_page() -> rx.Component:
+    s = PeopleState
+    return shell(
+        rx.form(
+            rx.hstack(rx.input(name="query", placeholder="nom, prénom ou adresse", aria_label="Rechercher une personne",
+                               id="people-query", width="24em"),
+                      rx.button("Rechercher", type="submit", id="people-search")),
+            on_submit=s.search,
+        ),
+        error_callout(s.error, "people-error"),
+        rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="people-message",
+                                            role="status")),
+        rx.cond(
+            s.results.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Nom", "Adresse", "Rôles", "")])),
+                rx.table.body(rx.foreach(s.results, lambda r: rx.table.row(
+                    rx.table.cell(r["name"]), rx.table.cell(r["email"]), rx.table.cell(r["roles"]),
+                    rx.table.cell(rx.button("Ouvrir", size="1", on_click=s.open(r["id"]))),
+                ))),
+                id="people-results",
+            ),
+        ),
+        _person(),
+        title="Personnes et rôles",
+    )
