@@ -12,6 +12,7 @@ from siimop_app.models.records import (
     DocumentKind,
     EmailValidation,
     SignInToken,
+    SupportMessage,
     SupportTicket,
     UserSession,
 )
@@ -20,6 +21,6 @@ __all__ = [
     "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
     "Establishment", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post", "PostSupervisor",
     "PostType", "Ranking", "RankingEntry", "Region", "Role", "RoleGrant", "Round", "RoundStatus",
-    "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportTicket",
+    "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",
     "User", "UserEmail", "UserSession", "Wave", "utcnow",
 ]
