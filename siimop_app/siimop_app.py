@@ -42,6 +42,10 @@ from siimop_app.pages.supervisor.ranking import (
 )
 from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.support import SupportState, support_page
+from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_page
+from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
+from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
+from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
 from siimop_app.states.session import AppState
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -90,4 +94,12 @@ app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_l
 app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"Validation d'adresse · {TITLE}",
              on_load=EmailValidationState.validate)
 app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}", on_load=SupportState.load)
+app.add_page(follow_ticket_page, route="/assistance/suivi/[ticket_token]", title=f"Suivi de ticket · {TITLE}",
+             on_load=FollowTicketState.load)
+app.add_page(my_tickets_page, route="/assistance/mes-tickets", title=f"Mes tickets · {TITLE}",
+             on_load=MyTicketsState.load)
+app.add_page(ticket_inbox_page, route="/gestionnaire/tickets", title=f"Tickets d'assistance · {TITLE}",
+             on_load=TicketInboxState.load)
+app.add_page(ticket_detail_page, route="/gestionnaire/tickets/[ticket_id]", title=f"Ticket d'assistance · {TITLE}",
+             on_load=TicketDetailState.load)
 app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=AppState.enter_public)

@@ -35,8 +35,8 @@ def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
         raw["problem"] = ""
     if raw["escalated"] not in ("", "oui", "non"):
         raw["escalated"] = ""
-    if not raw["subdivision"].isdigit():
-        raw["subdivision"] = ""
+    if raw["subdivision"] and not raw["subdivision"].isdigit():
+        raw["subdivision"] = "0"  # a forged value matches no subdivision rather than all of them
     return raw
 
 

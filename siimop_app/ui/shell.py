@@ -71,6 +71,7 @@ def sidebar() -> rx.Component:
             ),
             rx.link("Mon Profil", href="/profil", color="white", size="2"),
             rx.link("Assistance", href="/assistance", color="white", size="2", id="assistance-link"),
+            rx.link("Mes tickets", href="/assistance/mes-tickets", color="white", size="2", id="my-tickets-menu"),
             rx.link("Aide contextuelle", href="/aide", color="white", size="2"),
             rx.button(
                 "Se déconnecter",
