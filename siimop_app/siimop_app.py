@@ -13,7 +13,7 @@ from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coo
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
 from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
 from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
-from siimop_app.pages.help import help_page
+from siimop_app.pages.help import HelpState, help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
@@ -102,4 +102,4 @@ app.add_page(ticket_inbox_page, route="/gestionnaire/tickets", title=f"Tickets d
              on_load=TicketInboxState.load)
 app.add_page(ticket_detail_page, route="/gestionnaire/tickets/[ticket_id]", title=f"Ticket d'assistance · {TITLE}",
              on_load=TicketDetailState.load)
-app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=AppState.enter_public)
+app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=HelpState.load)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from siimop_app.db import transaction
 from siimop_app.models import Region
 from siimop_app.settings import get_settings
-from tests.e2e.conftest import sign_in, url
+from tests.e2e.conftest import TIMEOUT_MS, sign_in, url
 from tests.services.factories import make_user
 from tests.services.mailbox import messages
 
@@ -33,6 +33,16 @@ def _choose(page: Page, trigger: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def _tab(browser, errors: list[str]) -> Page:
+    """A tab of its own (another person), with the ``page`` fixture's patience and its console watch."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return opened
+
+
 def _other_manager() -> str:
     with transaction() as session:
         region = Region(code="E2E-OTHER", name="Autre région")
@@ -44,11 +54,9 @@ def _other_manager() -> str:
 
 
 def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escalated(browser, harness):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page = _tab(browser, errors)
+    context = page.context
 
     # Signed out: from the sign-in page to the form.
     page.goto(url(harness, "/connexion"))
@@ -68,7 +76,7 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     ticket_number = re.search(r"ticket n° (\d+)", receipt).group(1)
 
     # Not confirmed yet: the manager does not see it.
-    manager = context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
+    manager = _tab(browser, errors)
     sign_in(manager, harness, "ars@demo.siimop.fr")
     manager.get_by_role("link", name="Tickets d'assistance").click()
     manager.wait_for_url("**/gestionnaire/tickets")
@@ -93,7 +101,7 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     expect(manager.locator("#ticket-status")).to_have_text("En attente de l'utilisateur")
 
     # Another region's manager does not see it, even by its address.
-    other = context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
+    other = _tab(browser, errors)
     sign_in(other, harness, _other_manager())
     other.goto(url(harness, "/gestionnaire/tickets"))
     expect(other.locator("#tickets-empty")).to_be_visible()
@@ -116,7 +124,7 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     manager.locator("#escalate-ticket").click()
     expect(manager.locator("#ticket-escalated")).to_be_visible()
     manager.context.close()
-    admin = context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
+    admin = _tab(browser, errors)
     sign_in(admin, harness, "admin@demo.siimop.fr")
     admin.goto(url(harness, "/gestionnaire/tickets"))
     admin.locator("#filter-escalated").click()
@@ -126,3 +134,21 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     admin.context.close()
     context.close()
     assert not errors, errors
+
+
+def test_contextual_help_differs_by_page_and_is_searchable(page: Page, harness):
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    page.goto(url(harness, "/rts/classement"))
+    page.locator("#help-link").click()
+    expect(page).to_have_url(re.compile(r"/aide\?page=/rts/classement$"))
+    expect(page.locator("#help-title")).to_have_text("Classement des candidatures")
+    expect(page.locator("#help-topic")).to_contain_text("Il ne doit pas rester de candidatures non-classées")
+    page.goto(url(harness, "/rts/postes"))
+    page.locator("#help-link").click()
+    expect(page.locator("#help-title")).to_have_text("Mes postes (responsables de terrain de stage)")
+    page.locator("#help-search").fill("voeux suffisante")
+    page.locator("#help-search-submit").click()
+    page.locator("#help-results").get_by_role("button", name="Mes vœux (étudiants)").click()
+    expect(page.locator("#help-topic")).to_contain_text("Une liste insuffisante est exclue du tour")
+    page.get_by_role("link", name="CGU").click()
+    expect(page.locator("#help-title")).to_have_text("Conditions générales d'utilisation")
