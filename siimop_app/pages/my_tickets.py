@@ -8,17 +8,20 @@ from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
+from siimop_app.states.ticket_reply import RequesterReply
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
-from siimop_app.ui.tickets import message_form, ticket_summary, ticket_thread
+from siimop_app.ui.tickets import requester_ticket
 
 
-class MyTicketsState(AppState):
+class MyTicketsState(RequesterReply, AppState):
     tickets: list[dict] = []
-    view: dict = {}
-    reply: str = ""
-    error: str = ""
-    notice: str = ""
+
+    def _send_reply(self, text: str) -> dict:
+        user = self._require()
+        view = support.reply_as_user(user, int(self.view["id"]), text)
+        self.tickets = support.my_tickets(user)
+        return view
 
     @rx.event
     def load(self):
@@ -37,25 +40,6 @@ class MyTicketsState(AppState):
         except (support.TicketError, AccessDenied, TypeError, ValueError) as refused:
             self.view = {}
             self.error = str(refused) if isinstance(refused, (support.TicketError, AccessDenied)) else support.NOT_FOUND
-
-    @rx.event
-    def set_reply(self, value: str):
-        self.reply = str(value)[: support.MAX_MESSAGE]
-
-    @rx.event
-    def send_reply(self, _form: dict | None = None):
-        self.error = self.notice = ""
-        if "id" not in self.view:
-            return
-        try:
-            user = self._require()
-            self.view = support.reply_as_user(user, int(self.view["id"]), self.reply)
-            self.tickets = support.my_tickets(user)
-        except (support.TicketError, AccessDenied) as refused:
-            self.error = str(refused)
-            return
-        self.reply = ""
-        self.notice = "Votre message a été ajouté au ticket."
 
 
 def _ticket_row(ticket: rx.Var) -> rx.Component:
@@ -85,26 +69,11 @@ def my_tickets_page() -> rx.Component:
             ),
             rx.text("Vous n'avez ouvert aucun ticket.", id="my-tickets"),
         ),
-        error_callout(s.error, "my-ticket-error"),
+        rx.cond(~s.view.contains("id"), error_callout(s.error, "my-ticket-error")),  # else shown by the reply box
         rx.cond(
             s.view.contains("id"),
-            rx.vstack(
-                ticket_summary(s.view),
-                rx.cond(s.view["attachment_id"].to(int) > 0,
-                        rx.link("Pièce jointe : ", s.view["attachment_name"].to(str), is_external=True,
-                                href=backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str)))),
-                ticket_thread(s.view),
-                rx.cond(
-                    s.view["is_open"].to(bool),
-                    message_form(label="Répondre", element_id="requester-reply", value=s.reply,
-                                 on_change=MyTicketsState.set_reply, on_submit=MyTicketsState.send_reply,
-                                 button="Envoyer", error="", notice=s.notice),
-                    rx.text("Ce ticket est résolu. Si le problème revient, ouvrez un nouveau ticket."),
-                ),
-                spacing="4",
-                width="100%",
-                id="my-ticket",
-            ),
+            requester_ticket(MyTicketsState,
+                             backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str))),
         ),
         title="Mes tickets",
     )

@@ -89,3 +89,29 @@ def message_form(*, label: str, element_id: str, value, on_change, on_submit, bu
         reset_on_submit=False,
         width="100%",
     )
+
+
+def attachment_link(view: rx.Var, href) -> rx.Component:
+    return rx.cond(view["attachment_id"].to(int) > 0,
+                   rx.link("Pièce jointe : ", view["attachment_name"].to(str), href=href, is_external=True,
+                           id="attachment-link"))
+
+
+def requester_ticket(state, attachment_href) -> rx.Component:
+    """The requester's view of their ticket (a state mixing in ``RequesterReply``): no internal note, a reply
+    box while the ticket is open."""
+    return rx.vstack(
+        ticket_summary(state.view),
+        attachment_link(state.view, attachment_href),
+        ticket_thread(state.view),
+        rx.cond(
+            state.view["is_open"].to(bool),
+            message_form(label="Répondre", element_id="requester-reply", value=state.reply,
+                         on_change=state.set_reply, on_submit=state.send_reply, button="Envoyer",
+                         error=state.error, notice=state.notice),
+            rx.text("Ce ticket est résolu. Si le problème revient, ouvrez un nouveau ticket.", id="ticket-closed"),
+        ),
+        spacing="4",
+        width="100%",
+        id="requester-ticket",
+    )

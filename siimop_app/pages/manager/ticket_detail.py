@@ -13,7 +13,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
-from siimop_app.ui.tickets import message_form, ticket_summary, ticket_thread
+from siimop_app.ui.tickets import attachment_link, message_form, ticket_summary, ticket_thread
 
 
 class TicketDetailState(AppState):
@@ -152,10 +152,7 @@ def ticket_detail_page() -> rx.Component:
                 rx.text("Demandeur : ", s.view["full_name"].to(str), " · ", s.view["email"].to(str), " · ",
                         s.view["requester_status"].to(str), " · ", s.view["university"].to(str), size="2",
                         id="ticket-requester"),
-                rx.cond(s.view["attachment_id"].to(int) > 0,
-                        rx.link("Pièce jointe : ", s.view["attachment_name"].to(str), is_external=True,
-                                href=backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str)),
-                                id="attachment-link")),
+                attachment_link(s.view, backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str))),
                 _actions(),
                 ticket_thread(s.view),
                 message_form(label="Répondre au demandeur (envoyé par e-mail)", element_id="staff-reply",
