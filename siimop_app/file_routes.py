@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from siimop_app.db import transaction
-from siimop_app.services import auth, documents, exports, post_table, result_table, student_table
+from siimop_app.services import auth, documents, exports, post_table, result_table, student_table, support
 from siimop_app.services import coordinator_table, supervisor_table
 from siimop_app.states.session import SESSION_COOKIE
 from siimop_app.validation import InvalidInput, check_query, parse_int
@@ -65,14 +65,26 @@ def serve_document(request: Request) -> Response:
         document = documents.readable_document(session, user, document_id)
     if document is None:
         return _not_found()
+    return _serve(document, inline=request.query_params.get("inline") in ("1", "true"))
+
+
+def _serve(document, *, inline: bool = False) -> Response:
     try:
         data = documents.read(document)
     except (OSError, ValueError):
         log.exception("document %s has no readable file", document.id)
         return _not_found()
-    inline = request.query_params.get("inline") in ("1", "true")
     headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(document.filename, inline)}
     return Response(data, media_type=document.content_type or documents.PDF_CONTENT_TYPE, headers=headers)
+
+
+TICKET_ATTACHMENT_ROUTE = "/files/tickets"
+
+
+def serve_ticket_attachment(request: Request) -> Response:
+    """A ticket's attachment for whoever holds the ticket's private link (a requester without an account)."""
+    document = support.attachment_by_link(request.path_params.get("token", ""))
+    return _not_found() if document is None else _serve(document)
 
 
 EXPORTS_ROUTE = "/files/exports"
@@ -135,6 +147,7 @@ def export_coordinators(request: Request) -> Response:
 files_api = Starlette(
     routes=[
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
+        Route(TICKET_ATTACHMENT_ROUTE + "/{token}", serve_ticket_attachment, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/students.{fmt}", export_students, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/supervisors.{fmt}", export_supervisors, methods=["GET"]),

@@ -48,6 +48,7 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
         MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
         MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
+        MenuEntry("Tickets d'assistance", "management", "/gestionnaire/tickets"),
     ),
 }
 MENUS["admin"] = MENUS["manager"]

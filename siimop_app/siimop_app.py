@@ -16,7 +16,7 @@ from siimop_app.pages.coordinator.supervisors import SupervisorTableState, super
 from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
 from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
 from siimop_app.pages.coordinator.simulation import DryRunState, dry_run_page
-from siimop_app.pages.help import help_page
+from siimop_app.pages.help import HelpState, help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.campaigns import ManagerCampaignsState, manager_campaigns_page
 from siimop_app.pages.manager.home import ManagerHomeState, manager_home_page
@@ -50,6 +50,10 @@ from siimop_app.pages.supervisor.ranking import (
 from siimop_app.pages.accessibility import accessibility_page
 from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.support import SupportState, support_page
+from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_page
+from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
+from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
+from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
 from siimop_app.states.session import AppState
 from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
@@ -126,4 +130,12 @@ app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"
 app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}", on_load=SupportState.load)
 app.add_page(accessibility_page, route="/accessibilite", title=f"Déclaration d'accessibilité · {TITLE}",
              on_load=AppState.enter_public)
-app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=AppState.enter_public)
+app.add_page(follow_ticket_page, route="/assistance/suivi/[ticket_token]", title=f"Suivi de ticket · {TITLE}",
+             on_load=FollowTicketState.load)
+app.add_page(my_tickets_page, route="/assistance/mes-tickets", title=f"Mes tickets · {TITLE}",
+             on_load=MyTicketsState.load)
+app.add_page(ticket_inbox_page, route="/gestionnaire/tickets", title=f"Tickets d'assistance · {TITLE}",
+             on_load=TicketInboxState.load)
+app.add_page(ticket_detail_page, route="/gestionnaire/tickets/[ticket_id]", title=f"Ticket d'assistance · {TITLE}",
+             on_load=TicketDetailState.load)
+app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=HelpState.load)

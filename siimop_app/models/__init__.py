@@ -14,6 +14,7 @@ from siimop_app.models.records import (
     EmailValidation,
     Reminder,
     SignInToken,
+    SupportMessage,
     SupportTicket,
     UserSession,
 )
@@ -23,6 +24,6 @@ __all__ = [
     "Establishment", "ImportBatch", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
     "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
     "RoundStatus",
-    "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportTicket",
+    "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",
     "User", "UserEmail", "UserSession", "Wave", "utcnow",
 ]

@@ -24,7 +24,8 @@ class Document(SQLModel, table=True):
 
     __table_args__ = (Index("ix_document_owner_kind", "owner_user_id", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
-    owner_user_id: int = Field(foreign_key="app_user.id")
+    # None only for the attachment of a ticket opened signed out (its reader is whoever holds the ticket's link).
+    owner_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     kind: str = Field(max_length=30)
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/pdf", max_length=100)
@@ -87,11 +88,20 @@ class UserSession(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
+TICKET_STATUSES = ("new", "in_progress", "waiting_user", "resolved")
+
+
 class SupportTicket(SQLModel, table=True):
-    """An "assistance" request; it goes to the managers of the user's subdivision."""
+    """An "assistance" request; it goes to the managers of the user's subdivision.
+
+    A ticket opened signed out reaches nobody until its requester opens the link mailed to them
+    (``confirmed_at``). Only a passlib hash of that private link's secret is stored.
+    """
 
     __tablename__ = "support_ticket"
-    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="ck_ticket_status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'in_progress', 'waiting_user', 'resolved')", name="ck_ticket_status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
     user_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -104,7 +114,27 @@ class SupportTicket(SQLModel, table=True):
     description: str
     attachment_document_id: int | None = Field(default=None, foreign_key="document.id")
     subdivision_id: int | None = Field(default=None, foreign_key="subdivision.id", index=True)
-    status: str = Field(default="open", max_length=10)
+    status: str = Field(default="new", max_length=20)
+    follow_secret_hash: str | None = Field(default=None, max_length=255)
+    confirmed_at: dt.datetime | None = None
+    requester_ip_sha256: str | None = Field(default=None, max_length=64)  # rate limit of signed-out tickets
+    assigned_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    escalated_at: dt.datetime | None = None
+    first_answer_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class SupportMessage(SQLModel, table=True):
+    """One message of a ticket's thread: the requester's or a manager's reply, or a managers' internal note."""
+
+    __tablename__ = "support_message"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="support_ticket.id", index=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    author_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    from_requester: bool = False
+    internal: bool = False  # a note between managers, never shown to the requester
+    body: str
 
 
 class Reminder(SQLModel, table=True):

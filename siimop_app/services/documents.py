@@ -157,6 +157,16 @@ def store_pdf(session: Session, *, owner_user_id: int, kind: str, filename: str,
     The file is removed again if the caller's transaction rolls back.
     """
     validate_pdf(filename, data)
+    return store_file(session, owner_user_id=owner_user_id, kind=kind, filename=filename, data=data,
+                      content_type=PDF_CONTENT_TYPE)
+
+
+def store_file(session: Session, *, owner_user_id: int | None, kind: str, filename: str, data: bytes,
+               content_type: str) -> Document:
+    """Store bytes the caller has already validated; add the row to ``session`` (flushed, so it has an id).
+
+    The file is removed again if the caller's transaction rolls back.
+    """
     if kind not in KIND_LABELS:
         raise ValueError(f"unknown document kind {kind!r}")
     key = secrets.token_hex(20)
@@ -169,7 +179,7 @@ def store_pdf(session: Session, *, owner_user_id: int, kind: str, filename: str,
         owner_user_id=owner_user_id,
         kind=kind,
         filename=clean_filename(filename),
-        content_type=PDF_CONTENT_TYPE,
+        content_type=content_type,
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         storage_key=storage_key,
@@ -276,6 +286,10 @@ def can_read(session: Session, user: SignedInUser, document: Document) -> bool:
         return _site_document_visible(session, user, document.id)
     if document.kind in STUDENT_KINDS:
         return _student_document_visible(session, user, document.owner_user_id)
+    if document.kind == DocumentKind.TICKET_ATTACHMENT.value:
+        from siimop_app.services import support  # support stores its attachments here: import when asked
+
+        return support.staff_may_read_attachment(session, user, document.id)
     return False
 
 

@@ -63,6 +63,11 @@ def post_condition(scope: Scope) -> sa.ColumnElement[bool]:
     return _condition(scope, Post.subdivision_id, Post.calling_specialty_id)
 
 
+def ticket_condition(scope: Scope, subdivision_col) -> sa.ColumnElement[bool]:
+    """Support tickets have a subdivision but no specialty: a grant limited to a specialty sees none."""
+    return _condition(scope, subdivision_col, sa.null())
+
+
 STAFF_ROLES = ("coordinator", "manager", "admin")
 
 

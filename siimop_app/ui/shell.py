@@ -12,8 +12,8 @@ ACCENT = "#e85d04"
 FOOTER_LINKS = (
     ("UNESS.fr", "https://www.uness.fr"),
     ("SiiMOP", "https://siimop.uness.fr"),
-    ("Tutoriel SiiMOP Appariement", "/aide"),
-    ("CGU", "/aide#cgu"),
+    ("Tutoriel SiiMOP Appariement", "/aide?sujet=accueil"),
+    ("CGU", "/aide?sujet=cgu"),
     ("Accessibilité : partiellement conforme", "/accessibilite"),
 )
 
@@ -72,7 +72,10 @@ def sidebar() -> rx.Component:
             ),
             rx.link("Mon Profil", href="/profil", color="white", size="2"),
             rx.link("Assistance", href="/assistance", color="white", size="2", id="assistance-link"),
-            rx.link("Aide contextuelle", href="/aide", color="white", size="2"),
+            rx.link("Mes tickets", href="/assistance/mes-tickets", color="white", size="2", id="my-tickets-menu"),
+            # The help of the page the user is on: the path travels in the link.
+            rx.link("Aide contextuelle", href="/aide?page=" + AppState.router.url.path, color="white", size="2",
+                    id="help-link"),
             rx.button(
                 "Se déconnecter",
                 on_click=AppState.sign_out,

@@ -54,7 +54,7 @@ def test_the_assistance_form_is_prefilled_in_the_shell_and_emptied_once_sent(pag
 
 def test_signed_out_the_help_and_assistance_pages_need_no_account(page: Page, harness):
     page.goto(url(harness, "/aide"))
-    expect(page.get_by_text("Conditions générales d'utilisation")).to_be_visible()
+    expect(page.locator("#help-topic")).to_contain_text("Conditions générales d'utilisation")
     page.goto(url(harness, "/assistance"))
     expect(page.locator("#full_name")).to_have_value("")
     expect(page.locator("#create-ticket")).to_be_visible()

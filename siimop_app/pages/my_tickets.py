@@ -1,0 +1,79 @@
+"""Mes tickets: a signed-in user's support tickets, each with its thread and a reply box while it is open."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from siimop_app.file_routes import backend_url
+from siimop_app.services import documents, support
+from siimop_app.services.access import AccessDenied
+from siimop_app.states.session import AppState
+from siimop_app.states.ticket_reply import RequesterReply
+from siimop_app.ui.components import error_callout
+from siimop_app.ui.shell import shell
+from siimop_app.ui.tickets import requester_ticket
+
+
+class MyTicketsState(RequesterReply, AppState):
+    tickets: list[dict] = []
+
+    def _send_reply(self, text: str) -> dict:
+        user = self._require()
+        view = support.reply_as_user(user, int(self.view["id"]), text)
+        self.tickets = support.my_tickets(user)
+        return view
+
+    @rx.event
+    def load(self):
+        self.tickets, self.view, self.reply, self.error, self.notice = [], {}, "", "", ""
+        user, redirect = self._enter(None)
+        if redirect:
+            return redirect
+        self.tickets = support.my_tickets(user)
+
+    @rx.event
+    def open_ticket(self, ticket_id: int):
+        self.error = self.notice = ""
+        self.reply = ""
+        try:
+            self.view = support.my_ticket(self._require(), int(ticket_id))
+        except (support.TicketError, AccessDenied, TypeError, ValueError) as refused:
+            self.view = {}
+            self.error = str(refused) if isinstance(refused, (support.TicketError, AccessDenied)) else support.NOT_FOUND
+
+
+def _ticket_row(ticket: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(ticket["id"].to(str)),
+        rx.table.cell(ticket["created"].to(str)),
+        rx.table.cell(rx.button(ticket["subject"].to(str), variant="ghost", type="button",
+                                on_click=MyTicketsState.open_ticket(ticket["id"].to(int)),
+                                class_name="my-ticket-open")),
+        rx.table.cell(ticket["status_label"].to(str)),
+    )
+
+
+def my_tickets_page() -> rx.Component:
+    s = MyTicketsState
+    return shell(
+        rx.hstack(rx.link("Ouvrir un nouveau ticket", href="/assistance"), spacing="3"),
+        rx.cond(
+            s.tickets.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(label, scope="col")
+                                               for label in ("N°", "Ouvert le", "Sujet", "Statut")])),
+                rx.table.body(rx.foreach(s.tickets, _ticket_row)),
+                id="my-tickets",
+                variant="surface",
+                size="1",
+            ),
+            rx.text("Vous n'avez ouvert aucun ticket.", id="my-tickets"),
+        ),
+        rx.cond(~s.view.contains("id"), error_callout(s.error, "my-ticket-error")),  # else shown by the reply box
+        rx.cond(
+            s.view.contains("id"),
+            requester_ticket(MyTicketsState,
+                             backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str))),
+        ),
+        title="Mes tickets",
+    )
