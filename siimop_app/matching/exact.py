@@ -68,6 +68,11 @@ SOLVER = "HiGHS"
 DEFAULT_NODE_LIMIT = 5_000
 # Rankings longer than this use cumulative count variables instead of inline sums.
 INLINE_MAX = 40
+# Threshold variables for posts with several places and long rankings (Delorme et al.'s
+# third stability formulation): a tighter relaxation that rescues a few hard blocks but
+# slows the typical ones (hearts stages 2-3x on our benchmark): off by default.
+THRESHOLDS = False
+THRESHOLD_MIN_EXTRA = 5
 # The weighted hearts stages: (higher level, lower level).
 HEARTS_STAGES = ((5, 4), (3, 2))
 _EPS = 1e-6
@@ -300,7 +305,8 @@ class _Model:
         n = len(self.pairs)
         self.n_x = n
         ncols = n
-        col_hi: list[float] = []  # of the extra (count) columns
+        col_hi: list[float] = []  # of the extra (count and threshold) columns
+        col_int: list[bool] = []
         rows_lo: list[float] = []
         rows_hi: list[float] = []
         starts: list[int] = [0]
@@ -320,6 +326,7 @@ class _Model:
             row([xi[s, p] for p in pl], [1.0] * len(pl), 1.0 if red.forced[s] else -inf, 1.0)
         # Count columns: (post, k, column) with column = number assigned among positions < k.
         self.counts: list[tuple[int, int, int]] = []
+        self.thresholds: list[tuple[int, int, int]] = []
         self.plists = red.plists
         for p in block.posts:
             sl = red.plists[p]
@@ -328,12 +335,15 @@ class _Model:
                 continue  # nobody can be kept out: everyone here is forced, no row needed
             row([xi[s, p] for s in sl], [1.0] * len(sl), -inf, float(k_p))
             chain = len(sl) > INLINE_MAX
+            thresholds = THRESHOLDS and k_p > 1 and len(sl) - k_p >= THRESHOLD_MIN_EXTRA
             prev = -1
+            prev_z = -1
             for k in range(k_p, len(sl)):
                 if chain:
                     ck = ncols
                     ncols += 1
                     col_hi.append(float(k_p))
+                    col_int.append(False)
                     self.counts.append((p, k, ck))
                     if prev < 0:
                         row([ck] + [xi[t, p] for t in sl[:k]], [1.0] + [-1.0] * k, 0.0, 0.0)
@@ -342,10 +352,28 @@ class _Model:
                     prev = ck
                 s = sl[k]
                 h = hearts[s][p]
-                if red.forced[s] >= h:
-                    continue  # s is placed at >= h in every weakly stable matching: dominated
-                geq = [xi[s, q] for q in red.prefs[s] if hearts[s][q] >= h]
-                if chain:
+                dominated = red.forced[s] >= h  # s is placed at >= h in every weakly stable matching
+                geq = [] if dominated else [xi[s, q] for q in red.prefs[s] if hearts[s][q] >= h]
+                if thresholds:
+                    # z = "p is full with students ranked above s_k" (monotone in k)
+                    zk = ncols
+                    ncols += 1
+                    col_hi.append(1.0)
+                    col_int.append(True)
+                    self.thresholds.append((p, k, zk))
+                    if prev_z >= 0:
+                        row([prev_z, zk], [1.0, -1.0], -inf, 0.0)
+                    if chain:
+                        row([zk, prev], [float(k_p), -1.0], -inf, 0.0)
+                    else:
+                        row([zk] + [xi[t, p] for t in sl[:k]], [float(k_p)] + [-1.0] * k, -inf, 0.0)
+                    row([xi[s, p], zk], [1.0, 1.0], -inf, 1.0)
+                    if not dominated:
+                        row(geq + [zk], [1.0] * (len(geq) + 1), 1.0, inf)
+                    prev_z = zk
+                elif dominated:
+                    continue
+                elif chain:
                     row(geq + [prev], [float(k_p)] * len(geq) + [1.0], float(k_p), inf)
                 else:
                     above = [xi[t, p] for t in sl[:k]]
@@ -367,7 +395,8 @@ class _Model:
         lp.a_matrix_.value_ = value
         lp.a_matrix_.num_col_ = ncols
         lp.a_matrix_.num_row_ = self.n_rows
-        lp.integrality_ = [hs.HighsVarType.kInteger] * n + [hs.HighsVarType.kContinuous] * (ncols - n)
+        lp.integrality_ = [hs.HighsVarType.kInteger] * n + [
+            hs.HighsVarType.kInteger if i else hs.HighsVarType.kContinuous for i in col_int]
         lp.sense_ = hs.ObjSense.kMaximize
         h = _new_highs(hs)
         h.setOptionValue("output_flag", False)
@@ -394,6 +423,10 @@ class _Model:
         for p, k, ck in self.counts:
             members = inside.get(p, ())
             vals[ck] = float(sum(1 for t in self.plists[p][:k] if t in members))
+        cap = self.c.cap
+        for p, k, zk in self.thresholds:
+            members = inside.get(p, ())
+            vals[zk] = 1.0 if sum(1 for t in self.plists[p][:k] if t in members) >= cap[p] else 0.0
         return vals
 
     # -- changes

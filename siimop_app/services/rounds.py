@@ -70,6 +70,7 @@ from siimop_app.models import (
 from siimop_app.services import audit, calendar
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.scope import post_condition, scope_of
+from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +376,7 @@ def close_round(*, round_id: int, actor_user_id: int | None, progress: Progress 
         notify(STEP_MATCH, 0.25)
         step = time.perf_counter()
         instance = matching.Instance.from_dict(data)
-        result = matching.solve(instance)
+        result = matching.solve(instance, mode="exact", time_limit=get_settings().matching_time_limit)
         result_dict = result.to_dict()
         timings["match"] = time.perf_counter() - step
 

@@ -63,6 +63,16 @@ def test_exact_beats_fast_on_known_instances() -> None:
     assert gains >= 1  # the sample does contain a heuristic miss
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_threshold_formulation_is_exact_too(seed: int, monkeypatch) -> None:
+    monkeypatch.setattr(ex, "THRESHOLDS", True)
+    monkeypatch.setattr(ex, "THRESHOLD_MIN_EXTRA", 0)
+    d = _tiny(85_000 + 2 * seed + 1)
+    res = solve(Instance.from_dict(d))
+    assert _profile(d, res.assignments) == max(_profile(d, m) for m in all_weakly_stable(d))
+    assert res.stats["optimal"] and res.stats["hearts_optimal"]
+
+
 @pytest.mark.parametrize("seed", range(60))
 def test_reduction_keeps_exactly_the_weakly_stable_matchings(seed: int) -> None:
     d = _tiny(90_000 + seed)
