@@ -504,6 +504,13 @@ def _key(c: Compiled, assign: dict[int, int]) -> tuple[int, ...]:
     return (len(assign), *reversed(counts[1:]))
 
 
+def _floor(bound: float | None) -> float:
+    """An objective bound rounded down (objectives are integers); infinity if unknown."""
+    if bound is None or not math.isfinite(bound):
+        return math.inf
+    return math.floor(bound + _EPS)
+
+
 def _valid_block(c: Compiled, sol: dict[int, int]) -> bool:
     """Structural sanity of a solver matching: acceptable pairs, capacities."""
     count: dict[int, int] = {}
@@ -531,7 +538,7 @@ class _Stage:
         the bound (rounded down) does not exceed the value of ``b.best`` recomputed here."""
         lp, lp_values = m.lp_bound()
         b.solves += 1
-        upper = math.inf if lp is None else math.floor(lp + _EPS)
+        upper = _floor(lp)
         if upper <= m.value(b.best):
             b.lp_proofs += 1
             return True, "optimal", upper
@@ -549,7 +556,7 @@ class _Stage:
         if sol is not None and _valid_block(self.c, sol) and accept(sol):
             b.best = sol
         value = m.value(b.best)
-        upper = min(upper, math.floor(bound + _EPS))
+        upper = min(upper, _floor(bound))
         if upper > value and status == "optimal":
             # The solver says optimal but the matching it returned falls short of its
             # bound: never trusted. Solve again without presolve, from the best known.
@@ -562,7 +569,7 @@ class _Stage:
             if sol is not None and _valid_block(self.c, sol) and accept(sol):
                 b.best = sol
             value = m.value(b.best)
-            upper = min(upper, math.floor(bound + _EPS))
+            upper = min(upper, _floor(bound))
             if upper > value and status == "optimal":
                 status = "solver inconsistency (bound above the matching returned)"
         return upper <= value, ("optimal" if upper <= value else status), upper
@@ -662,6 +669,9 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     for j, i in enumerate(todo):
         b = blocks[i]
         b.method = f"integer program ({SOLVER})"
+        if remaining() <= 0.0:
+            b.stopped_by = "time budget exhausted"
+            continue
         t0 = time.perf_counter()
         rest = sum(blocks[k].pairs for k in todo[j:])
         limit = remaining() * b.pairs / rest
@@ -698,6 +708,9 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     todo_b.sort(key=lambda i: (blocks[i].pairs, i))
     for j, i in enumerate(todo_b):
         b = blocks[i]
+        if remaining() <= 0.0:
+            b.hearts_stopped_by = "time budget exhausted"
+            continue
         t0 = time.perf_counter()
         rest = sum(blocks[k].pairs for k in todo_b[j:])
         block_deadline = t0 + remaining() * b.pairs / rest

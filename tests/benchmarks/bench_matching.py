@@ -317,12 +317,19 @@ def main() -> None:
     ap.add_argument("--exact-only", action="store_true", help="only the exact vs fast comparison")
     ap.add_argument("--no-exact", action="store_true", help="skip the exact vs fast comparison")
     ap.add_argument("--time-limit", type=float, default=60.0, help="exact mode's time limit per solve (default 60)")
+    ap.add_argument("--sizes", help="single-market sizes of the exact comparison, comma-separated "
+                                    "(default 300,1000,2000; --quick 300,1000; empty: none)")
+    ap.add_argument("--no-national", action="store_true", help="exact comparison: skip the national instance")
     ap.add_argument("--no-lib", action="store_true", help="skip the matching-library comparison")
     ap.add_argument("--lib-scale", type=int, default=1, help="scale of the library comparison (default 1)")
     args = ap.parse_args()
     print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPU(s), {load()}")
     if not args.no_exact:
-        bench_exact([300, 1000] if args.quick else [300, 1000, 2000], True, args.time_limit)
+        if args.sizes is not None:
+            sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+        else:
+            sizes = [300, 1000] if args.quick else [300, 1000, 2000]
+        bench_exact(sizes, not args.no_national, args.time_limit)
     if args.exact_only:
         return
     scales = args.scale or ([1] if args.quick else [1, 10])

@@ -238,6 +238,20 @@ def test_inconsistent_solver_answer_is_not_a_proof(monkeypatch) -> None:
     assert not res.stats["optimal"]
 
 
+def test_search_stopped_before_any_bound(monkeypatch) -> None:
+    """A search cut before its first relaxation (no bound at all) keeps the heuristic's
+    matching and the maximum-matching bound."""
+    inst = _medium()
+    monkeypatch.setattr(ex._Model, "lp_bound", lambda self: (None, []))
+    monkeypatch.setattr(ex._Model, "mip", lambda self, start, t, n: ("time limit", None, float("inf"), 0))
+    res = solve(inst)
+    fast = solve(inst, mode="fast")
+    assert res.stats["exact"]["markets"][0]["stopped_by"] == "time limit"
+    assert not res.stats["optimal"] and len(res.assignments) >= len(fast.assignments)
+    assert res.stats["upper_bound"] == res.stats["exact"]["markets"][0]["upper_bound"] >= len(res.assignments)
+    assert check(inst, res).ok
+
+
 def test_unknown_mode() -> None:
     with pytest.raises(ValueError, match="mode"):
         solve(_medium(), mode="magic")
