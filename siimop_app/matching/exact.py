@@ -666,24 +666,31 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
         else:
             todo.append(i)
     todo.sort(key=lambda i: (blocks[i].pairs, i))
-    for j, i in enumerate(todo):
-        b = blocks[i]
-        b.method = f"integer program ({SOLVER})"
-        if remaining() <= 0.0:
-            b.stopped_by = "time budget exhausted"
-            continue
-        t0 = time.perf_counter()
-        rest = sum(blocks[k].pairs for k in todo[j:])
-        limit = remaining() * b.pairs / rest
-        m = model_of(i)
-        proven, status, bound = stage.run(m, b, min(limit, remaining()), lambda sol, b=b: len(sol) > len(b.best),
-                                          lambda values, b=b, m=m: _lp_guided(c, red, b, m, values, current))
-        b.proven = proven
-        b.upper = len(b.best) if proven else int(max(len(b.best), min(b.bound, bound)))
-        b.stopped_by = "optimal" if proven else status
-        for s in b.students:
-            current[s] = b.best.get(s, alg.UNASSIGNED)
-        b.seconds += time.perf_counter() - t0
+
+    def search_placed(order: list[int]) -> None:
+        for j, i in enumerate(order):
+            b = blocks[i]
+            b.method = f"integer program ({SOLVER})"
+            if remaining() <= 0.0:
+                b.stopped_by = "time budget exhausted"
+                continue
+            t0 = time.perf_counter()
+            rest = sum(blocks[k].pairs for k in order[j:])
+            limit = remaining() * b.pairs / rest
+            m = model_of(i)
+            proven, status, bound = stage.run(m, b, min(limit, remaining()), lambda sol, b=b: len(sol) > len(b.best),
+                                              lambda values, b=b, m=m: _lp_guided(c, red, b, m, values, current))
+            b.proven = proven
+            b.upper = len(b.best) if proven else int(max(len(b.best), min(b.upper, b.bound, bound)))
+            b.stopped_by = "optimal" if proven else status
+            for s in b.students:
+                current[s] = b.best.get(s, alg.UNASSIGNED)
+            b.seconds += time.perf_counter() - t0
+
+    # First pass: each block a share of the time left proportional to its size (unused
+    # time passed on); second pass: the blocks cut by their share get what is left.
+    search_placed(todo)
+    search_placed([i for i in todo if not blocks[i].proven and blocks[i].stopped_by == "time limit"])
     t_placed = time.perf_counter()
     cpu_placed = time.process_time()
 
