@@ -175,7 +175,8 @@ def solve(inst: Instance, mode: str = "exact", improve: bool = True,
     else:
         from . import exact
 
-        deadline = None if time_limit is None else t0 + time_limit
+        # 5% of the budget is kept for the final re-check, the explanations and the output.
+        deadline = None if time_limit is None else t0 + 0.95 * time_limit
         try:
             out = exact.solve_exact(c, fast, deadline=deadline,
                                     node_limit=exact.DEFAULT_NODE_LIMIT if node_limit is None else node_limit)
