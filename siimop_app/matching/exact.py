@@ -711,33 +711,43 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
                 b.best = cand
 
     # Phase B: hearts, lexicographically, the number placed kept.
+    hearts_started: set[int] = set()
+
+    def search_hearts(order: list[int]) -> None:
+        for j, i in enumerate(order):
+            b = blocks[i]
+            if remaining() <= 0.0:
+                b.hearts_stopped_by = "time budget exhausted"
+                continue
+            t0 = time.perf_counter()
+            rest = sum(blocks[k].pairs for k in order[j:])
+            block_deadline = t0 + remaining() * b.pairs / rest
+            if i in hearts_started:
+                models.pop(i, None)  # a fresh model: a second pass starts the stages again
+            hearts_started.add(i)
+            m = model_of(i)
+            placed = len(b.best)
+            weight = float(placed + 1)
+            m.add_at_least({k: 1.0 for k in range(m.n_x)}, float(placed))
+            b.hearts_proven = b.proven
+            b.hearts_stopped_by = "optimal"
+            for high, low in HEARTS_STAGES:
+                costs = [weight if hearts[s][p] == high else 1.0 if hearts[s][p] == low else 0.0 for s, p in m.pairs]
+                m.set_objective(costs)
+                base_key = _key(c, b.best)
+                proven, status, _ = stage.run(m, b, min(block_deadline, t0 + remaining()) - time.perf_counter(),
+                                              lambda sol, bk=base_key: _key(c, sol) > bk)
+                if not proven:
+                    b.hearts_proven = False
+                    b.hearts_stopped_by = status
+                m.add_at_least({k: costs[k] for k in range(m.n_x) if costs[k]}, float(m.value(b.best)))
+            b.seconds += time.perf_counter() - t0
+
     todo_b = [i for i, b in enumerate(blocks) if not b.hearts_proven]
     todo_b.sort(key=lambda i: (blocks[i].pairs, i))
-    for j, i in enumerate(todo_b):
-        b = blocks[i]
-        if remaining() <= 0.0:
-            b.hearts_stopped_by = "time budget exhausted"
-            continue
-        t0 = time.perf_counter()
-        rest = sum(blocks[k].pairs for k in todo_b[j:])
-        block_deadline = t0 + remaining() * b.pairs / rest
-        m = model_of(i)
-        placed = len(b.best)
-        weight = float(placed + 1)
-        m.add_at_least({k: 1.0 for k in range(m.n_x)}, float(placed))
-        b.hearts_proven = b.proven
-        b.hearts_stopped_by = "optimal"
-        for high, low in HEARTS_STAGES:
-            costs = [weight if hearts[s][p] == high else 1.0 if hearts[s][p] == low else 0.0 for s, p in m.pairs]
-            m.set_objective(costs)
-            base_key = _key(c, b.best)
-            proven, status, _ = stage.run(m, b, min(block_deadline, t0 + remaining()) - time.perf_counter(),
-                                          lambda sol, bk=base_key: _key(c, sol) > bk)
-            if not proven:
-                b.hearts_proven = False
-                b.hearts_stopped_by = status
-            m.add_at_least({k: costs[k] for k in range(m.n_x) if costs[k]}, float(m.value(b.best)))
-        b.seconds += time.perf_counter() - t0
+    search_hearts(todo_b)
+    search_hearts([i for i in todo_b if not blocks[i].hearts_proven and blocks[i].proven
+                   and blocks[i].hearts_stopped_by in ("time limit", "time budget exhausted")])
 
     # Never worse than the heuristic, block by block (placed first, then hearts).
     final = [alg.UNASSIGNED] * c.n_students
