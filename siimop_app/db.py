@@ -26,6 +26,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # SQLite's own lower()/upper() only fold ASCII: a search for "émilie" would miss "ÉMILIE". Python's fold
+    # every letter, as PostgreSQL's do, so text filters behave the same on both databases.
+    dbapi_connection.create_function("lower", 1, _fold(str.lower), deterministic=True)
+    dbapi_connection.create_function("upper", 1, _fold(str.upper), deterministic=True)
+
+
+def _fold(method):
+    return lambda value: method(value) if isinstance(value, str) else value
 
 
 def get_engine(url: str | None = None) -> sa.Engine:

@@ -41,6 +41,7 @@ class Settings:
     timezone: str
     news_url: str
     today_override: str | None
+    matching_time_limit: float
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -70,6 +71,8 @@ class Settings:
             ),
             # "YYYY-MM-DD" or ISO datetime: pins "now" for demos and tests.
             today_override=os.environ.get("SIIMOP_TODAY") or None,
+            # Seconds the exact matching may take when a round closes (whole solve, every market).
+            matching_time_limit=float(_env("SIIMOP_MATCHING_TIME_LIMIT", "60")),
         )
 
 

@@ -4,7 +4,9 @@ Pure domain code (no web framework, no database). Typical use::
 
     from siimop_app.matching import Instance, solve, check, explain_student, explain_post, InstanceError
     inst = Instance.from_dict(data)        # validates, raises InstanceError
-    res = solve(inst)                      # Result: .assignments, .unassigned, .stats, .to_dict()
+    res = solve(inst)                      # exact mode: proven maximum placed, then hearts
+    res = solve(inst, mode="fast")         # the heuristic alone
+    res.stats["optimal"], res.stats["upper_bound"], res.stats["gap"]
     cert = check(inst, res.to_dict())      # Certificate: .ok, .violations, .summary
 
 See README.md in this package for formats and semantics.

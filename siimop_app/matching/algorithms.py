@@ -263,21 +263,23 @@ class _Mover:
 
 
 def augment(c: Compiled, assign: list[int], deadline: float | None = None,
-            budget: int | None = None) -> int:
+            budget: int | None = None, only: list[int] | None = None) -> int:
     """Place more students while keeping weak stability, by augmenting paths.
 
     For each unplaced student s (input order), look for a chain (see
     :class:`_Mover`): s takes a place at a post p0, displacing a student who moves
     to a post they rated at least as high, ... until someone enters a free place.
     Repeated until a full pass places nobody (or ``budget`` arcs were examined).
-    Mutates ``assign``; returns the number of students added.
+    ``only``: the students to try to place (default: everyone). Mutates ``assign``;
+    returns the number of students added.
     """
     m = _Mover(c, assign, deadline, budget)
     added = 0
     progress = True
+    candidates = range(len(assign)) if only is None else only
     while progress and not m.exhausted():
         progress = False
-        for s in range(len(assign)):
+        for s in candidates:
             if assign[s] >= 0 or not c.prefs[s]:
                 continue
             if m.exhausted():
@@ -419,19 +421,24 @@ def profile_key(c: Compiled, assign: list[int]) -> tuple[int, ...]:
 
 def max_matching_size(c: Compiled) -> int:
     """Size of a maximum matching of acceptable pairs ignoring stability (an upper
-    bound for any weakly stable matching). Greedy start, then augmenting paths by
-    iterative DFS with a visited stamp per search."""
-    cap = c.cap
+    bound for any weakly stable matching)."""
+    return max_matching_lists(c.prefs, c.cap)
+
+
+def max_matching_lists(prefs: list[list[int]], cap: list[int]) -> int:
+    """Size of a maximum many-to-one matching of ``prefs`` (student -> posts) within
+    capacities ``cap``. Greedy start, then augmenting paths by iterative DFS with a
+    visited stamp per search."""
     holders: list[list[int]] = [[] for _ in cap]
-    assign = [UNASSIGNED] * len(c.prefs)
-    for s, pl in enumerate(c.prefs):
+    assign = [UNASSIGNED] * len(prefs)
+    for s, pl in enumerate(prefs):
         for p in pl:
             if len(holders[p]) < cap[p]:
                 holders[p].append(s)
                 assign[s] = p
                 break
     seen = [-1] * len(cap)
-    for s, pl in enumerate(c.prefs):
+    for s, pl in enumerate(prefs):
         if assign[s] >= 0 or not pl:
             continue
         # stack of (student, next index in its list); via[p] = (student entering p, post it leaves)
@@ -440,7 +447,7 @@ def max_matching_size(c: Compiled) -> int:
         found = -1
         while stack and found < 0:
             t, i = stack.pop()
-            prefs_t = c.prefs[t]
+            prefs_t = prefs[t]
             while i < len(prefs_t):
                 p = prefs_t[i]
                 i += 1

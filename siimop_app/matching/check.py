@@ -20,11 +20,17 @@ class Certificate:
     violations: list[str] = field(default_factory=list)
     summary: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    # What the result's stats claim about optimality (exact mode: proven maximum, bound,
+    # gap), restated; only its consistency with the assignments is checked here.
+    claims: str = ""
 
     def to_text(self) -> str:
-        if self.ok:
-            return self.summary
-        return "\n".join([self.summary] + [f"  - {v}" for v in self.violations])
+        lines = [self.summary]
+        if self.claims:
+            lines.append(self.claims)
+        if not self.ok:
+            lines += [f"  - {v}" for v in self.violations]
+        return "\n".join(lines)
 
 
 def _result_dict(result: Any) -> Any:
@@ -138,6 +144,8 @@ def check(inst: Instance, result: Any) -> Certificate:
                     f"blocking pair ({sids[s]}, {pids[p]}): student rated it {h} hearts and {got}; "
                     f"post ranks them #{r + 1}, above its assigned {sids[w]} ({wr})")
     placed = sum(1 for p in assign if p >= 0)
+    claims, claim_problems = _claims(_result_dict(result), placed)
+    violations += claim_problems
     places = sum(c.cap)
     counts = {"students": len(sids), "placed": placed, "places": places,
               "acceptable_pairs": n_pairs, "blocking_pairs": n_blocking, "violations": len(violations)}
@@ -147,7 +155,48 @@ def check(inst: Instance, result: Any) -> Certificate:
         summary = (f"OK: weakly stable matching. {len(sids)} students, {placed} placed, "
                    f"{placed}/{places} places filled; every assigned pair acceptable; "
                    f"no post over capacity; 0 blocking pairs among {n_pairs} acceptable pairs.")
-    return Certificate(not violations, violations, summary, counts)
+    return Certificate(not violations, violations, summary, counts, claims)
+
+
+def _claims(data: Any, placed: int) -> tuple[str, list[str]]:
+    """Restate the optimality claims of a result's stats and check that they are
+    consistent with the assignments (the claims themselves come from the solver)."""
+    stats = data.get("stats") if isinstance(data, Mapping) else None
+    if not isinstance(stats, Mapping) or "optimal" not in stats:
+        return "", []
+    problems: list[str] = []
+    final = stats.get("final")
+    if isinstance(final, Mapping) and final.get("students_placed") != placed:
+        problems.append(f"stats claim {final.get('students_placed')} students placed, the assignments place {placed}")
+    optimal = stats.get("optimal") is True
+    upper = stats.get("upper_bound")
+    if not isinstance(upper, int) or isinstance(upper, bool) or upper < placed:
+        problems.append(f"stats claim an upper bound ({upper!r}) below the number placed ({placed})")
+    else:
+        if optimal and upper != placed:
+            problems.append(f"stats claim optimality but an upper bound of {upper} for {placed} placed")
+        if "gap" in stats and stats.get("gap") != upper - placed:
+            problems.append(f"stats claim a gap of {stats.get('gap')!r}, upper bound minus placed is {upper - placed}")
+    exact = stats.get("exact") if isinstance(stats.get("exact"), Mapping) else {}
+    mode = stats.get("mode", "fast")
+    if mode == "exact" and "markets" in exact:
+        n = exact.get("markets_count", "?")
+        if optimal:
+            text = (f"Solver claim ({exact.get('solver', 'exact mode')}; not re-verified by this check): "
+                    f"{placed} placed is the maximum over all weakly stable matchings, proven in each of the "
+                    f"{n} market(s).")
+        else:
+            text = (f"Solver claim ({exact.get('solver', 'exact mode')}; not re-verified by this check): "
+                    f"not proven maximum; at most {upper} students can be placed; {exact.get('status', '')}.")
+    elif mode == "exact":
+        text = f"Exact mode not applied ({exact.get('status', 'unknown reason')})."
+        if optimal:
+            text += f" {placed} placed is nevertheless the maximum (no ties, or the maximum-matching bound is reached)."
+    elif optimal:
+        text = f"Fast mode: {placed} placed is the maximum (no ties, or the maximum-matching bound is reached)."
+    else:
+        text = f"Fast mode: optimality not proven; at most {upper} students can be placed (maximum-matching bound)."
+    return text, problems
 
 
 

@@ -13,20 +13,28 @@ import sys
 from .check import _read_result, check
 from .explain import explain_post, explain_student
 from .instance import Instance, InstanceError
-from .solve import DEFAULT_TIME_LIMIT, solve
+from .exact import DEFAULT_NODE_LIMIT
+from .solve import DEFAULT_TIME_LIMIT, MODES, solve
 
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m siimop_app.matching",
-                                 description="SiiMOP matching engine (weakly stable, student-optimal baseline).")
+                                 description="SiiMOP matching engine: weakly stable matchings; exact mode places "
+                                             "the proven maximum number of students.")
     sub = ap.add_subparsers(dest="command", required=True)
     sp = sub.add_parser("solve", help="compute a matching")
     sp.add_argument("instance")
     sp.add_argument("-o", "--output", help="write the result JSON here (default: stdout)")
-    sp.add_argument("--no-improve", action="store_true", help="return the deferred-acceptance baseline")
+    sp.add_argument("--mode", choices=MODES, default="exact",
+                    help="exact: proven maximum number placed, then hearts (default); fast: the heuristic alone")
+    sp.add_argument("--no-improve", action="store_true",
+                    help="fast mode: return the deferred-acceptance baseline (exact mode: warm start from it)")
     sp.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
-                    help=f"seconds for the improvement before falling back to the baseline "
-                         f"(default {DEFAULT_TIME_LIMIT:g})")
+                    help=f"seconds for the whole solve; the best matching found and its proven bound are kept "
+                         f"when it runs out (default {DEFAULT_TIME_LIMIT:g})")
+    sp.add_argument("--node-limit", type=int, default=DEFAULT_NODE_LIMIT,
+                    help=f"exact mode: branch-and-bound nodes per integer program, a deterministic work limit "
+                         f"(default {DEFAULT_NODE_LIMIT})")
     sp.add_argument("--timings", action="store_true",
                     help="add stats.timings_s (makes the output non-reproducible)")
     cp = sub.add_parser("check", help="verify a result: acceptability, capacities, weak stability")
@@ -47,14 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         inst = Instance.load(args.instance)
         if args.command == "solve":
-            res = solve(inst, improve=not args.no_improve, time_limit=args.time_limit)
+            res = solve(inst, mode=args.mode, improve=not args.no_improve, time_limit=args.time_limit,
+                        node_limit=args.node_limit)
             text = res.to_json(include_timings=args.timings)
             if args.output:
                 with open(args.output, "w", encoding="utf-8", newline="\n") as fh:
                     fh.write(text)
-                f = res.stats["final"]
-                print(f"{f['students_placed']}/{res.stats['students']} students placed, "
-                      f"{f['places_filled']}/{res.stats['places']} places filled -> {args.output}")
+                st = res.stats
+                f = st["final"]
+                proof = ("proven maximum" if st["optimal"] else
+                         f"not proven maximum: at most {st['upper_bound']} (gap {st['gap']})")
+                print(f"{f['students_placed']}/{st['students']} students placed ({args.mode} mode, {proof}), "
+                      f"{f['places_filled']}/{st['places']} places filled -> {args.output}")
             else:
                 sys.stdout.write(text)
             return 0

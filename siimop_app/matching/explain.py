@@ -234,7 +234,47 @@ def explain_student(inst: Instance, result: Any, student_id: str) -> Explanation
     if student_id not in c.sindex:
         raise InstanceError(f"unknown student {student_id!r}", context="")
     assign = assignment_from_result(inst, result)
-    return _Analysis(c, assign).student(c.sindex[student_id])
+    exp = _Analysis(c, assign).student(c.sindex[student_id])
+    if exp.data.get("assigned") is None and exp.data.get("reason") != INSTABLE:
+        exp = _with_market_note(c, result, c.sindex[student_id], exp)
+    return exp
+
+
+def _with_market_note(c: Compiled, result: Any, s: int, exp: Explanation) -> Explanation:
+    """For an unplaced student: their market and, when the result proves it (exact mode),
+    that no weakly stable matching places more students in that market. The claim is
+    the solver's (read from the result's stats, matched to the market recomputed from the
+    instance); stability itself is what :func:`~siimop_app.matching.check` verifies."""
+    from .exact import markets
+
+    to_dict = getattr(result, "to_dict", None)
+    data = to_dict() if callable(to_dict) else result
+    stats = data.get("stats") if isinstance(data, Mapping) else None
+    exact = stats.get("exact") if isinstance(stats, Mapping) else None
+    listed = exact.get("markets") if isinstance(exact, Mapping) else None
+    if not isinstance(listed, list):
+        return exp
+    for i, (students, _) in enumerate(markets(c)):
+        if s not in students:
+            continue
+        info = listed[i] if i < len(listed) and isinstance(listed[i], Mapping) else {}
+        if info.get("first_student") != c.sids[students[0]]:
+            return exp  # the stats do not describe this instance's markets: say nothing
+        market = {"id": info.get("id"), "students": len(students), "placed": info.get("placed"),
+                  "upper_bound": info.get("upper_bound"), "proven_optimal": info.get("proven_optimal") is True}
+        details = list(exp.details)
+        summary = exp.summary
+        if market["proven_optimal"]:
+            summary += (f"; no weakly stable matching places more students in your market "
+                        f"({market['id']}: {market['placed']} of {len(students)} placed, proven maximum)")
+            details.append(f"market {market['id']}: {market['placed']} of {len(students)} students placed; "
+                           "the solver proved that no weakly stable matching places more, so placing you "
+                           "would unplace someone else or create a blocking pair")
+        else:
+            details.append(f"market {market['id']}: {market['placed']} of {len(students)} students placed "
+                           f"(not proven maximum: at most {market['upper_bound']})")
+        return Explanation(exp.kind, exp.id, summary, details, {**exp.data, "market": market})
+    return exp
 
 
 def explain_post(inst: Instance, result: Any, post_id: str) -> Explanation:

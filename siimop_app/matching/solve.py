@@ -1,4 +1,5 @@
-"""solve(): baseline deferred acceptance, then a stability-preserving improvement."""
+"""solve(): exact mode (proven maximum, :mod:`.exact`) or fast mode (baseline deferred
+acceptance, then a stability-preserving improvement)."""
 
 from __future__ import annotations
 
@@ -93,23 +94,16 @@ def _improve(c: Compiled, base: list[int], deadline: float | None,
     return a, name_a, details
 
 
-def solve(inst: Instance, improve: bool = True, time_limit: float | None = DEFAULT_TIME_LIMIT,
-          budget: int = DEFAULT_BUDGET) -> Result:
-    """Compute a weakly stable matching.
+MODES = ("exact", "fast")
+EXACT_ALGORITHM = ("exact: maximum number placed over all weakly stable matchings (integer program, "
+                   "HiGHS), then the most students on 5-heart posts, then 4, ...")
 
-    Baseline: student-proposing deferred acceptance with ties broken by
-    :func:`~siimop_app.matching.instance.tie_break_key`. Without ties it is the
-    student-optimal stable matching and is returned as is. With ties (and
-    ``improve``), the improvement of :func:`_improve` is kept only if it is verified
-    weakly stable and lexicographically better (placed first, then hearts profile);
-    on timeout (``time_limit`` seconds, None = no limit) or any failure the baseline
-    is returned and ``stats["improvement"]["status"]`` says why.
-    """
-    t0 = time.perf_counter()
-    c = inst.compiled()
-    t1 = time.perf_counter()
+
+def _fast(c: Compiled, improve: bool, time_limit: float | None, budget: int,
+          t_start: float) -> tuple[list[int], list[int], str, dict[str, Any]]:
+    """Today's heuristic: deferred acceptance, then the stability-preserving improvement.
+    Returns (baseline, final, final algorithm name, improvement stats)."""
     base = alg.deferred_acceptance(c)
-    t2 = time.perf_counter()
     final = base
     final_name = BASELINE_ALGORITHM
     improvement: dict[str, Any] = {"time_limit_s": time_limit, "budget_arcs": budget}
@@ -118,7 +112,7 @@ def solve(inst: Instance, improve: bool = True, time_limit: float | None = DEFAU
     elif not c.has_ties:
         improvement["status"] = "not needed: strict preferences, baseline is student-optimal"
     else:
-        deadline = None if time_limit is None else t2 + time_limit
+        deadline = None if time_limit is None else t_start + time_limit
         try:
             cand, name, details = _improve(c, base, deadline, budget)
             improvement["candidates"] = details
@@ -131,22 +125,118 @@ def solve(inst: Instance, improve: bool = True, time_limit: float | None = DEFAU
                 improvement["status"] = "no gain, baseline kept"
         except alg.Timeout:
             improvement["status"] = f"timeout after {time_limit} s, baseline kept"
+    return base, final, final_name, improvement
+
+
+def _fast_optimality(c: Compiled, final: list[int]) -> dict[str, Any]:
+    """What can be said of a fast-mode matching without the solver: optimal when there
+    are no ties (rural hospitals theorem) or when it reaches the maximum-matching bound."""
+    placed = sum(1 for p in final if p >= 0)
+    optimal = not c.has_ties or placed >= alg.max_matching_size(c)
+    upper = placed if optimal else alg.max_matching_size(c)
+    return {"optimal": optimal, "upper_bound": upper, "gap": upper - placed,
+            "hearts_optimal": not c.has_ties}
+
+
+def solve(inst: Instance, mode: str = "exact", improve: bool = True,
+          time_limit: float | None = DEFAULT_TIME_LIMIT, budget: int = DEFAULT_BUDGET,
+          node_limit: int | None = None) -> Result:
+    """Compute a weakly stable matching.
+
+    ``mode="exact"`` (default): the maximum number of students placed over all weakly
+    stable matchings, proven market by market with an integer program (HiGHS), then the
+    most students on the posts they gave the most hearts (5, then 4, ...), see
+    :mod:`~siimop_app.matching.exact`. Warm started with the fast heuristic, never
+    worse than it; ``time_limit`` seconds (None = none) bound the whole call, after
+    which the best matching found and its proven bound are kept; ``node_limit`` bounds
+    each integer program (deterministic). Without highspy, or if the solver fails, the
+    fast result is returned and ``stats["exact"]["status"]`` says why.
+
+    ``mode="fast"``: today's heuristic. Baseline: student-proposing deferred acceptance
+    with ties broken by :func:`~siimop_app.matching.instance.tie_break_key`. Without ties
+    it is the student-optimal stable matching and is returned as is. With ties (and
+    ``improve``), the improvement of :func:`_improve` is kept only if it is verified
+    weakly stable and lexicographically better (placed first, then hearts profile); on
+    timeout or any failure the baseline is returned and
+    ``stats["improvement"]["status"]`` says why.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    t0 = time.perf_counter()
+    c = inst.compiled()
+    t1 = time.perf_counter()
+    base, fast, fast_name, improvement = _fast(c, improve, time_limit, budget, t1)
+    t2 = time.perf_counter()
+    final, final_name = fast, fast_name
+    extra_timings: dict[str, Any] = {}
+    if mode == "fast":
+        optimality = _fast_optimality(c, fast)
+        exact_stats: dict[str, Any] | None = None
+    else:
+        from . import exact
+
+        # 5% of the budget is kept for the final re-check, the explanations and the output.
+        deadline = None if time_limit is None else t0 + 0.95 * time_limit
+        try:
+            out = exact.solve_exact(c, fast, deadline=deadline,
+                                    node_limit=exact.DEFAULT_NODE_LIMIT if node_limit is None else node_limit)
+        except exact.SolverUnavailable as exc:
+            out = None
+            reason = f"unavailable: {exc}; the fast heuristic's matching is returned"
+        except Exception as exc:  # noqa: BLE001 - any solver failure falls back, recorded
+            out = None
+            reason = f"failed: {type(exc).__name__}: {exc}; the fast heuristic's matching is returned"
+        if out is None:
+            optimality = _fast_optimality(c, fast)
+            exact_stats = {"status": reason, "fallback": "fast"}
+        else:
+            final, final_name = out.assign, EXACT_ALGORITHM
+            optimality = {k: out.stats[k] for k in ("optimal", "upper_bound", "gap", "hearts_optimal")}
+            exact_stats = out.stats["exact"]
+            extra_timings = out.timings
     t3 = time.perf_counter()
     order = sorted(range(c.n_students), key=c.sids.__getitem__)
     assignments = {c.sids[s]: c.pids[final[s]] for s in order if final[s] >= 0}
     unassigned = [c.sids[s] for s in order if final[s] < 0]
-    stats = {
+    stats: dict[str, Any] = {
+        "mode": mode,
         "tie_break_seed": c.seed,
         "students": c.n_students,
         "posts": c.n_posts,
         "places": sum(c.cap),
         "has_ties": c.has_ties,
         "baseline": _figures(c, base, BASELINE_ALGORITHM),
+        "fast": _figures(c, fast, fast_name),
         "final": _figures(c, final, final_name),
         "improvement": improvement,
+        **optimality,
     }
+    if exact_stats is not None:
+        stats["exact"] = exact_stats
     explanations = reasons(c, final)
+    if exact_stats is not None and "markets" in exact_stats:
+        _note_proven_markets(c, final, exact_stats["markets"], explanations)
     t4 = time.perf_counter()
-    timings = {"compile": t1 - t0, "baseline": t2 - t1, "improve": t3 - t2,
-               "explain": t4 - t3, "total": t4 - t0}
+    timings: dict[str, Any] = {"compile": t1 - t0, "fast": t2 - t1, ("exact" if mode == "exact" else "bound"): t3 - t2,
+                               "explain": t4 - t3, "total": t4 - t0, **extra_timings}
     return Result(assignments, unassigned, stats, explanations, timings)
+
+
+PROVEN_NOTE = "no weakly stable matching places more students in this market (maximum {placed}, proven)"
+
+
+def _note_proven_markets(c: Compiled, final: list[int], markets: list[dict[str, Any]],
+                         explanations: dict[str, Any]) -> None:
+    """Add to each unplaced student of a proven-optimal market the market and the proof."""
+    from .exact import markets as market_list
+
+    unplaced = explanations["unassigned_students"]
+    for info, (students, _) in zip(markets, market_list(c)):
+        for s in students:
+            entry = unplaced.get(c.sids[s])
+            if entry is None:
+                continue
+            entry["market"] = info["id"]
+            entry["proven_maximum"] = bool(info["proven_optimal"])
+            if info["proven_optimal"]:
+                entry["text"] = entry["text"] + "; " + PROVEN_NOTE.format(placed=info["placed"])

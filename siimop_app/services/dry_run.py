@@ -322,7 +322,7 @@ def _gain(data: dict[str, Any], edited: dict[str, Any], seeds: set[str]) -> int:
     posts = {p["id"] for p in market["posts"]}
     before = {**market, "students": [s for s in data["students"] if s["id"] in students],
               "posts": [p for p in data["posts"] if p["id"] in posts]}
-    placed = [len(matching.solve(matching.Instance.from_dict(side), improve=False).assignments)
+    placed = [len(matching.solve(matching.Instance.from_dict(side), mode="fast", improve=False).assignments)
               for side in (before, market)]
     return placed[1] - placed[0]
 

@@ -71,6 +71,7 @@ from siimop_app.models import (
 from siimop_app.services import audit, calendar
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.scope import post_condition, scope_of
+from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,8 @@ def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = N
     notify(STEP_MATCH, 0.25)
     step = time.perf_counter()
     instance = matching.Instance.from_dict(data)
-    result = matching.solve(instance)
+    # Exact mode (HiGHS), within the round's time budget: the most students a weakly stable matching can place.
+    result = matching.solve(instance, mode="exact", time_limit=get_settings().matching_time_limit)
     timings["match"] = time.perf_counter() - step
 
     notify(STEP_CHECK, 0.6)

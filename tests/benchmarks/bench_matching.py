@@ -1,11 +1,23 @@
-"""Benchmark of siimop_app.matching at national scale (and 10x).
+"""Benchmark of siimop_app.matching: exact vs fast vs random tie-break, and fast mode at
+national scale (and 10x).
 
-Run:  python tests/benchmarks/bench_matching.py [--scale 1|10 ...] [--quick] [--no-lib]
+Run:  python tests/benchmarks/bench_matching.py [--quick] [--exact-only | --no-exact]
+                                                [--scale 1|10 ...] [--no-lib]
 
-Prints, per scale: instance build time, baseline and improved solve times, peak
-memory (tracemalloc), students placed and hearts profile; then, on a strict-
-preference instance, a side-by-side with the PyPI ``matching`` library
-(HospitalResident, resident-optimal): identical assignments and the time ratio.
+1. Exact mode (the default at round close) against fast mode and a plain deferred
+   acceptance with random tie-breaking, on single specialty markets of 300, 1,000 and
+   2,000 students and on a national instance of 43 specialty markets of unequal sizes
+   (7,400 students, ~6,000 posts, ~10 wishes each; the largest market ~1,500
+   students): students placed, proven upper bound, proven or not, hearts profile,
+   wall-clock and CPU time. The machine's load average is printed: wall-clock times
+   on a shared machine depend on it (CPU time much less).
+2. Fast mode alone, per scale: instance build time, baseline and improved solve times,
+   peak memory (tracemalloc), students placed and hearts profile; then, on a
+   strict-preference instance, a side-by-side with the PyPI ``matching`` library
+   (HospitalResident, resident-optimal): identical assignments and the time ratio.
+
+``--quick``: markets of 300 and 1,000 students and the national instance (exact
+comparison), then fast mode at national scale; no 2,000 market, no 10x, no library.
 Targets are printed, never asserted.
 """
 
@@ -22,8 +34,12 @@ import time
 import tracemalloc
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "matching")))
+
+from matching_testlib import national_markets, single_market  # noqa: E402
 
 from siimop_app.matching import Instance, check, solve  # noqa: E402
+from siimop_app.matching import algorithms as alg  # noqa: E402
 
 N_SPECIALTIES = 30
 N_SUBDIVISIONS = 28
@@ -136,17 +152,17 @@ def bench_scale(scale: int) -> None:
     c = inst.compiled()
     print(f"compile (integer index + tie-break order): {dt_comp:.3f} s; places {sum(c.cap)}, "
           f"acceptable pairs {sum(len(p) for p in c.prefs)}")
-    base, dt, peak = measure(lambda: solve(Instance.from_dict(data), improve=False))
+    base, dt, peak = measure(lambda: solve(Instance.from_dict(data), mode="fast", improve=False))
     target = 0.5 * scale
     print(f"baseline end to end (validate + compile + DA + explanations): {dt:.3f} s, peak {mib(peak)}"
           f"   [target < {target:g} s]")
-    print(f"  deferred acceptance alone: {base.timings['baseline']:.3f} s; explanations "
+    print(f"  deferred acceptance alone: {base.timings['fast']:.3f} s; explanations "
           f"{base.timings['explain']:.3f} s")
     b = base.stats["baseline"]
     print(f"  placed {b['students_placed']}, hearts {fmt_profile(b)}")
-    res, dt, peak = measure(lambda: solve(Instance.from_dict(data), time_limit=None))
+    res, dt, peak = measure(lambda: solve(Instance.from_dict(data), mode="fast", time_limit=None))
     f = res.stats["final"]
-    print(f"improved end to end: {dt:.2f} s (improvement phase {res.timings['improve']:.2f} s), "
+    print(f"improved end to end: {dt:.2f} s (baseline + improvement {res.timings['fast']:.2f} s), "
           f"peak {mib(peak)}   [target < 60 s at x1]")
     print(f"  status: {res.stats['improvement']['status']}; selected: {f['algorithm']}")
     for name, d in res.stats["improvement"].get("candidates", {}).items():
@@ -162,6 +178,68 @@ def bench_scale(scale: int) -> None:
     t = time.perf_counter()
     cert = check(inst, res.to_dict())
     print(f"check: {time.perf_counter() - t:.2f} s -> {cert.summary}")
+
+
+def load() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux
+        return "load average unknown"
+
+
+def timed(fn):
+    gc.collect()
+    t, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - cpu
+
+
+def bench_exact_case(name: str, data: dict, time_limit: float) -> None:
+    inst = Instance.from_dict(data)
+    c = inst.compiled()
+    print(f"\n--- {name}: {c.n_students} students, {c.n_posts} posts, {sum(c.cap)} places, "
+          f"{sum(len(p) for p in c.prefs)} acceptable pairs   ({load()})")
+    base, dt_b, _ = timed(lambda: solve(Instance.from_dict(data), mode="fast", improve=False))
+    fast, dt_f, cpu_f = timed(lambda: solve(Instance.from_dict(data), mode="fast"))
+    res, dt_e, cpu_e = timed(lambda: solve(Instance.from_dict(data), mode="exact", time_limit=time_limit))
+    bound = alg.max_matching_size(c)
+    st = res.stats
+    ex = st.get("exact", {})
+    print(f"  random tie-break DA : placed {base.stats['final']['students_placed']:>5}   "
+          f"hearts {fmt_profile(base.stats['final'])}   {dt_b:6.2f} s")
+    print(f"  fast (heuristic)    : placed {fast.stats['final']['students_placed']:>5}   "
+          f"hearts {fmt_profile(fast.stats['final'])}   {dt_f:6.2f} s (CPU {cpu_f:.2f} s)")
+    print(f"  exact               : placed {st['final']['students_placed']:>5}   "
+          f"hearts {fmt_profile(st['final'])}   {dt_e:6.2f} s (CPU {cpu_e:.2f} s)   [target: proven within "
+          f"{time_limit:g} s]")
+    print(f"  exact upper bound {st['upper_bound']} (gap {st['gap']}), proven optimal: {st['optimal']}, "
+          f"hearts proven: {st['hearts_optimal']}; maximum matching ignoring stability: {bound}")
+    if "markets" in ex:
+        t = res.timings
+        markets = ex["markets"]
+        print(f"  {ex['solver']}: {len(markets)} market(s), {ex['status']}; reduction kept "
+              f"{ex['reduction']['pairs_kept']}/{ex['reduction']['acceptable_pairs']} pairs, "
+              f"{ex['reduction']['students_forced']} students forced; number placed searched in "
+              f"{t['exact_placed']:.1f} s (CPU {t['exact_cpu_placed']:.1f} s), hearts in {t['exact_hearts']:.1f} s "
+              f"(CPU {t['exact_cpu_hearts']:.1f} s)")
+        big = sorted(markets, key=lambda m: -m["students"])[:3]
+        for m in big:
+            print(f"    {m['id']:>4}: {m['students']:>5} students, fast {m['fast_placed']}, exact {m['placed']}, "
+                  f"bound {m['upper_bound']}, proven {m['proven_optimal']}, hearts proven "
+                  f"{m['hearts_proven_optimal']}, {t['exact_markets'][m['id']]:.1f} s, {m['solver_calls']} LP/MIP "
+                  f"stages ({m['proven_by_linear_relaxation']} proven by the relaxation), {m['nodes']} nodes")
+    else:
+        print(f"  exact status: {ex.get('status')}")
+    cert = check(inst, res)
+    print(f"  check: {cert.summary[:60]}...  {cert.claims}")
+
+
+def bench_exact(sizes: list[int], national: bool, time_limit: float) -> None:
+    print(f"\n=== exact vs fast vs random tie-break DA (time limit {time_limit:g} s per solve) ===")
+    for n in sizes:
+        bench_exact_case(f"single market, {n} students", single_market(n), time_limit)
+    if national:
+        bench_exact_case("national, 43 specialty markets", national_markets(), time_limit)
 
 
 def run_in_big_thread(fn):
@@ -198,7 +276,7 @@ def bench_library(scale: int) -> None:
     data = make_instance(scale, strict=True)
     t = time.perf_counter()
     inst = Instance.from_dict(data)
-    res = solve(inst)
+    res = solve(inst, mode="fast")
     ours = time.perf_counter() - t
     print(f"ours end to end (validate + solve): {ours:.3f} s; status: {res.stats['improvement']['status']}")
 
@@ -233,13 +311,28 @@ def bench_library(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=int, action="append", choices=(1, 10),
-                    help="scale(s) to run (default: 1 and 10)")
-    ap.add_argument("--quick", action="store_true", help="national scale only, no matching-library comparison")
+                    help="fast-mode scale(s) to run (default: 1 and 10)")
+    ap.add_argument("--quick", action="store_true",
+                    help="exact comparison on 300/1,000 + national, fast mode at national scale; no library")
+    ap.add_argument("--exact-only", action="store_true", help="only the exact vs fast comparison")
+    ap.add_argument("--no-exact", action="store_true", help="skip the exact vs fast comparison")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="exact mode's time limit per solve (default 60)")
+    ap.add_argument("--sizes", help="single-market sizes of the exact comparison, comma-separated "
+                                    "(default 300,1000,2000; --quick 300,1000; empty: none)")
+    ap.add_argument("--no-national", action="store_true", help="exact comparison: skip the national instance")
     ap.add_argument("--no-lib", action="store_true", help="skip the matching-library comparison")
     ap.add_argument("--lib-scale", type=int, default=1, help="scale of the library comparison (default 1)")
     args = ap.parse_args()
+    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPU(s), {load()}")
+    if not args.no_exact:
+        if args.sizes is not None:
+            sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+        else:
+            sizes = [300, 1000] if args.quick else [300, 1000, 2000]
+        bench_exact(sizes, not args.no_national, args.time_limit)
+    if args.exact_only:
+        return
     scales = args.scale or ([1] if args.quick else [1, 10])
-    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} CPU(s)")
     for sc in scales:
         bench_scale(sc)
     if not (args.quick or args.no_lib):

@@ -108,3 +108,102 @@ def reference_student_optimal(d: dict) -> dict[str, str]:
         if len(held[p]) > places[p]:
             free.append(held[p].pop())
     return {s: p for p, ss in held.items() for s in ss}
+
+
+def market_instance(n_students: int, seed: int = 1, *, tag: str = "", posts_ratio: float = 0.81,
+                    places_ratio: float = 1.08, n_subdivisions: int = 28, wishes: float = 10.0,
+                    rng: random.Random | None = None) -> tuple[list[dict], list[dict]]:
+    """One specialty market shaped like ours (students, posts): ``posts_ratio`` posts and
+    ``places_ratio`` places per student (most posts with 1 place, some up to 4), ~10
+    wishes per student drawn with Zipf-like popularity and a 3x bias to the home
+    subdivision, hearts drawn with many ties (5,5,4,4,4,3,3,2,1, sorted: the first wishes
+    get the most hearts), supervisors ranking ~95% of their applicants by merit plus
+    noise, ~3% of rankings missing. Ids are prefixed with ``tag``."""
+    import itertools
+    import math
+
+    rng = rng or random.Random(seed * 7919 + n_students)
+    n_posts = max(1, round(n_students * posts_ratio))
+    places = [1] * n_posts
+    extra = max(0, math.ceil(n_students * places_ratio) - n_posts)
+    while extra > 0:
+        i = rng.randrange(n_posts)
+        if places[i] < 4:
+            places[i] += 1
+            extra -= 1
+    subs = [rng.randrange(n_subdivisions) for _ in range(n_posts)]
+    order = list(range(n_posts))
+    rng.shuffle(order)
+    weight = [0.0] * n_posts
+    for r, p in enumerate(order):
+        weight[p] = 1.0 / (r + 1) ** 0.9
+    pids = [f"{tag}P{i:05d}" for i in range(n_posts)]
+    cum: dict[int, list[float]] = {}
+    students: list[dict] = []
+    merit: list[float] = []
+    applicants: list[list[int]] = [[] for _ in range(n_posts)]
+    for s in range(n_students):
+        home = rng.randrange(n_subdivisions)
+        cw = cum.get(home)
+        if cw is None:
+            cw = cum[home] = list(itertools.accumulate(
+                w * (3.0 if subs[p] == home else 1.0) for p, w in enumerate(weight)))
+        k = max(1, min(n_posts, int(rng.gauss(wishes, 2))))
+        chosen: list[int] = []
+        seen: set[int] = set()
+        while len(chosen) < k:
+            p = rng.choices(range(n_posts), cum_weights=cw)[0]
+            if p not in seen:
+                seen.add(p)
+                chosen.append(p)
+        hearts = sorted((rng.choice((5, 5, 4, 4, 4, 3, 3, 2, 1)) for _ in chosen), reverse=True)
+        students.append({"id": f"{tag}S{s:05d}", "wishes": {pids[p]: h for p, h in zip(chosen, hearts)}})
+        merit.append(rng.random())
+        for p in chosen:
+            applicants[p].append(s)
+    posts: list[dict] = []
+    for p in range(n_posts):
+        ranking: list[str] = []
+        if rng.random() >= 0.03:
+            cand = [s for s in applicants[p] if rng.random() > 0.05]
+            score = {s: merit[s] + rng.gauss(0, 0.15) for s in cand}
+            cand.sort(key=lambda s: -score[s])
+            ranking = [students[s]["id"] for s in cand]
+        posts.append({"id": pids[p], "places": places[p], "ranking": ranking})
+    return students, posts
+
+
+def single_market(n_students: int, seed: int = 1) -> dict:
+    """One market of ``n_students`` (see :func:`market_instance`)."""
+    students, posts = market_instance(n_students, seed)
+    return {"tie_break_seed": 42, "students": students, "posts": posts}
+
+
+def market_sizes(total: int = 7400, n_markets: int = 43, largest: int = 1500) -> list[int]:
+    """Unequal, Zipf-like market sizes summing to ``total`` whose largest is ~``largest``."""
+    lo, hi = 0.3, 2.0
+    sizes: list[int] = []
+    for _ in range(60):
+        a = (lo + hi) / 2
+        raw = [1 / (i + 1) ** a for i in range(n_markets)]
+        sizes = [max(20, round(total * r / sum(raw))) for r in raw]
+        if sizes[0] > largest:
+            hi = a
+        else:
+            lo = a
+    sizes[0] += total - sum(sizes)
+    return sizes
+
+
+def national_markets(seed: int = 1, total: int = 7400, n_markets: int = 43, largest: int = 1500,
+                     posts_total: int = 6000) -> dict:
+    """A national instance: ``n_markets`` specialty markets of unequal sizes (largest
+    ~1,500 students), ``total`` students, ~``posts_total`` posts, ~10 wishes each."""
+    rng = random.Random(seed)
+    students: list[dict] = []
+    posts: list[dict] = []
+    for i, size in enumerate(market_sizes(total, n_markets, largest)):
+        st, po = market_instance(size, tag=f"M{i:02d}", posts_ratio=posts_total / total, rng=rng)
+        students += st
+        posts += po
+    return {"tie_break_seed": 42, "students": students, "posts": posts}

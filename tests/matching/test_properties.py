@@ -1,4 +1,6 @@
-"""Property tests (hypothesis, derandomized) on random instances with ties."""
+"""Property tests (hypothesis, derandomized) of fast mode on random instances with ties.
+
+Exact mode has its own property tests in test_exact.py."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def _instance(seed: int, size: tuple[int, int], **kw) -> dict:
 def test_result_is_valid_and_never_worse_than_baseline(seed: int, size: tuple[int, int]) -> None:
     d = _instance(seed, size)
     inst = Instance.from_dict(d)
-    res = solve(inst)
+    res = solve(inst, mode="fast")
     assert is_weakly_stable(d, res.assignments)
     cert = check(inst, res.to_dict())
     assert cert.ok, cert.violations
@@ -36,21 +38,21 @@ def test_result_is_valid_and_never_worse_than_baseline(seed: int, size: tuple[in
     assert key(final) >= key(base)
     assert final["students_placed"] == len(res.assignments)
     # the baseline alone is also weakly stable
-    assert check(inst, solve(inst, improve=False).to_dict()).ok
+    assert check(inst, solve(inst, mode="fast", improve=False).to_dict()).ok
 
 
 @given(seeds, sizes)
 def test_deterministic_byte_identical(seed: int, size: tuple[int, int]) -> None:
     d = _instance(seed, size)
-    a = solve(Instance.from_dict(d)).to_json()
-    b = solve(Instance.from_dict(d)).to_json()
+    a = solve(Instance.from_dict(d), mode="fast").to_json()
+    b = solve(Instance.from_dict(d), mode="fast").to_json()
     assert a == b
 
 
 @given(seeds, sizes)
 def test_explanations_cover_every_unplaced_student_and_empty_place(seed: int, size: tuple[int, int]) -> None:
     d = _instance(seed, size)
-    res = solve(Instance.from_dict(d))
+    res = solve(Instance.from_dict(d), mode="fast")
     ex = res.explanations
     assert sorted(ex["unassigned_students"]) == sorted(res.unassigned)
     assert all(v["reason"] != INSTABLE for v in ex["unassigned_students"].values())
@@ -68,9 +70,12 @@ def test_strict_preferences_equal_textbook_student_optimal(seed: int, size: tupl
     d = _instance(seed, size, strict=True)
     inst = Instance.from_dict(d)
     assert not inst.has_ties()
-    res = solve(inst)
+    res = solve(inst, mode="fast")
     assert res.assignments == reference_student_optimal(d)
     assert res.stats["final"] == res.stats["baseline"]
+    assert res.stats["optimal"] is True  # no ties: every stable matching places the same students
+    exact = solve(inst, mode="exact")
+    assert exact.assignments == res.assignments and exact.stats["optimal"] and exact.stats["hearts_optimal"]
 
 
 @settings(max_examples=40)
@@ -92,7 +97,7 @@ def test_strict_preferences_equal_matching_library(seed: int, size: tuple[int, i
             for h, rs in game.solve(optimal="resident").items():
                 for r in rs:
                     expected[r.name] = h.name
-    assert solve(inst).assignments == expected
+    assert solve(inst, mode="fast").assignments == expected
 
 
 @settings(max_examples=60)
@@ -101,6 +106,6 @@ def test_seed_changes_only_tie_breaks(seed: int, s1: int, s2: int) -> None:
     d = _instance(seed, (15, 6))
     for s in (s1, s2):
         d["tie_break_seed"] = s
-        res = solve(Instance.from_dict(d))
+        res = solve(Instance.from_dict(d), mode="fast")
         assert is_weakly_stable(d, res.assignments)
         assert res.stats["tie_break_seed"] == s

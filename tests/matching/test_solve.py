@@ -1,4 +1,4 @@
-"""solve() options: fallback on timeout, disabled improvement, worked example."""
+"""solve() options in fast mode: fallback on timeout, disabled improvement, worked example."""
 
 from __future__ import annotations
 
@@ -15,22 +15,22 @@ def _tied() -> Instance:
 
 def test_timeout_falls_back_to_baseline() -> None:
     inst = _tied()
-    res = solve(inst, time_limit=0.0)
+    res = solve(inst, mode="fast", time_limit=0.0)
     assert res.stats["improvement"]["status"].startswith("timeout")
     assert res.stats["final"] == res.stats["baseline"]
-    assert res.assignments == solve(inst, improve=False).assignments
+    assert res.assignments == solve(inst, mode="fast", improve=False).assignments
     assert check(inst, res).ok
 
 
 def test_zero_budget_is_baseline_plus_cheap_cycles() -> None:
     inst = _tied()
-    res = solve(inst, budget=0)
+    res = solve(inst, mode="fast", budget=0)
     assert res.stats["final"]["students_placed"] >= res.stats["baseline"]["students_placed"]
     assert check(inst, res).ok
 
 
 def test_disabled_improvement() -> None:
-    res = solve(_tied(), improve=False)
+    res = solve(_tied(), mode="fast", improve=False)
     assert res.stats["improvement"]["status"] == "disabled"
     assert res.stats["final"] == res.stats["baseline"]
 
@@ -48,7 +48,11 @@ def test_documented_example() -> None:
          "posts": [{"id": "P1", "places": 2, "ranking": ["S7", "S1", "S4"]}]}
     d["students"] += [{"id": "S7", "wishes": {"P1": 3}}, {"id": "S4", "wishes": {"P1": 4}}]
     d["posts"] += [{"id": "P2", "places": 1, "ranking": ["S1"]}, {"id": "P3", "places": 1, "ranking": []}]
+    for mode in ("fast", "exact"):
+        res = solve(Instance.from_dict(d), mode=mode)
+        assert res.assignments["S7"] == "P1"
+        assert res.stats["final"]["students_placed"] == 3 and res.stats["optimal"]
     res = solve(Instance.from_dict(d))
-    assert res.assignments["S7"] == "P1"
+    assert res.stats["mode"] == "exact"
     assert res.stats["final"]["students_placed"] == 3
     assert res.to_dict()["unassigned"] == []
