@@ -247,7 +247,6 @@ def _card_query(session: Session, student: Student, wave_id: int, round_id: int 
     return query, site_supervisor
 
 
-
 def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):
     filters = filters or {}
     region = parse_int(filters.get("region"))
