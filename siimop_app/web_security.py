@@ -213,7 +213,7 @@ async def _drop_if_signed_out(root, event) -> None:
     cookie = next((v for k, v in vars_.items() if k.startswith(AppState.get_full_name() + ".session_cookie")), "")
     user = await anyio.to_thread.run_sync(_resolve, cookie if isinstance(cookie, str) else "")
     if user is None:
-        await app_state._drop_private_state()
+        app_state._drop_private_state()
 
 
 # ------------------------------------------------------------------ exception handlers

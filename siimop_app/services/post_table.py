@@ -97,7 +97,6 @@ class PostFilters:
     assignments: str = ""  # "" | "with" | "without" | "full" (every place assigned)
 
 
-
 def filters_from_params(params: Mapping[str, object]) -> PostFilters:
     """The filters as the page and the export route receive them (text values); anything unexpected means "all"."""
     def choice(key: str, allowed: tuple[str, ...]) -> str:

@@ -51,12 +51,13 @@ class PostCard:
         return {**dataclasses.asdict(self), "places_text": self.places_text, "href": f"/rts/postes/{self.post_id}"}
 
 
-def assigned_count_subquery(session: Session):
-    """Published assignments per post across the wave's rounds: places left = opened − assigned (a round's
-    placements do not show in the places left before its results are)."""
+def assigned_count_subquery(session: Session, *, published_only: bool = True):
+    """Assignments per post across the wave's rounds: places left = opened − assigned. Shown to people, only the
+    published ones count (a round's placements do not show before its results); the offer of a later round
+    counts them all (``published_only=False``)."""
     return (
         select(Assignment.post_id, sa.func.count().label("assigned"))
-        .where(published_assignment(session))
+        .where(published_assignment(session) if published_only else sa.true())
         .group_by(Assignment.post_id)
         .subquery()
     )

@@ -156,7 +156,6 @@ def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     return out
 
 
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -250,7 +250,8 @@ def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> 
 # ---------------------------------------------------------------- browsing
 def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
     """One query for the cards of the student's specialty in the wave, with places and the student's hearts."""
-    assigned = assigned_count_subquery(session)
+    # Which posts a round offers depends on every stored placement (as the round close counts them).
+    assigned = assigned_count_subquery(session, published_only=False)
     site_supervisor = aliased(User)
     hearts = (
         sa.func.coalesce(Application.hearts, 0)
@@ -286,7 +287,6 @@ def _card_query(session: Session, student: Student, wave_id: int, round_id: int 
         query = query.outerjoin(Application, sa.and_(
             Application.post_id == Post.id, Application.round_id == round_id, Application.student_id == student.id))
     return query, site_supervisor
-
 
 
 def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):

@@ -17,6 +17,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import CandidateCard
+from tests.services.test_documents_and_post_detail import tiny_pdf
 
 
 def _user(address: str) -> SignedInUser:
@@ -191,7 +192,7 @@ def _keep_only_candidates(post_id: int, keep: list[int]) -> None:
                                                      Application.student_id.not_in(keep)).values(hearts=0))
 
 
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+MINIMAL_PDF = tiny_pdf()  # a well-formed PDF: uploads are parsed for real
 
 
 def test_the_candidate_file_shows_documents_and_private_notes_only_to_their_author(rts):

@@ -62,7 +62,6 @@ def _interface(user: SignedInUser | None) -> str:
     return next((role for role in STAFF if role in roles), "coordinator")
 
 
-
 def _live_statistics(cookie: str, filters) -> list[dict[str, str]]:
     """Run in a worker thread by the live refresh: re-reads the session and the scope every time."""
     return post_table.post_statistics(require_role(auth.resolve_session(cookie), *STAFF), filters)
