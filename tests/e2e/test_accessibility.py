@@ -36,7 +36,7 @@ def assert_no_violation(page: Page, where: str) -> None:
 def _visit(page: Page, harness, path: str) -> None:
     page.goto(url(harness, path))
     expect(page.locator("h1, h2").first).to_be_visible()
-    page.wait_for_timeout(700)  # tables and statistics arrive after the first paint
+    page.wait_for_timeout(1200)  # tables and statistics arrive after the first paint; a11y.js runs after load
 
 
 @pytest.mark.parametrize("address", list(PAGES), ids=lambda a: a or "signed-out")
@@ -58,6 +58,7 @@ def test_dialogs_open_are_accessible_too(page: Page, harness):
     page.locator("#ranking-posts").get_by_role("link").first.click()
     page.locator(".candidate-name").first.click()
     expect(page.get_by_role("dialog")).to_contain_text("Dossier candidature")
+    page.wait_for_timeout(500)  # the dialog's opening animation
     assert_no_violation(page, "candidate's file")
 
 

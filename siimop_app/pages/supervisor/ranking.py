@@ -424,7 +424,7 @@ def _file_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Dossier candidature"),
             rx.text(f.full_name, weight="bold", size="4"),
-            rx.heading("Vos observations personnelles", size="3", as_="h3", margin_top="1em"),
+            rx.heading("Vos observations personnelles", size="3", as_="h2", margin_top="1em"),
             rx.text("Elles ne sont visibles que par vous.", size="1", color="#555"),
             rx.text_area(
                 value=RankingBoardState.observation,
@@ -440,10 +440,10 @@ def _file_dialog() -> rx.Component:
                 rx.text(RankingBoardState.observation_message, size="2", id="observation-message"),
                 align="center",
             ),
-            rx.heading("Texte de présentation", size="3", as_="h3", margin_top="1em"),
+            rx.heading("Texte de présentation", size="3", as_="h2", margin_top="1em"),
             rx.text(rx.cond(f.presentation != "", f.presentation, "Aucun texte de présentation."),
                     white_space="pre-wrap", id="presentation"),
-            rx.heading("Documents", size="3", as_="h3", margin_top="1em"),
+            rx.heading("Documents", size="3", as_="h2", margin_top="1em"),
             rx.cond(
                 f.documents.length() > 0,
                 rx.foreach(
