@@ -178,8 +178,8 @@ class _Audit:
 
     def add(self, action: str, entity: str, entity_id: int | None, before=None, after=None) -> None:
         self.rows.append({"at": self.now, "actor_user_id": self.actor.user_id, "action": action, "entity": entity,
-                          "entity_id": entity_id, "before_json": audit._to_json(before),
-                          "after_json": audit._to_json(after)})
+                          "entity_id": entity_id, "before_json": audit.to_json(before),
+                          "after_json": audit.to_json(after)})
 
     def write(self, connection: sa.Connection) -> None:
         for chunk in _chunks(self.rows, 2000):
