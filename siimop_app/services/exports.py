@@ -49,7 +49,10 @@ class ExportColumn:
 
 
 def neutralise(text: str) -> str:
-    """A text cell as data, never a formula: prefixed with an apostrophe when it starts like one (OWASP)."""
+    """A text cell as data, never a formula: prefixed with an apostrophe when it starts like one (OWASP).
+    A lone "-" (the tables' "nothing here") is no formula and stays as the screen shows it."""
+    if text.strip(" ") == "-":
+        return text
     return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 

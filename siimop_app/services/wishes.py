@@ -210,7 +210,7 @@ def carried_over_hearts(user: SignedInUser) -> dict[int, int]:
         ).first()
         if previous is None:
             return {}
-        assigned = assigned_count_subquery()
+        assigned = assigned_count_subquery(session, published_only=False)  # the offer counts every placement
         rows = session.exec(
             select(Application.post_id, Application.hearts)
             .join(Post, Post.id == Application.post_id)

@@ -21,6 +21,7 @@ from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
     Assignment,
+    AuditEntry,
     Phase,
     Post,
     PostSupervisor,
@@ -33,6 +34,7 @@ from siimop_app.models import (
     UserEmail,
 )
 from siimop_app.services.candidates import posts_offered
+from siimop_app.services.wishes import RECEIPT_ACTION
 from siimop_app.settings import get_settings
 from tests.e2e.conftest import TIMEOUT_MS, sign_in, url
 from tests.services.mailbox import messages
@@ -71,6 +73,7 @@ def campaign_restored():
         wishes = session.exec(select(Application.student_id, Application.post_id, Application.hearts)
                               .where(Application.round_id == one)).all()
         rankings = session.exec(select(Ranking).where(Ranking.round_id == one)).all()
+        last_audit = session.exec(select(sa.func.max(AuditEntry.id))).one() or 0
         saved_rankings = [(r.post_id, r.is_valid, r.problems, [
             (e.student_id, e.rank, e.refused)
             for e in session.exec(select(RankingEntry).where(RankingEntry.ranking_id == r.id)).all()])
@@ -83,6 +86,9 @@ def campaign_restored():
             session.execute(sa.delete(RankingEntry))
             session.execute(sa.delete(Ranking))
             session.execute(sa.delete(Application))
+            # The receipts the campaign issued: the demo's remain the latest, matching the wishes put back.
+            session.execute(sa.delete(AuditEntry).where(AuditEntry.id > last_audit,
+                                                        AuditEntry.action == RECEIPT_ACTION))
             session.execute(sa.update(Round).values(status="open", closed_at=None, closed_by_user_id=None,
                                                     instance_json=None, result_json=None, certificate=None,
                                                     results_notified_at=None))

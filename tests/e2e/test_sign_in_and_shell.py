@@ -34,7 +34,7 @@ def test_each_demo_account_lands_on_its_home_inside_the_shell(page, harness, add
     expect(menu).to_contain_text(menu_entry)
     assert DATE.search(menu.inner_text()), "the side menu shows the phases' dates"
     for link in ("Mon Profil", "Assistance", "Aide contextuelle"):
-        expect(page.get_by_role("link", name=link)).to_be_visible()
+        expect(page.get_by_role("link", name=link, exact=True)).to_be_visible()
     expect(page.locator("#sign-out")).to_be_visible()
 
 

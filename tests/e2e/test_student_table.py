@@ -102,11 +102,11 @@ def test_coordinator_filters_watches_statistics_and_exports(page: Page, harness,
     expect(dialog).to_have_count(0)
 
     # "Effacer les filtres" empties the text box too, not only the lists.
-    page.fill("#table-search", "ZZZ-PERSONNE")
-    page.click("#table-search-submit")
+    page.fill("#student-search", "ZZZ-PERSONNE")
+    page.click("#student-search-submit")
     expect(rows).to_have_count(0)
-    page.click("#table-search-reset")
-    expect(page.locator("#table-search")).to_have_value("")
+    page.click("#student-search-reset")
+    expect(page.locator("#student-search")).to_have_value("")
     expect(page.locator("#students-pager")).to_contain_text(f"· {everyone} ")
 
 

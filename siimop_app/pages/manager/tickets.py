@@ -39,6 +39,7 @@ class TicketInboxState(FilteredTable, AppState):
     statistics: list[dict[str, str]] = []
     stats_refreshed: int = 0
     _watch_token: int = 0
+    _watch_running: int = 0
     rows: list[dict[str, str]] = []
     f_status: str = ALL
     f_subdivision: str = ALL
