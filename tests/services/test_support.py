@@ -26,10 +26,12 @@ def campaign_open(monkeypatch):
 def lille(db_url):
     """The subdivision a signed-out requester picks as "Université de rattachement" (the demo has its own)."""
     with transaction() as session:
-        region = Region(code="HDF-TEST", name="Hauts-de-France (test)")
-        session.add(region)
-        session.flush()
-        session.add(Subdivision(code="LILLE", label="SUBDI LILLE", region_id=region.id))
+        # A migrated database already holds the national reference data; an older schema may not.
+        if session.exec(select(Subdivision).where(Subdivision.code == "LILLE")).first() is None:
+            region = Region(code="HDF-TEST", name="Hauts-de-France (test)")
+            session.add(region)
+            session.flush()
+            session.add(Subdivision(code="LILLE", label="SUBDI LILLE", region_id=region.id))
 
 
 def _ticket(**overrides) -> dict:

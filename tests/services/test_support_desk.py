@@ -28,13 +28,18 @@ def desk(db_url, monkeypatch):
     ids = {}
     with transaction() as session:
         for code, label, region in (("LILLE", "SUBDI LILLE", "HDF"), ("TOURS", "SUBDI TOURS", "CVL")):
-            r = Region(code=region, name=region)
-            session.add(r)
-            session.flush()
-            s = Subdivision(code=code, label=label, region_id=r.id)
-            session.add(s)
-            session.flush()
-            ids[code], ids[region] = s.id, r.id
+            # The migrations load the national reference data: use it where it is there.
+            r = session.exec(select(Region).where(Region.code == region)).first()
+            if r is None:
+                r = Region(code=region, name=region)
+                session.add(r)
+                session.flush()
+            s = session.exec(select(Subdivision).where(Subdivision.code == code)).first()
+            if s is None:
+                s = Subdivision(code=code, label=label, region_id=r.id)
+                session.add(s)
+                session.flush()
+            ids[code], ids[region] = s.id, s.region_id
     ids["lille_manager"] = make_user("ars-hdf@ars.example", "manager", first="Arnaud", last="Monier",
                                      region_id=ids["HDF"])
     ids["lille_colleague"] = make_user("scol-lille@univ.example", "manager", first="Lise", last="Carpentier",
