@@ -102,6 +102,11 @@ def _dispatch(job, *args) -> None:
     _MAIL_WORKER.submit(_logged, job, *args)
 
 
+def wait_for_sign_in_mails() -> None:
+    """Block until every sign-in mail queued so far has been handed over (command-line tools, benchmarks)."""
+    _MAIL_WORKER.submit(lambda: None).result()
+
+
 def _logged(job, *args) -> None:
     try:
         job(*args)

@@ -77,7 +77,7 @@ def main() -> int:
             for post_id in [post.id, *others]:
                 session.add(Application(round_id=round_id, student_id=student.id, post_id=post_id, hearts=3))
     auth.request_sign_in("rts@demo.siimop.fr")
-    auth._MAIL_WORKER.submit(lambda: None).result()  # sign-in mails leave from a one-thread worker: wait for it
+    auth.wait_for_sign_in_mails()
     cookie = auth.consume_sign_in_link(token_of(links_for(get_settings().outbox_dir, "rts@demo.siimop.fr")[-1]))
 
     root = rx.State(_reflex_internal_init=True)

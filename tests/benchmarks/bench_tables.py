@@ -52,7 +52,7 @@ def _cookie(ctx: Context, address: str) -> str:
     from tests.services.mailbox import links_for, token_of
 
     auth.request_sign_in(address)
-    auth._MAIL_WORKER.submit(lambda: None).result()  # sign-in mails leave from a one-thread worker: wait for it
+    auth.wait_for_sign_in_mails()
     return auth.consume_sign_in_link(token_of(links_for(ctx.outbox, address)[-1]))
 
 
