@@ -7,7 +7,9 @@ session from the database: a revoked or expired session stops working at once.
 
 from __future__ import annotations
 
+import http.cookies
 import logging
+from urllib.parse import unquote
 
 import reflex as rx
 
@@ -41,7 +43,20 @@ class AppState(rx.State):
     other_interfaces: list[dict[str, str]] = []
 
     def _user(self) -> auth.SignedInUser | None:
-        return auth.resolve_session(self.session_cookie)
+        return auth.resolve_session(self._session_cookie())
+
+    def _session_cookie(self) -> str:
+        """The session cookie; when the state lost it (Redis restarted: Reflex rebuilds the state without the
+        browser's cookies), the one the browser sent when it opened this socket — the same credential."""
+        if not self.session_cookie:
+            jar = http.cookies.SimpleCookie()
+            try:
+                jar.load(self.router.headers.cookie or "")
+            except http.cookies.CookieError:
+                return ""
+            if (morsel := jar.get(SESSION_COOKIE)) is not None and morsel.value:
+                self.session_cookie = unquote(morsel.value)
+        return self.session_cookie
 
     def _require(self, *roles: str) -> auth.SignedInUser:
         """The signed-in user if they hold one of ``roles`` (any role when none given); else AccessDenied."""
@@ -130,7 +145,7 @@ class AppState(rx.State):
 
     @rx.event
     def sign_out(self):
-        auth.sign_out(self.session_cookie)
+        auth.sign_out(self._session_cookie())
         self._drop_private_state()
         return rx.redirect("/connexion")
 
