@@ -80,7 +80,8 @@ class ProdServer:
         return self.base_url + path
 
 
-@pytest.fixture(scope="session")
+# Package scope: the environment set here (database, Redis, sign-in limits) must not outlive these tests.
+@pytest.fixture(scope="package")
 def prod_server(tmp_path_factory) -> Iterator[ProdServer]:
     if not POSTGRES_URL:
         pytest.fail("SIIMOP_TEST_POSTGRES_URL is not set: the production tests need PostgreSQL (bash .ci/run sets it)")
