@@ -22,6 +22,7 @@ class ProfileState(AppState):
     error: str = ""
     message: str = ""
     address_invalid: bool = False  # the error is about the address typed in the form
+    form_version: int = 0  # part of the form's key: emptied once the address is added, kept after an error
 
     @rx.event
     def load(self):
@@ -43,6 +44,7 @@ class ProfileState(AppState):
             emails.add_secondary(user, str(form.get("email", "")), kind)
             self.emails = emails.list_emails(user)
             self.message = "Un lien de validation a été envoyé à cette adresse : elle sera ajoutée quand vous l'aurez suivi."
+            self.form_version += 1
         except (emails.EmailError, AccessDenied) as refused:
             log.info("secondary address refused: %s", refused)
             self.error = str(refused)
@@ -122,7 +124,7 @@ def profile_page() -> rx.Component:
                 wrap="wrap",
             ),
             on_submit=lambda form: ProfileState.add_email(form),
-            reset_on_submit=True,
+            key=ProfileState.form_version.to(str),
         ),
         rx.text(
             "La connexion peut se faire avec n'importe laquelle de vos adresses validées. "

@@ -25,6 +25,7 @@ class ManagerCampaignsState(AppState):
     error_form: str = ""  # "create", or "wave-<campaign id>": the form the error is about
     error_fields: list[str] = []  # its fields at fault (aria-invalid)
     message: str = ""
+    form_version: int = 0  # part of the forms' keys: emptied once done, kept as typed after an error
 
     def _refresh(self, user) -> None:
         self.campaigns = [
@@ -48,6 +49,7 @@ class ManagerCampaignsState(AppState):
         try:
             user = self._require(*CALENDAR_ROLES)
             self.message = action(user)
+            self.form_version += 1
             self._refresh(user)
         except (AccessDenied, campaign_setup.SetupError) as refused:
             log.warning("campaign setup refused: %s (%r)", refused, form)
@@ -108,7 +110,7 @@ def _campaign(c: rx.Var) -> rx.Component:
                         wrap="wrap", spacing="2",
                     ),
                     on_submit=ManagerCampaignsState.add_wave,
-                    reset_on_submit=True,
+                    key=wave_form + "-" + ManagerCampaignsState.form_version.to(str),
                 ),
             ),
             spacing="2",
@@ -157,7 +159,7 @@ def manager_campaigns_page() -> rx.Component:
                     align="start",
                 ),
                 on_submit=s.create,
-                reset_on_submit=True,
+                key=s.form_version.to(str),
             ),
             width="100%",
         ),

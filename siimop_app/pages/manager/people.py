@@ -240,7 +240,7 @@ def _person() -> rx.Component:
                                            aria_label="Nouvelle adresse principale", id="people-email",
                                            **invalid_field(s.error_about == "email", "people-error")),
                                   rx.button("Changer l'adresse principale", type="submit", variant="soft")),
-                        on_submit=s.change_email, reset_on_submit=True),
+                        on_submit=s.change_email, key="email-" + s.form_version.to(str)),
                 rx.heading("Rôles", size="3", as_="h3"),
                 rx.el.ul(rx.foreach(s.grants, lambda g: rx.el.li(
                     g["label"], rx.cond(g["scope"] != "", " — " + g["scope"].to(str), ""), " ",
@@ -289,8 +289,8 @@ def people_page() -> rx.Component:
         rx.cond(
             s.results.length() > 0,
             rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Nom", "Adresse", "Rôles", "")])),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                    "Nom", "Adresse", "Rôles", rx.el.span("Actions", class_name="sr-only"))])),
                 rx.table.body(rx.foreach(s.results, lambda r: rx.table.row(
                     rx.table.cell(r["name"]), rx.table.cell(r["email"]), rx.table.cell(r["roles"]),
                     rx.table.cell(rx.button("Ouvrir", size="1", on_click=s.open(r["id"]))),
