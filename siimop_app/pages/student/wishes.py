@@ -371,6 +371,7 @@ def _save_bar() -> rx.Component:
                               on_click=WishesState.discard, id="discard-wishes"),
                     spacing="3",
                     align="center",
+                    wrap="wrap",
                 ),
                 rx.text("Toutes vos modifications sont enregistrées.", size="2", color="#555", id="wishes-saved"),
             ),
@@ -379,6 +380,7 @@ def _save_bar() -> rx.Component:
             align="center",
             spacing="4",
             width="100%",
+            wrap="wrap",  # 320 px wide: the unsaved-changes count goes under the button instead of off screen
         ),
         rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
     )
