@@ -182,6 +182,7 @@ class Journeys:
     async def _pause(self) -> bool:
         wait = self.think * random.uniform(0.5, 1.5)
         if time.monotonic() + wait >= self.deadline:
+            await asyncio.sleep(max(self.deadline - time.monotonic(), 0))  # stay connected to the end, idle
             return False
         await asyncio.sleep(wait)
         return True
@@ -226,8 +227,7 @@ class Journeys:
                     self.f.fail("supervisor.move", "empty board")
                     return
                 try:
-                    seconds = await tab.send(_handler(self.board, action), {"student_id": student})
-                    await asyncio.sleep(0.05)  # the board's delta may follow its focus script: let it merge
+                    seconds = await tab.send(_handler(self.board, action), {"student_id": student}, answer=suffix)
                 except SocketError as exc:
                     self.f.fail("supervisor.move", str(exc))
                     return
@@ -255,7 +255,8 @@ class Journeys:
                 try:
                     for row in random.sample(rows, 2):
                         seconds = await tab.send(_handler(self.wishes, "set_hearts"),
-                                                 {"post_id": row["post_id"], "hearts": random.randint(1, 5)})
+                                                 {"post_id": row["post_id"], "hearts": random.randint(1, 5)},
+                                                 answer=suffix)
                         if tab.var(suffix, "error"):
                             self.f.fail("student.rate", str(tab.var(suffix, "error")))
                         else:
@@ -300,8 +301,10 @@ class Journeys:
             if not await self._open(tab, "signin", "/connexion"):
                 continue
             try:
-                seconds = await tab.send(_handler(self.sign_in_state, "request_link"), {"form_data": {"email": address}})
-                if not tab.var(self.sign_in_state.get_full_name().rpartition(".")[2], "sent_message"):
+                form = self.sign_in_state.get_full_name().rpartition(".")[2]
+                seconds = await tab.send(_handler(self.sign_in_state, "request_link"), {"form_data": {"email": address}},
+                                         answer=form)
+                if not tab.var(form, "sent_message"):
                     self.f.fail("signin.request", "no confirmation shown")
                     continue
                 self.f.ok("signin.request", seconds)
