@@ -167,17 +167,20 @@ class Tab:
             if update.delta.get(ROOT, {}).get(f"is_hydrated{FIELD_MARKER}") is True:
                 navigations -= 1
 
-    async def send(self, name: str, payload: dict | None = None, *, redirects: bool = False) -> float:
-        """Emit one event; returns the seconds to its answer. With ``redirects`` (a save that moves on to another
-        page), also wait for the redirect, which may come in a later update, and that page's load (untimed)."""
+    async def send(self, name: str, payload: dict | None = None, *, answer: str = "",
+                   redirects: bool = False) -> float:
+        """Emit one event; returns the seconds to its answer: the first update, or with ``answer`` the first one
+        that changes the substate whose name ends with it (a script may come first). With ``redirects`` (a save
+        that moves on to another page), also wait for the redirect and that page's load (untimed)."""
         self._drain()
         start = time.perf_counter()
         await self._emit(name, payload)
-        update = await self._next()
-        seconds = update.at - start
-        navigations = await self._frontend_events(update)
-        while redirects and not navigations:
-            navigations = await self._frontend_events(await self._next())
+        navigations, seconds = 0, None
+        while seconds is None or (redirects and not navigations):
+            update = await self._next()
+            navigations += await self._frontend_events(update)
+            if seconds is None and (not answer or any(k.endswith(answer) for k in update.delta)):
+                seconds = update.at - start
         await self._until_loaded(navigations)
         return seconds
 
