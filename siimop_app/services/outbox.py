@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.models import OutboxMail, utcnow
 from siimop_app.services import mail
+from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,19 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
         session.execute(sa.update(OutboxMail)
                         .where(OutboxMail.status == "sending", OutboxMail.claimed_at < utcnow() - LEASE)
                         .values(status="pending"))
-        due = session.exec(select(OutboxMail.id, OutboxMail.message, OutboxMail.attempts)
+        due = session.exec(select(OutboxMail.id, OutboxMail.message, OutboxMail.attempts, OutboxMail.kind,
+                                  OutboxMail.created_at)
                            .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
                            .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(BATCH)).all()
     sent = 0
-    for row_id, text, attempts in due:
+    link_expired = now - dt.timedelta(minutes=get_settings().sign_in_link_minutes)
+    for row_id, text, attempts, kind, created_at in due:
         if not _claim(row_id, now):
             continue  # another worker has it
+        if kind == "sign_in" and created_at < link_expired:
+            # SMTP was down longer than the link lives: a dead link is no help, the person asks for a new one.
+            _failed(row_id, max_attempts(), RuntimeError("lien de connexion expiré avant de pouvoir partir"))
+            continue
         try:
             mail.send(_parse(text))
         except Exception as exc:  # SMTP down or refusing: try again later, the mail stays queued

@@ -91,7 +91,7 @@ def test_mails_queued_while_smtp_is_down_are_delivered_once_when_it_is_back(db_u
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        much_later = utcnow() + dt.timedelta(hours=2)
+        much_later = utcnow() + dt.timedelta(minutes=20)  # within the links' 30 minutes
         with concurrent.futures.ThreadPoolExecutor(2) as pool:  # two workers' senders at the same moment
             sent = sum(pool.map(lambda _: outbox.deliver_due(now=much_later), range(2)))
         assert outbox.deliver_due(now=much_later) == 0
@@ -106,12 +106,30 @@ def test_mails_queued_while_smtp_is_down_are_delivered_once_when_it_is_back(db_u
     assert auth.resolve_session(auth.consume_sign_in_link(token_of(link))) is not None  # the late link works
 
 
+def test_a_sign_in_link_that_could_not_leave_before_it_expired_is_not_sent_late(db_url, monkeypatch):
+    port = _free_port()
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    make_user("expired@chu.fr", "supervisor")
+    auth.request_sign_in("expired@chu.fr")
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=45)) == 0
+    finally:
+        controller.stop()
+    assert handler.received == [] and (_count("pending"), _count("failed")) == (0, 1)
+
+
 def test_a_mail_that_never_leaves_is_counted_as_failed(db_url, monkeypatch):
     monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")
     monkeypatch.setenv("SIIMOP_MAIL_MAX_ATTEMPTS", "3")
     get_settings.cache_clear()
     make_user("never@chu.fr", "supervisor")
     auth.request_sign_in("never@chu.fr")
-    for hours in (1, 2):
-        outbox.deliver_due(now=utcnow() + dt.timedelta(hours=hours))
+    for minutes in (5, 10):  # within the link's 30 minutes: given up for the attempts, not the age
+        outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=minutes))
     assert (_count("pending"), _count("failed")) == (0, 1)
+    with transaction() as session:
+        assert session.exec(sa.select(OutboxMail.attempts)).scalar_one() == 3  # given up after its attempts
