@@ -55,6 +55,7 @@ from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_pag
 from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
 from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
 from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
+from siimop_app.services import outbox
 from siimop_app.states.session import AppState
 from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
@@ -88,6 +89,15 @@ app = rx.App(
     app_wraps=_APP_WRAPS,
 )
 app.add_middleware(EventGuard())
+
+
+@app.register_lifespan_task
+async def _mail_sender():
+    # Each worker sends the queued mail (claims keep two workers off the same one); started at boot so retries and
+    # mail queued by command-line tools leave even when nothing new is queued here.
+    outbox.start_sender()
+
+
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.
 app.sio.eio.cors_allowed_origins = origin_allowed
 app.add_page(not_found_page, route="404", title=f"Page introuvable · {TITLE}", on_load=AppState.enter_public)

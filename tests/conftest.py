@@ -116,3 +116,13 @@ def sign_in_mail_inline(request, monkeypatch):
         from siimop_app.services import auth
 
         monkeypatch.setattr(auth, "_dispatch", lambda job, *args: job(*args))
+
+
+@pytest.fixture(autouse=True)
+def outbox_inline(request, monkeypatch):
+    """Outside end-to-end tests, the outbox delivers right after the commit that queued a mail, in the test's thread
+    (as the sender thread would a moment later), so a test reads its mail at once."""
+    if "e2e" not in request.node.path.parts:
+        from siimop_app.services import outbox
+
+        monkeypatch.setattr(outbox, "_wake", lambda: outbox.deliver_due())

@@ -12,6 +12,7 @@ from siimop_app.models.records import (
     Document,
     DocumentKind,
     EmailValidation,
+    OutboxMail,
     Reminder,
     SignInToken,
     SupportMessage,
@@ -21,7 +22,7 @@ from siimop_app.models.records import (
 
 __all__ = [
     "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
-    "Establishment", "ImportBatch", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
+    "Establishment", "ImportBatch", "Observation", "OutboxMail", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
     "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
     "RoundStatus",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",

@@ -152,3 +152,27 @@ class Reminder(SQLModel, table=True):
     round_id: int = Field(foreign_key="matching_round.id", index=True)
     sent_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     sent_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail waiting to leave (issue 13): written in the transaction of the action that causes it, so a mail is
+    never lost when SMTP is down and never sent for an action that was rolled back. The sender claims a row by a
+    conditional UPDATE (``pending`` → ``sending``), so two workers never send the same one."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="ck_outbox_mail_status"),
+        Index("ix_outbox_mail_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # sign_in, result, reminder, validation, receipt, support: for the counts
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=255)
+    message: str  # the whole RFC 5322 message, as built when the action happened
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
-from siimop_app.services import audit, mail
+from siimop_app.services import audit, mail, outbox
 from siimop_app.settings import get_settings
 from siimop_app.validation import log_safe, parse_int
 
@@ -103,8 +103,9 @@ def _dispatch(job, *args) -> None:
 
 
 def wait_for_sign_in_mails() -> None:
-    """Block until every sign-in mail queued so far has been handed over (command-line tools, benchmarks)."""
+    """Block until every sign-in mail asked for so far has been handed over (command-line tools, benchmarks)."""
     _MAIL_WORKER.submit(lambda: None).result()
+    outbox.deliver_due()
 
 
 def _logged(job, *args) -> None:
@@ -171,8 +172,8 @@ def _send_sign_in_link(address: str) -> None:
                 "qu'une seule fois. Si vous n'êtes pas à l'origine de cette demande, merci d'ignorer cet e-mail.\n"
             ),
         )
-        # Sending inside the transaction: if the mail cannot leave, no orphan token is kept.
-        mail.send(message)
+        # Queued in the token's transaction: the link leaves once, even if SMTP is down right now (the outbox retries).
+        outbox.enqueue(session, message, kind="sign_in")
     if not settings.smtp_url:
         # Development: no mail server, so the operator reads the link on the console.
         print(f"[SiiMOP] Lien de connexion pour {address} : {link}", flush=True)

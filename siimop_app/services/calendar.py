@@ -7,6 +7,8 @@ with ``SIIMOP_TODAY`` (a date or an ISO datetime, Paris time) for demos and test
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 
@@ -86,11 +88,36 @@ def _load(session: Session, wave: Wave) -> WaveCalendar:
     )
 
 
+# Inside ``read_once`` (one event of a page), the calendar rows are read once: a page load asked for them five
+# times (issue 13's profile). Outside, every call reads them, so a manager's edit is seen by the very next event.
+_ONE_READ: contextvars.ContextVar[list | None] = contextvars.ContextVar("siimop_calendar_read_once", default=None)
+
+
+@contextlib.contextmanager
+def read_once():
+    """Read the calendar from the database at most once in this block (one event handler; never longer)."""
+    token = _ONE_READ.set([])
+    try:
+        yield
+    finally:
+        _ONE_READ.reset(token)
+
+
+def _calendars() -> list[WaveCalendar]:
+    memo = _ONE_READ.get()
+    if memo:
+        return memo[0]
+    with transaction() as session:
+        calendars = [_load(session, wave) for wave in session.exec(select(Wave).order_by(Wave.id))]
+    if memo is not None:
+        memo.append(calendars)
+    return calendars
+
+
 def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:
     """The wave whose calendar spans ``at`` (the latest-starting one if several), or None: the app is closed."""
     at = at or now()
-    with transaction() as session:
-        calendars = [_load(session, wave) for wave in session.exec(select(Wave).order_by(Wave.id))]
+    calendars = _calendars()
     open_ones = [c for c in calendars if campaign_is_open(c.phases, at)]
     if not open_ones:
         return None

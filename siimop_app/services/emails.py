@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.models import EmailKind, EmailValidation, UserEmail, utcnow
-from siimop_app.services import audit, mail
+from siimop_app.services import audit, mail, outbox
 from siimop_app.services.auth import SignedInUser, new_secret, split_token, valid_email, verify_secret
 from siimop_app.settings import get_settings
 
@@ -38,13 +38,13 @@ def _send_validation(session, user: SignedInUser, row: UserEmail) -> None:
     session.add(link_row)
     session.flush()
     link = f"{get_settings().base_url}/profil/validation/{link_row.id}.{secret}"
-    mail.send(mail.build_message(
+    outbox.enqueue(session, mail.build_message(
         to=row.email,
         subject="Validez votre adresse e-mail sur SiiMOP Appariement",
         text=(f"Bonjour {user.first_name} {user.last_name},\n\nPour ajouter cette adresse à votre compte SiiMOP "
               f"Appariement, suivez ce lien (valable {VALIDATION_HOURS} heures) :\n\n{link}\n\n"
               "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : l'adresse ne sera pas ajoutée.\n"),
-    ))
+    ), kind="validation")
     if not get_settings().smtp_url:
         print(f"[SiiMOP] Lien de validation pour {row.email} : {link}", flush=True)
 

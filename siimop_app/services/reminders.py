@@ -10,9 +10,9 @@ ranking is missing or invalid and the students whose wish list is insufficient.
 * **At most once per day per person**, Paris day, enforced by the database: the ``reminder`` row's unique
   key (user, day) is inserted in the transaction that sends the message, so two managers sending at the
   same time cannot both remind the same person.
-* **Delivery as reliable as the result e-mails**: each person's message is sent inside the transaction that
-  records it; if sending fails the row is not written (that person can be reminded again the same day) and
-  the others still go. One audit row gives the counts.
+* **Delivery as reliable as the result e-mails**: each person's message is queued in the outbox
+  (``services.outbox``) in the transaction that records the reminder, so it leaves once, even when SMTP is down
+  at that moment (the outbox retries). One audit row gives the counts.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_rules import BANNER, MSG_UNRANKED_LEFT
 from siimop_app.models import Post, PostSupervisor, Reminder, Site, Student, User, UserEmail
-from siimop_app.services import audit, calendar, mail, rounds
+from siimop_app.services import audit, calendar, mail, outbox, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.dry_run import OpenRound, insufficient_lists, open_round
@@ -182,7 +182,7 @@ def send_reminders(user: SignedInUser) -> ReminderReport:
                     session.add(Reminder(user_id=person.user_id, day=today, kind=person.kind,
                                          round_id=which.round_id, sent_by_user_id=user.user_id))
                     session.flush()  # the unique (user, day) key: a reminder sent meanwhile stops this one
-                    mail.send(_message(person, which))
+                    outbox.enqueue(session, _message(person, which), kind="reminder")
                 sent[person.kind] += 1
             except sa.exc.IntegrityError:
                 already += 1

@@ -2,9 +2,9 @@
 supervisor of a post offered in it — sent once, from the round's results date.
 
 Everything is read from the round's stored instance and result (the matching as it was closed) in a
-few grouped queries. Messages are sent inside the transaction that marks the round as notified: if
-sending stops halfway the mark is not written and a re-run sends again (a duplicate is better than a
-student left without their result).
+few grouped queries. Messages are queued in the outbox (``services.outbox``) in the transaction that marks the
+round as notified: every message and the mark commit together, so each person gets their mail once, even when
+SMTP is down at that moment (the outbox retries).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from siimop_app.models import (
     UserEmail,
     utcnow,
 )
-from siimop_app.services import audit, calendar, mail
+from siimop_app.services import audit, calendar, mail, outbox
 from siimop_app.services.rounds import RoundError
 from siimop_app.settings import get_settings
 
@@ -112,11 +112,11 @@ def notify_results(round_id: int, *, actor_user_id: int | None = None) -> Notify
             else:
                 outcome = ("vous n'êtes pas affecté(e) à l'issue de ce tour. Connectez-vous à SiiMOP Appariement "
                            "pour connaître la suite (tour suivant ou tour en présentiel).")
-            mail.send(mail.build_message(
+            outbox.enqueue(session, mail.build_message(
                 to=address,
                 subject=f"Résultat du tour {round_.number} de l'appariement",
                 text=f"Bonjour {first} {last},\n\nRésultat du tour {round_.number} : {outcome}\n\n{base_url}\n",
-            ))
+            ), kind="result")
             sent_students += 1
 
         names = {sid: f"{people[uid][0]} {people[uid][1].upper()}" for sid, uid in student_users.items() if uid in people}
@@ -133,12 +133,12 @@ def notify_results(round_id: int, *, actor_user_id: int | None = None) -> Notify
                 site, establishment, _, opened = posts[post_id]
                 who = ", ".join(sorted(filled[post_id])) or "aucun étudiant"
                 lines.append(f"- {site} – {establishment} : {len(filled[post_id])} / {opened} postes pourvus ({who})")
-            mail.send(mail.build_message(
+            outbox.enqueue(session, mail.build_message(
                 to=address,
                 subject=f"Affectations du tour {round_.number} sur vos postes",
                 text=(f"Bonjour {first} {last},\n\nAffectations du tour {round_.number} :\n" + "\n".join(lines)
                       + f"\n\nDétail dans l'onglet Affectations : {base_url}/rts/affectations\n"),
-            ))
+            ), kind="result")
             sent_supervisors += 1
 
         round_.results_notified_at = utcnow()

@@ -33,7 +33,7 @@ from siimop_app.models import (
     User,
     utcnow,
 )
-from siimop_app.services import audit, auth, calendar, documents, mail
+from siimop_app.services import audit, auth, calendar, documents, mail, outbox
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
 from siimop_app.settings import get_settings
@@ -179,11 +179,12 @@ def _follow_link(ticket_id: int, secret: str) -> str:
 
 
 def _send(to: str, subject: str, text: str) -> None:
-    """After the commit: a mail that cannot leave is logged, and the ticket stays recorded."""
+    """After the commit: queued in the outbox (retried while SMTP is down); the ticket is recorded either way."""
     try:
-        mail.send(mail.build_message(to=to, subject=subject, text=text))
+        with transaction() as session:
+            outbox.enqueue(session, mail.build_message(to=to, subject=subject, text=text), kind="support")
     except Exception:
-        log.exception("support mail to %s could not be sent: %s", to, subject)
+        log.exception("support mail to %s could not be queued: %s", to, subject)
 
 
 def open_ticket(

@@ -68,7 +68,7 @@ from siimop_app.models import (
     UserEmail,
     utcnow,
 )
-from siimop_app.services import audit, calendar, documents, mail
+from siimop_app.services import audit, calendar, documents, mail, outbox
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
@@ -536,12 +536,9 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
             before={"round_id": round_id, "hearts": {str(k): v for k, v in sorted(before.items())}},
             after=record,
         )
+        if address:  # queued with the wishes it proves: it leaves once, even if SMTP is down now
+            outbox.enqueue(session, _receipt_mail(receipt, user.display_name), kind="receipt")
         session.flush()
-    if address:
-        try:
-            mail.send(_receipt_mail(receipt, user.display_name))
-        except Exception:  # the wishes are saved; the receipt stays on screen and in "Mes vœux"
-            log.exception("could not mail the wishes receipt of user %s", user.user_id)
     return receipt
 
 

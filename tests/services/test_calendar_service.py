@@ -111,3 +111,26 @@ def test_a_demo_built_on_a_pinned_day_is_open_on_that_day_and_not_on_the_real_on
 def test_a_pinned_instant_is_returned_in_paris_time(db_url, monkeypatch):
     _pin(monkeypatch, "2024-03-12T23:30:00+00:00")  # 13 March 00:30 in Paris
     assert calendar.now().date() == dt.date(2024, 3, 13)
+
+
+def test_a_calendar_edit_is_seen_by_the_next_event_though_one_event_reads_the_calendar_once(db_url):
+    """``read_once`` (one page event) reads the calendar a single time; the next event sees a manager's change."""
+    import sqlalchemy as sa
+
+    from siimop_app.db import transaction
+    from siimop_app.models import Phase
+
+    _load_demo("ranking")
+
+    def close_ranking() -> None:
+        with transaction() as session:
+            session.execute(sa.update(Phase).where(Phase.kind == "ranking")
+                            .values(ends_on=calendar.now().date() - dt.timedelta(days=1),
+                                    starts_on=calendar.now().date() - dt.timedelta(days=2)))
+
+    with calendar.read_once():
+        assert calendar.require_open("ranking").phase.kind == "ranking"
+        close_ranking()  # while this event runs, it keeps the calendar it read
+        assert calendar.require_open("ranking").phase.kind == "ranking"
+    with pytest.raises(calendar.PhaseClosedError):  # the next event reads the calendar again
+        calendar.require_open("ranking")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import datetime as dt
 import email
 import email.policy
 import socket
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
-from siimop_app.services import auth
+from siimop_app.db import transaction
+from siimop_app.models import OutboxMail, utcnow
+from siimop_app.services import auth, outbox
 from siimop_app.settings import get_settings
 from tests.services.factories import make_user
 from tests.services.mailbox import LINK, token_of
@@ -59,16 +64,72 @@ def test_unknown_address_sends_nothing_by_smtp(smtp_server):
     assert smtp_server.received == []
 
 
-def test_unreachable_smtp_server_leaves_no_usable_token(db_url, monkeypatch):
-    import sqlalchemy as sa
+def _count(status: str) -> int:
+    return getattr(outbox.counts(), status)
 
-    from siimop_app.db import transaction
-    from siimop_app.models import SignInToken
 
-    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")
+def test_mails_queued_while_smtp_is_down_are_delivered_once_when_it_is_back(db_url, monkeypatch):
+    """SMTP down: the sign-in links wait in the outbox (the requests succeed), are retried with back-off, and when
+    the server is back each arrives exactly once — even with two senders racing."""
+    port = _free_port()
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{port}")
     get_settings.cache_clear()
     make_user("down@chu.fr", "supervisor")
-    with pytest.raises(OSError):
-        auth.request_sign_in("down@chu.fr")
+    make_user("late@chu.fr", "student")
+    assert auth.request_sign_in("down@chu.fr") == auth.SIGN_IN_SENT_MESSAGE  # the user is answered at once
+    assert auth.request_sign_in("late@chu.fr") == auth.SIGN_IN_SENT_MESSAGE
+    assert (_count("pending"), _count("sent")) == (2, 0)
     with transaction() as session:
-        assert session.exec(sa.select(sa.func.count()).select_from(SignInToken)).scalar_one() == 0
+        tries = session.exec(sa.select(OutboxMail.attempts, OutboxMail.last_error)).all()
+    assert [a for a, _ in tries] == [1, 1] and all("Connection refused" in e for _, e in tries)
+
+    assert outbox.deliver_due() == 0  # not due yet: the back-off holds the retry
+    later = utcnow() + dt.timedelta(minutes=2)
+    assert outbox.deliver_due(now=later) == 0 and _count("pending") == 2  # still down: still queued
+
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        much_later = utcnow() + dt.timedelta(minutes=20)  # within the links' 30 minutes
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:  # two workers' senders at the same moment
+            sent = sum(pool.map(lambda _: outbox.deliver_due(now=much_later), range(2)))
+        assert outbox.deliver_due(now=much_later) == 0
+    finally:
+        controller.stop()
+    assert sent == 2
+    assert sorted(str(m["To"]) for m in handler.received) == ["down@chu.fr", "late@chu.fr"]
+    assert (_count("pending"), _count("sent"), _count("failed")) == (0, 2, 0)
+    raw = next(m for m in handler.received if m["To"] == "down@chu.fr")
+    body = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default).get_body().get_content()
+    [link] = LINK.findall(body)
+    assert auth.resolve_session(auth.consume_sign_in_link(token_of(link))) is not None  # the late link works
+
+
+def test_a_sign_in_link_that_could_not_leave_before_it_expired_is_not_sent_late(db_url, monkeypatch):
+    port = _free_port()
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    make_user("expired@chu.fr", "supervisor")
+    auth.request_sign_in("expired@chu.fr")
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=45)) == 0
+    finally:
+        controller.stop()
+    assert handler.received == [] and (_count("pending"), _count("failed")) == (0, 1)
+
+
+def test_a_mail_that_never_leaves_is_counted_as_failed(db_url, monkeypatch):
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SIIMOP_MAIL_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    make_user("never@chu.fr", "supervisor")
+    auth.request_sign_in("never@chu.fr")
+    for minutes in (5, 10):  # within the link's 30 minutes: given up for the attempts, not the age
+        outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=minutes))
+    assert (_count("pending"), _count("failed")) == (0, 1)
+    with transaction() as session:
+        assert session.exec(sa.select(OutboxMail.attempts)).scalar_one() == 3  # given up after its attempts

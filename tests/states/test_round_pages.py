@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlmodel import select
 
@@ -144,3 +145,7 @@ def test_sending_results_is_for_managers_only_and_only_once_closed(db_url, outbo
     manager.notify(round_id)
     assert manager.message.startswith("Résultats du tour 1 envoyés à")
     assert next(r for r in manager.rounds if r["id"] == round_id)["notified"]
+    queued = sum(int(n) for n in re.findall(r"envoyés à (\d+) étudiants et (\d+) responsables", manager.message)[0])
+    # Each result mail went through the outbox, once (with the manager's and coordinator's sign-in links): the
+    # manager sees them sent, none waiting or failed.
+    assert manager.mail_status == f"E-mails : 0 en attente d'envoi, {queued + 2} envoyé(s), 0 en échec."

@@ -9,7 +9,7 @@ import queue
 
 import reflex as rx
 
-from siimop_app.services import result_mail, round_admin, rounds
+from siimop_app.services import outbox, result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
@@ -37,6 +37,7 @@ class ManagerRoundsState(AppState):
     ine: str = ""
     post_number: str = ""
     placements: list[dict] = []
+    mail_status: str = ""  # the outbox's counts: result mails queued, sent, failed
     # An irreversible action waits for the manager's confirmation, which says what it will do.
     confirm_open: bool = False
     confirm_title: str = ""
@@ -45,6 +46,7 @@ class ManagerRoundsState(AppState):
 
     def _refresh(self, user) -> None:
         self.rounds = round_admin.list_rounds(user)
+        self.mail_status = outbox.status_line(user)
         in_person = next((r for r in self.rounds if r["in_person"]), None)
         self.placements = round_admin.in_person_placements(user, in_person["id"]) if in_person else []
 
@@ -191,7 +193,7 @@ class ManagerRoundsState(AppState):
             self.message = (f"Résultats du tour {sent.round_number} envoyés à {sent.students} étudiants et "
                             f"{sent.supervisors} responsables." if not sent.already_sent
                             else "Les résultats de ce tour ont déjà été envoyés.")
-            self.rounds = round_admin.list_rounds(user)
+            self._refresh(user)
         except (rounds.RoundError, AccessDenied) as refused:
             self.error = str(refused)
 
@@ -321,6 +323,7 @@ def manager_rounds_page() -> rx.Component:
                                             role="status")),
         progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
+        rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
         confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
                        on_open_change=s.dismiss),
         title="Tours d'appariement",

@@ -19,7 +19,7 @@ import logging
 import reflex as rx
 
 from siimop_app.file_routes import backend_url
-from siimop_app.services import wishes
+from siimop_app.services import calendar, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.states.session import AppState
@@ -102,6 +102,10 @@ class WishesState(AppState):
 
     @rx.event
     def load(self):
+        with calendar.read_once():  # the shell, the window, the filters and the counter: one calendar read
+            return self._load_page()
+
+    def _load_page(self):
         self._clear()
         self.error = ""
         self.notice = ""
@@ -195,6 +199,10 @@ class WishesState(AppState):
     # ----------------------------------------------------------- hearts
     @rx.event
     def set_hearts(self, post_id: int, hearts: int):
+        with calendar.read_once():
+            return self._set_hearts(post_id, hearts)
+
+    def _set_hearts(self, post_id: int, hearts: int):
         self.error = ""
         self.notice = ""
         try:

@@ -162,6 +162,10 @@ class RankingBoardState(AppState):
 
     @rx.event
     def load(self):
+        with calendar.read_once():  # the shell and the board: one calendar read
+            return self._load_board()
+
+    def _load_board(self):
         reopen = self.file.student_id if self.file_open else 0
         self._clear()
         self.error = ""

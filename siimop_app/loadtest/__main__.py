@@ -1,0 +1,5 @@
+import sys
+
+from siimop_app.loadtest.run import main
+
+sys.exit(main())

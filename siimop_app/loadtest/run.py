@@ -1,0 +1,454 @@
+"""Journeys, the run, its checks in the database and its figures (``python -m siimop_app.loadtest --help``).
+
+Each simulated user holds one tab (one socket) for the whole run and acts every ``--think`` seconds (± 50 %):
+
+* **supervisor** — opens the ranking board of a post they are the référent of, then moves a candidate per action
+  (ranks the next unranked one, or moves a ranked one up or down): one ``ranking.*`` audit row each;
+* **student** — opens "Mes vœux", rates two posts of the visible page and saves (one ``wishes.save`` audit row
+  each), follows the redirect to the receipt, and comes back;
+* **coordinator** — opens their home page with its live statistics and keeps it open (the server refreshes
+  them every 10 s); counted, not timed;
+* **sign-in** — opens /connexion, asks for a link, then opens the link (minted as the mail would carry it) and
+  gets the session cookie (one ``sign_in`` audit row each), each time as another person.
+
+Sessions are made the way the app makes them: a sign-in link, used once (``auth.consume_sign_in_link``).
+Supervisors need the ranking phase open and students the wishes phase (``python -m siimop_app.demo --phase``);
+an action the calendar refuses is counted as an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import ipaddress
+import os
+import random
+import resource
+import socket
+import statistics
+import sys
+import time
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+MAX_USERS = 3000
+MAX_SECONDS = 1800
+
+
+class Refused(SystemExit):
+    pass
+
+
+def check_loopback(url: str) -> None:
+    """Refuse any target that is not this machine: the tool must never load someone else's server."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https", "postgresql", "postgresql+psycopg", "sqlite") or not host:
+        if parts.scheme == "sqlite":
+            return
+        raise Refused(f"refused: {url!r} is not an http(s) or database URL on this machine")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError as exc:
+        raise Refused(f"refused: cannot resolve {host!r} ({exc})") from None
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise Refused(f"refused: {host!r} is not a loopback address ({', '.join(sorted(addresses))}): "
+                      "the load tool only runs against this machine")
+
+
+# -- sessions, made as the app makes them ----------------------------------------------------------------------
+def mint_link(user_id: int) -> str:
+    """A sign-in link's token for ``user_id``, as ``auth`` mails it (``<id>.<secret>``, only its hash stored)."""
+    from siimop_app.db import transaction
+    from siimop_app.models import SignInToken, UserEmail, utcnow
+    from siimop_app.services import auth
+    from sqlmodel import select
+
+    secret, secret_hash = auth.new_secret()
+    now = utcnow()
+    with transaction() as session:
+        email_id = session.exec(select(UserEmail.id).where(UserEmail.user_id == user_id, UserEmail.kind == "main")).first()
+        token = SignInToken(user_id=user_id, email_id=email_id, secret_hash=secret_hash, created_at=now,
+                            expires_at=now + dt.timedelta(minutes=30))
+        session.add(token)
+        session.flush()
+        return f"{token.id}.{secret}"
+
+
+def sign_in(user_id: int) -> str:
+    from siimop_app.services import auth
+
+    return auth.consume_sign_in_link(mint_link(user_id))
+
+
+@dataclasses.dataclass
+class Cast:
+    supervisors: list[tuple[int, int]]  # (user id, post id)
+    students: list[int]
+    coordinators: list[int]
+    sign_ins: list[tuple[int, str]]  # (user id, main address): a fresh person per sign-in
+
+
+def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from siimop_app.db import transaction
+    from siimop_app.models import Application, PostSupervisor, RoleGrant, Student, User, UserEmail
+
+    with transaction() as session:
+        sup = session.exec(
+            select(PostSupervisor.user_id, PostSupervisor.post_id, sa.func.count(Application.id))
+            .join(Application, Application.post_id == PostSupervisor.post_id)
+            .join(User, User.id == PostSupervisor.user_id)
+            .where(PostSupervisor.is_referent, User.is_active)
+            .group_by(PostSupervisor.user_id, PostSupervisor.post_id)
+            .having(sa.func.count(Application.id) >= 3)
+            .order_by(PostSupervisor.user_id, PostSupervisor.post_id)
+        ).all()
+        seen, supervisors = set(), []
+        for uid, pid, _ in sup:
+            if uid not in seen:
+                seen.add(uid)
+                supervisors.append((uid, pid))
+        students = list(session.exec(
+            select(Student.user_id).join(User, User.id == Student.user_id)
+            .where(Student.participating, User.is_active).order_by(Student.id)).all())
+        coordinators = list(session.exec(
+            select(RoleGrant.user_id).where(RoleGrant.role == "coordinator").distinct()
+            .order_by(RoleGrant.user_id)).all())
+        taken = set(u for u, _ in supervisors[:n_sup]) | set(students[:n_stu]) | set(coordinators[:n_coord])
+        people = session.exec(
+            select(UserEmail.user_id, UserEmail.email).join(User, User.id == UserEmail.user_id)
+            .where(UserEmail.kind == "main", UserEmail.validated_at.is_not(None), User.is_active)
+            .order_by(sa.desc(UserEmail.user_id))).all()
+    sign_ins = [(uid, email) for uid, email in people if uid not in taken][:n_sign]
+    cast = Cast(supervisors[:n_sup], students[:n_stu], coordinators[:n_coord], sign_ins)
+    short = [(what, want, len(got)) for what, want, got in (
+        ("supervisors", n_sup, cast.supervisors), ("students", n_stu, cast.students),
+        ("coordinators", n_coord, cast.coordinators), ("sign-ins", n_sign, cast.sign_ins)) if len(got) < want]
+    if short:
+        raise Refused("not enough people in the database: " + ", ".join(f"{w} {g}/{n}" for w, n, g in short))
+    return cast
+
+
+# -- the run ---------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Figures:
+    latencies: dict[str, list[float]] = dataclasses.field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    error_samples: list[str] = dataclasses.field(default_factory=list)
+    done: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    connected: int = 0
+    peak_connected: int = 0
+    stats_updates: int = 0
+
+    def ok(self, kind: str, seconds: float) -> None:
+        self.latencies[kind].append(seconds)
+        self.done[kind] += 1
+
+    def fail(self, kind: str, reason: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(f"{kind}: {reason}")
+
+
+def _state_key() -> str:
+    from siimop_app.states.session import AppState
+
+    return f"{AppState.get_full_name()}.session_cookie"
+
+
+def _handler(state_cls, name: str) -> str:
+    return f"{state_cls.get_full_name()}.{name}"
+
+
+class Journeys:
+    def __init__(self, base_url: str, figures: Figures, deadline: float, think: float, timeout: float):
+        from siimop_app.pages.coordinator.home import CoordinatorHomeState
+        from siimop_app.pages.sign_in import SignInState
+        from siimop_app.pages.student.wishes import WishesState
+        from siimop_app.pages.supervisor.ranking import RankingBoardState
+
+        self.base_url, self.f, self.deadline, self.think, self.timeout = base_url, figures, deadline, think, timeout
+        self.cookie_key = _state_key()
+        self.board = RankingBoardState
+        self.wishes = WishesState
+        self.sign_in_state = SignInState
+        self.coordinator_home = CoordinatorHomeState
+
+    async def _pause(self) -> bool:
+        wait = self.think * random.uniform(0.5, 1.5)
+        if time.monotonic() + wait >= self.deadline:
+            await asyncio.sleep(max(self.deadline - time.monotonic(), 0))  # stay connected to the end, idle
+            return False
+        await asyncio.sleep(wait)
+        return True
+
+    def _tab(self, cookie: str | None = None):
+        from siimop_app.loadtest.client import Tab
+
+        return Tab(self.base_url, cookies={self.cookie_key: cookie} if cookie else {}, timeout=self.timeout)
+
+    async def _open(self, tab, kind: str, path: str, params=None) -> bool:
+        from siimop_app.loadtest.client import SocketError
+
+        try:
+            seconds = await tab.open(path, params)
+        except SocketError as exc:
+            self.f.fail(f"{kind}.open", str(exc))
+            return False
+        self.f.ok(f"{kind}.open", seconds)
+        self.f.connected += 1
+        self.f.peak_connected = max(self.f.peak_connected, self.f.connected)
+        return True
+
+    async def supervisor(self, cookie: str, post_id: int) -> None:
+        from siimop_app.loadtest.client import SocketError
+
+        tab = self._tab(cookie)
+        path = f"/rts/classement/{post_id}"
+        if not await self._open(tab, "supervisor", path, {"post_id": str(post_id)}):
+            return
+        suffix = self.board.get_full_name().rpartition(".")[2]
+        try:
+            while await self._pause():
+                ranked = tab.var(suffix, "ranked", []) or []
+                unranked = tab.var(suffix, "unranked", []) or []
+                if unranked:
+                    action, student = "rank_last", unranked[0]["id"]
+                elif len(ranked) >= 2:
+                    action, student = random.choice([("move_up", ranked[-1]["id"]), ("move_down", ranked[0]["id"])])
+                elif ranked:
+                    action, student = "unrank", ranked[0]["id"]
+                else:
+                    self.f.fail("supervisor.move", "empty board")
+                    return
+                try:
+                    seconds = await tab.send(_handler(self.board, action), {"student_id": student}, answer=suffix)
+                except SocketError as exc:
+                    self.f.fail("supervisor.move", str(exc))
+                    return
+                if tab.var(suffix, "error"):
+                    self.f.fail("supervisor.move", str(tab.var(suffix, "error")))
+                else:
+                    self.f.ok("supervisor.move", seconds)
+        finally:
+            self.f.connected -= 1
+            await tab.close()
+
+    async def student(self, cookie: str) -> None:
+        from siimop_app.loadtest.client import SocketError
+
+        tab = self._tab(cookie)
+        if not await self._open(tab, "student", "/etudiant/voeux"):
+            return
+        suffix = self.wishes.get_full_name().rpartition(".")[2]
+        try:
+            while await self._pause():
+                rows = tab.var(suffix, "rows", []) or []
+                if len(rows) < 2:
+                    self.f.fail("student.save", f"no post to rate ({tab.var(suffix, 'error') or 'empty page'})")
+                    return
+                try:
+                    for row in random.sample(rows, 2):
+                        seconds = await tab.send(_handler(self.wishes, "set_hearts"),
+                                                 {"post_id": row["post_id"], "hearts": random.randint(1, 5)},
+                                                 answer=suffix)
+                        if tab.var(suffix, "error"):
+                            self.f.fail("student.rate", str(tab.var(suffix, "error")))
+                        else:
+                            self.f.ok("student.rate", seconds)
+                    seconds = await tab.send(_handler(self.wishes, "save"), redirects=True)
+                    error = tab.var(suffix, "error")
+                    if error or tab.path != "/etudiant/voeux/recu":
+                        self.f.fail("student.save", str(error or f"stayed on {tab.path}"))
+                    else:
+                        self.f.ok("student.save", seconds)
+                    if not await self._pause():
+                        return
+                    self.f.ok("student.back", await tab.navigate("/etudiant/voeux"))
+                except SocketError as exc:
+                    self.f.fail("student.save", str(exc))
+                    return
+        finally:
+            self.f.connected -= 1
+            await tab.close()
+
+    async def coordinator(self, cookie: str) -> None:
+        tab = self._tab(cookie)
+        if not await self._open(tab, "coordinator", "/coordonnateur"):
+            return
+        suffix = self.coordinator_home.get_full_name().rpartition(".")[2]
+        try:
+            start = tab.var(suffix, "stats_refreshed", 0) or 0
+            while time.monotonic() < self.deadline:
+                await asyncio.sleep(min(1.0, max(self.deadline - time.monotonic(), 0)))
+            self.f.stats_updates += (tab.var(suffix, "stats_refreshed", 0) or 0) - start
+        finally:
+            self.f.connected -= 1
+            await tab.close()
+
+    async def sign_ins(self, people: list[tuple[int, str]]) -> None:
+        from siimop_app.loadtest.client import SocketError
+
+        for user_id, address in people:
+            if not await self._pause():
+                return
+            tab = self._tab()
+            if not await self._open(tab, "signin", "/connexion"):
+                continue
+            try:
+                form = self.sign_in_state.get_full_name().rpartition(".")[2]
+                seconds = await tab.send(_handler(self.sign_in_state, "request_link"), {"form_data": {"email": address}},
+                                         answer=form)
+                if not tab.var(form, "sent_message"):
+                    self.f.fail("signin.request", "no confirmation shown")
+                    continue
+                self.f.ok("signin.request", seconds)
+                link = await asyncio.to_thread(mint_link, user_id)  # the link the mail carries
+                seconds = await tab.navigate(f"/connexion/jeton/{link}", {"token": link})
+                cookie = tab.var("app_state", "session_cookie", "")
+                if cookie and tab.path != "/connexion":  # signed in, and sent on to their home page
+                    self.f.ok("signin.link", seconds)
+                else:
+                    self.f.fail("signin.link", "no session cookie")
+            except SocketError as exc:
+                self.f.fail("signin", str(exc))
+            finally:
+                self.f.connected -= 1
+                await tab.close()
+
+
+def _verify(since: dt.datetime, cast: Cast) -> dict[str, int]:
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from siimop_app.db import transaction
+    from siimop_app.models import AuditEntry
+
+    def count(condition, users) -> int:
+        if not users:
+            return 0
+        with transaction() as session:
+            return session.exec(select(sa.func.count()).select_from(AuditEntry).where(
+                AuditEntry.at >= since, condition, AuditEntry.actor_user_id.in_(list(users)))).one()
+
+    return {
+        "supervisor.move": count(AuditEntry.action.like("ranking.%"), [u for u, _ in cast.supervisors]),
+        "student.save": count(AuditEntry.action == "wishes.save", cast.students),
+        "signin.link": count(AuditEntry.action == "sign_in", [u for u, _ in cast.sign_ins]),
+    }
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(f: Figures, seconds: float, verified: dict[str, int]) -> tuple[str, bool]:
+    lines = [f"{'action':18} {'n':>6} {'err':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
+    all_lat, all_err = [], 0
+    for kind in sorted(set(f.latencies) | set(f.errors)):
+        lat = f.latencies.get(kind, [])
+        err = f.errors.get(kind, 0)
+        all_err += err
+        if not kind.endswith(".open"):
+            all_lat += lat
+        lines.append(f"{kind:18} {len(lat):6} {err:5} {_pct(lat, 50) * 1000:8.0f} {_pct(lat, 95) * 1000:8.0f} "
+                     f"{_pct(lat, 99) * 1000:8.0f}")
+    events = sum(len(v) for v in f.latencies.values())
+    total = events + all_err
+    lines.append(f"actions (not counting page opens): p50 {_pct(all_lat, 50) * 1000:.0f} ms, "
+                 f"p95 {_pct(all_lat, 95) * 1000:.0f} ms, p99 {_pct(all_lat, 99) * 1000:.0f} ms")
+    lines.append(f"error rate {all_err / total * 100 if total else 0:.2f} % ({all_err}/{total}); "
+                 f"{events / seconds:.1f} events/s over {seconds:.0f} s; peak {f.peak_connected} open tabs; "
+                 f"{f.stats_updates} live-statistics refreshes received")
+    ok = True
+    for kind, rows in verified.items():
+        claimed = f.done.get(kind, 0)
+        lines.append(f"database: {rows} {kind} row(s) written for {claimed} answered by the server")
+        ok &= rows >= claimed
+    if f.error_samples:
+        lines.append("first errors: " + " | ".join(f.error_samples))
+    lines.append(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return "\n".join(lines), ok
+
+
+async def _run(args, cast: Cast, cookies: dict) -> tuple[Figures, float]:
+    figures = Figures()
+    start = time.monotonic()
+    deadline = start + args.duration
+    journeys = Journeys(args.url, figures, deadline, args.think, args.timeout)
+    tasks = []
+    everyone = ([("supervisor", c) for c in cast.supervisors] + [("student", s) for s in cast.students]
+                + [("coordinator", c) for c in cast.coordinators])
+    random.shuffle(everyone)
+    step = args.ramp / max(len(everyone), 1)
+    for i, (kind, who) in enumerate(everyone):
+        if kind == "supervisor":
+            tasks.append(asyncio.create_task(journeys.supervisor(cookies[who[0]], who[1])))
+        elif kind == "student":
+            tasks.append(asyncio.create_task(journeys.student(cookies[who])))
+        else:
+            tasks.append(asyncio.create_task(journeys.coordinator(cookies[who])))
+        if step:
+            await asyncio.sleep(step)
+    if cast.sign_ins:
+        per = max(len(cast.sign_ins) // max(args.sign_in_tabs, 1), 1)
+        for i in range(0, len(cast.sign_ins), per):
+            tasks.append(asyncio.create_task(journeys.sign_ins(cast.sign_ins[i:i + per])))
+    await asyncio.gather(*tasks)
+    return figures, time.monotonic() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m siimop_app.loadtest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the backend (loopback only)")
+    parser.add_argument("--supervisors", type=int, default=10)
+    parser.add_argument("--students", type=int, default=0)
+    parser.add_argument("--coordinators", type=int, default=0)
+    parser.add_argument("--sign-ins", type=int, default=0, help="sign-ins in all (each by another person)")
+    parser.add_argument("--sign-in-tabs", type=int, default=2, help="tabs signing in at the same time")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which the users arrive")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between a user's actions (± 50 %%)")
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds without an answer = an error")
+    args = parser.parse_args(argv)
+
+    users = args.supervisors + args.students + args.coordinators + args.sign_ins
+    if not 0 < users <= MAX_USERS:
+        raise Refused(f"refused: between 1 and {MAX_USERS} users (asked {users})")
+    if not 0 < args.duration <= MAX_SECONDS:
+        raise Refused(f"refused: a run lasts at most {MAX_SECONDS} s")
+    check_loopback(args.url)
+    from siimop_app.settings import get_settings
+
+    check_loopback(get_settings().database_url)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * users + 256)), hard))
+
+    from siimop_app.models import utcnow
+
+    since = utcnow() - dt.timedelta(seconds=1)
+    cast = pick_cast(args.supervisors, args.students, args.coordinators, args.sign_ins)
+    t0 = time.perf_counter()
+    cookies = {uid: sign_in(uid) for uid in {u for u, _ in cast.supervisors} | set(cast.students)
+               | set(cast.coordinators)}
+    print(f"{len(cookies)} sessions made in {time.perf_counter() - t0:.1f} s; running {args.duration:.0f} s "
+          f"against {args.url} ...", flush=True)
+    figures, seconds = asyncio.run(_run(args, cast, cookies))
+    text, ok = report(figures, seconds, _verify(since, cast))
+    print(text, flush=True)
+    if not ok:
+        print("FAILED: the database holds fewer changes than the server confirmed", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Benchmark: active supervisors stepped up against a running backend, with the load tool (issue 13).
+
+    python tests/benchmarks/bench_load.py --url http://127.0.0.1:8400 [--steps 25,50,100,150] [--duration 30]
+        [--think 2] [--server-pid PID] [--quick]
+
+Start the backend first on the national demo in the ranking phase, e.g. (PostgreSQL, 1 worker):
+
+    REFLEX_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/siimop_load python -m siimop_app.demo \\
+        --scale national --reset
+    REFLEX_DB_URL=... reflex run --env prod --backend-only --backend-port 8400 --backend-host 127.0.0.1
+    # 2 workers: add REFLEX_REDIS_URL=redis://127.0.0.1:6379/6 GRANIAN_WORKERS=2
+
+Each step runs ``python -m siimop_app.loadtest`` (every move checked in the database) and prints its p50/p95/p99,
+error rate and events/s; with ``--server-pid``, the resident memory of that process tree before and after (per
+open tab). The machine's load average is printed with every step: on a shared machine figures move with it.
+Figures are printed, never asserted. ``--quick`` is a smoke run (2 supervisors, 4 s) for the test suite, which
+needs a backend it does not start: it prints a notice and exits 0 when none answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _rss_kb(pid: int) -> int:
+    import psutil
+
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) // 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8400")
+    parser.add_argument("--steps", default="25,50,100,150")
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--think", type=float, default=2.0)
+    parser.add_argument("--server-pid", type=int, default=0)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.duration = "2", 4
+        try:
+            urllib.request.urlopen(f"{args.url}/ping", timeout=2)
+        except OSError:
+            print(f"no backend at {args.url}: nothing measured (start one, see the docstring)")
+            return 0
+    for users in [int(s) for s in args.steps.split(",")]:
+        before = _rss_kb(args.server_pid) if args.server_pid else 0
+        run = subprocess.run([sys.executable, "-m", "siimop_app.loadtest", "--url", args.url, "--supervisors",
+                              str(users), "--duration", str(args.duration), "--think", str(args.think),
+                              "--ramp", str(min(10.0, args.duration / 3))],
+                             cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
+        after = _rss_kb(args.server_pid) if args.server_pid else 0
+        print(f"=== {users} active supervisors, one move every {args.think:g} s each ===")
+        print(run.stdout.strip() or run.stderr.strip()[-2000:])
+        if args.server_pid:
+            print(f"server memory: {before / 1024:.0f} MB before, {after / 1024:.0f} MB after "
+                  f"({(after - before) / max(users, 1):.0f} KB per tab opened, states kept after they left)")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

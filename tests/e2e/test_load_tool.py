@@ -1,0 +1,103 @@
+"""The load tool against a real backend started here: its journeys land in the database, and it refuses any
+target that is not this machine. No browser: the tool is the browser."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from siimop_app.loadtest.run import Refused, check_loopback
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {**os.environ, "REFLEX_DB_URL": f"sqlite:///{tmp / 'load.db'}", "SIIMOP_DATA_DIR": str(tmp / "data"),
+            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"}
+
+
+def _python(env, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("load")
+    env = _env(tmp)
+    assert _python(env, "-m", "siimop_app.demo", "--scale", "small", "--phase", "ranking", "--reset").returncode == 0
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "dev", "--backend-only", "--backend-host", "127.0.0.1",
+         "--backend-port", str(port), "--loglevel", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail("the backend exited at start")
+                time.sleep(0.5)
+        else:
+            pytest.fail("the backend did not answer within 2 minutes")
+        yield url, env
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def _load(env, url: str, *args: str) -> str:
+    run = _python(env, "-m", "siimop_app.loadtest", "--url", url, "--ramp", "1", "--think", "1", *args)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
+def _line(output: str, action: str) -> list[str]:
+    return next(line.split() for line in output.splitlines() if line.startswith(action + " "))
+
+
+def test_supervisors_rank_coordinators_watch_and_people_sign_in_and_it_is_all_in_the_database(backend):
+    url, env = backend
+    out = _load(env, url, "--supervisors", "2", "--coordinators", "1", "--sign-ins", "2", "--duration", "6")
+    moves = int(_line(out, "supervisor.move")[1])
+    assert moves >= 2 and _line(out, "supervisor.move")[2] == "0", out
+    assert f"database: {moves} supervisor.move row(s) written for {moves} answered by the server" in out
+    assert "database: 2 signin.link row(s) written for 2 answered by the server" in out
+    assert "error rate 0.00 %" in out and "p95" in out and "events/s" in out
+
+
+def test_students_rate_and_save_their_wishes_and_the_receipts_are_in_the_database(backend):
+    url, env = backend
+    assert _python(env, "-m", "siimop_app.demo", "--scale", "small", "--phase", "wishes", "--reset").returncode == 0
+    out = _load(env, url, "--supervisors", "0", "--students", "2", "--duration", "6")
+    saves = int(_line(out, "student.save")[1])
+    assert saves >= 1 and f"database: {saves} student.save row(s) written for {saves} answered" in out, out
+    assert "error rate 0.00 %" in out
+
+
+@pytest.mark.parametrize("target", ["http://192.0.2.10:8000", "http://example.com", "ftp://127.0.0.1"])
+def test_any_target_but_this_machine_is_refused(target):
+    with pytest.raises(Refused):
+        check_loopback(target)
+    check_loopback("http://127.0.0.1:8000")
+    check_loopback("http://localhost:3000")
