@@ -23,7 +23,6 @@ BENCHMARKS = {
     "bench_tables.py": "== posts (ARS manager: one region)",
     "bench_imports.py": "peak memory of the process:",
     "bench_dry_run.py": "close: ",
-    "bench_load.py": "",  # needs a running backend (see its docstring): quick mode only checks it starts
 }
 
 
