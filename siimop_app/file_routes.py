@@ -135,7 +135,7 @@ def _table_export(table: Table):
 
 
 # The staff tables built on the kit: each is exported at EXPORTS_ROUTE/<name>.csv|xlsx.
-KIT_TABLES = (student_table.TABLE,)
+KIT_TABLES = (student_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE)
 
 
 def export_posts(request: Request) -> Response:
@@ -146,22 +146,12 @@ def export_results(request: Request) -> Response:
     return _export(request, "resultats", result_table.export_columns(), result_table.export_rows)
 
 
-def export_supervisors(request: Request) -> Response:
-    return _export(request, "responsables", supervisor_table.export_columns(), supervisor_table.export_rows)
-
-
-def export_coordinators(request: Request) -> Response:
-    return _export(request, "coordonnateurs", coordinator_table.export_columns(), coordinator_table.export_rows)
-
-
 files_api = Starlette(
     routes=[
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
         Route(TICKET_ATTACHMENT_ROUTE + "/{token}", serve_ticket_attachment, methods=["GET"]),
         *(Route(f"{EXPORTS_ROUTE}/{table.name}.{{fmt}}", _table_export(table), methods=["GET"]) for table in KIT_TABLES),
         Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/supervisors.{fmt}", export_supervisors, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/coordinators.{fmt}", export_coordinators, methods=["GET"]),
         Route(EXPORTS_ROUTE + "/results.{fmt}", export_results, methods=["GET"]),
     ],
 )
