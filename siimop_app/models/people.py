@@ -8,23 +8,8 @@ import enum
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from siimop_app.domain.roles import MANAGER_ROLES, STAFF_ROLES, Role  # noqa: F401  (re-exported)
 from siimop_app.models._base import utcnow
-
-
-class Role(enum.StrEnum):
-    """The role names stored in ``role_grant.role`` and carried by a session (a StrEnum: equal to its text)."""
-
-    STUDENT = "student"
-    SUPERVISOR = "supervisor"
-    COORDINATOR = "coordinator"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
-# Who sees the coordinators' tables and figures, each within their scope.
-STAFF_ROLES: tuple[Role, ...] = (Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
-# Who runs the platform of a region (or the country): the back office, the support desk.
-MANAGER_ROLES: tuple[Role, ...] = (Role.MANAGER, Role.ADMIN)
 
 
 class EmailKind(str, enum.Enum):

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import to_paris
+from siimop_app.domain.roles import Role
 from siimop_app.models import Region, RoleGrant, Specialty, Subdivision, User
 from siimop_app.services import post_table
 from siimop_app.services import scope as scopes
@@ -96,7 +97,7 @@ def scope_overlap(scope: scopes.Scope) -> sa.ColumnElement[bool]:
 
 
 def _conditions(scope: scopes.Scope, filters: dict[str, str]) -> list:
-    where = [RoleGrant.role == "coordinator", scope_overlap(scope)]
+    where = [RoleGrant.role == Role.COORDINATOR, scope_overlap(scope)]
     wanted = {}
     for key in ("region", "subdivision", "specialty"):
         if filters[key]:

@@ -53,6 +53,7 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES
 from siimop_app.services import audit
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
@@ -61,7 +62,7 @@ from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-IMPORT_ROLES = ("manager", "admin")
+IMPORT_ROLES = MANAGER_ROLES
 CHUNK = 900  # bound parameters per IN (...) and rows per bulk statement
 MAX_LISTED = 1000  # changes and absent rows listed in a report (the counts are always complete)
 
@@ -604,7 +605,7 @@ def _import_staff(session: Session, actor: Actor, rows: list[dict], refs: rules.
                           .join(User, User.id == RoleGrant.user_id)
                           .outerjoin(UserEmail, sa.and_(UserEmail.user_id == RoleGrant.user_id,
                                                         UserEmail.kind == "main"))
-                          .where(RoleGrant.role.in_(("coordinator", "manager", "admin")))).all()
+                          .where(RoleGrant.role.in_(STAFF_ROLES))).all()
     held = {(g.user_id, *(getattr(g, k) for k in GRANT_KEY)) for g, _, _ in grants}
     new_people: dict[str, dict] = {}
     new_grants, renamed = [], {}

@@ -29,8 +29,9 @@ from siimop_app.models import (
     UserSession,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit
-from siimop_app.services.access import AccessDenied, ROLE_INTERFACE_LABELS
+from siimop_app.services.access import ROLE_INTERFACE_LABELS, AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.imports import IMPORT_ROLES, Actor, actor_for
 
@@ -111,7 +112,7 @@ def _scope_label(session: Session, grant: RoleGrant) -> str:
         parts.append(session.get(Subdivision, grant.subdivision_id).label)
     if grant.specialty_id:
         parts.append(session.get(Specialty, grant.specialty_id).label)
-    return ", ".join(parts) or ("tout le pays" if grant.role in ("manager", "admin") else "")
+    return ", ".join(parts) or ("tout le pays" if grant.role in MANAGER_ROLES else "")
 
 
 def person(user: SignedInUser | None, user_id: int) -> dict:
@@ -192,7 +193,7 @@ def revoke_grant(user: SignedInUser | None, grant_id: int) -> None:
                 select(Subdivision.id).where(Subdivision.region_id == grant.region_id)).all()))
             if grant.region_id is None and grant.subdivision_id is None or not covered <= actor.subdivision_ids:
                 raise AccessDenied("Ce périmètre n'est pas dans le vôtre.")
-        if grant.user_id == actor.user_id and grant.role in ("manager", "admin"):
+        if grant.user_id == actor.user_id and grant.role in MANAGER_ROLES:
             raise PeopleError("Vous ne pouvez pas retirer votre propre rôle de gestion.")
         before = {"grant_id": grant.id, "role": grant.role, "region_id": grant.region_id,
                   "subdivision_id": grant.subdivision_id, "specialty_id": grant.specialty_id}

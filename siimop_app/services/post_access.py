@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.domain.roles import Role
 from siimop_app.models import Post, PostSupervisor, Student
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
@@ -31,7 +32,7 @@ def require_supervised_post(session: Session, user: SignedInUser, post_id: int, 
 
     Unknown and foreign posts get the same answer, so ids cannot be probed.
     """
-    link = supervisor_link(session, user.user_id, post_id) if "supervisor" in user.roles else None
+    link = supervisor_link(session, user.user_id, post_id) if Role.SUPERVISOR in user.roles else None
     if link is None:
         raise AccessDenied(NOT_YOUR_POST)
     if referent and not link.is_referent:
@@ -43,9 +44,9 @@ def require_supervised_post(session: Session, user: SignedInUser, post_id: int, 
 
 
 def can_see_post(session: Session, user: SignedInUser, post_id: int) -> bool:
-    if "supervisor" in user.roles and supervisor_link(session, user.user_id, post_id) is not None:
+    if Role.SUPERVISOR in user.roles and supervisor_link(session, user.user_id, post_id) is not None:
         return True
-    if "student" in user.roles:
+    if Role.STUDENT in user.roles:
         same_specialty = session.exec(
             select(sa.func.count())
             .select_from(Post)

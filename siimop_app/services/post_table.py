@@ -47,6 +47,7 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES
 from siimop_app.services import audit, calendar
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
@@ -71,8 +72,8 @@ __all__ = [
     "set_validated_by_ars",
 ]
 
-STAFF = ("coordinator", "manager", "admin")
-MANAGERS = ("manager", "admin")
+STAFF = STAFF_ROLES
+MANAGERS = MANAGER_ROLES
 OUT_OF_SCOPE = "Ce poste ne fait pas partie de votre périmètre."
 NO_ACCESS = "Vous n'avez pas accès à la gestion des postes."
 READ_ONLY = "Seuls les gestionnaires de l'ARS peuvent modifier un poste : les coordonnateurs le consultent."

@@ -68,6 +68,7 @@ from siimop_app.models import (
     User,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, calendar
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.scope import post_condition, scope_of
@@ -100,7 +101,7 @@ STEP_CHECK = "Vérification du résultat"
 STEP_WRITE = "Écriture des affectations"
 STEP_DONE = "Tour clôturé"
 
-CLOSE_ROLES = ("manager", "admin")
+CLOSE_ROLES = MANAGER_ROLES
 
 
 class RoundError(Exception):

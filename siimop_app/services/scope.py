@@ -34,7 +34,7 @@ class Scope:
         return not self.areas
 
 
-def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = ("coordinator", "manager", "admin")) -> Scope:
+def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = STAFF_ROLES) -> Scope:
     grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))).all()
     return Scope(tuple(Area(g.region_id, g.subdivision_id, g.specialty_id) for g in grants))
 

@@ -104,7 +104,7 @@ class FilteredTable(rx.State, mixin=True):
 def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
     """The side menu a staff page shows: the first of ``roles`` the user holds (a coordinator's by default)."""
     held = user.roles if user else ()
-    return next((role for role in roles if role in held), roles[0])
+    return str(next((role for role in roles if role in held), roles[0]))
 
 
 def live_statistics_of(table: Table, roles=STAFF_ROLES):

@@ -10,15 +10,16 @@ so a forged event changes nothing.
 from __future__ import annotations
 
 import logging
-
 from urllib.parse import urlencode
 
 import reflex as rx
 
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
+from siimop_app.models import MANAGER_ROLES, STAFF_ROLES
 from siimop_app.services import auth, post_table
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.services.table_kit import ALL
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile, notice
@@ -27,10 +28,9 @@ from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
-STAFF = ("coordinator", "manager", "admin")
-MANAGERS = ("manager", "admin")
+STAFF = STAFF_ROLES
+MANAGERS = MANAGER_ROLES
 PAGE_SIZE = 25
-ALL = "all"
 ROUTE = "/coordonnateur/postes"
 REFUSED = (AccessDenied, post_table.PostTableError)
 
