@@ -21,6 +21,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from siimop_app.domain.errors import UserError
+
 INVALID_INPUT = "Votre demande n'est pas valide : elle n'a pas été prise en compte."
 MAX_TEXT = 20_000  # the longest text a form sends (a presentation, observations) is far below
 MAX_KEY = 100
@@ -30,7 +32,7 @@ MAX_DIGITS = 10
 FORM_DATA_ENTRIES_KEY = "__reflex_form_data__"  # reflex_base.utils.form: how a form's fields travel
 
 
-class InvalidInput(ValueError):
+class InvalidInput(UserError, ValueError):
     """Input of the wrong type, size or range; ``str()`` is a French message for the user."""
 
     def __init__(self, detail: str, message: str = INVALID_INPUT) -> None:

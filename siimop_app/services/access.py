@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import STAFF_ROLES, Role
 from siimop_app.services.auth import SignedInUser
 
@@ -26,7 +27,7 @@ INTERFACE_ORDER = (Role.SUPERVISOR, Role.STUDENT, Role.COORDINATOR, Role.MANAGER
 OPEN_OUTSIDE_CAMPAIGN = frozenset(STAFF_ROLES)
 
 
-class AccessDenied(Exception):
+class AccessDenied(UserError):
     """The signed-in user may not do this; the message is for the user, in French."""
 
 

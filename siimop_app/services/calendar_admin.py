@@ -8,6 +8,7 @@ import logging
 from sqlmodel import select
 
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import Campaign, Phase, Round, Wave
 from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 CALENDAR_ROLES = MANAGER_ROLES
 
 
-class CalendarError(ValueError):
+class CalendarError(UserError, ValueError):
     """A date change that cannot be made; the message is for the user, in French."""
 
 

@@ -15,6 +15,7 @@ import logging
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import Campaign, Phase, Round, Wave
 from siimop_app.services import audit
 from siimop_app.services.access import require_role
@@ -27,7 +28,7 @@ DEFAULT_SHIFT_WEEKS = 52  # same weekdays one year later
 ROUND_NUMBERS = ((1, False), (2, False), (3, True))  # two matched rounds, then the in-person one
 
 
-class SetupError(ValueError):
+class SetupError(UserError, ValueError):
     """A setup that cannot be done; the message is for the user, in French."""
 
 

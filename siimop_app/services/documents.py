@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.errors import UserError
 from siimop_app.models import Document, DocumentKind, Post, Site, Student
 from siimop_app.services import candidates, post_access
 from siimop_app.services import scope as scopes
@@ -50,7 +51,7 @@ KIND_LABELS = {
 STUDENT_KINDS = (DocumentKind.CV.value, DocumentKind.COVER_LETTER.value, DocumentKind.TRAINING_CONTRACT.value)
 
 
-class DocumentError(Exception):
+class DocumentError(UserError):
     """A file that cannot be accepted; the message is for the user, in French."""
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.demo import reference_data as ref
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import RowError, quoted
 from siimop_app.imports.reading import UnreadableFile, read_table
 from siimop_app.models import (
@@ -67,7 +68,7 @@ CHUNK = 900  # bound parameters per IN (...) and rows per bulk statement
 MAX_LISTED = 1000  # changes and absent rows listed in a report (the counts are always complete)
 
 
-class ImportRefused(ValueError):
+class ImportRefused(UserError, ValueError):
     """An import that cannot even start (no wave, no right); the message is for the user, in French."""
 
 

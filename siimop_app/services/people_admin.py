@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.errors import UserError
 from siimop_app.models import (
     AuditEntry,
     Region,
@@ -41,7 +42,7 @@ GRANTABLE = ("supervisor", "coordinator", "manager", "admin")
 NOT_YOURS = "Cette personne n'est pas dans votre périmètre."
 
 
-class PeopleError(ValueError):
+class PeopleError(UserError, ValueError):
     """A change that cannot be made; the message is for the user, in French."""
 
 

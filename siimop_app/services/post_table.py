@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, opens_at
+from siimop_app.domain.errors import UserError
 from siimop_app.models import (
     POST_TYPE_LABELS,
     Application,
@@ -81,7 +82,7 @@ NO_CHANGE = "Aucun changement"
 MAX_PAGE = 200
 
 
-class PostTableError(ValueError):
+class PostTableError(UserError, ValueError):
     """A refused change (bad input); the message is for the user, in French."""
 
 
@@ -650,7 +651,7 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
                 })
         can_manage = _can_manage(session, user, post.id)
         changes = last_changes(session, [post.id])
-    referent = next(((f, l, login) for is_ref, f, l, login in supervisors if is_ref), None) or \
+    referent = next(((first, last, login) for is_ref, first, last, login in supervisors if is_ref), None) or \
         (supervisors[0][1:] if supervisors else None)
     return {
         "post_id": post.id,

@@ -48,6 +48,7 @@ from sqlmodel import Session, select
 from siimop_app import matching
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import DatedPhase, closes_at, opens_at
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
 from siimop_app.models import (
     Application,
@@ -104,7 +105,7 @@ STEP_DONE = "Tour clôturé"
 CLOSE_ROLES = MANAGER_ROLES
 
 
-class RoundError(Exception):
+class RoundError(UserError):
     """A refused round action; the message is for the user, in French."""
 
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import (
     Document,
     DocumentKind,
@@ -103,7 +104,7 @@ BAD_ATTACHMENT = "La pièce jointe doit être une image PNG ou JPEG, ou un PDF."
 ATTACHMENT_TOO_LARGE = "La pièce jointe dépasse la taille maximale de 5 Mo."
 
 
-class TicketError(ValueError):
+class TicketError(UserError, ValueError):
     """A ticket or message that cannot be recorded, or a link that does not work; the message is in French."""
 
 

@@ -14,9 +14,9 @@ import logging
 
 import reflex as rx
 
+from siimop_app.domain.errors import UserError
 from siimop_app.models import STAFF_ROLES
 from siimop_app.services import auth, calendar, overview, student_table
-from siimop_app.services.access import AccessDenied
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable, live_statistics_of
 from siimop_app.states.session import AppState
@@ -66,7 +66,7 @@ class CoordinatorHomeState(KitTable, AppState):
         self.detail, self.detail_wishes, self.detail_error = {}, [], ""
         try:
             found = student_table.student_wishes_detail(self._require(*STAFF_ROLES), parse_int(student_id) or 0)
-        except (AccessDenied, ValueError, TypeError):
+        except UserError:
             self.detail_error = student_table.NOT_IN_SCOPE
         else:
             self.detail, self.detail_wishes = found["student"], found["wishes"]
