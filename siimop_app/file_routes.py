@@ -135,11 +135,7 @@ def _table_export(table: Table):
 
 
 # The staff tables built on the kit: each is exported at EXPORTS_ROUTE/<name>.csv|xlsx.
-KIT_TABLES = (student_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE, result_table.TABLE)
-
-
-def export_posts(request: Request) -> Response:
-    return _export(request, "postes", post_table.export_columns(), post_table.export_rows)
+KIT_TABLES = (student_table.TABLE, post_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE, result_table.TABLE)
 
 
 files_api = Starlette(
@@ -147,6 +143,5 @@ files_api = Starlette(
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
         Route(TICKET_ATTACHMENT_ROUTE + "/{token}", serve_ticket_attachment, methods=["GET"]),
         *(Route(f"{EXPORTS_ROUTE}/{table.name}.{{fmt}}", _table_export(table), methods=["GET"]) for table in KIT_TABLES),
-        Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
     ],
 )

@@ -15,7 +15,8 @@ RULES = {
         "reflex", "sqlmodel", "sqlalchemy", "siimop_app.models", "siimop_app.db", "siimop_app.services",
         "siimop_app.states", "siimop_app.pages", "siimop_app.ui")),
     "services": (("services",), ("reflex", "siimop_app.states", "siimop_app.pages", "siimop_app.ui")),
-    "states": (("states",), ("siimop_app.pages",)),
+    "states": (("states",), ("sqlmodel", "sqlalchemy", "siimop_app.db", "siimop_app.pages")),
+    "pages and components": (("pages", "ui"), ("sqlmodel", "sqlalchemy", "siimop_app.db")),
 }
 
 

@@ -55,6 +55,18 @@ class PersonRow:
     active: bool
 
 
+def place_choices() -> dict[str, list[list[str]]]:
+    """Every region, subdivision and specialty as [id, label] pairs, for the grant form's lists (public data)."""
+    with transaction() as session:
+        return {
+            "regions": [[str(i), n] for i, n in session.exec(select(Region.id, Region.name).order_by(Region.name))],
+            "subdivisions": [[str(i), n] for i, n in
+                             session.exec(select(Subdivision.id, Subdivision.label).order_by(Subdivision.label))],
+            "specialties": [[str(i), n] for i, n in
+                            session.exec(select(Specialty.id, Specialty.label).order_by(Specialty.label))],
+        }
+
+
 def _people_in_scope(actor: Actor):
     """The ids of the people a manager may act on, as a SQL selectable (None: everyone)."""
     if actor.subdivision_ids is None:

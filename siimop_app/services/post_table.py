@@ -53,10 +53,12 @@ from siimop_app.services import audit, calendar
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.candidates import candidates_of_post, sufficient_students
+from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.overview import percent
-from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
+from siimop_app.services.queries import clamp, contains
+from siimop_app.services.rankings import post_ranking
 from siimop_app.services.results import published_assignment
+from siimop_app.services.table_kit import Column, Filter, Table, line_class
 from siimop_app.validation import parse_int
 
 __all__ = [
@@ -106,7 +108,7 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
         return value if value in allowed else ""
 
     return PostFilters(
-        text=str(params.get("text", "") or "")[:100],
+        text=str(params.get("q", "") or params.get("text", "") or "")[:100],
         region_id=parse_int(params.get("region")),
         subdivision_id=parse_int(params.get("subdivision")),
         specialty_id=parse_int(params.get("specialty")),
@@ -116,35 +118,64 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
     )
 
 
-# The export's columns, in the seed's order (key in the table rows, French header).
-EXPORT_COLUMNS = (
-    ("approval_number", "Numéro agrément"), ("site_number", "Numéro terrain"), ("name", "Nom"),
-    ("indication", "Indication poste"), ("specialty", "Spécialité d'appel"), ("establishment", "Établissement"),
-    ("region", "Région"), ("subdivision", "Subdivision"), ("rts", "RTS"), ("rts_email", "Email RTS"),
-    ("post_type", "Type de poste"), ("months", "Nombre de mois"), ("places", "Nombre de places"),
-    ("assigned", "Nombre d'affectations"), ("last_login", "Connexion"), ("ranking_valid", "Classement valide"),
-    ("decale", "Décalé"), ("validated_by_ars", "Poste validé par l'ARS"), ("last_change", "Derniers changements"),
+def _parsed(filters: PostFilters | Mapping[str, object] | None) -> PostFilters:
+    if filters is None:
+        return PostFilters()
+    return filters if isinstance(filters, PostFilters) else filters_from_params(filters)
+
+
+def _yes_no(key: str):
+    return lambda row: "Oui" if row[key] else "Non"
+
+
+# The seed's columns; the export writes them all, the screen shows the RTS's e-mail inside the RTS cell.
+TABLE_COLUMNS = (
+    Column("approval_number", "Numéro agrément"),
+    Column("site_number", "Numéro terrain"),
+    Column("name", "Nom"),
+    Column("indication", "Indication poste"),
+    Column("specialty", "Spécialité d'appel"),
+    Column("establishment", "Établissement"),
+    Column("region", "Région"),
+    Column("subdivision", "Subdivision"),
+    Column("rts", "RTS"),
+    Column("rts_email", "Email RTS", sortable=False, on_screen=False),
+    Column("post_type", "Type de poste"),
+    Column("months", "Nombre de mois", kind="number"),
+    Column("places", "Nombre de places", kind="number"),
+    Column("assigned", "Nombre d'affectations", kind="number"),
+    Column("last_login", "Connexion"),
+    Column("ranking_valid", "Classement valide"),
+    Column("decale", "Décalé", line_type=bool, file=_yes_no("decale")),
+    Column("validated_by_ars", "Poste validé par l'ARS", line_type=bool, file=_yes_no("validated_by_ars")),
+    Column("last_change", "Derniers changements", sortable=False),
 )
+EXPORT_COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
+ANY_POST = "Tous les postes"
+FILTERS = (
+    Filter("region", "Région", "Toutes", options="regions"),
+    Filter("subdivision", "Subdivision", "Toutes", options="subdivisions"),
+    Filter("specialty", "Spécialité", "Toutes", options="specialties"),
+    Filter("places", "Places ouvertes", ANY_POST, choices=(("with", "Avec places ouvertes"),
+                                                           ("without", "Sans place ouverte"))),
+    Filter("candidates", "Candidatures", ANY_POST, choices=(("with", "Avec candidatures"),
+                                                            ("without", "Sans candidature"))),
+    Filter("assignments", "Affectations", ANY_POST, choices=(("with", "Avec affectations"),
+                                                             ("without", "Sans affectation"),
+                                                             ("full", "Toutes les places pourvues"))),
+)
+PostLine = line_class(__name__, "PostLine", TABLE_COLUMNS)
 
 
-def export_columns():
-    from siimop_app.services.exports import ExportColumn
-
-    numbers = {"months", "places", "assigned"}
-    return [ExportColumn(key, header, kind="number" if key in numbers else "text") for key, header in EXPORT_COLUMNS]
-
-
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = "approval_number",
-                descending: bool = False) -> Iterator[dict[str, object]]:
+def iter_posts(user: SignedInUser, *, filters: PostFilters | Mapping[str, object] | None = None,
+               sort: str = "approval_number", descending: bool = False) -> Iterator[dict]:
     """Every filtered post of the scope, in the table's order, read page by page (never the whole table at once)."""
-    parsed = filters_from_params(filters or {})
+    parsed = _parsed(filters)
     offset = 0
     while True:
         rows, _total = query_posts(user, filters=parsed, sort=sort, descending=descending, offset=offset,
                                    limit=MAX_PAGE)
-        for row in rows:
-            yield {**row, "decale": "Oui" if row["decale"] else "Non",
-                   "validated_by_ars": "Oui" if row["validated_by_ars"] else "Non"}
+        yield from rows
         if len(rows) < MAX_PAGE:
             return
         offset += MAX_PAGE
@@ -164,7 +195,7 @@ def _scope_condition(session: Session, user: SignedInUser, roles: tuple[str, ...
     return scopes.post_condition(scopes.scope_of(session, user.user_id, held))
 
 
-def _wave_id(session: Session) -> int | None:
+def staff_wave_id(session: Session) -> int | None:
     """The current wave, else the latest one (staff prepare and review campaigns between waves)."""
     wave = calendar.current_wave()
     if wave is not None:
@@ -172,7 +203,7 @@ def _wave_id(session: Session) -> int | None:
     return session.exec(select(sa.func.max(Wave.id))).one()
 
 
-def _round_of_wave(session: Session, wave_id: int | None) -> tuple[int | None, int | None]:
+def followed_round(session: Session, wave_id: int | None) -> tuple[int | None, int | None]:
     """(id, number) of the round whose candidates the staff follow: the latest whose wishes phase began."""
     if wave_id is None:
         return None, None
@@ -288,10 +319,6 @@ def _candidate_condition(session: Session, round_id: int, wave_id: int, wanted: 
     return Post.id.not_in(sorted(without_ids)) if wanted else Post.id.in_(sorted(without_ids))
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @dataclasses.dataclass
 class _Query:
     """The joined posts of the user's scope and wave, with the filters applied (no columns chosen yet)."""
@@ -326,18 +353,17 @@ class _Query:
 
 
 def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query:
-    wave_id = _wave_id(session)
-    round_id, round_number = _round_of_wave(session, wave_id)
+    wave_id = staff_wave_id(session)
+    round_id, round_number = followed_round(session, wave_id)
     assigned = _assigned_subquery(session)
     rts = aliased(User)
     email = _main_email_subquery()
     ranking = aliased(Ranking)
     where = [_scope_condition(session, user), Post.wave_id == (wave_id or -1)]
-    for word in (filters.text or "").lower().split()[:6]:
-        pattern = f"%{_escape_like(word)}%"
-        columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
-                   rts.first_name, rts.last_name, email.c.email, Post.indication)
-        where.append(sa.or_(*(sa.func.lower(col).like(pattern, escape="\\") for col in columns)))
+    columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
+               rts.first_name, rts.last_name, email.c.email, Post.indication)
+    for word in (filters.text or "").split()[:6]:
+        where.append(sa.or_(*(contains(column, word) for column in columns)))
     if filters.region_id is not None:
         where.append(Subdivision.region_id == filters.region_id)
     if filters.subdivision_id is not None:
@@ -437,7 +463,7 @@ def last_changes(session: Session, post_ids: Iterable[int]) -> dict[int, str]:
 def query_posts(
     user: SignedInUser,
     *,
-    filters: PostFilters | None = None,
+    filters: PostFilters | Mapping[str, object] | None = None,
     sort: str = "approval_number",
     descending: bool = False,
     offset: int = 0,
@@ -445,9 +471,8 @@ def query_posts(
 ) -> tuple[list[dict], int]:
     """One page of the posts of the user's scope, filtered and sorted in SQL; (rows, total matching)."""
     user = _staff(user)
-    filters = filters or PostFilters()
-    limit = max(1, min(int(limit), MAX_PAGE))
-    offset = max(0, int(offset))
+    filters = _parsed(filters)
+    offset, limit = clamp(offset, limit, most=MAX_PAGE)
     with transaction() as session:
         q = _build(session, user, filters)
         total = session.exec(q.joined(select(sa.func.count(Post.id)))).one()
@@ -468,6 +493,7 @@ def query_posts(
     for (post, approval, site_number, name, specialty, establishment, region, subdivision, first, last, login,
          email, taken, ranking_id, valid) in rows:
         result.append({
+            "id": post.id,
             "post_id": post.id,
             "approval_number": approval,
             "site_number": site_number,
@@ -492,10 +518,11 @@ def query_posts(
     return result, int(total)
 
 
-def post_statistics(user: SignedInUser, filters: PostFilters | None = None) -> list[dict[str, str]]:
+def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, object] | None = None
+                    ) -> list[dict[str, str]]:
     """"Statistiques Postes" of the filtered posts of the scope, in a few aggregate queries."""
     user = _staff(user)
-    filters = filters or PostFilters()
+    filters = _parsed(filters)
     with transaction() as session:
         q = _build(session, user, filters)
         posts, places, validated, valid_rankings, assigned = session.exec(q.joined(select(
@@ -524,7 +551,7 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
     user = _staff(user)
     with transaction() as session:
         condition = _scope_condition(session, user)
-        wave_id = _wave_id(session)
+        wave_id = staff_wave_id(session)
         rows = session.exec(
             select(Region.id, Region.name, Subdivision.id, Subdivision.label, Specialty.id, Specialty.label)
             .select_from(Post)
@@ -590,17 +617,13 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
             .where(Assignment.post_id == post.id, published_assignment(session))
             .order_by(Round.number, User.last_name)
         ).all()
-        round_id, round_number = _round_of_wave(session, post.wave_id)
+        round_id, round_number = followed_round(session, post.wave_id)
         wave_name = session.get(Wave, post.wave_id).name
         ranking_block = None
         candidates: list[dict] = []
         if round_id is not None:
-            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
-            ranking = session.exec(
-                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
-            board = _board(cards, _entries(session, ranking.id if ranking else None))
-            places = _places_for_round(session, post, round_number)
-            check = _check(board, cards, places)
+            found = post_ranking(session, post, round_id, round_number)
+            cards, board, places, check = found.cards, found.board, found.places, found.check()
             round_closed = session.get(Round, round_id).status == "closed"
             assigned_here = {sid for sid, rid, *_ in assigned_rows if rid == round_id}
             round_label = f"Tour {round_number} – {wave_name}"
@@ -729,13 +752,10 @@ def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
         post = _post_in_scope(session, user, post_id, MANAGERS)
         before = post.places_opened
         lines = [f"Le poste passera de {before} à {places} place(s) ouverte(s)."]
-        round_id, round_number = _round_of_wave(session, post.wave_id)
+        round_id, round_number = followed_round(session, post.wave_id)
         if round_id is not None and session.get(Round, round_id).status != "closed":
-            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
-            ranking = session.exec(
-                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
-            board = _board(cards, _entries(session, ranking.id if ranking else None))
-            offered_before = _places_for_round(session, post, round_number)
+            found = post_ranking(session, post, round_id, round_number)
+            cards, ranking, offered_before = found.cards, found.ranking, found.places
             offered_after = max(offered_before + places - before, 0)
             if cards:
                 if offered_after == 0:
@@ -745,8 +765,8 @@ def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
                     lines.append(f"Au plus {offered_after} de ses {len(cards)} candidat(s) du tour {round_number} "
                                  f"pourront y être affecté(s) (au lieu de {min(offered_before, len(cards))}).")
                 if ranking is not None:
-                    valid_before = _check(board, cards, offered_before).valid
-                    valid_after = _check(board, cards, offered_after).valid
+                    valid_before = found.check().valid
+                    valid_after = found.check(offered_after).valid
                     if valid_before and not valid_after:
                         lines.append("Le classement du RTS, valide aujourd'hui, ne le sera plus avec ce nombre de "
                                      "places : il ne serait pas pris en compte.")
@@ -785,3 +805,14 @@ def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
         audit.record(session, actor_user_id=user.user_id, action="post.places", entity="post",
                      entity_id=post.id, before=before, after={"places_opened": places})
         return {"places_opened": places}
+
+
+# ------------------------------------------------------------------ the definition
+TABLE = Table(
+    name="posts", file_stem="postes", noun="postes", unit="poste(s)",
+    search_label="Filtre par numéro d'agrément, nom, numéro terrain, spécialité d'appel, subdivision, RTS",
+    columns=TABLE_COLUMNS, filters=FILTERS, default_sort="approval_number", line=PostLine,
+    query=query_posts, iterate=iter_posts, statistics=post_statistics, options=filter_options, page_size=25,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

@@ -665,6 +665,13 @@ def _fr_date(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def student_results(*, user_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
+    """The results of the student signed in as ``user_id`` in the wave (nothing for a user who is no student)."""
+    with transaction() as session:
+        student_id = session.exec(select(Student.id).where(Student.user_id == user_id)).first()
+        return round_result_for_student(session, student_id, wave_id, at) if student_id else []
+
+
 def round_result_for_student(session: Session, student_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
     """The student's result per round of the wave published at ``at``, in order, until they are placed.
 

@@ -10,7 +10,7 @@ posts the rankings of the current round that are valid (``Ranking.is_valid``, th
 verdict) and those still to do (no ranking yet, or not valid). Sorting goes through a whitelist, paging is
 done by the database; the subdivision and specialty labels are read for the rows shown only.
 
-"Current wave/round" are the posts table's (``post_table._wave_id`` / ``_round_of_wave``), so both tables
+"Current wave/round" are the posts table's (``post_table.staff_wave_id`` / ``followed_round``), so both tables
 always speak of the same campaign.
 """
 
@@ -29,7 +29,7 @@ from siimop_app.models import Post, PostSupervisor, Ranking, Specialty, Subdivis
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.post_table import _round_of_wave, _wave_id, filter_options
+from siimop_app.services.post_table import followed_round, staff_wave_id, filter_options
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
     NEVER,
@@ -137,8 +137,8 @@ class _Query:
 def _build(session: Session, user: SignedInUser, filters: Mapping[str, object] | None) -> _Query:
     clean = TABLE.clean(filters)
     scope = scopes.staff_scope(session, user)
-    wave_id = _wave_id(session)
-    round_id, _number = _round_of_wave(session, wave_id)
+    wave_id = staff_wave_id(session)
+    round_id, _number = followed_round(session, wave_id)
     post_where = post_conditions(scope, clean, wave_id)
     per = _per_supervisor(post_where, round_id)
     where = [person_matches(word) for word in clean["q"].split()[:6]]

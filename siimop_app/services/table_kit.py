@@ -52,14 +52,17 @@ class Column:
     kind: str = "text"  # how a file types it: "text" | "number" | "datetime"
     width: float | None = None  # in a spreadsheet, in characters
     empty: str = ""  # what a missing value reads as, on screen and in a file
-    source: str = ""  # the row's attribute, when it is not ``key``
+    source: str = ""  # the row's attribute (or key, for a mapping row), when it is not ``key``
     file: Callable[[Any], object] | None = None  # the file's value; default: the screen's
+    on_screen: bool = True  # False: in the files only (the screen shows it inside another column)
+    line_type: type | None = None  # the line's field type, when the screen needs more than text (a checkbox's bool)
 
     def value(self, row: Any) -> object:
-        return getattr(row, self.source or self.key)
+        name = self.source or self.key
+        return row[name] if isinstance(row, Mapping) else getattr(row, name)
 
     def screen(self, row: Any) -> object:
-        return shown(self.value(row), self.empty)
+        return self.value(row) if self.line_type is not None else shown(self.value(row), self.empty)
 
     def in_file(self, row: Any) -> object:
         return self.file(row) if self.file else self.screen(row)
@@ -94,7 +97,7 @@ def line_class(module: str, name: str, columns: tuple[Column, ...]) -> type:
 
     Declare it at module level under ``name`` (``StudentLine = line_class(__name__, "StudentLine", ...)``) so it
     pickles (Redis keeps the states)."""
-    fields = [("id", int)] + [(c.key, int if c.kind == "number" else str) for c in columns]
+    fields = [("id", int)] + [(c.key, c.line_type or (int if c.kind == "number" else str)) for c in columns]
     cls = dataclasses.make_dataclass(name, fields, frozen=True)
     cls.__module__ = module
     cls.__doc__ = f"One row of a table as its page shows it ({', '.join(c.key for c in columns)})."
@@ -124,6 +127,11 @@ class Table:
         return tuple((c.key, c.label) for c in self.columns)
 
     @property
+    def shown(self) -> tuple[Column, ...]:
+        """The columns of the screen's table."""
+        return tuple(c for c in self.columns if c.on_screen)
+
+    @property
     def sortable(self) -> frozenset[str]:
         return frozenset(c.key for c in self.columns if c.sortable)
 
@@ -151,7 +159,7 @@ class Table:
         return {c.key: c.screen(row) for c in self.columns}
 
     def to_line(self, row: Any) -> Any:
-        return self.line(id=row.id, **self.screen_values(row))
+        return self.line(id=row["id"] if isinstance(row, Mapping) else row.id, **self.screen_values(row))
 
     def page(self, user, *, filters: Mapping[str, object], sort: str, descending: bool, page: int,
              **context) -> tuple[list, int, int]:
@@ -178,7 +186,7 @@ class Table:
                     descending: bool = False) -> Iterator[dict[str, object]]:
         """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
         for row in self.iterate(user, filters=filters, sort=sort or self.default_sort, descending=descending):
-            yield {c.key: c.in_file(row) for c in self.columns}
+            yield {"id": row["id"] if isinstance(row, Mapping) else row.id, **{c.key: c.in_file(row) for c in self.columns}}
 
     def export_query(self, filters: Mapping[str, str], sort: str, descending: bool) -> str:
         """The filters and sort as the export route's query string (the route cleans them again)."""

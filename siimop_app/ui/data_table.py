@@ -149,13 +149,14 @@ def _kit_filters(state, table: Table) -> rx.Component:
 def _kit_table(state, table: Table, cells: dict[str, Cell], extra_headers: Sequence[str],
                extra_cells: Callable[[rx.Var], list[rx.Component]] | None) -> rx.Component:
     headers = [sort_header(c.label, c.key, state.sort, state.descending, state.sort_by) if c.sortable
-               else plain_header(c.label) for c in table.columns]
+               else plain_header(c.label) for c in table.shown]
     headers += [plain_header(label) for label in extra_headers]
 
     def row(line: rx.Var) -> rx.Component:
-        shown = [rx.table.cell(cells[c.key](getattr(line, c.key)) if c.key in cells
-                               else getattr(line, c.key).to(str)) for c in table.columns]
-        return rx.table.row(*shown, *(extra_cells(line) if extra_cells else ()), class_name=f"{table.name[:-1]}-row")
+        shown = [cells[c.key](line) if c.key in cells else rx.table.cell(getattr(line, c.key).to(str))
+                 for c in table.shown]
+        return rx.table.row(*shown, *(extra_cells(line) if extra_cells else ()), class_name=f"{table.name[:-1]}-row",
+                            id=f"{table.name[:-1]}-row-" + line.id.to(str))
 
     return rx.box(
         rx.table.root(

@@ -239,7 +239,7 @@ def test_the_table_and_the_detail_show_the_same_last_change(demo):
     rankings.apply_move(rts, post_id, "rank", next(iter(board.cards)))
     row = next(r for r in all_rows(coordo) if r["post_id"] == post_id)
     detail = pt.post_detail_for_staff(coordo, post_id)
-    exported = next(r for r in pt.export_rows(coordo) if r["post_id"] == post_id)
+    exported = next(r for r in pt.export_rows(coordo) if r["id"] == post_id)
     assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row["last_change"])
     assert detail["last_change"] == row["last_change"] == exported["last_change"]
 

@@ -130,7 +130,8 @@ def coordinator_home_page() -> rx.Component:
             s, student_table.TABLE,
             intro=[rx.text("Pourcentages de la campagne en cours", weight="bold"),
                    rx.text("Affiner les statistiques par l'usage des filtres.", size="2", color="#555")],
-            cells={"sufficient": _flag, "participating": _flag},
+            cells={"sufficient": lambda line: rx.table.cell(_flag(line.sufficient)),
+                   "participating": lambda line: rx.table.cell(_flag(line.participating))},
             extra_headers=["Vœux"],
             extra_cells=lambda line: [rx.table.cell(rx.button(
                 "Voir", size="1", variant="soft", on_click=CoordinatorHomeState.open_detail(line.id),
