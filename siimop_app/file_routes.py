@@ -24,11 +24,20 @@ from starlette.routing import Route
 
 from siimop_app.db import transaction
 from siimop_app.models import STAFF_ROLES
-from siimop_app.services import auth, documents, exports, post_table, result_table, student_table, support
-from siimop_app.services import coordinator_table, supervisor_table
+from siimop_app.services import (
+    auth,
+    coordinator_table,
+    documents,
+    exports,
+    post_table,
+    result_table,
+    student_table,
+    supervisor_table,
+    support,
+)
 from siimop_app.services.table_kit import Table
-from siimop_app.ui.backend import backend_url  # noqa: F401  (pages import it from here too)
 from siimop_app.states.session import SESSION_COOKIE
+from siimop_app.ui.backend import backend_url  # noqa: F401  (pages import it from here too)
 from siimop_app.validation import InvalidInput, check_query, parse_int
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""Gestion des postes (SPEC §7, seed "Suivi des postes et du classement"): the staff's posts table, its
-statistics, one post's detail with its ranking, and the manager's two actions.
+"""Gestion des postes (SPEC §7, seed "Suivi des postes et du classement"): the staff's posts table and its
+statistics (one post's detail: ``post_staff``; the managers' two changes: ``post_changes``).
 
 - Coordinators, managers and admins read the posts of their scope: ``scope.post_condition`` is part of
   every query, so a filter or a post id can only narrow what they see, never widen it.
@@ -9,8 +9,6 @@ statistics, one post's detail with its ranking, and the manager's two actions.
 - Candidates are ``candidates.candidates_of_post`` and the ranking's validity is the ranking rules'
   check (``rankings``' board and check): nothing here re-states those rules. The table's candidate
   filter and statistic use the same definition (``sufficient_students`` minus students placed earlier).
-- Managers and admins whose (manager/admin) scope covers a post change its ARS validation and its places,
-  each in one transaction with an audit row (entity "post"); coordinators only read.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, opens_at
-from siimop_app.domain.errors import UserError
 from siimop_app.models import (
     POST_TYPE_LABELS,
     Application,
@@ -40,52 +37,24 @@ from siimop_app.models import (
     Round,
     Site,
     Specialty,
-    SpecialtyOption,
     Student,
     Subdivision,
     User,
     UserEmail,
     Wave,
-    utcnow,
 )
-from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES
-from siimop_app.services import audit, calendar
-from siimop_app.services import scope as scopes
-from siimop_app.services.access import AccessDenied
+from siimop_app.services import calendar
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.overview import percent
+from siimop_app.services.post_access import require_staff, staff_post_condition
 from siimop_app.services.queries import clamp, contains
-from siimop_app.services.rankings import post_ranking
 from siimop_app.services.results import published_assignment
 from siimop_app.services.table_kit import Column, Filter, Table, line_class
 from siimop_app.validation import parse_int
 
-__all__ = [
-    "SORT_KEYS",
-    "AccessDenied",
-    "PostFilters",
-    "PostTableError",
-    "filter_options",
-    "last_changes",
-    "post_detail_for_staff",
-    "post_statistics",
-    "query_posts",
-    "set_places",
-    "set_validated_by_ars",
-]
-
-STAFF = STAFF_ROLES
-MANAGERS = MANAGER_ROLES
-OUT_OF_SCOPE = "Ce poste ne fait pas partie de votre périmètre."
-NO_ACCESS = "Vous n'avez pas accès à la gestion des postes."
-READ_ONLY = "Seuls les gestionnaires de l'ARS peuvent modifier un poste : les coordonnateurs le consultent."
 NO_CHANGE = "Aucun changement"
 MAX_PAGE = 200
-
-
-class PostTableError(UserError, ValueError):
-    """A refused change (bad input); the message is for the user, in French."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,19 +151,6 @@ def iter_posts(user: SignedInUser, *, filters: PostFilters | Mapping[str, object
 
 
 # ------------------------------------------------------------------ shared pieces
-def _staff(user: SignedInUser | None, roles: tuple[str, ...] = STAFF) -> SignedInUser:
-    if user is None:
-        raise AccessDenied("Votre session a expiré : veuillez vous reconnecter.")
-    if not set(roles) & set(user.roles):
-        raise AccessDenied(NO_ACCESS if roles == STAFF else READ_ONLY)
-    return user
-
-
-def _scope_condition(session: Session, user: SignedInUser, roles: tuple[str, ...] = STAFF) -> sa.ColumnElement[bool]:
-    held = tuple(r for r in roles if r in user.roles)
-    return scopes.post_condition(scopes.scope_of(session, user.user_id, held))
-
-
 def staff_wave_id(session: Session) -> int | None:
     """The current wave, else the latest one (staff prepare and review campaigns between waves)."""
     wave = calendar.current_wave()
@@ -224,7 +180,7 @@ def followed_round(session: Session, wave_id: int | None) -> tuple[int | None, i
     return (row[0], row[1]) if row else (None, None)
 
 
-def _paris(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
+def paris_text(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
@@ -232,7 +188,7 @@ def _paris(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
     return moment.astimezone(PARIS).strftime(fmt)
 
 
-def _full_name(first: str | None, last: str | None) -> str:
+def full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip().upper()
 
 
@@ -359,7 +315,7 @@ def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query
     rts = aliased(User)
     email = _main_email_subquery()
     ranking = aliased(Ranking)
-    where = [_scope_condition(session, user), Post.wave_id == (wave_id or -1)]
+    where = [staff_post_condition(session, user), Post.wave_id == (wave_id or -1)]
     columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
                rts.first_name, rts.last_name, email.c.email, Post.indication)
     for word in (filters.text or "").split()[:6]:
@@ -455,7 +411,7 @@ def last_changes(session: Session, post_ids: Iterable[int]) -> dict[int, str]:
     changes = {}
     for post_id, at, first, last in rows:
         who = f"{first or ''} {(last or '').upper()}".strip() or "SiiMOP"
-        changes[post_id] = f"{who} le {_paris(at)}"
+        changes[post_id] = f"{who} le {paris_text(at)}"
     return changes
 
 
@@ -470,7 +426,7 @@ def query_posts(
     limit: int = 25,
 ) -> tuple[list[dict], int]:
     """One page of the posts of the user's scope, filtered and sorted in SQL; (rows, total matching)."""
-    user = _staff(user)
+    user = require_staff(user)
     filters = _parsed(filters)
     offset, limit = clamp(offset, limit, most=MAX_PAGE)
     with transaction() as session:
@@ -503,13 +459,13 @@ def query_posts(
             "establishment": establishment,
             "region": region,
             "subdivision": subdivision,
-            "rts": _full_name(first, last),
+            "rts": full_name(first, last),
             "rts_email": email or "",
             "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
             "months": post.months,
             "places": post.places_opened,
             "assigned": int(taken),
-            "last_login": _paris(login) or "X",
+            "last_login": paris_text(login) or "X",
             "ranking_valid": "-" if ranking_id is None else ("Oui" if valid else "Non"),
             "decale": post.decale,
             "validated_by_ars": post.validated_by_ars,
@@ -521,7 +477,7 @@ def query_posts(
 def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, object] | None = None
                     ) -> list[dict[str, str]]:
     """"Statistiques Postes" of the filtered posts of the scope, in a few aggregate queries."""
-    user = _staff(user)
+    user = require_staff(user)
     filters = _parsed(filters)
     with transaction() as session:
         q = _build(session, user, filters)
@@ -548,9 +504,9 @@ def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, obje
 
 def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
     """The regions, subdivisions and specialties the user's posts fall in (for the filters' menus)."""
-    user = _staff(user)
+    user = require_staff(user)
     with transaction() as session:
-        condition = _scope_condition(session, user)
+        condition = staff_post_condition(session, user)
         wave_id = staff_wave_id(session)
         rows = session.exec(
             select(Region.id, Region.name, Subdivision.id, Subdivision.label, Specialty.id, Specialty.label)
@@ -570,241 +526,6 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
         "subdivisions": options((r[2], r[3]) for r in rows),
         "specialties": options((r[4], r[5]) for r in rows),
     }
-
-
-# ------------------------------------------------------------------ one post
-def _post_in_scope(session: Session, user: SignedInUser, post_id: int, roles: tuple[str, ...] = STAFF,
-                   *, for_update: bool = False) -> Post:
-    """The post if the user's scope (for these roles) covers it; unknown and foreign posts get the same answer."""
-    if not isinstance(post_id, int) or isinstance(post_id, bool):
-        raise AccessDenied(OUT_OF_SCOPE)
-    query = select(Post).where(Post.id == post_id, _scope_condition(session, user, roles))
-    post = session.exec(query.with_for_update() if for_update else query).first()
-    if post is None:
-        raise AccessDenied(OUT_OF_SCOPE)
-    return post
-
-
-def _can_manage(session: Session, user: SignedInUser, post_id: int) -> bool:
-    if not set(MANAGERS) & set(user.roles):
-        return False
-    return bool(session.exec(
-        select(sa.func.count()).select_from(Post).where(Post.id == post_id,
-                                                        _scope_condition(session, user, MANAGERS))
-    ).one())
-
-
-def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
-    """A post as coordinators and managers see it: description, ranking details with validity, candidates."""
-    user = _staff(user)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id)
-        rts = aliased(User)
-        site, establishment, city, postal, approval_specialty, option, specialty, subdivision, region = \
-            _header_row(session, post)
-        supervisors = session.exec(
-            select(PostSupervisor.is_referent, rts.first_name, rts.last_name, rts.last_login_at)
-            .join(rts, rts.id == PostSupervisor.user_id)
-            .where(PostSupervisor.post_id == post.id)
-            .order_by(PostSupervisor.is_referent.desc(), rts.id)
-        ).all()
-        assigned_rows = session.exec(
-            select(Assignment.student_id, Assignment.round_id, Round.number, User.first_name, User.last_name,
-                   Student.ine)
-            .join(Round, Round.id == Assignment.round_id)
-            .join(Student, Student.id == Assignment.student_id)
-            .join(User, User.id == Student.user_id)
-            .where(Assignment.post_id == post.id, published_assignment(session))
-            .order_by(Round.number, User.last_name)
-        ).all()
-        round_id, round_number = followed_round(session, post.wave_id)
-        wave_name = session.get(Wave, post.wave_id).name
-        ranking_block = None
-        candidates: list[dict] = []
-        if round_id is not None:
-            found = post_ranking(session, post, round_id, round_number)
-            cards, board, places, check = found.cards, found.board, found.places, found.check()
-            round_closed = session.get(Round, round_id).status == "closed"
-            assigned_here = {sid for sid, rid, *_ in assigned_rows if rid == round_id}
-            round_label = f"Tour {round_number} – {wave_name}"
-            ranks = {sid: rank for rank, sid in enumerate(board.ranked, start=1)}
-            refused = set(board.refused)
-            for sid, card in sorted(cards.items(), key=lambda item: (ranks.get(item[0], 10**6), item[1].last_name)):
-                if sid in ranks:
-                    rank_text = str(ranks[sid])
-                elif sid in refused:
-                    rank_text = "Non retenu(e)"
-                else:
-                    rank_text = "Non classé(e)"
-                if sid in assigned_here:
-                    result = "Affecté-e"
-                elif round_closed:
-                    result = "Non affecté-e"
-                else:
-                    result = "-"
-                candidates.append({
-                    "student_id": sid, "name": card.full_name, "ine": card.ine, "rank": rank_text,
-                    "result": result, "round": round_label, "assigned": sid in assigned_here,
-                })
-            valid = check.valid and bool(cards)
-            if not cards:
-                validity = "Aucune candidature sur ce poste pour ce tour."
-            elif check.valid:
-                validity = "Le classement du RTS est valide."
-            else:
-                validity = (f"Le classement du RTS n'est pas valide. Les candidatures du tour {round_number} "
-                            "ne seront pas prises en compte pour l'appariement.")
-            ranking_block = {
-                "round": round_label,
-                "candidates": len(cards),
-                "left_to_rank": len(board.unranked),
-                "retained": len(board.ranked),
-                "refused": len(board.refused),
-                "places": places,
-                "valid": valid,
-                "validity": validity,
-                "problems": list(check.problems) if cards else [],
-            }
-        listed = {c["student_id"] for c in candidates}
-        for sid, rid, number, first, last, ine in assigned_rows:
-            if sid not in listed or rid != round_id:
-                candidates.append({
-                    "student_id": sid, "name": _full_name(first, last), "ine": ine, "rank": "-",
-                    "result": "Affecté-e", "round": f"Tour {number} – {wave_name}", "assigned": True,
-                })
-        can_manage = _can_manage(session, user, post.id)
-        changes = last_changes(session, [post.id])
-    referent = next(((first, last, login) for is_ref, first, last, login in supervisors if is_ref), None) or \
-        (supervisors[0][1:] if supervisors else None)
-    return {
-        "post_id": post.id,
-        "post_number": post.post_number,
-        "site_name": site.name,
-        "establishment": establishment,
-        "address": " ".join(part for part in (postal, city) if part),
-        "approval_specialty": approval_specialty,
-        "option": option or "Pas d'option",
-        "calling_specialty": specialty,
-        "approval_number": site.approval_number,
-        "site_number": site.site_number,
-        "indication": post.indication,
-        "subdivision": subdivision,
-        "region": region,
-        "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
-        "months": post.months,
-        "decale": post.decale,
-        "description": site.description,
-        "rts": _full_name(referent[0], referent[1]) if referent else "",
-        "rts_last_login": (_paris(referent[2]) or "X") if referent else "X",
-        "places": post.places_opened,
-        "assigned": len(assigned_rows),
-        "validated_by_ars": post.validated_by_ars,
-        "last_change": changes.get(post.id, NO_CHANGE),
-        "ranking": ranking_block,
-        "candidates": candidates,
-        "can_manage": can_manage,
-    }
-
-
-def _header_row(session: Session, post: Post):
-    calling = aliased(Specialty)
-    return session.exec(
-        select(Site, Establishment.name, Establishment.city, Establishment.postal_code, Specialty.label,
-               SpecialtyOption.label, calling.label, Subdivision.label, Region.name)
-        .join(Establishment, Establishment.id == Site.establishment_id)
-        .join(Specialty, Specialty.id == Site.approval_specialty_id)
-        .outerjoin(SpecialtyOption, SpecialtyOption.id == Site.option_id)
-        .where(Site.id == post.site_id)
-        .join(calling, calling.id == post.calling_specialty_id)
-        .join(Subdivision, Subdivision.id == post.subdivision_id)
-        .join(Region, Region.id == Subdivision.region_id)
-    ).one()
-
-
-# ------------------------------------------------------------------ manager actions
-def set_validated_by_ars(user: SignedInUser, post_id: int, validated: bool) -> dict:
-    """Tick or untick "Poste validé par l'ARS" (manager/admin whose scope covers the post); one audited transaction."""
-    user = _staff(user, MANAGERS)
-    if not isinstance(validated, bool):
-        raise PostTableError("La validation ARS doit être cochée ou décochée.")
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
-        before = {"validated_by_ars": post.validated_by_ars}
-        if post.validated_by_ars == validated:
-            return before
-        now = utcnow()
-        post.validated_by_ars = validated
-        post.validated_at = now if validated else None
-        post.updated_at = now
-        session.add(post)
-        audit.record(session, actor_user_id=user.user_id, action="post.validated_by_ars", entity="post",
-                     entity_id=post.id, before=before, after={"validated_by_ars": validated})
-        return {"validated_by_ars": validated}
-
-
-def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
-    """What changing the places of a post does to its current round, in French, for the manager to confirm:
-    how many of its candidates can still be placed there, and whether its ranking stays valid (the
-    subdivision rule depends on the number of places). Checked like ``set_places``; writes nothing."""
-    user = _staff(user, MANAGERS)
-    _check_places_value(places)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS)
-        before = post.places_opened
-        lines = [f"Le poste passera de {before} à {places} place(s) ouverte(s)."]
-        round_id, round_number = followed_round(session, post.wave_id)
-        if round_id is not None and session.get(Round, round_id).status != "closed":
-            found = post_ranking(session, post, round_id, round_number)
-            cards, ranking, offered_before = found.cards, found.ranking, found.places
-            offered_after = max(offered_before + places - before, 0)
-            if cards:
-                if offered_after == 0:
-                    lines.append(f"Aucun de ses {len(cards)} candidat(s) du tour {round_number} ne pourra plus y "
-                                 "être affecté.")
-                elif offered_after < min(offered_before, len(cards)):
-                    lines.append(f"Au plus {offered_after} de ses {len(cards)} candidat(s) du tour {round_number} "
-                                 f"pourront y être affecté(s) (au lieu de {min(offered_before, len(cards))}).")
-                if ranking is not None:
-                    valid_before = found.check().valid
-                    valid_after = found.check(offered_after).valid
-                    if valid_before and not valid_after:
-                        lines.append("Le classement du RTS, valide aujourd'hui, ne le sera plus avec ce nombre de "
-                                     "places : il ne serait pas pris en compte.")
-                    elif valid_after and not valid_before:
-                        lines.append("Le classement du RTS, non valide aujourd'hui, le deviendra avec ce nombre de "
-                                     "places.")
-    return " ".join(lines)
-
-
-def _check_places_value(places: int) -> None:
-    if isinstance(places, bool) or not isinstance(places, int):
-        raise PostTableError("Le nombre de places doit être un nombre entier.")
-    if places < 0:
-        raise PostTableError("Le nombre de places ne peut pas être négatif.")
-    if places > 1000:
-        raise PostTableError("Le nombre de places ne peut pas dépasser 1 000.")
-
-
-def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
-    """Change the places opened on a post: ≥ 0 and ≥ the assignments already made; one audited transaction."""
-    user = _staff(user, MANAGERS)
-    _check_places_value(places)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
-        taken = session.exec(select(sa.func.count()).select_from(Assignment).where(Assignment.post_id == post.id)).one()
-        if places < taken:
-            raise PostTableError(
-                f"Le nombre de places ne peut pas être inférieur aux {taken} affectation(s) déjà prononcée(s) "
-                "sur ce poste.")
-        before = {"places_opened": post.places_opened}
-        if post.places_opened == places:
-            return before
-        post.places_opened = places
-        post.updated_at = utcnow()
-        session.add(post)
-        audit.record(session, actor_user_id=user.user_id, action="post.places", entity="post",
-                     entity_id=post.id, before=before, after={"places_opened": places})
-        return {"places_opened": places}
 
 
 # ------------------------------------------------------------------ the definition

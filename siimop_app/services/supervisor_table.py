@@ -29,7 +29,7 @@ from siimop_app.models import Post, PostSupervisor, Ranking, Specialty, Subdivis
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.post_table import followed_round, staff_wave_id, filter_options
+from siimop_app.services.post_table import filter_options, followed_round, staff_wave_id
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
     NEVER,

@@ -15,7 +15,7 @@ import reflex as rx
 
 from siimop_app.domain.errors import UserError
 from siimop_app.models import MANAGER_ROLES, STAFF_ROLES
-from siimop_app.services import post_table
+from siimop_app.services import post_access, post_changes, post_staff, post_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.table_kit import ALL, Table
@@ -73,8 +73,8 @@ class PostTableState(KitTable, AppState):
         try:
             user = self._require(*STAFF)  # the service refuses coordinators, in French
             if isinstance(post_id, bool) or not isinstance(post_id, int) or not isinstance(value, bool):
-                raise AccessDenied(post_table.OUT_OF_SCOPE)
-            post_table.set_validated_by_ars(user, post_id, value)
+                raise AccessDenied(post_access.OUT_OF_SCOPE)
+            post_changes.set_validated_by_ars(user, post_id, value)
         except UserError as refused:
             log.warning("ARS validation of post %r refused: %s", post_id, refused)
             self.error = str(refused)
@@ -105,7 +105,7 @@ class StaffPostDetailState(AppState):
         self.places_input = ""
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
-        detail = post_table.post_detail_for_staff(user, post_id)
+        detail = post_staff.post_detail_for_staff(user, post_id)
         self.ranking = detail.pop("ranking") or {}
         self.problems = list(self.ranking.pop("problems", []))
         self.candidates = detail.pop("candidates")
@@ -124,7 +124,7 @@ class StaffPostDetailState(AppState):
         try:
             post_id = self._requested_post()
             if post_id is None:
-                raise AccessDenied(post_table.OUT_OF_SCOPE)
+                raise AccessDenied(post_access.OUT_OF_SCOPE)
             self._show(user, post_id)
         except AccessDenied as denied:
             log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
@@ -137,7 +137,7 @@ class StaffPostDetailState(AppState):
             user = self._require(*STAFF)  # the service refuses coordinators, in French
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
-                raise AccessDenied(post_table.OUT_OF_SCOPE)
+                raise AccessDenied(post_access.OUT_OF_SCOPE)
             action(user, post_id)
             self._show(user, post_id)
         except REFUSED as refused:
@@ -151,7 +151,7 @@ class StaffPostDetailState(AppState):
         if not isinstance(value, bool):
             self.error = "La validation ARS doit être cochée ou décochée."
             return
-        return self._act(lambda user, pid: post_table.set_validated_by_ars(user, pid, value),
+        return self._act(lambda user, pid: post_changes.set_validated_by_ars(user, pid, value),
                          "Poste validé par l'ARS." if value else "Validation ARS retirée.")
 
     @rx.event
@@ -172,8 +172,8 @@ class StaffPostDetailState(AppState):
             user = self._require(*STAFF)
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
-                raise AccessDenied(post_table.OUT_OF_SCOPE)
-            self.places_confirm_text = post_table.places_change_effect(user, post_id, places)
+                raise AccessDenied(post_access.OUT_OF_SCOPE)
+            self.places_confirm_text = post_changes.places_change_effect(user, post_id, places)
         except REFUSED as refused:
             log.warning("change of places of post %r refused: %s", self.post_id, refused)
             self.error = str(refused)
@@ -192,7 +192,7 @@ class StaffPostDetailState(AppState):
         places, self._places_pending, self.places_confirm_open = self._places_pending, None, False
         if places is None:
             return None
-        return self._act(lambda user, pid: post_table.set_places(user, pid, places),
+        return self._act(lambda user, pid: post_changes.set_places(user, pid, places),
                          "Le nombre de places a été enregistré.")
 
 
