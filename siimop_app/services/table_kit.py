@@ -116,7 +116,7 @@ class Table:
     default_sort: str
     line: type  # from ``line_class``
     query: Callable[..., tuple[list, int]]  # (user, *, filters, sort, descending, offset, limit, **context)
-    iterate: Callable[..., Iterator]  # (user, *, filters, sort, descending)
+    iterate: Callable[..., Iterator] | None  # (user, *, filters, sort, descending); None: no export
     statistics: Callable[..., list[dict[str, str]]]  # (user, filters, **context)
     options: Callable[..., Mapping[str, list[dict[str, str]]]]  # (user)
     page_size: int = 50
@@ -159,7 +159,7 @@ class Table:
         return {c.key: c.screen(row) for c in self.columns}
 
     def to_line(self, row: Any) -> Any:
-        return self.line(id=row["id"] if isinstance(row, Mapping) else row.id, **self.screen_values(row))
+        return self.line(id=int(row["id"] if isinstance(row, Mapping) else row.id), **self.screen_values(row))
 
     def page(self, user, *, filters: Mapping[str, object], sort: str, descending: bool, page: int,
              **context) -> tuple[list, int, int]:

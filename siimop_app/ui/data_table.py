@@ -196,7 +196,7 @@ def table_section(state, table: Table, *, intro: Sequence[rx.Component] = (), em
         _kit_filters(state, table),
         *intro,
         statistic_tiles(state.statistics, element_id=f"{one}-statistics"),
-        export_links(table, state.export_query),
+        *([export_links(table, state.export_query)] if table.iterate else []),
         pager(state.page, state.pages, state.total, state.previous_page, state.next_page,
               element_id=f"{many}-pager", unit=table.unit),
         *([rx.cond(state.total == 0, rx.text(empty, id=f"{many}-empty"))] if empty else []),

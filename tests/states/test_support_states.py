@@ -113,7 +113,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     follow.load()
     assert follow.view["id"] == ticket_id and follow.link_error == ""
     inbox.load()
-    assert [row["id"] for row in inbox.rows] == [str(ticket_id)]
+    assert [row.id for row in inbox.rows] == [ticket_id]
     inbox.set_filter("status", "supprimé")  # not a status: no filter
     assert inbox.f_status == "all" and inbox.total == 1
     inbox.set_filter("subdivision", "1 OR 1=1")
