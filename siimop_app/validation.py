@@ -85,7 +85,7 @@ def log_safe(value: object, limit: int = 500) -> str:
 ID_PARAMS = frozenset({"region", "subdivision", "specialty", "wave", "round", "post", "student"})
 MAX_PARAMS = 30
 MAX_PARAM_LENGTH = 200
-ANY_VALUES = frozenset({"", "all", "tous", "toutes"})
+ANY_VALUES = frozenset({"", "all", "tous", "toutes"})  # "no filter", however a link or a select spells it
 
 
 def check_query(params: Mapping[str, str]) -> None:

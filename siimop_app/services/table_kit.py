@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-ALL = "all"  # a select's "no filter" (Radix selects cannot hold an empty value)
-NO_FILTER = ("", ALL, "tous", "toutes")  # what a service reads as "no filter", whatever the sender spelled
+from siimop_app.validation import ANY_VALUES as NO_FILTER  # what a service reads as "no filter"
+
+ALL = "all"  # the one value a select sends for "no filter" (Radix selects cannot hold an empty value)
 MOMENT_TEXT = "%d/%m/%Y %H:%M:%S"
 NEVER = "X"  # the seed's mark for "never" / "none", on screen and in the files alike
 

@@ -18,7 +18,7 @@ from siimop_app.models import Subdivision, SupportTicket, User
 from siimop_app.services import support
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.table_kit import Column, Filter, Table, line_class
+from siimop_app.services.table_kit import NO_FILTER, Column, Filter, Table, line_class
 
 # Newest first, never sorted otherwise.
 TABLE_COLUMNS = tuple(Column(key, label, sortable=False, source=source) for key, label, source in (
@@ -40,7 +40,7 @@ ANSWER_DELAY = dt.timedelta(days=1)
 
 def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     raw = {key: str((filters or {}).get(key, "") or "").strip()[:100] for key in FILTER_KEYS}
-    raw = {key: ("" if value == "all" else value) for key, value in raw.items()}
+    raw = {key: ("" if value.lower() in NO_FILTER else value) for key, value in raw.items()}
     if raw["status"] not in ("", *support.STATUS_LABELS):
         raw["status"] = ""
     if raw["problem"] not in ("", *support.PROBLEM_TYPES):
