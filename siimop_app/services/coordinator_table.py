@@ -28,13 +28,14 @@ from siimop_app.services.overview import percent
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
     NEVER,
+    PERSON_COLUMNS,
     REGION,
+    SIGNED_IN,
     SPECIALTY,
     SUBDIVISION,
     Column,
     Table,
     line_class,
-    moment_column,
     shown,
 )
 from siimop_app.validation import parse_int
@@ -43,16 +44,13 @@ ANY_SPECIALTY = "Toutes les spécialités"
 ANY_PLACE = "Toutes les subdivisions"
 
 TABLE_COLUMNS = (
-    Column("last_name", "Nom", width=18),
-    Column("first_name", "Prénom", width=16),
-    Column("email", "Email", width=34),
+    *PERSON_COLUMNS,
     Column("specialty", "Spécialité", width=30),
     Column("subdivision", "Subdivision", width=26),
     Column("region", "Région", width=24),
-    moment_column("last_login", "Connexion", "last_login_at"),
+    SIGNED_IN,
 )
 COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
-SORTABLE = frozenset(c.key for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
 CoordinatorLine = line_class(__name__, "CoordinatorLine", TABLE_COLUMNS)
 

@@ -76,7 +76,6 @@ FILTERS = (
     Filter("method", "Mode d'affectation", choices=(("appariement", "Appariement"), ("manuel", "Manuel"))),
 )
 COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
-SORTABLE = frozenset(c.key for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
 ResultLine = line_class(__name__, "ResultLine", TABLE_COLUMNS)
 

@@ -49,14 +49,15 @@ from siimop_app.services.queries import clamp, contains, main_email_contains, ma
 from siimop_app.services.results import published_assignment, published_round_ids
 from siimop_app.services.table_kit import (
     NEVER,
+    PERSON_COLUMNS,
     REGION,
+    SIGNED_IN,
     SPECIALTY,
     SUBDIVISION,
     Column,
     Filter,
     Table,
     line_class,
-    moment_column,
     shown,
 )
 from siimop_app.validation import parse_int
@@ -66,15 +67,13 @@ NOT_ASSIGNED = NEVER  # the seed's mark for "no assignment", on screen and in th
 
 # The seed's columns, in its order; the export writes the same ones.
 TABLE_COLUMNS = (
-    Column("last_name", "Nom", width=18),
-    Column("first_name", "Prénom", width=16),
-    Column("email", "Email", width=34),
+    *PERSON_COLUMNS,
     Column("subdivision", "Subdivision", width=22),
     Column("region", "Région", width=24),
     Column("specialty", "Spécialité", width=30),
     Column("ine", "Numéro INE", width=14),
     Column("intern_number", "Numéro interne", width=14),
-    moment_column("last_login", "Connexion", "last_login_at"),
+    SIGNED_IN,
     Column("sufficient", "Nombre de candidatures suffisantes", sortable=False, width=14),
     Column("participating", "Participation campagne appariement courante", width=16),
     Column("decale", "Semestre décalé", width=12),
@@ -87,7 +86,6 @@ FILTERS = (
     Filter("decale", "Semestre décalé", choices=(("oui", "Décalé"), ("non", "Non décalé"))),
 )
 COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
-SORTABLE = frozenset(c.key for c in TABLE_COLUMNS if c.sortable)
 DEFAULT_SORT = "last_name"
 StudentLine = line_class(__name__, "StudentLine", TABLE_COLUMNS)
 

@@ -33,32 +33,30 @@ from siimop_app.services.post_table import filter_options, followed_round, staff
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
     NEVER,
+    PERSON_COLUMNS,
     REGION,
+    SIGNED_IN,
     SPECIALTY,
     SUBDIVISION,
     Column,
     Table,
     line_class,
-    moment_column,
     shown,
 )
 from siimop_app.validation import parse_int
 
 # The export writes the same columns.
 TABLE_COLUMNS = (
-    Column("last_name", "Nom", width=18),
-    Column("first_name", "Prénom", width=16),
-    Column("email", "Email", width=34),
+    *PERSON_COLUMNS,
     Column("subdivisions", "Subdivision(s)", width=28),
     Column("specialties", "Spécialité", width=30),
     Column("posts", "Nombre de postes", kind="number"),
     Column("referent", "Dont référent", kind="number"),
-    moment_column("last_login", "Connexion", "last_login_at"),
+    SIGNED_IN,
     Column("rankings_valid", "Classements valides", kind="number"),
     Column("rankings_todo", "Classements à faire", kind="number"),
 )
 COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
-SORTABLE = frozenset(c.key for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
 SupervisorLine = line_class(__name__, "SupervisorLine", TABLE_COLUMNS)
 

@@ -75,6 +75,12 @@ def moment_column(key: str, label: str, source: str, *, width: float = 20) -> Co
                   file=lambda row: naive(getattr(row, source)))
 
 
+# The columns every table of people starts or ends with.
+PERSON_COLUMNS = (Column("last_name", "Nom", width=18), Column("first_name", "Prénom", width=16),
+                  Column("email", "Email", width=34))
+SIGNED_IN = moment_column("last_login", "Connexion", "last_login_at")
+
+
 @dataclasses.dataclass(frozen=True)
 class Filter:
     """A select filter: fixed ``choices`` ((value, label) pairs), or the list ``options`` names in the table's
