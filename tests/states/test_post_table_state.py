@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from reflex.istate.data import PageData
 from sqlmodel import select
 
 from siimop_app.db import transaction
@@ -14,12 +13,7 @@ from tests.states.test_guards import demo_address, load_demo, page_state, redire
 
 
 def _detail(cookie: str, post_id) -> StaffPostDetailState:
-    state = page_state(StaffPostDetailState, cookie)
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    root.rx_router_page = PageData(path="/coordonnateur/postes/[post_id]", params={"post_id": str(post_id)})
-    return state
+    return page_state(StaffPostDetailState, cookie, path="/coordonnateur/postes/[post_id]", params={"post_id": post_id})
 
 
 def _post_outside_amiens() -> int:

@@ -7,8 +7,6 @@ import asyncio
 import io
 import re
 
-import reflex as rx
-from reflex.istate.data import PageData
 from sqlmodel import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -29,11 +27,7 @@ FOLLOW = re.compile(r"/assistance/suivi/(\S+)")
 
 
 def _routed(cls, path: str, params: dict[str, str], cookie: str = ""):
-    root = rx.State(_reflex_internal_init=True)
-    root.rx_router_page = PageData(path=path, params=params)
-    state = root.get_substate(cls.get_full_name().split("."))
-    state.session_cookie = cookie
-    return state
+    return page_state(cls, cookie, path=path, params=params)
 
 
 def _fill(state: SupportState, **overrides) -> None:
