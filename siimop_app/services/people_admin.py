@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.domain import import_rules as rules
 from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.models import (
     AuditEntry,
     Region,
@@ -38,7 +39,7 @@ from siimop_app.services.imports import IMPORT_ROLES, Actor, actor_for
 
 log = logging.getLogger(__name__)
 
-GRANTABLE = ("supervisor", "coordinator", "manager", "admin")
+GRANTABLE = (Role.SUPERVISOR, Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 NOT_YOURS = "Cette personne n'est pas dans votre périmètre."
 
 
@@ -162,17 +163,17 @@ def grant_role(user: SignedInUser | None, user_id: int, role: str, *, region_id:
     actor = actor_for(user)
     if role not in GRANTABLE:
         raise PeopleError("Rôle inconnu.")
-    if role == "admin" and not actor.is_admin:
+    if role == Role.ADMIN and not actor.is_admin:
         raise AccessDenied("Seul un administrateur peut nommer un administrateur.")
-    if role == "coordinator" and (subdivision_id is None or specialty_id is None or region_id is not None):
+    if role == Role.COORDINATOR and (subdivision_id is None or specialty_id is None or region_id is not None):
         raise PeopleError("Un coordonnateur est rattaché à une subdivision et à une spécialité.")
-    if role == "manager" and ((region_id is None) == (subdivision_id is None) or specialty_id is not None):
+    if role == Role.MANAGER and ((region_id is None) == (subdivision_id is None) or specialty_id is not None):
         raise PeopleError("Un gestionnaire est rattaché à une région ou à une subdivision.")
-    if role in ("supervisor", "admin"):
+    if role in (Role.SUPERVISOR, Role.ADMIN):
         region_id = subdivision_id = specialty_id = None
     with transaction() as session:
         _check_person(session, actor, user_id)
-        if actor.subdivision_ids is not None and role in ("coordinator", "manager"):
+        if actor.subdivision_ids is not None and role in (Role.COORDINATOR, Role.MANAGER):
             covered = ({subdivision_id} if subdivision_id is not None else set(session.exec(
                 select(Subdivision.id).where(Subdivision.region_id == region_id)).all()))
             if not covered or not covered <= actor.subdivision_ids:
@@ -199,9 +200,9 @@ def revoke_grant(user: SignedInUser | None, grant_id: int) -> None:
         if grant is None:
             raise AccessDenied(NOT_YOURS)
         _check_person(session, actor, grant.user_id)
-        if grant.role == "admin" and not actor.is_admin:
+        if grant.role == Role.ADMIN and not actor.is_admin:
             raise AccessDenied("Seul un administrateur peut retirer ce rôle.")
-        if actor.subdivision_ids is not None and grant.role in ("coordinator", "manager"):
+        if actor.subdivision_ids is not None and grant.role in (Role.COORDINATOR, Role.MANAGER):
             covered = ({grant.subdivision_id} if grant.subdivision_id is not None else set(session.exec(
                 select(Subdivision.id).where(Subdivision.region_id == grant.region_id)).all()))
             if grant.region_id is None and grant.subdivision_id is None or not covered <= actor.subdivision_ids:
