@@ -7,9 +7,9 @@ the tests call this so that they always run on the migrated schema, never on
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from siimop_app.settings import PROJECT_ROOT, get_settings, prepare_sqlite_folder
 
 

@@ -8,21 +8,14 @@ import reflex as rx
 from reflex_components_core.base.error_boundary import ErrorBoundary
 
 from siimop_app.file_routes import files_api
-from siimop_app.import_routes import imports_api
 from siimop_app.origins import origin_allowed
-from siimop_app.pages.accessibility import accessibility_page
-from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
+from siimop_app.import_routes import imports_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
-from siimop_app.pages.coordinator.posts import (
-    PostTableState,
-    StaffPostDetailState,
-    post_table_page,
-    staff_post_detail_page,
-)
+from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
+from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
+from siimop_app.pages.coordinator.posts import PostTableState, StaffPostDetailState, post_table_page, staff_post_detail_page
 from siimop_app.pages.coordinator.results import ResultTableState, result_table_page
 from siimop_app.pages.coordinator.simulation import DryRunState, dry_run_page
-from siimop_app.pages.coordinator.supervisors import SupervisorTableState, supervisor_table_page
-from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.help import HelpState, help_page
 from siimop_app.pages.manager.calendar import ManagerCalendarState, manager_calendar_page
 from siimop_app.pages.manager.campaigns import ManagerCampaignsState, manager_campaigns_page
@@ -31,9 +24,6 @@ from siimop_app.pages.manager.import_history import ImportHistoryState, import_h
 from siimop_app.pages.manager.imports import ManagerImportsState, manager_imports_page
 from siimop_app.pages.manager.people import PeopleState, people_page
 from siimop_app.pages.manager.rounds import ManagerRoundsState, manager_rounds_page
-from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
-from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
-from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
 from siimop_app.pages.profile import EmailValidationState, ProfileState, email_validation_page, profile_page
 from siimop_app.pages.sign_in import (
     ClosedState,
@@ -57,8 +47,13 @@ from siimop_app.pages.supervisor.ranking import (
     ranking_board_page,
     ranking_list_page,
 )
+from siimop_app.pages.accessibility import accessibility_page
+from siimop_app.pages.errors import not_found_page, render_error_fallback
 from siimop_app.pages.support import SupportState, support_page
 from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_page
+from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
+from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
+from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
 from siimop_app.states.session import AppState
 from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error

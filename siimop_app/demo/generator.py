@@ -37,8 +37,8 @@ from sqlmodel import SQLModel
 
 from siimop_app.demo import reference_data as ref
 from siimop_app.demo.calendar_plan import plan
-from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
+from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
@@ -59,9 +59,9 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
-from siimop_app.reference import ReferenceIds
 from siimop_app.services import audit
 from siimop_app.services.wishes import RECEIPT_ACTION, receipt_record
+from siimop_app.reference import ReferenceIds
 
 DEMO_DOMAIN = "demo.siimop.fr"
 # Demo phases in which round 1's ranking phase is over: its rankings are final.

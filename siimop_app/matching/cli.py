@@ -11,9 +11,9 @@ import json
 import sys
 
 from .check import _read_result, check
-from .exact import DEFAULT_NODE_LIMIT
 from .explain import explain_post, explain_student
 from .instance import Instance, InstanceError
+from .exact import DEFAULT_NODE_LIMIT
 from .solve import DEFAULT_TIME_LIMIT, MODES, solve
 
 

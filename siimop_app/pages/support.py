@@ -8,7 +8,8 @@ import reflex as rx
 
 from siimop_app.services import support
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout, notice
+from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import notice
 from siimop_app.ui.shell import open_page
 
 log = logging.getLogger(__name__)

@@ -17,17 +17,7 @@ from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import opens_at
 from siimop_app.domain.sufficiency import required_wishes
-from siimop_app.models import (
-    Application,
-    Assignment,
-    Post,
-    PostSupervisor,
-    Round,
-    Specialty,
-    Student,
-    Subdivision,
-    User,
-)
+from siimop_app.models import Application, Assignment, Post, PostSupervisor, Round, Specialty, Student, Subdivision, User
 from siimop_app.services import calendar
 
 
