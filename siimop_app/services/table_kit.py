@@ -99,6 +99,11 @@ SUBDIVISION = Filter("subdivision", "Filtre par subdivision", "Toutes", options=
 SPECIALTY = Filter("specialty", "Filtre par spécialité", "Toutes", options="specialties")
 
 
+def _row_id(row: Any) -> int:
+    """A service row's id: rows are frozen dataclasses, or dicts for the older services (posts, tickets)."""
+    return int(row["id"] if isinstance(row, Mapping) else row.id)
+
+
 def line_class(module: str, name: str, columns: tuple[Column, ...]) -> type:
     """The frozen dataclass a page shows for one row: ``id`` and one field per column, ready to show.
 
@@ -127,11 +132,6 @@ class Table:
     statistics: Callable[..., list[dict[str, str]]]  # (user, filters, **context)
     options: Callable[..., Mapping[str, list[dict[str, str]]]]  # (user)
     page_size: int = 50
-
-    @property
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        """(key, header) of every column, in order."""
-        return tuple((c.key, c.label) for c in self.columns)
 
     @property
     def shown(self) -> tuple[Column, ...]:
@@ -166,7 +166,7 @@ class Table:
         return {c.key: c.screen(row) for c in self.columns}
 
     def to_line(self, row: Any) -> Any:
-        return self.line(id=int(row["id"] if isinstance(row, Mapping) else row.id), **self.screen_values(row))
+        return self.line(id=_row_id(row), **self.screen_values(row))
 
     def page(self, user, *, filters: Mapping[str, object], sort: str, descending: bool, page: int,
              **context) -> tuple[list, int, int]:
@@ -193,7 +193,7 @@ class Table:
                     descending: bool = False) -> Iterator[dict[str, object]]:
         """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
         for row in self.iterate(user, filters=filters, sort=sort or self.default_sort, descending=descending):
-            yield {"id": row["id"] if isinstance(row, Mapping) else row.id, **{c.key: c.in_file(row) for c in self.columns}}
+            yield {"id": _row_id(row), **{c.key: c.in_file(row) for c in self.columns}}
 
     def export_query(self, filters: Mapping[str, str], sort: str, descending: bool) -> str:
         """The filters and sort as the export route's query string (the route cleans them again)."""
