@@ -10,6 +10,7 @@ backend route with the current filters; a row's "Voir" opens the student's wishe
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import reflex as rx
@@ -31,6 +32,22 @@ ROUTE = "/coordonnateur"
 _statistics_for = live_statistics_of(student_table.TABLE)  # what the live refresh runs (tests call it)
 
 
+@dataclasses.dataclass(frozen=True)
+class StudentWish:
+    """One line of a student's wishes in the dialog, as ``student_table.student_wishes_detail`` gives it."""
+
+    site: str
+    approval_number: str
+    establishment: str
+    post_type: str
+    supervisor: str
+    duration: str
+    hearts: int
+    rank: str
+    result: str
+    round: str
+
+
 class CoordinatorHomeState(KitTable, AppState):
     figures: list[dict[str, str]] = []  # the headline figures of the whole scope
     rows: list[student_table.StudentLine] = []
@@ -43,7 +60,7 @@ class CoordinatorHomeState(KitTable, AppState):
     f_decale: str = ALL
     detail_open: bool = False
     detail: dict[str, str] = {}
-    detail_wishes: list[dict] = []
+    detail_wishes: list[StudentWish] = []
     detail_error: str = ""
 
     def _table(self) -> Table:
@@ -69,7 +86,7 @@ class CoordinatorHomeState(KitTable, AppState):
         except UserError:
             self.detail_error = student_table.NOT_IN_SCOPE
         else:
-            self.detail, self.detail_wishes = found["student"], found["wishes"]
+            self.detail, self.detail_wishes = found["student"], [StudentWish(**w) for w in found["wishes"]]
         self.detail_open = True
 
     @rx.event
@@ -100,11 +117,11 @@ def _detail_dialog() -> rx.Component:
                         rx.box(rx.table.root(
                             rx.table.header(rx.table.row(*[plain_header(h) for h in headers])),
                             rx.table.body(rx.foreach(s.detail_wishes, lambda w: rx.table.row(
-                                rx.table.cell(w["site"]), rx.table.cell(w["approval_number"]),
-                                rx.table.cell(w["establishment"]), rx.table.cell(w["post_type"]),
-                                rx.table.cell(w["supervisor"]), rx.table.cell(w["duration"]),
-                                rx.table.cell(rx.text(w["hearts"].to(str), " ♥", color="#c1121f")),
-                                rx.table.cell(w["rank"]), rx.table.cell(w["result"]), rx.table.cell(w["round"]),
+                                rx.table.cell(w.site), rx.table.cell(w.approval_number),
+                                rx.table.cell(w.establishment), rx.table.cell(w.post_type),
+                                rx.table.cell(w.supervisor), rx.table.cell(w.duration),
+                                rx.table.cell(rx.text(w.hearts.to(str), " ♥", color="#c1121f")),
+                                rx.table.cell(w.rank), rx.table.cell(w.result), rx.table.cell(w.round),
                             ))),
                             size="1",
                         ), overflow_x="auto"),
