@@ -17,17 +17,27 @@ import tempfile
 import unicodedata
 from urllib.parse import quote
 
-import reflex as rx
-from reflex.vars.base import Var, VarData
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from siimop_app.db import transaction
-from siimop_app.services import auth, documents, exports, post_table, result_table, student_table, support
-from siimop_app.services import coordinator_table, supervisor_table
+from siimop_app.models import STAFF_ROLES
+from siimop_app.services import (
+    auth,
+    coordinator_table,
+    documents,
+    exports,
+    post_table,
+    result_table,
+    student_table,
+    supervisor_table,
+    support,
+)
+from siimop_app.services.table_kit import Table
 from siimop_app.states.session import SESSION_COOKIE
+from siimop_app.ui.backend import backend_url  # noqa: F401  (pages import it from here too)
 from siimop_app.validation import InvalidInput, check_query, parse_int
 
 log = logging.getLogger(__name__)
@@ -87,7 +97,7 @@ def serve_ticket_attachment(request: Request) -> Response:
     return _not_found() if document is None else _serve(document)
 
 
-EXPORTS_ROUTE = "/files/exports"
+EXPORTS_ROUTE = exports.EXPORTS_ROUTE
 EXPORT_WRITERS = {"csv": (exports.write_csv, exports.CSV_CONTENT_TYPE),
                   "xlsx": (exports.write_xlsx, exports.XLSX_CONTENT_TYPE)}
 
@@ -100,7 +110,7 @@ def _export(request: Request, stem: str, columns, rows_for) -> Response:
     """
     fmt = request.path_params.get("fmt", "")
     user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
-    if fmt not in EXPORT_WRITERS or user is None or not set(user.roles) & set(student_table.STAFF_ROLES):
+    if fmt not in EXPORT_WRITERS or user is None or not set(user.roles) & set(STAFF_ROLES):
         return _not_found()
     params = request.query_params
     try:
@@ -124,57 +134,23 @@ def _export(request: Request, stem: str, columns, rows_for) -> Response:
     return StreamingResponse(chunks(), media_type=content_type, headers=headers)
 
 
-def export_students(request: Request) -> Response:
-    return _export(request, "etudiants", student_table.export_columns(), student_table.export_rows)
+def _table_export(table: Table):
+    """The export endpoint of a kit table (a plain function: Starlette runs it in a worker thread)."""
+    def export(request: Request) -> Response:
+        return _export(request, table.file_stem, table.export_columns(), table.export_rows)
+
+    export.__name__ = f"export_{table.name}"
+    return export
 
 
-def export_posts(request: Request) -> Response:
-    return _export(request, "postes", post_table.export_columns(), post_table.export_rows)
-
-
-def export_results(request: Request) -> Response:
-    return _export(request, "resultats", result_table.export_columns(), result_table.export_rows)
-
-
-def export_supervisors(request: Request) -> Response:
-    return _export(request, "responsables", supervisor_table.export_columns(), supervisor_table.export_rows)
-
-
-def export_coordinators(request: Request) -> Response:
-    return _export(request, "coordonnateurs", coordinator_table.export_columns(), coordinator_table.export_rows)
+# The staff tables built on the kit: each is exported at EXPORTS_ROUTE/<name>.csv|xlsx.
+KIT_TABLES = (student_table.TABLE, post_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE, result_table.TABLE)
 
 
 files_api = Starlette(
     routes=[
         Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
         Route(TICKET_ATTACHMENT_ROUTE + "/{token}", serve_ticket_attachment, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/students.{fmt}", export_students, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/posts.{fmt}", export_posts, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/supervisors.{fmt}", export_supervisors, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/coordinators.{fmt}", export_coordinators, methods=["GET"]),
-        Route(EXPORTS_ROUTE + "/results.{fmt}", export_results, methods=["GET"]),
+        *(Route(f"{EXPORTS_ROUTE}/{table.name}.{{fmt}}", _table_export(table), methods=["GET"]) for table in KIT_TABLES),
     ],
 )
-
-
-# The backend's origin as the browser sees it. Reflex's getBackendURL() already maps
-# "localhost"/"0.0.0.0" to the page's host; a loopback backend (127.0.0.1, as under
-# AppHarness) is mapped too, so the browser sends the session cookie it holds for the page's host.
-_BACKEND_ORIGIN = Var(
-    _js_expr=(
-        "((u) => { if (typeof window !== 'undefined' && ['127.0.0.1', '[::1]'].includes(u.hostname) "
-        "&& ['localhost', '127.0.0.1', '[::1]'].includes(window.location.hostname)) "
-        "{ u.hostname = window.location.hostname; } return u.origin; })(getBackendURL(env.PING))"
-    ),
-    _var_data=VarData(
-        imports={
-            "$/utils/state": "getBackendURL",
-            "$/env.json": rx.ImportVar(tag="env", is_default=True),
-        }
-    ),
-).to(str)
-
-
-def backend_url(path: str | Var) -> Var:
-    """A link to a backend route (e.g. ``documents.download_path(...)``), for ``rx.link(href=...)``."""
-    return _BACKEND_ORIGIN + path

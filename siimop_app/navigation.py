@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from siimop_app.domain.roles import Role
+
 
 @dataclasses.dataclass(frozen=True)
 class MenuEntry:
@@ -16,17 +18,17 @@ class MenuEntry:
 
 
 MENUS: dict[str, tuple[MenuEntry, ...]] = {
-    "supervisor": (
+    Role.SUPERVISOR: (
         MenuEntry("Mes postes", "posts", "/rts/postes"),
         MenuEntry("Classement des candidatures", "ranking", "/rts/classement"),
         MenuEntry("Affectations", "results", "/rts/affectations"),
     ),
-    "student": (
+    Role.STUDENT: (
         MenuEntry("Mon dossier", "student_files", "/etudiant"),
         MenuEntry("Mes vœux", "wishes", "/etudiant/voeux"),
         MenuEntry("Résultats", "results", "/etudiant/resultats"),
     ),
-    "coordinator": (
+    Role.COORDINATOR: (
         MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
         MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
         MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
@@ -34,7 +36,7 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
         MenuEntry("Simulation du tour", "ranking", "/coordonnateur/simulation"),
     ),
-    "manager": (
+    Role.MANAGER: (
         MenuEntry("Tableau de bord", "management", "/gestionnaire"),
         MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
         MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
@@ -51,4 +53,4 @@ MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry("Tickets d'assistance", "management", "/gestionnaire/tickets"),
     ),
 }
-MENUS["admin"] = MENUS["manager"]
+MENUS[Role.ADMIN] = MENUS[Role.MANAGER]

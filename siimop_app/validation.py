@@ -21,6 +21,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from siimop_app.domain.errors import UserError
+
 INVALID_INPUT = "Votre demande n'est pas valide : elle n'a pas été prise en compte."
 MAX_TEXT = 20_000  # the longest text a form sends (a presentation, observations) is far below
 MAX_KEY = 100
@@ -30,7 +32,7 @@ MAX_DIGITS = 10
 FORM_DATA_ENTRIES_KEY = "__reflex_form_data__"  # reflex_base.utils.form: how a form's fields travel
 
 
-class InvalidInput(ValueError):
+class InvalidInput(UserError, ValueError):
     """Input of the wrong type, size or range; ``str()`` is a French message for the user."""
 
     def __init__(self, detail: str, message: str = INVALID_INPUT) -> None:
@@ -83,7 +85,7 @@ def log_safe(value: object, limit: int = 500) -> str:
 ID_PARAMS = frozenset({"region", "subdivision", "specialty", "wave", "round", "post", "student"})
 MAX_PARAMS = 30
 MAX_PARAM_LENGTH = 200
-ANY_VALUES = frozenset({"", "all", "tous", "toutes"})
+ANY_VALUES = frozenset({"", "all", "tous", "toutes"})  # "no filter", however a link or a select spells it
 
 
 def check_query(params: Mapping[str, str]) -> None:
@@ -241,7 +243,7 @@ def check_payload(fn: Callable, payload: Mapping[str, Any]) -> None:
         _check(payload[param.name], hint, param.name)
 
 
-class UserInputError(ValueError):
+class UserInputError(UserError, ValueError):
     """A refusal the user can correct in a form. ``fields`` names the form fields at fault, so that the page
     marks them (``aria-invalid``) and ties them to the message; empty when no single field is to blame."""
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from urllib.parse import urlsplit
 
 import anyio
 import reflex as rx

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: ce719b4d6f48
-Revises: 
+Revises:
 Create Date: 2026-11-28 21:07:01.360758
 
 """

@@ -15,6 +15,15 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def to_paris(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored moment (naive means UTC, as the database keeps them) as an aware Paris time; None stays None."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(PARIS)
+
+
 @dataclasses.dataclass(frozen=True)
 class DatedPhase:
     kind: str

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
+from siimop_app.domain.roles import Role
+
 KINDS = ("students", "posts", "staff")
 KIND_LABELS = {"students": "Étudiants", "posts": "Postes", "staff": "Personnel (coordonnateurs, gestionnaires)"}
 MAX_ROWS = 50_000
@@ -122,9 +124,9 @@ _STAFF_COLUMNS = (
 _SITE_KEYS = {n: tuple(c.key for c in _SITE_COLUMNS(n, "", False)) for n in ("", "2")}
 FORMATS: dict[str, tuple[Column, ...]] = {"students": _STUDENT_COLUMNS, "posts": _POST_COLUMNS, "staff": _STAFF_COLUMNS}
 # What identifies a row of each format, for messages ("INE 0123456789A", "poste n° 12").
-ROLE_CHOICES = {"coordonnateur": "coordinator", "gestionnaire": "manager", "administrateur": "admin",
-                "admin": "admin", "coordinateur": "coordinator", "manager": "manager"}
-ROLE_LABELS = {"coordinator": "Coordonnateur", "manager": "Gestionnaire", "admin": "Administrateur"}
+ROLE_CHOICES = {"coordonnateur": Role.COORDINATOR, "gestionnaire": Role.MANAGER, "administrateur": Role.ADMIN,
+                "admin": Role.ADMIN, "coordinateur": Role.COORDINATOR, "manager": Role.MANAGER}
+ROLE_LABELS = {Role.COORDINATOR: "Coordonnateur", Role.MANAGER: "Gestionnaire", Role.ADMIN: "Administrateur"}
 POST_TYPES = {"simple": "simple", "couple": "couple", "mixte": "mixte"}
 
 
@@ -426,13 +428,13 @@ def _staff(row: _Row, refs: References) -> dict:
         "subdivision_id": row.get("subdivision", refs.subdivisions.find),
         "specialty_id": row.get("specialty", refs.specialties.find),
     }
-    if role == "coordinator":
+    if role == Role.COORDINATOR:
         for key, name in (("subdivision", "subdivision_id"), ("specialty", "specialty_id")):
             if grant[name] is None and not row.raw(key):
                 row.fail(key, "obligatoire pour un coordonnateur")
         if grant["region_id"] is not None:
             row.fail("region", "un coordonnateur est rattaché à une subdivision, pas à une région")
-    elif role == "manager":
+    elif role == Role.MANAGER:
         if grant["region_id"] is None and grant["subdivision_id"] is None and not row.raw("region") \
                 and not row.raw("subdivision"):
             row.fail("region", "obligatoire pour un gestionnaire (ou bien la subdivision)")
@@ -440,7 +442,7 @@ def _staff(row: _Row, refs: References) -> dict:
             row.fail("subdivision", "un gestionnaire a une région ou une subdivision, pas les deux")
         if grant["specialty_id"] is not None:
             row.fail("specialty", "un gestionnaire n'est pas rattaché à une spécialité")
-    elif role == "admin" and any(grant[k] is not None for k in ("region_id", "subdivision_id", "specialty_id")):
+    elif role == Role.ADMIN and any(grant[k] is not None for k in ("region_id", "subdivision_id", "specialty_id")):
         row.fail("role", "un administrateur voit tout le pays : laissez région, subdivision et spécialité vides")
     return grant
 

@@ -12,12 +12,14 @@ import dataclasses
 from collections.abc import Hashable
 from typing import Literal
 
+from siimop_app.domain.errors import UserError
+
 StudentId = Hashable
 Action = Literal["rank", "up", "down", "refuse", "unrank"]
 ACTIONS: tuple[str, ...] = ("rank", "up", "down", "refuse", "unrank")
 
 
-class RankingEditError(ValueError):
+class RankingEditError(UserError, ValueError):
     """A move that cannot be made; the message is for the user, in French."""
 
 

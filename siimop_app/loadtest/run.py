@@ -27,7 +27,6 @@ import os
 import random
 import resource
 import socket
-import statistics
 import sys
 import time
 from collections import defaultdict

@@ -5,7 +5,7 @@ from siimop_app.models.applications import Application, Assignment, Observation,
 from siimop_app.models.campaign import Campaign, Phase, PhaseKind, Round, RoundStatus, Wave
 from siimop_app.models.geo import Establishment, Region, Specialty, SpecialtyOption, Subdivision
 from siimop_app.models.imports import ImportBatch
-from siimop_app.models.people import EmailKind, Role, RoleGrant, Student, User, UserEmail
+from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES, EmailKind, Role, RoleGrant, Student, User, UserEmail
 from siimop_app.models.posts import POST_TYPE_LABELS, Post, PostSupervisor, PostType, Site
 from siimop_app.models.records import (
     AuditEntry,
@@ -24,7 +24,7 @@ __all__ = [
     "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
     "Establishment", "ImportBatch", "Observation", "OutboxMail", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
     "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
-    "RoundStatus",
+    "RoundStatus", "STAFF_ROLES", "MANAGER_ROLES",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",
     "User", "UserEmail", "UserSession", "Wave", "utcnow",
 ]

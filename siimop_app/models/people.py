@@ -8,15 +8,8 @@ import enum
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from siimop_app.domain.roles import MANAGER_ROLES, STAFF_ROLES, Role  # noqa: F401  (re-exported)
 from siimop_app.models._base import utcnow
-
-
-class Role(str, enum.Enum):
-    STUDENT = "student"
-    SUPERVISOR = "supervisor"
-    COORDINATOR = "coordinator"
-    MANAGER = "manager"
-    ADMIN = "admin"
 
 
 class EmailKind(str, enum.Enum):

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import STAFF_ROLES, Role
 from siimop_app.services.auth import SignedInUser
 
 # Each role's home page; the order is the order of preference when a person holds several roles.
 ROLE_HOMES: dict[str, str] = {
-    "admin": "/gestionnaire",
-    "manager": "/gestionnaire",
-    "coordinator": "/coordonnateur",
-    "supervisor": "/rts/postes",
-    "student": "/etudiant",
+    Role.ADMIN: "/gestionnaire",
+    Role.MANAGER: "/gestionnaire",
+    Role.COORDINATOR: "/coordonnateur",
+    Role.SUPERVISOR: "/rts/postes",
+    Role.STUDENT: "/etudiant",
 }
 ROLE_INTERFACE_LABELS: dict[str, str] = {
-    "student": "Étudiant",
-    "supervisor": "Responsable de terrain",
-    "coordinator": "Coordonnateur",
-    "manager": "Gestionnaire",
-    "admin": "Administration",
+    Role.STUDENT: "Étudiant",
+    Role.SUPERVISOR: "Responsable de terrain",
+    Role.COORDINATOR: "Coordonnateur",
+    Role.MANAGER: "Gestionnaire",
+    Role.ADMIN: "Administration",
 }
 # The order in which a person's interfaces are preferred: an RTS who also coordinates lands on the RTS pages (seed).
-INTERFACE_ORDER = ("supervisor", "student", "coordinator", "manager", "admin")
+INTERFACE_ORDER = (Role.SUPERVISOR, Role.STUDENT, Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 # Interfaces that stay open between campaigns, to prepare the next one; the others show "application fermée".
-OPEN_OUTSIDE_CAMPAIGN = frozenset({"coordinator", "manager", "admin"})
+OPEN_OUTSIDE_CAMPAIGN = frozenset(STAFF_ROLES)
 
 
-class AccessDenied(Exception):
+class AccessDenied(UserError):
     """The signed-in user may not do this; the message is for the user, in French."""
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open, phase_in_view
+from siimop_app.domain.errors import UserError
 from siimop_app.models import Campaign, Phase, Round, Wave
 from siimop_app.settings import get_settings
 
@@ -30,7 +31,7 @@ PHASE_LABELS = {
 }
 
 
-class PhaseClosedError(Exception):
+class PhaseClosedError(UserError):
     """An action outside its phase; the message is for the user, in French."""
 
 

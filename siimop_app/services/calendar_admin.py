@@ -8,7 +8,9 @@ import logging
 from sqlmodel import select
 
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import Campaign, Phase, Round, Wave
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
@@ -17,10 +19,10 @@ from siimop_app.services.calendar import PHASE_LABELS
 log = logging.getLogger(__name__)
 
 # The calendar is national: any manager (ARS / scolarité) or admin may set it.
-CALENDAR_ROLES = ("manager", "admin")
+CALENDAR_ROLES = MANAGER_ROLES
 
 
-class CalendarError(ValueError):
+class CalendarError(UserError, ValueError):
     """A date change that cannot be made; the message is for the user, in French."""
 
 

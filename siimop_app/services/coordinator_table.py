@@ -15,34 +15,44 @@ from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Region, RoleGrant, Specialty, Subdivision, User, UserEmail
+from siimop_app.domain.calendar import to_paris
+from siimop_app.domain.roles import Role
+from siimop_app.models import Region, RoleGrant, Specialty, Subdivision, User
+from siimop_app.services import post_table
 from siimop_app.services import scope as scopes
-from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
+from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
+from siimop_app.services.table_kit import (
+    NEVER,
+    PERSON_COLUMNS,
+    REGION,
+    SIGNED_IN,
+    SPECIALTY,
+    SUBDIVISION,
+    Column,
+    Table,
+    line_class,
+    shown,
+)
 from siimop_app.validation import parse_int
 
-STAFF_ROLES = scopes.STAFF_ROLES
-ALL = ("", "all", "tous", "toutes")
-FILTER_KEYS = ("q", "region", "subdivision", "specialty")
 ANY_SPECIALTY = "Toutes les spécialités"
 ANY_PLACE = "Toutes les subdivisions"
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("last_name", "Nom"),
-    ("first_name", "Prénom"),
-    ("email", "Email"),
-    ("specialty", "Spécialité"),
-    ("subdivision", "Subdivision"),
-    ("region", "Région"),
-    ("last_login", "Connexion"),
+TABLE_COLUMNS = (
+    *PERSON_COLUMNS,
+    Column("specialty", "Spécialité", width=30),
+    Column("subdivision", "Subdivision", width=26),
+    Column("region", "Région", width=24),
+    SIGNED_IN,
 )
-SORTABLE = frozenset(key for key, _ in COLUMNS)
+COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
+CoordinatorLine = line_class(__name__, "CoordinatorLine", TABLE_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,39 +69,7 @@ class CoordinatorRow:
 
     @property
     def last_login(self) -> str:
-        return self.last_login_at.strftime("%d/%m/%Y %H:%M:%S") if self.last_login_at else "X"
-
-    def as_dict(self) -> dict[str, str | int]:
-        return {"id": self.id, "user_id": self.user_id, "last_name": self.last_name, "first_name": self.first_name,
-                "email": self.email, "specialty": self.specialty, "subdivision": self.subdivision,
-                "region": self.region, "last_login": self.last_login}
-
-    def export_values(self) -> dict[str, object]:
-        values: dict[str, object] = self.as_dict()
-        values["last_login"] = self.last_login_at.replace(tzinfo=None, microsecond=0) if self.last_login_at else None
-        return values
-
-
-def _paris(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(PARIS)
-
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def clean_filters(filters: Mapping[str, object] | None) -> dict[str, str]:
-    filters = filters or {}
-    out = {}
-    for key in FILTER_KEYS:
-        value = str(filters.get(key) or "").strip()
-        out[key] = "" if value.lower() in ALL else value[:100]
-    return out
+        return str(shown(self.last_login_at, NEVER))
 
 
 def overlaps(area: scopes.Area) -> sa.ColumnElement[bool]:
@@ -116,13 +94,8 @@ def scope_overlap(scope: scopes.Scope) -> sa.ColumnElement[bool]:
     return sa.or_(*(overlaps(area) for area in scope.areas))
 
 
-def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
-    require_role(user, *STAFF_ROLES)
-    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
-
-
 def _conditions(scope: scopes.Scope, filters: dict[str, str]) -> list:
-    where = [RoleGrant.role == "coordinator", scope_overlap(scope)]
+    where = [RoleGrant.role == Role.COORDINATOR, scope_overlap(scope)]
     wanted = {}
     for key in ("region", "subdivision", "specialty"):
         if filters[key]:
@@ -132,17 +105,7 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str]) -> list:
             wanted[f"{key}_id"] = value
     if wanted:
         where.append(overlaps(scopes.Area(**wanted)))
-    for word in filters["q"].lower().split()[:6]:
-        pattern = f"%{_escape_like(word)}%"
-        where.append(sa.or_(
-            sa.func.lower(User.last_name).like(pattern, escape="\\"),
-            sa.func.lower(User.first_name).like(pattern, escape="\\"),
-            select(UserEmail.id)
-            .where(UserEmail.user_id == User.id, UserEmail.kind == "main",
-                   sa.func.lower(UserEmail.email).like(pattern, escape="\\"))
-            .correlate(User)
-            .exists(),
-        ))
+    where += [person_matches(word) for word in filters["q"].split()[:6]]
     return where
 
 
@@ -161,17 +124,8 @@ def _joined(stmt: sa.Select) -> sa.Select:
     )
 
 
-def _main_email():
-    return (
-        select(sa.func.min(UserEmail.email))
-        .where(UserEmail.user_id == User.id, UserEmail.kind == "main")
-        .correlate(User)
-        .scalar_subquery()
-    )
-
-
 def _rows_query(where: list, sort: str, descending: bool) -> sa.Select:
-    email = _main_email()
+    email = main_email_of(User.id)
     sort_columns = {
         "last_name": sa.func.lower(User.last_name),
         "first_name": sa.func.lower(User.first_name),
@@ -181,10 +135,8 @@ def _rows_query(where: list, sort: str, descending: bool) -> sa.Select:
         "region": _GRANT_REGION.name,
         "last_login": User.last_login_at,
     }
-    key = sort if sort in SORTABLE else DEFAULT_SORT
-    primary = sort_columns[key]
-    order = [sa.case((primary.is_(None), 1), else_=0), primary.desc() if descending else primary.asc(),
-             sa.func.lower(User.last_name), sa.func.lower(User.first_name), RoleGrant.id]
+    order = ordered(sort_columns[TABLE.sort_key(sort)], descending,
+                    sa.func.lower(User.last_name), sa.func.lower(User.first_name), RoleGrant.id)
     return _joined(select(RoleGrant.id, User.id, User.last_name, User.first_name, email, Specialty.label,
                           _GRANT_SUBDIVISION.label, _GRANT_REGION.name, User.last_login_at)
                    ).where(*where).order_by(*order)
@@ -195,7 +147,7 @@ def _to_rows(raw) -> list[CoordinatorRow]:
         CoordinatorRow(id=gid, user_id=uid, last_name=(last or "").upper(), first_name=first or "",
                        email=email or "", specialty=spec or ANY_SPECIALTY,
                        subdivision=sub or (f"Toute la région {region}" if region else ANY_PLACE),
-                       region=region or "", last_login_at=_paris(login))
+                       region=region or "", last_login_at=to_paris(login))
         for gid, uid, last, first, email, spec, sub, region, login in raw
     ]
 
@@ -203,10 +155,10 @@ def _to_rows(raw) -> list[CoordinatorRow]:
 def query_coordinators(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
                        descending: bool = False, offset: int = 0, limit: int = 50) -> tuple[list[CoordinatorRow], int]:
     """One page of the coordinators (one row per area) overlapping the user's scope, and how many match."""
-    clean = clean_filters(filters)
-    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    clean = TABLE.clean(filters)
+    offset, limit = clamp(offset, limit)
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean)
+        where = _conditions(scopes.staff_scope(session, user), clean)
         total = session.exec(_joined(select(sa.func.count(RoleGrant.id))).where(*where)).one()
         raw = session.exec(_rows_query(where, sort, descending).offset(offset).limit(limit)).all()
         return _to_rows(raw), int(total)
@@ -214,9 +166,9 @@ def query_coordinators(user: SignedInUser, *, filters: Mapping[str, object] | No
 
 def iter_coordinators(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
                       descending: bool = False, chunk: int = 1000) -> Iterator[CoordinatorRow]:
-    clean = clean_filters(filters)
+    clean = TABLE.clean(filters)
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean)
+        where = _conditions(scopes.staff_scope(session, user), clean)
         result = session.execute(_rows_query(where, sort, descending).execution_options(yield_per=chunk))
         for part in result.partitions(chunk):
             yield from _to_rows(part)
@@ -224,25 +176,19 @@ def iter_coordinators(user: SignedInUser, *, filters: Mapping[str, object] | Non
 
 def coordinator_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[dict[str, str]]:
     """"Coordonnateurs connectés" (distinct people) of the filtered table."""
-    clean = clean_filters(filters)
+    clean = TABLE.clean(filters)
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean)
+        where = _conditions(scopes.staff_scope(session, user), clean)
         ids = _joined(select(User.id, User.last_login_at)).where(*where).distinct().subquery()
         people, signed_in = session.exec(select(sa.func.count(ids.c.id), sa.func.count(ids.c.last_login_at))).one()
     return [{"key": "signed_in", "label": "Coordonnateurs connectés", "value": percent(int(signed_in), int(people))}]
 
 
-def export_columns():
-    from siimop_app.services.exports import ExportColumn
-
-    widths = {"last_name": 18, "first_name": 16, "email": 34, "specialty": 30, "subdivision": 26, "region": 24,
-              "last_login": 20}
-    return [ExportColumn(key, header, kind="datetime" if key == "last_login" else "text", width=widths.get(key),
-                         empty="X" if key == "last_login" else "")
-            for key, header in COLUMNS]
-
-
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
-                descending: bool = False) -> Iterator[dict[str, object]]:
-    for row in iter_coordinators(user, filters=filters, sort=sort, descending=descending):
-        yield row.export_values()
+TABLE = Table(
+    name="coordinators", file_stem="coordonnateurs", noun="coordonnateurs", unit="coordonnateur(s)",
+    search_label="Filtre par nom, prénom, email", columns=TABLE_COLUMNS, filters=(REGION, SUBDIVISION, SPECIALTY),
+    default_sort=DEFAULT_SORT, line=CoordinatorLine, query=query_coordinators, iterate=iter_coordinators,
+    statistics=coordinator_statistics, options=post_table.filter_options,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.models import Document, DocumentKind, Post, Site, Student
 from siimop_app.services import candidates, post_access
 from siimop_app.services import scope as scopes
@@ -50,7 +52,7 @@ KIND_LABELS = {
 STUDENT_KINDS = (DocumentKind.CV.value, DocumentKind.COVER_LETTER.value, DocumentKind.TRAINING_CONTRACT.value)
 
 
-class DocumentError(Exception):
+class DocumentError(UserError):
     """A file that cannot be accepted; the message is for the user, in French."""
 
 
@@ -272,7 +274,7 @@ def _student_document_visible(session: Session, user: SignedInUser, owner_user_i
     student = session.exec(select(Student).where(Student.user_id == owner_user_id)).first()
     if student is None:
         return False
-    is_candidate = "supervisor" in user.roles and candidates.is_candidate_of_supervisor(session, user.user_id, student.id)
+    is_candidate = Role.SUPERVISOR in user.roles and candidates.is_candidate_of_supervisor(session, user.user_id, student.id)
     return is_candidate or scopes.covers_student(
         session, user.user_id, user.roles, student.id
     )

@@ -16,9 +16,10 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.models import Assignment, Post, Specialty, Subdivision
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.post_table import _wave_id
+from siimop_app.services.post_table import staff_wave_id
 from siimop_app.services.results import published_assignment
-from siimop_app.services.supervisor_table import _staff_scope, clean_filters, post_conditions
+from siimop_app.services.scope import staff_scope
+from siimop_app.services.supervisor_table import TABLE, post_conditions
 
 
 def _rate(assigned: int, opened: int) -> int:
@@ -52,9 +53,9 @@ def _grouped(session: Session, where: list, label) -> list[dict[str, object]]:
 
 def fill_rates(user: SignedInUser, filters: Mapping[str, object] | None = None) -> dict[str, list[dict[str, object]]]:
     """{"specialties": [...], "subdivisions": [...]}: per label, places opened, assigned, posts and the rate (%)."""
-    clean = clean_filters(filters)
+    clean = TABLE.clean(filters)
     with transaction() as session:
-        where = post_conditions(_staff_scope(session, user), clean, _wave_id(session))
+        where = post_conditions(staff_scope(session, user), clean, staff_wave_id(session))
         return {
             "specialties": _grouped(session, where, Specialty.label),
             "subdivisions": _grouped(session, where, Subdivision.label),

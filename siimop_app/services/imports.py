@@ -31,7 +31,9 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.demo import reference_data as ref
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import RowError, quoted
+from siimop_app.domain.roles import Role
 from siimop_app.imports.reading import UnreadableFile, read_table
 from siimop_app.models import (
     AuditEntry,
@@ -53,6 +55,7 @@ from siimop_app.models import (
     Wave,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES
 from siimop_app.services import audit
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
@@ -61,12 +64,12 @@ from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-IMPORT_ROLES = ("manager", "admin")
+IMPORT_ROLES = MANAGER_ROLES
 CHUNK = 900  # bound parameters per IN (...) and rows per bulk statement
 MAX_LISTED = 1000  # changes and absent rows listed in a report (the counts are always complete)
 
 
-class ImportRefused(ValueError):
+class ImportRefused(UserError, ValueError):
     """An import that cannot even start (no wave, no right); the message is for the user, in French."""
 
 
@@ -88,11 +91,11 @@ COMMAND_LINE = Actor(user_id=None, subdivision_ids=None, is_admin=True)
 def actor_for(user: SignedInUser | None) -> Actor:
     """A manager imports inside their region(s) or subdivision(s); an admin everywhere."""
     user = require_role(user, *IMPORT_ROLES)
-    if "admin" in user.roles:
+    if Role.ADMIN in user.roles:
         return Actor(user.user_id, None, True)
     with transaction() as session:
         grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user.user_id,
-                                                      RoleGrant.role == "manager")).all()
+                                                      RoleGrant.role == Role.MANAGER)).all()
         allowed: set[int] = set()
         for grant in grants:
             if grant.region_id is None and grant.subdivision_id is None:
@@ -336,7 +339,7 @@ def _import_students(session: Session, actor: Actor, rows: list[dict], refs: rul
     if errors or not apply:
         return
     connection, now = session.connection(), audit_rows.now
-    user_ids = _create_people(connection, new, "student", now, audit_rows)
+    user_ids = _create_people(connection, new, Role.STUDENT, now, audit_rows)
     student_ids = _insert(connection, Student, [{"user_id": uid, "ine": r["ine"], "intern_number": r["intern_number"],
                                                  "subdivision_id": r["subdivision_id"],
                                                  "specialty_id": r["specialty_id"], "option_id": r["option_id"],
@@ -393,13 +396,13 @@ def _supervisors(session: Session, connection, rows: list[dict], header: dict, e
         return ids
     now = audit_rows.now
     new = [person for email, (_, _, person) in people.items() if email not in owners]
-    for person, user_id in zip(new, _create_people(connection, new, "supervisor", now, audit_rows)):
+    for person, user_id in zip(new, _create_people(connection, new, Role.SUPERVISOR, now, audit_rows)):
         ids[person["email"]] = user_id
     _update(connection, User, renamed)
     holders = set(_in_chunks(session, lambda c: select(RoleGrant.user_id).where(
-        RoleGrant.user_id.in_(c), RoleGrant.role == "supervisor"), list(ids.values())))
+        RoleGrant.user_id.in_(c), RoleGrant.role == Role.SUPERVISOR), list(ids.values())))
     missing = sorted(set(ids.values()) - holders)
-    _insert(connection, RoleGrant, [{"user_id": uid, "role": "supervisor", "region_id": None, "subdivision_id": None,
+    _insert(connection, RoleGrant, [{"user_id": uid, "role": Role.SUPERVISOR, "region_id": None, "subdivision_id": None,
                                      "specialty_id": None} for uid in missing])
     for uid in missing:
         audit_rows.add("import.grant.create", "user", uid, after={"role": "supervisor"})
@@ -578,7 +581,7 @@ GRANT_KEY = ("role", "region_id", "subdivision_id", "specialty_id")
 
 
 def _grant_in_scope(actor: Actor, grant: dict, refs: rules.References) -> bool:
-    if grant["role"] == "admin":
+    if grant["role"] == Role.ADMIN:
         return actor.is_admin
     if actor.subdivision_ids is None:
         return True
@@ -595,8 +598,8 @@ def _import_staff(session: Session, actor: Actor, rows: list[dict], refs: rules.
     header = {c.key: c.header for c in rules.FORMATS["staff"]}
     for row in rows:
         if not _grant_in_scope(actor, row, refs):
-            errors.append(RowError(row["line"], header["role"] if row["role"] == "admin" else header["subdivision"],
-                                   "seul un administrateur peut nommer un administrateur" if row["role"] == "admin"
+            errors.append(RowError(row["line"], header["role"] if row["role"] == Role.ADMIN else header["subdivision"],
+                                   "seul un administrateur peut nommer un administrateur" if row["role"] == Role.ADMIN
                                    else "ce périmètre n'est pas dans le vôtre"))
     owners = _owners(session, [r["email"] for r in rows])
     users = {u.id: u for u in _in_chunks(session, lambda c: select(User).where(User.id.in_(c)), list(owners.values()))}
@@ -604,7 +607,7 @@ def _import_staff(session: Session, actor: Actor, rows: list[dict], refs: rules.
                           .join(User, User.id == RoleGrant.user_id)
                           .outerjoin(UserEmail, sa.and_(UserEmail.user_id == RoleGrant.user_id,
                                                         UserEmail.kind == "main"))
-                          .where(RoleGrant.role.in_(("coordinator", "manager", "admin")))).all()
+                          .where(RoleGrant.role.in_(STAFF_ROLES))).all()
     held = {(g.user_id, *(getattr(g, k) for k in GRANT_KEY)) for g, _, _ in grants}
     new_people: dict[str, dict] = {}
     new_grants, renamed = [], {}
@@ -633,7 +636,7 @@ def _import_staff(session: Session, actor: Actor, rows: list[dict], refs: rules.
     report.new = len(new_grants)
     in_file = {(r["email"], *(r[k] for k in GRANT_KEY)) for r in rows}
     absent = [(g, email, user) for g, email, user in grants
-              if g.role != "admin" and (email, *(getattr(g, k) for k in GRANT_KEY)) not in in_file
+              if g.role != Role.ADMIN and (email, *(getattr(g, k) for k in GRANT_KEY)) not in in_file
               and _grant_in_scope(actor, {k: getattr(g, k) for k in GRANT_KEY}, refs)]
     absent.sort(key=lambda item: (item[2].last_name, item[2].first_name, item[0].id))
     report.absent = len(absent)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
+from siimop_app.domain.roles import Role
 from siimop_app.models import Observation, utcnow
 from siimop_app.services import audit, candidates
 from siimop_app.services.access import AccessDenied
@@ -19,7 +20,7 @@ MAX_LENGTH = 5000
 
 
 def _require_candidate(session: Session, user: SignedInUser, student_id: int) -> None:
-    if "supervisor" not in user.roles or not candidates.is_candidate_of_supervisor(session, user.user_id, student_id):
+    if Role.SUPERVISOR not in user.roles or not candidates.is_candidate_of_supervisor(session, user.user_id, student_id):
         raise AccessDenied("Cet étudiant n'a pas candidaté sur vos postes.")
 
 

@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.models import (
     AuditEntry,
     Region,
@@ -29,18 +31,19 @@ from siimop_app.models import (
     UserSession,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit
-from siimop_app.services.access import AccessDenied, ROLE_INTERFACE_LABELS
+from siimop_app.services.access import ROLE_INTERFACE_LABELS, AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.imports import IMPORT_ROLES, Actor, actor_for
 
 log = logging.getLogger(__name__)
 
-GRANTABLE = ("supervisor", "coordinator", "manager", "admin")
+GRANTABLE = (Role.SUPERVISOR, Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 NOT_YOURS = "Cette personne n'est pas dans votre périmètre."
 
 
-class PeopleError(ValueError):
+class PeopleError(UserError, ValueError):
     """A change that cannot be made; the message is for the user, in French."""
 
 
@@ -51,6 +54,18 @@ class PersonRow:
     email: str
     roles: str
     active: bool
+
+
+def place_choices() -> dict[str, list[list[str]]]:
+    """Every region, subdivision and specialty as [id, label] pairs, for the grant form's lists (public data)."""
+    with transaction() as session:
+        return {
+            "regions": [[str(i), n] for i, n in session.exec(select(Region.id, Region.name).order_by(Region.name))],
+            "subdivisions": [[str(i), n] for i, n in
+                             session.exec(select(Subdivision.id, Subdivision.label).order_by(Subdivision.label))],
+            "specialties": [[str(i), n] for i, n in
+                            session.exec(select(Specialty.id, Specialty.label).order_by(Specialty.label))],
+        }
 
 
 def _people_in_scope(actor: Actor):
@@ -111,7 +126,7 @@ def _scope_label(session: Session, grant: RoleGrant) -> str:
         parts.append(session.get(Subdivision, grant.subdivision_id).label)
     if grant.specialty_id:
         parts.append(session.get(Specialty, grant.specialty_id).label)
-    return ", ".join(parts) or ("tout le pays" if grant.role in ("manager", "admin") else "")
+    return ", ".join(parts) or ("tout le pays" if grant.role in MANAGER_ROLES else "")
 
 
 def person(user: SignedInUser | None, user_id: int) -> dict:
@@ -148,17 +163,17 @@ def grant_role(user: SignedInUser | None, user_id: int, role: str, *, region_id:
     actor = actor_for(user)
     if role not in GRANTABLE:
         raise PeopleError("Rôle inconnu.")
-    if role == "admin" and not actor.is_admin:
+    if role == Role.ADMIN and not actor.is_admin:
         raise AccessDenied("Seul un administrateur peut nommer un administrateur.")
-    if role == "coordinator" and (subdivision_id is None or specialty_id is None or region_id is not None):
+    if role == Role.COORDINATOR and (subdivision_id is None or specialty_id is None or region_id is not None):
         raise PeopleError("Un coordonnateur est rattaché à une subdivision et à une spécialité.")
-    if role == "manager" and ((region_id is None) == (subdivision_id is None) or specialty_id is not None):
+    if role == Role.MANAGER and ((region_id is None) == (subdivision_id is None) or specialty_id is not None):
         raise PeopleError("Un gestionnaire est rattaché à une région ou à une subdivision.")
-    if role in ("supervisor", "admin"):
+    if role in (Role.SUPERVISOR, Role.ADMIN):
         region_id = subdivision_id = specialty_id = None
     with transaction() as session:
         _check_person(session, actor, user_id)
-        if actor.subdivision_ids is not None and role in ("coordinator", "manager"):
+        if actor.subdivision_ids is not None and role in (Role.COORDINATOR, Role.MANAGER):
             covered = ({subdivision_id} if subdivision_id is not None else set(session.exec(
                 select(Subdivision.id).where(Subdivision.region_id == region_id)).all()))
             if not covered or not covered <= actor.subdivision_ids:
@@ -185,14 +200,14 @@ def revoke_grant(user: SignedInUser | None, grant_id: int) -> None:
         if grant is None:
             raise AccessDenied(NOT_YOURS)
         _check_person(session, actor, grant.user_id)
-        if grant.role == "admin" and not actor.is_admin:
+        if grant.role == Role.ADMIN and not actor.is_admin:
             raise AccessDenied("Seul un administrateur peut retirer ce rôle.")
-        if actor.subdivision_ids is not None and grant.role in ("coordinator", "manager"):
+        if actor.subdivision_ids is not None and grant.role in (Role.COORDINATOR, Role.MANAGER):
             covered = ({grant.subdivision_id} if grant.subdivision_id is not None else set(session.exec(
                 select(Subdivision.id).where(Subdivision.region_id == grant.region_id)).all()))
             if grant.region_id is None and grant.subdivision_id is None or not covered <= actor.subdivision_ids:
                 raise AccessDenied("Ce périmètre n'est pas dans le vôtre.")
-        if grant.user_id == actor.user_id and grant.role in ("manager", "admin"):
+        if grant.user_id == actor.user_id and grant.role in MANAGER_ROLES:
             raise PeopleError("Vous ne pouvez pas retirer votre propre rôle de gestion.")
         before = {"grant_id": grant.id, "role": grant.role, "region_id": grant.region_id,
                   "subdivision_id": grant.subdivision_id, "specialty_id": grant.specialty_id}

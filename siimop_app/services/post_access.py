@@ -3,7 +3,7 @@
 - A supervisor attached to a post sees it; only its référent changes it (description,
   file, ranking).
 - A student sees the posts of their specialty (they rate them).
-- A coordinator, manager or admin sees the posts inside their scope.
+- A coordinator, manager or admin sees the posts inside their scope; a manager or admin changes them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.domain.roles import MANAGER_ROLES, STAFF_ROLES, Role
 from siimop_app.models import Post, PostSupervisor, Student
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
@@ -18,6 +19,9 @@ from siimop_app.services.auth import SignedInUser
 
 NOT_YOUR_POST = "Ce poste ne fait pas partie de vos postes."
 NOT_REFERENT = "Seul le responsable référent du poste peut effectuer cette modification."
+OUT_OF_SCOPE = "Ce poste ne fait pas partie de votre périmètre."
+NO_ACCESS = "Vous n'avez pas accès à la gestion des postes."
+READ_ONLY = "Seuls les gestionnaires de l'ARS peuvent modifier un poste : les coordonnateurs le consultent."
 
 
 def supervisor_link(session: Session, user_id: int, post_id: int) -> PostSupervisor | None:
@@ -31,7 +35,7 @@ def require_supervised_post(session: Session, user: SignedInUser, post_id: int, 
 
     Unknown and foreign posts get the same answer, so ids cannot be probed.
     """
-    link = supervisor_link(session, user.user_id, post_id) if "supervisor" in user.roles else None
+    link = supervisor_link(session, user.user_id, post_id) if Role.SUPERVISOR in user.roles else None
     if link is None:
         raise AccessDenied(NOT_YOUR_POST)
     if referent and not link.is_referent:
@@ -43,9 +47,9 @@ def require_supervised_post(session: Session, user: SignedInUser, post_id: int, 
 
 
 def can_see_post(session: Session, user: SignedInUser, post_id: int) -> bool:
-    if "supervisor" in user.roles and supervisor_link(session, user.user_id, post_id) is not None:
+    if Role.SUPERVISOR in user.roles and supervisor_link(session, user.user_id, post_id) is not None:
         return True
-    if "student" in user.roles:
+    if Role.STUDENT in user.roles:
         same_specialty = session.exec(
             select(sa.func.count())
             .select_from(Post)
@@ -55,3 +59,41 @@ def can_see_post(session: Session, user: SignedInUser, post_id: int) -> bool:
         if same_specialty:
             return True
     return scopes.covers_post(session, user.user_id, user.roles, post_id)
+
+
+# ------------------------------------------------------------------ the staff (coordinators, managers, admins)
+def require_staff(user: SignedInUser | None, roles: tuple[str, ...] = STAFF_ROLES) -> SignedInUser:
+    """The user if they hold one of ``roles`` (the staff, or the managers for a change); else AccessDenied."""
+    if user is None:
+        raise AccessDenied("Votre session a expiré : veuillez vous reconnecter.")
+    if not set(roles) & set(user.roles):
+        raise AccessDenied(NO_ACCESS if roles == STAFF_ROLES else READ_ONLY)
+    return user
+
+
+def staff_post_condition(session: Session, user: SignedInUser,
+                         roles: tuple[str, ...] = STAFF_ROLES) -> sa.ColumnElement[bool]:
+    """The posts inside the user's scope for ``roles``, as a SQL condition on ``Post``."""
+    held = tuple(r for r in roles if r in user.roles)
+    return scopes.post_condition(scopes.scope_of(session, user.user_id, held))
+
+
+def staff_post(session: Session, user: SignedInUser, post_id: int, roles: tuple[str, ...] = STAFF_ROLES,
+                   *, for_update: bool = False) -> Post:
+    """The post if the user's scope (for these roles) covers it; unknown and foreign posts get the same answer."""
+    if not isinstance(post_id, int) or isinstance(post_id, bool):
+        raise AccessDenied(OUT_OF_SCOPE)
+    query = select(Post).where(Post.id == post_id, staff_post_condition(session, user, roles))
+    post = session.exec(query.with_for_update() if for_update else query).first()
+    if post is None:
+        raise AccessDenied(OUT_OF_SCOPE)
+    return post
+
+
+def can_manage_post(session: Session, user: SignedInUser, post_id: int) -> bool:
+    if not set(MANAGER_ROLES) & set(user.roles):
+        return False
+    return bool(session.exec(
+        select(sa.func.count()).select_from(Post).where(Post.id == post_id,
+                                                        staff_post_condition(session, user, MANAGER_ROLES))
+    ).one())

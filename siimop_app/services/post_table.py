@@ -1,5 +1,5 @@
-"""Gestion des postes (SPEC §7, seed "Suivi des postes et du classement"): the staff's posts table, its
-statistics, one post's detail with its ranking, and the manager's two actions.
+"""Gestion des postes (SPEC §7, seed "Suivi des postes et du classement"): the staff's posts table and its
+statistics (one post's detail: ``post_staff``; the managers' two changes: ``post_changes``).
 
 - Coordinators, managers and admins read the posts of their scope: ``scope.post_condition`` is part of
   every query, so a filter or a post id can only narrow what they see, never widen it.
@@ -9,8 +9,6 @@ statistics, one post's detail with its ranking, and the manager's two actions.
 - Candidates are ``candidates.candidates_of_post`` and the ranking's validity is the ranking rules'
   check (``rankings``' board and check): nothing here re-states those rules. The table's candidate
   filter and statistic use the same definition (``sufficient_students`` minus students placed earlier).
-- Managers and admins whose (manager/admin) scope covers a post change its ARS validation and its places,
-  each in one transaction with an audit row (entity "post"); coordinators only read.
 """
 
 from __future__ import annotations
@@ -39,49 +37,24 @@ from siimop_app.models import (
     Round,
     Site,
     Specialty,
-    SpecialtyOption,
     Student,
     Subdivision,
     User,
     UserEmail,
     Wave,
-    utcnow,
 )
-from siimop_app.services import audit, calendar
-from siimop_app.services import scope as scopes
-from siimop_app.services.access import AccessDenied
+from siimop_app.services import calendar
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.candidates import candidates_of_post, sufficient_students
+from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.overview import percent
-from siimop_app.services.rankings import _board, _check, _entries, _places_for_round
+from siimop_app.services.post_access import require_staff, staff_post_condition
+from siimop_app.services.queries import clamp, contains
 from siimop_app.services.results import published_assignment
+from siimop_app.services.table_kit import Column, Filter, Table, line_class
 from siimop_app.validation import parse_int
 
-__all__ = [
-    "SORT_KEYS",
-    "AccessDenied",
-    "PostFilters",
-    "PostTableError",
-    "filter_options",
-    "last_changes",
-    "post_detail_for_staff",
-    "post_statistics",
-    "query_posts",
-    "set_places",
-    "set_validated_by_ars",
-]
-
-STAFF = ("coordinator", "manager", "admin")
-MANAGERS = ("manager", "admin")
-OUT_OF_SCOPE = "Ce poste ne fait pas partie de votre périmètre."
-NO_ACCESS = "Vous n'avez pas accès à la gestion des postes."
-READ_ONLY = "Seuls les gestionnaires de l'ARS peuvent modifier un poste : les coordonnateurs le consultent."
 NO_CHANGE = "Aucun changement"
 MAX_PAGE = 200
-
-
-class PostTableError(ValueError):
-    """A refused change (bad input); the message is for the user, in French."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +77,7 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
         return value if value in allowed else ""
 
     return PostFilters(
-        text=str(params.get("text", "") or "")[:100],
+        text=str(params.get("q", "") or params.get("text", "") or "")[:100],
         region_id=parse_int(params.get("region")),
         subdivision_id=parse_int(params.get("subdivision")),
         specialty_id=parse_int(params.get("specialty")),
@@ -114,55 +87,71 @@ def filters_from_params(params: Mapping[str, object]) -> PostFilters:
     )
 
 
-# The export's columns, in the seed's order (key in the table rows, French header).
-EXPORT_COLUMNS = (
-    ("approval_number", "Numéro agrément"), ("site_number", "Numéro terrain"), ("name", "Nom"),
-    ("indication", "Indication poste"), ("specialty", "Spécialité d'appel"), ("establishment", "Établissement"),
-    ("region", "Région"), ("subdivision", "Subdivision"), ("rts", "RTS"), ("rts_email", "Email RTS"),
-    ("post_type", "Type de poste"), ("months", "Nombre de mois"), ("places", "Nombre de places"),
-    ("assigned", "Nombre d'affectations"), ("last_login", "Connexion"), ("ranking_valid", "Classement valide"),
-    ("decale", "Décalé"), ("validated_by_ars", "Poste validé par l'ARS"), ("last_change", "Derniers changements"),
+def _parsed(filters: PostFilters | Mapping[str, object] | None) -> PostFilters:
+    if filters is None:
+        return PostFilters()
+    return filters if isinstance(filters, PostFilters) else filters_from_params(filters)
+
+
+def _yes_no(key: str):
+    return lambda row: "Oui" if row[key] else "Non"
+
+
+# The seed's columns; the export writes them all, the screen shows the RTS's e-mail inside the RTS cell.
+TABLE_COLUMNS = (
+    Column("approval_number", "Numéro agrément"),
+    Column("site_number", "Numéro terrain"),
+    Column("name", "Nom"),
+    Column("indication", "Indication poste"),
+    Column("specialty", "Spécialité d'appel"),
+    Column("establishment", "Établissement"),
+    Column("region", "Région"),
+    Column("subdivision", "Subdivision"),
+    Column("rts", "RTS"),
+    Column("rts_email", "Email RTS", sortable=False, on_screen=False),
+    Column("post_type", "Type de poste"),
+    Column("months", "Nombre de mois", kind="number"),
+    Column("places", "Nombre de places", kind="number"),
+    Column("assigned", "Nombre d'affectations", kind="number"),
+    Column("last_login", "Connexion"),
+    Column("ranking_valid", "Classement valide"),
+    Column("decale", "Décalé", line_type=bool, file=_yes_no("decale")),
+    Column("validated_by_ars", "Poste validé par l'ARS", line_type=bool, file=_yes_no("validated_by_ars")),
+    Column("last_change", "Derniers changements", sortable=False),
 )
+EXPORT_COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
+ANY_POST = "Tous les postes"
+FILTERS = (
+    Filter("region", "Région", "Toutes", options="regions"),
+    Filter("subdivision", "Subdivision", "Toutes", options="subdivisions"),
+    Filter("specialty", "Spécialité", "Toutes", options="specialties"),
+    Filter("places", "Places ouvertes", ANY_POST, choices=(("with", "Avec places ouvertes"),
+                                                           ("without", "Sans place ouverte"))),
+    Filter("candidates", "Candidatures", ANY_POST, choices=(("with", "Avec candidatures"),
+                                                            ("without", "Sans candidature"))),
+    Filter("assignments", "Affectations", ANY_POST, choices=(("with", "Avec affectations"),
+                                                             ("without", "Sans affectation"),
+                                                             ("full", "Toutes les places pourvues"))),
+)
+PostLine = line_class(__name__, "PostLine", TABLE_COLUMNS)
 
 
-def export_columns():
-    from siimop_app.services.exports import ExportColumn
-
-    numbers = {"months", "places", "assigned"}
-    return [ExportColumn(key, header, kind="number" if key in numbers else "text") for key, header in EXPORT_COLUMNS]
-
-
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = "approval_number",
-                descending: bool = False) -> Iterator[dict[str, object]]:
+def iter_posts(user: SignedInUser, *, filters: PostFilters | Mapping[str, object] | None = None,
+               sort: str = "approval_number", descending: bool = False) -> Iterator[dict]:
     """Every filtered post of the scope, in the table's order, read page by page (never the whole table at once)."""
-    parsed = filters_from_params(filters or {})
+    parsed = _parsed(filters)
     offset = 0
     while True:
         rows, _total = query_posts(user, filters=parsed, sort=sort, descending=descending, offset=offset,
                                    limit=MAX_PAGE)
-        for row in rows:
-            yield {**row, "decale": "Oui" if row["decale"] else "Non",
-                   "validated_by_ars": "Oui" if row["validated_by_ars"] else "Non"}
+        yield from rows
         if len(rows) < MAX_PAGE:
             return
         offset += MAX_PAGE
 
 
 # ------------------------------------------------------------------ shared pieces
-def _staff(user: SignedInUser | None, roles: tuple[str, ...] = STAFF) -> SignedInUser:
-    if user is None:
-        raise AccessDenied("Votre session a expiré : veuillez vous reconnecter.")
-    if not set(roles) & set(user.roles):
-        raise AccessDenied(NO_ACCESS if roles == STAFF else READ_ONLY)
-    return user
-
-
-def _scope_condition(session: Session, user: SignedInUser, roles: tuple[str, ...] = STAFF) -> sa.ColumnElement[bool]:
-    held = tuple(r for r in roles if r in user.roles)
-    return scopes.post_condition(scopes.scope_of(session, user.user_id, held))
-
-
-def _wave_id(session: Session) -> int | None:
+def staff_wave_id(session: Session) -> int | None:
     """The current wave, else the latest one (staff prepare and review campaigns between waves)."""
     wave = calendar.current_wave()
     if wave is not None:
@@ -170,7 +159,7 @@ def _wave_id(session: Session) -> int | None:
     return session.exec(select(sa.func.max(Wave.id))).one()
 
 
-def _round_of_wave(session: Session, wave_id: int | None) -> tuple[int | None, int | None]:
+def followed_round(session: Session, wave_id: int | None) -> tuple[int | None, int | None]:
     """(id, number) of the round whose candidates the staff follow: the latest whose wishes phase began."""
     if wave_id is None:
         return None, None
@@ -191,7 +180,7 @@ def _round_of_wave(session: Session, wave_id: int | None) -> tuple[int | None, i
     return (row[0], row[1]) if row else (None, None)
 
 
-def _paris(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
+def paris_text(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
@@ -199,7 +188,7 @@ def _paris(moment: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
     return moment.astimezone(PARIS).strftime(fmt)
 
 
-def _full_name(first: str | None, last: str | None) -> str:
+def full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip().upper()
 
 
@@ -286,10 +275,6 @@ def _candidate_condition(session: Session, round_id: int, wave_id: int, wanted: 
     return Post.id.not_in(sorted(without_ids)) if wanted else Post.id.in_(sorted(without_ids))
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @dataclasses.dataclass
 class _Query:
     """The joined posts of the user's scope and wave, with the filters applied (no columns chosen yet)."""
@@ -324,18 +309,17 @@ class _Query:
 
 
 def _build(session: Session, user: SignedInUser, filters: PostFilters) -> _Query:
-    wave_id = _wave_id(session)
-    round_id, round_number = _round_of_wave(session, wave_id)
+    wave_id = staff_wave_id(session)
+    round_id, round_number = followed_round(session, wave_id)
     assigned = _assigned_subquery(session)
     rts = aliased(User)
     email = _main_email_subquery()
     ranking = aliased(Ranking)
-    where = [_scope_condition(session, user), Post.wave_id == (wave_id or -1)]
-    for word in (filters.text or "").lower().split()[:6]:
-        pattern = f"%{_escape_like(word)}%"
-        columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
-                   rts.first_name, rts.last_name, email.c.email, Post.indication)
-        where.append(sa.or_(*(sa.func.lower(col).like(pattern, escape="\\") for col in columns)))
+    where = [staff_post_condition(session, user), Post.wave_id == (wave_id or -1)]
+    columns = (Site.approval_number, Site.site_number, Site.name, Specialty.label, Subdivision.label,
+               rts.first_name, rts.last_name, email.c.email, Post.indication)
+    for word in (filters.text or "").split()[:6]:
+        where.append(sa.or_(*(contains(column, word) for column in columns)))
     if filters.region_id is not None:
         where.append(Subdivision.region_id == filters.region_id)
     if filters.subdivision_id is not None:
@@ -427,7 +411,7 @@ def last_changes(session: Session, post_ids: Iterable[int]) -> dict[int, str]:
     changes = {}
     for post_id, at, first, last in rows:
         who = f"{first or ''} {(last or '').upper()}".strip() or "SiiMOP"
-        changes[post_id] = f"{who} le {_paris(at)}"
+        changes[post_id] = f"{who} le {paris_text(at)}"
     return changes
 
 
@@ -435,17 +419,16 @@ def last_changes(session: Session, post_ids: Iterable[int]) -> dict[int, str]:
 def query_posts(
     user: SignedInUser,
     *,
-    filters: PostFilters | None = None,
+    filters: PostFilters | Mapping[str, object] | None = None,
     sort: str = "approval_number",
     descending: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> tuple[list[dict], int]:
     """One page of the posts of the user's scope, filtered and sorted in SQL; (rows, total matching)."""
-    user = _staff(user)
-    filters = filters or PostFilters()
-    limit = max(1, min(int(limit), MAX_PAGE))
-    offset = max(0, int(offset))
+    user = require_staff(user)
+    filters = _parsed(filters)
+    offset, limit = clamp(offset, limit, most=MAX_PAGE)
     with transaction() as session:
         q = _build(session, user, filters)
         total = session.exec(q.joined(select(sa.func.count(Post.id)))).one()
@@ -466,6 +449,7 @@ def query_posts(
     for (post, approval, site_number, name, specialty, establishment, region, subdivision, first, last, login,
          email, taken, ranking_id, valid) in rows:
         result.append({
+            "id": post.id,
             "post_id": post.id,
             "approval_number": approval,
             "site_number": site_number,
@@ -475,13 +459,13 @@ def query_posts(
             "establishment": establishment,
             "region": region,
             "subdivision": subdivision,
-            "rts": _full_name(first, last),
+            "rts": full_name(first, last),
             "rts_email": email or "",
             "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
             "months": post.months,
             "places": post.places_opened,
             "assigned": int(taken),
-            "last_login": _paris(login) or "X",
+            "last_login": paris_text(login) or "X",
             "ranking_valid": "-" if ranking_id is None else ("Oui" if valid else "Non"),
             "decale": post.decale,
             "validated_by_ars": post.validated_by_ars,
@@ -490,10 +474,11 @@ def query_posts(
     return result, int(total)
 
 
-def post_statistics(user: SignedInUser, filters: PostFilters | None = None) -> list[dict[str, str]]:
+def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, object] | None = None
+                    ) -> list[dict[str, str]]:
     """"Statistiques Postes" of the filtered posts of the scope, in a few aggregate queries."""
-    user = _staff(user)
-    filters = filters or PostFilters()
+    user = require_staff(user)
+    filters = _parsed(filters)
     with transaction() as session:
         q = _build(session, user, filters)
         posts, places, validated, valid_rankings, assigned = session.exec(q.joined(select(
@@ -519,10 +504,10 @@ def post_statistics(user: SignedInUser, filters: PostFilters | None = None) -> l
 
 def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
     """The regions, subdivisions and specialties the user's posts fall in (for the filters' menus)."""
-    user = _staff(user)
+    user = require_staff(user)
     with transaction() as session:
-        condition = _scope_condition(session, user)
-        wave_id = _wave_id(session)
+        condition = staff_post_condition(session, user)
+        wave_id = staff_wave_id(session)
         rows = session.exec(
             select(Region.id, Region.name, Subdivision.id, Subdivision.label, Specialty.id, Specialty.label)
             .select_from(Post)
@@ -543,243 +528,12 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
     }
 
 
-# ------------------------------------------------------------------ one post
-def _post_in_scope(session: Session, user: SignedInUser, post_id: int, roles: tuple[str, ...] = STAFF,
-                   *, for_update: bool = False) -> Post:
-    """The post if the user's scope (for these roles) covers it; unknown and foreign posts get the same answer."""
-    if not isinstance(post_id, int) or isinstance(post_id, bool):
-        raise AccessDenied(OUT_OF_SCOPE)
-    query = select(Post).where(Post.id == post_id, _scope_condition(session, user, roles))
-    post = session.exec(query.with_for_update() if for_update else query).first()
-    if post is None:
-        raise AccessDenied(OUT_OF_SCOPE)
-    return post
-
-
-def _can_manage(session: Session, user: SignedInUser, post_id: int) -> bool:
-    if not set(MANAGERS) & set(user.roles):
-        return False
-    return bool(session.exec(
-        select(sa.func.count()).select_from(Post).where(Post.id == post_id,
-                                                        _scope_condition(session, user, MANAGERS))
-    ).one())
-
-
-def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
-    """A post as coordinators and managers see it: description, ranking details with validity, candidates."""
-    user = _staff(user)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id)
-        rts = aliased(User)
-        site, establishment, city, postal, approval_specialty, option, specialty, subdivision, region = \
-            _header_row(session, post)
-        supervisors = session.exec(
-            select(PostSupervisor.is_referent, rts.first_name, rts.last_name, rts.last_login_at)
-            .join(rts, rts.id == PostSupervisor.user_id)
-            .where(PostSupervisor.post_id == post.id)
-            .order_by(PostSupervisor.is_referent.desc(), rts.id)
-        ).all()
-        assigned_rows = session.exec(
-            select(Assignment.student_id, Assignment.round_id, Round.number, User.first_name, User.last_name,
-                   Student.ine)
-            .join(Round, Round.id == Assignment.round_id)
-            .join(Student, Student.id == Assignment.student_id)
-            .join(User, User.id == Student.user_id)
-            .where(Assignment.post_id == post.id, published_assignment(session))
-            .order_by(Round.number, User.last_name)
-        ).all()
-        round_id, round_number = _round_of_wave(session, post.wave_id)
-        wave_name = session.get(Wave, post.wave_id).name
-        ranking_block = None
-        candidates: list[dict] = []
-        if round_id is not None:
-            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
-            ranking = session.exec(
-                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
-            board = _board(cards, _entries(session, ranking.id if ranking else None))
-            places = _places_for_round(session, post, round_number)
-            check = _check(board, cards, places)
-            round_closed = session.get(Round, round_id).status == "closed"
-            assigned_here = {sid for sid, rid, *_ in assigned_rows if rid == round_id}
-            round_label = f"Tour {round_number} – {wave_name}"
-            ranks = {sid: rank for rank, sid in enumerate(board.ranked, start=1)}
-            refused = set(board.refused)
-            for sid, card in sorted(cards.items(), key=lambda item: (ranks.get(item[0], 10**6), item[1].last_name)):
-                if sid in ranks:
-                    rank_text = str(ranks[sid])
-                elif sid in refused:
-                    rank_text = "Non retenu(e)"
-                else:
-                    rank_text = "Non classé(e)"
-                if sid in assigned_here:
-                    result = "Affecté-e"
-                elif round_closed:
-                    result = "Non affecté-e"
-                else:
-                    result = "-"
-                candidates.append({
-                    "student_id": sid, "name": card.full_name, "ine": card.ine, "rank": rank_text,
-                    "result": result, "round": round_label, "assigned": sid in assigned_here,
-                })
-            valid = check.valid and bool(cards)
-            if not cards:
-                validity = "Aucune candidature sur ce poste pour ce tour."
-            elif check.valid:
-                validity = "Le classement du RTS est valide."
-            else:
-                validity = (f"Le classement du RTS n'est pas valide. Les candidatures du tour {round_number} "
-                            "ne seront pas prises en compte pour l'appariement.")
-            ranking_block = {
-                "round": round_label,
-                "candidates": len(cards),
-                "left_to_rank": len(board.unranked),
-                "retained": len(board.ranked),
-                "refused": len(board.refused),
-                "places": places,
-                "valid": valid,
-                "validity": validity,
-                "problems": list(check.problems) if cards else [],
-            }
-        listed = {c["student_id"] for c in candidates}
-        for sid, rid, number, first, last, ine in assigned_rows:
-            if sid not in listed or rid != round_id:
-                candidates.append({
-                    "student_id": sid, "name": _full_name(first, last), "ine": ine, "rank": "-",
-                    "result": "Affecté-e", "round": f"Tour {number} – {wave_name}", "assigned": True,
-                })
-        can_manage = _can_manage(session, user, post.id)
-        changes = last_changes(session, [post.id])
-    referent = next(((f, l, login) for is_ref, f, l, login in supervisors if is_ref), None) or \
-        (supervisors[0][1:] if supervisors else None)
-    return {
-        "post_id": post.id,
-        "post_number": post.post_number,
-        "site_name": site.name,
-        "establishment": establishment,
-        "address": " ".join(part for part in (postal, city) if part),
-        "approval_specialty": approval_specialty,
-        "option": option or "Pas d'option",
-        "calling_specialty": specialty,
-        "approval_number": site.approval_number,
-        "site_number": site.site_number,
-        "indication": post.indication,
-        "subdivision": subdivision,
-        "region": region,
-        "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
-        "months": post.months,
-        "decale": post.decale,
-        "description": site.description,
-        "rts": _full_name(referent[0], referent[1]) if referent else "",
-        "rts_last_login": (_paris(referent[2]) or "X") if referent else "X",
-        "places": post.places_opened,
-        "assigned": len(assigned_rows),
-        "validated_by_ars": post.validated_by_ars,
-        "last_change": changes.get(post.id, NO_CHANGE),
-        "ranking": ranking_block,
-        "candidates": candidates,
-        "can_manage": can_manage,
-    }
-
-
-def _header_row(session: Session, post: Post):
-    calling = aliased(Specialty)
-    return session.exec(
-        select(Site, Establishment.name, Establishment.city, Establishment.postal_code, Specialty.label,
-               SpecialtyOption.label, calling.label, Subdivision.label, Region.name)
-        .join(Establishment, Establishment.id == Site.establishment_id)
-        .join(Specialty, Specialty.id == Site.approval_specialty_id)
-        .outerjoin(SpecialtyOption, SpecialtyOption.id == Site.option_id)
-        .where(Site.id == post.site_id)
-        .join(calling, calling.id == post.calling_specialty_id)
-        .join(Subdivision, Subdivision.id == post.subdivision_id)
-        .join(Region, Region.id == Subdivision.region_id)
-    ).one()
-
-
-# ------------------------------------------------------------------ manager actions
-def set_validated_by_ars(user: SignedInUser, post_id: int, validated: bool) -> dict:
-    """Tick or untick "Poste validé par l'ARS" (manager/admin whose scope covers the post); one audited transaction."""
-    user = _staff(user, MANAGERS)
-    if not isinstance(validated, bool):
-        raise PostTableError("La validation ARS doit être cochée ou décochée.")
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
-        before = {"validated_by_ars": post.validated_by_ars}
-        if post.validated_by_ars == validated:
-            return before
-        now = utcnow()
-        post.validated_by_ars = validated
-        post.validated_at = now if validated else None
-        post.updated_at = now
-        session.add(post)
-        audit.record(session, actor_user_id=user.user_id, action="post.validated_by_ars", entity="post",
-                     entity_id=post.id, before=before, after={"validated_by_ars": validated})
-        return {"validated_by_ars": validated}
-
-
-def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
-    """What changing the places of a post does to its current round, in French, for the manager to confirm:
-    how many of its candidates can still be placed there, and whether its ranking stays valid (the
-    subdivision rule depends on the number of places). Checked like ``set_places``; writes nothing."""
-    user = _staff(user, MANAGERS)
-    _check_places_value(places)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS)
-        before = post.places_opened
-        lines = [f"Le poste passera de {before} à {places} place(s) ouverte(s)."]
-        round_id, round_number = _round_of_wave(session, post.wave_id)
-        if round_id is not None and session.get(Round, round_id).status != "closed":
-            cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
-            ranking = session.exec(
-                select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
-            board = _board(cards, _entries(session, ranking.id if ranking else None))
-            offered_before = _places_for_round(session, post, round_number)
-            offered_after = max(offered_before + places - before, 0)
-            if cards:
-                if offered_after == 0:
-                    lines.append(f"Aucun de ses {len(cards)} candidat(s) du tour {round_number} ne pourra plus y "
-                                 "être affecté.")
-                elif offered_after < min(offered_before, len(cards)):
-                    lines.append(f"Au plus {offered_after} de ses {len(cards)} candidat(s) du tour {round_number} "
-                                 f"pourront y être affecté(s) (au lieu de {min(offered_before, len(cards))}).")
-                if ranking is not None:
-                    valid_before = _check(board, cards, offered_before).valid
-                    valid_after = _check(board, cards, offered_after).valid
-                    if valid_before and not valid_after:
-                        lines.append("Le classement du RTS, valide aujourd'hui, ne le sera plus avec ce nombre de "
-                                     "places : il ne serait pas pris en compte.")
-                    elif valid_after and not valid_before:
-                        lines.append("Le classement du RTS, non valide aujourd'hui, le deviendra avec ce nombre de "
-                                     "places.")
-    return " ".join(lines)
-
-
-def _check_places_value(places: int) -> None:
-    if isinstance(places, bool) or not isinstance(places, int):
-        raise PostTableError("Le nombre de places doit être un nombre entier.")
-    if places < 0:
-        raise PostTableError("Le nombre de places ne peut pas être négatif.")
-    if places > 1000:
-        raise PostTableError("Le nombre de places ne peut pas dépasser 1 000.")
-
-
-def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
-    """Change the places opened on a post: ≥ 0 and ≥ the assignments already made; one audited transaction."""
-    user = _staff(user, MANAGERS)
-    _check_places_value(places)
-    with transaction() as session:
-        post = _post_in_scope(session, user, post_id, MANAGERS, for_update=True)
-        taken = session.exec(select(sa.func.count()).select_from(Assignment).where(Assignment.post_id == post.id)).one()
-        if places < taken:
-            raise PostTableError(
-                f"Le nombre de places ne peut pas être inférieur aux {taken} affectation(s) déjà prononcée(s) "
-                "sur ce poste.")
-        before = {"places_opened": post.places_opened}
-        if post.places_opened == places:
-            return before
-        post.places_opened = places
-        post.updated_at = utcnow()
-        session.add(post)
-        audit.record(session, actor_user_id=user.user_id, action="post.places", entity="post",
-                     entity_id=post.id, before=before, after={"places_opened": places})
-        return {"places_opened": places}
+# ------------------------------------------------------------------ the definition
+TABLE = Table(
+    name="posts", file_stem="postes", noun="postes", unit="poste(s)",
+    search_label="Filtre par numéro d'agrément, nom, numéro terrain, spécialité d'appel, subdivision, RTS",
+    columns=TABLE_COLUMNS, filters=FILTERS, default_sort="approval_number", line=PostLine,
+    query=query_posts, iterate=iter_posts, statistics=post_statistics, options=filter_options, page_size=25,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

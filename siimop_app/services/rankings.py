@@ -63,7 +63,7 @@ class RankingView:
     check: RankingCheck
 
 
-def _places_for_round(session: Session, post: Post, round_number: int | None) -> int:
+def places_for_round(session: Session, post: Post, round_number: int | None) -> int:
     """Places offered in this round: those opened minus those filled in earlier rounds."""
     if round_number is None:
         return post.places_opened
@@ -118,12 +118,35 @@ def _board(cards: dict[int, CandidateCard], entries: dict[int, RankingEntry]) ->
     )
 
 
-def _check(board: Board, cards: dict[int, CandidateCard], places: int) -> RankingCheck:
+def check_board(board: Board, cards: dict[int, CandidateCard], places: int) -> RankingCheck:
+    """The ranking rules' verdict on a board of these candidates for ``places`` places."""
     def candidates(ids):
         return [Candidate(sid, cards[sid].is_local) for sid in ids]
 
     return check_ranking(places=places, ranked=candidates(board.ranked), unranked=candidates(board.unranked),
                          refused=candidates(board.refused))
+
+
+@dataclasses.dataclass(frozen=True)
+class PostRanking:
+    """A post's ranking in a round as the rules see it: its candidates, the supervisor's board, the places."""
+
+    cards: dict[int, CandidateCard]
+    ranking: Ranking | None
+    board: Board
+    places: int
+
+    def check(self, places: int | None = None) -> RankingCheck:
+        """The verdict with the post's places, or with ``places`` (what a change of places would make of it)."""
+        return check_board(self.board, self.cards, self.places if places is None else places)
+
+
+def post_ranking(session: Session, post: Post, round_id: int, round_number: int | None) -> PostRanking:
+    """The ranking of ``post`` in the round (read, never written): for the staff's views of a post."""
+    cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
+    ranking = session.exec(select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
+    board = _board(cards, _entries(session, ranking.id if ranking else None))
+    return PostRanking(cards, ranking, board, places_for_round(session, post, round_number))
 
 
 _READ_CALENDAR = object()
@@ -145,7 +168,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         phase_open = False
         notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
     title, access_label, others = _header(session, post, user, is_referent)
-    places = _places_for_round(session, post, round_number)
+    places = places_for_round(session, post, round_number)
     ranking = None
     cards: dict[int, CandidateCard] = {}
     if round_id is not None:
@@ -167,7 +190,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         notice=notice,
         cards=cards,
         board=board,
-        check=_check(board, cards, places),
+        check=check_board(board, cards, places),
     )
     return view, ranking
 
@@ -190,7 +213,7 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         board = apply(view.board, action, student_id, position)
         if board == view.board:
             return view
-        check = _check(board, view.cards, view.places)
+        check = check_board(board, view.cards, view.places)
         now = utcnow()
         if ranking is None:
             ranking = Ranking(round_id=view.round_id, post_id=post_id)

@@ -27,6 +27,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_rules import BANNER, MSG_UNRANKED_LEFT
 from siimop_app.models import Post, PostSupervisor, Reminder, Site, Student, User, UserEmail
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, calendar, mail, outbox, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
@@ -36,7 +37,7 @@ from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-REMIND_ROLES = ("manager", "admin")
+REMIND_ROLES = MANAGER_ROLES
 
 
 @dataclasses.dataclass(frozen=True)

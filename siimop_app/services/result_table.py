@@ -20,14 +20,11 @@ from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import DatedPhase
 from siimop_app.models import (
     Assignment,
-    Phase,
-    PhaseKind,
     Post,
     Region,
     Round,
@@ -38,45 +35,49 @@ from siimop_app.models import (
     User,
     Wave,
 )
-from siimop_app.services import calendar
 from siimop_app.services import scope as scopes
-from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
+from siimop_app.services.queries import clamp, contains, ordered
 from siimop_app.services.results import published_round_ids
+from siimop_app.services.table_kit import REGION, SPECIALTY, SUBDIVISION, Column, Filter, Table, line_class
 from siimop_app.validation import parse_int
 
-STAFF_ROLES = scopes.STAFF_ROLES
-ALL = ("", "all", "tous", "toutes")
 METHODS = {"appariement": "matching", "manuel": "manual"}
 METHOD_LABELS = {"matching": "Appariement", "manual": "Manuel"}
 
-# (key, French header) in the seed's order, then the round and how the student was placed.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("wave", "Vague"),
-    ("round", "Tour"),
-    ("region", "Région"),
-    ("subdivision", "Subdivision"),
-    ("specialty", "Spécialité"),
-    ("first_name", "Prénom étudiant"),
-    ("last_name", "Nom étudiant"),
-    ("ine", "Numéro INE"),
-    ("intern_number", "Numéro interne"),
-    ("decale", "Décalage"),
-    ("approval_number", "Numéro agrément"),
-    ("site_number", "Numéro terrain"),
-    ("site_name", "Nom terrain"),
-    ("indication", "Indication poste"),
-    ("months", "Durée du poste en mois"),
-    ("calling_specialty", "Spécialité d'appel"),
-    ("rts_first_name", "Prénom RTS"),
-    ("rts_last_name", "Nom RTS"),
-    ("post_decale", "Poste Décalé"),
-    ("method", "Mode d'affectation"),
+# The seed's columns in its order, then the round and how the student was placed.
+TABLE_COLUMNS = (
+    Column("wave", "Vague", width=28),
+    Column("round", "Tour", width=8, source="round_label"),
+    Column("region", "Région", width=24),
+    Column("subdivision", "Subdivision", width=22),
+    Column("specialty", "Spécialité", width=30),
+    Column("first_name", "Prénom étudiant", width=16),
+    Column("last_name", "Nom étudiant", width=18),
+    Column("ine", "Numéro INE", width=14),
+    Column("intern_number", "Numéro interne", width=14),
+    Column("decale", "Décalage", width=10),
+    Column("approval_number", "Numéro agrément", width=16),
+    Column("site_number", "Numéro terrain", width=14),
+    Column("site_name", "Nom terrain", width=36),
+    Column("indication", "Indication poste", width=30),
+    Column("months", "Durée du poste en mois", kind="number", width=10),
+    Column("calling_specialty", "Spécialité d'appel", width=30),
+    Column("rts_first_name", "Prénom RTS", width=16),
+    Column("rts_last_name", "Nom RTS", width=18),
+    Column("post_decale", "Poste Décalé", width=10),
+    Column("method", "Mode d'affectation", width=14, source="method_label"),
 )
-SORTABLE = frozenset(key for key, _ in COLUMNS)
+FILTERS = (
+    Filter("wave", "Filtre par vague", "Toutes", options="waves"),
+    Filter("round", "Filtre par tour", options="rounds"),
+    REGION, SUBDIVISION, SPECIALTY,
+    Filter("method", "Mode d'affectation", choices=(("appariement", "Appariement"), ("manuel", "Manuel"))),
+)
+COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
-FILTER_KEYS = ("q", "wave", "round", "region", "subdivision", "specialty", "method")
+ResultLine = line_class(__name__, "ResultLine", TABLE_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,56 +104,20 @@ class ResultRow:
     post_decale: bool
     method: str  # "matching" | "manual"
 
-    def as_dict(self) -> dict[str, str | int]:
-        """Plain values for the page: booleans as the seed's words."""
-        return {
-            "id": self.id,
-            "wave": self.wave,
-            "round": f"Tour {self.round_number}",
-            "region": self.region,
-            "subdivision": self.subdivision,
-            "specialty": self.specialty,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "ine": self.ine,
-            "intern_number": self.intern_number,
-            "decale": "oui" if self.decale else "non",
-            "approval_number": self.approval_number,
-            "site_number": self.site_number,
-            "site_name": self.site_name,
-            "indication": self.indication,
-            "months": self.months,
-            "calling_specialty": self.calling_specialty,
-            "rts_first_name": self.rts_first_name,
-            "rts_last_name": self.rts_last_name,
-            "post_decale": "oui" if self.post_decale else "non",
-            "method": METHOD_LABELS.get(self.method, self.method),
-        }
+    @property
+    def round_label(self) -> str:
+        return f"Tour {self.round_number}"
 
-    def export_values(self) -> dict[str, object]:
-        return self.as_dict()  # "months" stays a number, for Excel
+    @property
+    def method_label(self) -> str:
+        return METHOD_LABELS.get(self.method, self.method)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for the page: booleans as the seed's words."""
+        return {"id": self.id, **TABLE.screen_values(self)}
 
 
 # ------------------------------------------------------------------ helpers
-def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
-    require_role(user, *STAFF_ROLES)
-    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
-
-
-def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
-    filters = filters or {}
-    out = {}
-    for key in FILTER_KEYS:
-        value = str(filters.get(key) or "").strip()
-        out[key] = "" if value.lower() in ALL else value[:100]
-    return out
-
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 _STUDENT_USER = aliased(User, name="student_user")
 _RTS = aliased(User, name="rts_user")
 _CALLING = aliased(Specialty, name="calling_specialty")
@@ -179,9 +144,8 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str], published: list[in
     where = [scopes.student_condition(scope), Assignment.round_id.in_(published or [-1])]
     text = filters["q"]
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
         where.append(sa.or_(*(
-            sa.func.lower(column).like(pattern, escape="\\")
+            contains(column, text)
             for column in (_STUDENT_USER.last_name, _STUDENT_USER.first_name, Student.ine, Student.intern_number,
                            Site.name, Site.approval_number, _RTS.last_name, _RTS.first_name)
         )))
@@ -219,12 +183,8 @@ def _rows_query(where: list, sort: str, descending: bool):
         "post_decale": Post.decale,
         "method": Assignment.method,
     }
-    key = sort if sort in SORTABLE else DEFAULT_SORT
-    primary = sort_columns[key].desc() if descending else sort_columns[key].asc()
-    # NULLs (a site without supervisor) last in both directions, the same on SQLite and PostgreSQL.
-    order = [sa.case((sort_columns[key].is_(None), 1), else_=0), primary]
-    order += [sa.func.lower(_STUDENT_USER.last_name), sa.func.lower(_STUDENT_USER.first_name), Round.number,
-              Assignment.id]
+    order = ordered(sort_columns[TABLE.sort_key(sort)], descending, sa.func.lower(_STUDENT_USER.last_name),
+                    sa.func.lower(_STUDENT_USER.first_name), Round.number, Assignment.id)
     return _joined(
         select(Assignment.id, Wave.name, Round.number, Region.name, Subdivision.label, Specialty.label,
                _STUDENT_USER.first_name, _STUDENT_USER.last_name, Student.ine, Student.intern_number,
@@ -252,10 +212,10 @@ def query_results(user: SignedInUser, *, filters: Mapping[str, object] | None = 
                   descending: bool = False, offset: int = 0, limit: int = 50,
                   at: dt.datetime | None = None) -> tuple[list[ResultRow], int]:
     """One page of the published assignments of the user's scope matching ``filters``, and how many match."""
-    clean = _clean(filters)
-    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    clean = TABLE.clean(filters)
+    offset, limit = clamp(offset, limit)
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean, published_round_ids(session, at))
+        where = _conditions(scopes.staff_scope(session, user), clean, published_round_ids(session, at))
         total = session.exec(_joined(select(sa.func.count(Assignment.id)).select_from(Assignment)).where(*where)).one()
         raw = session.exec(_rows_query(where, sort, descending).offset(offset).limit(limit)).all()
         return [_to_row(r) for r in raw], total
@@ -264,9 +224,9 @@ def query_results(user: SignedInUser, *, filters: Mapping[str, object] | None = 
 def iter_results(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
                  descending: bool = False, chunk: int = 1000, at: dt.datetime | None = None) -> Iterator[ResultRow]:
     """Every matching row, in the table's order, read by chunks (for the exports); same scope and filters."""
-    clean = _clean(filters)
+    clean = TABLE.clean(filters)
     with transaction() as session:
-        where = _conditions(_staff_scope(session, user), clean, published_round_ids(session, at))
+        where = _conditions(scopes.staff_scope(session, user), clean, published_round_ids(session, at))
         result = session.execute(_rows_query(where, sort, descending).execution_options(yield_per=chunk))
         for part in result.partitions(chunk):
             yield from (_to_row(r) for r in part)
@@ -275,7 +235,7 @@ def iter_results(user: SignedInUser, *, filters: Mapping[str, object] | None = N
 def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[str, list[dict[str, str]]]:
     """The published waves and rounds, and the regions, subdivisions and specialties of the user's scope."""
     with transaction() as session:
-        scope = _staff_scope(session, user)
+        scope = scopes.staff_scope(session, user)
         published = published_round_ids(session, at)
         rounds = session.exec(
             select(Round.id, Round.number, Round.in_person, Wave.id, Wave.name)
@@ -320,9 +280,9 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
       filters apply to the post's subdivision and calling specialty, the text filter does not apply; the
       waves counted are the chosen wave or round's, else every wave with a published round.
     """
-    clean = _clean(filters)
+    clean = TABLE.clean(filters)
     with transaction() as session:
-        scope = _staff_scope(session, user)
+        scope = scopes.staff_scope(session, user)
         published = published_round_ids(session, at)
         where = _conditions(scope, clean, published)
         placed = session.exec(
@@ -374,20 +334,14 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
 
 
 # ------------------------------------------------------------------ exports
-def export_columns():
-    """The export's columns: the table's, the post's duration as a number in Excel."""
-    from siimop_app.services.exports import ExportColumn
-
-    widths = {"wave": 28, "round": 8, "region": 24, "subdivision": 22, "specialty": 30, "first_name": 16,
-              "last_name": 18, "ine": 14, "intern_number": 14, "decale": 10, "approval_number": 16,
-              "site_number": 14, "site_name": 36, "indication": 30, "months": 10, "calling_specialty": 30,
-              "rts_first_name": 16, "rts_last_name": 18, "post_decale": 10, "method": 14}
-    return [ExportColumn(key, header, kind="number" if key == "months" else "text", width=widths.get(key))
-            for key, header in COLUMNS]
 
 
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
-                descending: bool = False) -> Iterator[dict[str, object]]:
-    """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
-    for row in iter_results(user, filters=filters, sort=sort, descending=descending):
-        yield row.export_values()
+# ------------------------------------------------------------------ the definition
+TABLE = Table(
+    name="results", file_stem="resultats", noun="résultats", unit="affectation(s)",
+    search_label="Filtre par étudiant, terrain, responsable de terrain de stage",
+    columns=TABLE_COLUMNS, filters=FILTERS, default_sort=DEFAULT_SORT, line=ResultLine,
+    query=query_results, iterate=iter_results, statistics=result_statistics, options=filter_options,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import (
     Application,
     Assignment,
@@ -58,7 +59,7 @@ RETENTION_DAYS = 365
 CHUNK = 900
 
 
-class PurgeRefused(ValueError):
+class PurgeRefused(UserError, ValueError):
     """A purge that may not run (yet); the message is for the operator, in French."""
 
 

@@ -48,6 +48,7 @@ from sqlmodel import Session, select
 from siimop_app import matching
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import DatedPhase, closes_at, opens_at
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
 from siimop_app.models import (
     Application,
@@ -68,6 +69,7 @@ from siimop_app.models import (
     User,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, calendar
 from siimop_app.services.candidates import sufficient_students
 from siimop_app.services.scope import post_condition, scope_of
@@ -100,10 +102,10 @@ STEP_CHECK = "Vérification du résultat"
 STEP_WRITE = "Écriture des affectations"
 STEP_DONE = "Tour clôturé"
 
-CLOSE_ROLES = ("manager", "admin")
+CLOSE_ROLES = MANAGER_ROLES
 
 
-class RoundError(Exception):
+class RoundError(UserError):
     """A refused round action; the message is for the user, in French."""
 
 
@@ -661,6 +663,13 @@ class StudentRoundResult:
 
 def _fr_date(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+def student_results(*, user_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
+    """The results of the student signed in as ``user_id`` in the wave (nothing for a user who is no student)."""
+    with transaction() as session:
+        student_id = session.exec(select(Student.id).where(Student.user_id == user_id)).first()
+        return round_result_for_student(session, student_id, wave_id, at) if student_id else []
 
 
 def round_result_for_student(session: Session, student_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:

@@ -13,7 +13,9 @@ import dataclasses
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from siimop_app.models import Post, RoleGrant, Student, Subdivision
+from siimop_app.models import STAFF_ROLES, Post, RoleGrant, Student, Subdivision
+from siimop_app.services.access import require_role
+from siimop_app.services.auth import SignedInUser
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Scope:
         return not self.areas
 
 
-def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = ("coordinator", "manager", "admin")) -> Scope:
+def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = STAFF_ROLES) -> Scope:
     grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))).all()
     return Scope(tuple(Area(g.region_id, g.subdivision_id, g.specialty_id) for g in grants))
 
@@ -68,12 +70,16 @@ def ticket_condition(scope: Scope, subdivision_col) -> sa.ColumnElement[bool]:
     return _condition(scope, subdivision_col, sa.null())
 
 
-STAFF_ROLES = ("coordinator", "manager", "admin")
-
-
 def _staff_scope(session: Session, user_id: int, roles: tuple[str, ...]) -> Scope | None:
     held = tuple(role for role in STAFF_ROLES if role in roles)
     return scope_of(session, user_id, held) if held else None
+
+
+def staff_scope(session: Session, user: SignedInUser, roles: tuple[str, ...] = STAFF_ROLES) -> Scope:
+    """The area a coordinator, manager or admin works in (the union of their grants among ``roles``);
+    AccessDenied for anyone else. Every staff table starts its query here."""
+    require_role(user, *roles)
+    return scope_of(session, user.user_id, tuple(r for r in roles if r in user.roles))
 
 
 def covers_student(session: Session, user_id: int, roles: tuple[str, ...], student_id: int) -> bool:

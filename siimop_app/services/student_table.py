@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.calendar import to_paris
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
@@ -38,44 +38,56 @@ from siimop_app.models import (
     Student,
     Subdivision,
     User,
-    UserEmail,
 )
 from siimop_app.models.posts import POST_TYPE_LABELS
 from siimop_app.services import scope as scopes
-from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import posts_offered, sufficient_students
 from siimop_app.services.overview import percent
+from siimop_app.services.queries import clamp, contains, main_email_contains, main_email_of, ordered
 from siimop_app.services.results import published_assignment, published_round_ids
+from siimop_app.services.table_kit import (
+    NEVER,
+    PERSON_COLUMNS,
+    REGION,
+    SIGNED_IN,
+    SPECIALTY,
+    SUBDIVISION,
+    Column,
+    Filter,
+    Table,
+    line_class,
+    shown,
+)
 from siimop_app.validation import parse_int
 
-STAFF_ROLES = scopes.STAFF_ROLES
 NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
-ALL = ("", "all", "tous", "toutes")
-NOT_ASSIGNED = "X"  # the seed's mark for "no assignment", on screen and in the exports alike
+NOT_ASSIGNED = NEVER  # the seed's mark for "no assignment", on screen and in the exports alike
 
-# (key, French header) in the seed's order; the export writes the same columns.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("last_name", "Nom"),
-    ("first_name", "Prénom"),
-    ("email", "Email"),
-    ("subdivision", "Subdivision"),
-    ("region", "Région"),
-    ("specialty", "Spécialité"),
-    ("ine", "Numéro INE"),
-    ("intern_number", "Numéro interne"),
-    ("last_login", "Connexion"),
-    ("sufficient", "Nombre de candidatures suffisantes"),
-    ("participating", "Participation campagne appariement courante"),
-    ("decale", "Semestre décalé"),
-    ("assignment", "Affectation"),
+# The seed's columns, in its order; the export writes the same ones.
+TABLE_COLUMNS = (
+    *PERSON_COLUMNS,
+    Column("subdivision", "Subdivision", width=22),
+    Column("region", "Région", width=24),
+    Column("specialty", "Spécialité", width=30),
+    Column("ine", "Numéro INE", width=14),
+    Column("intern_number", "Numéro interne", width=14),
+    SIGNED_IN,
+    Column("sufficient", "Nombre de candidatures suffisantes", sortable=False, width=14),
+    Column("participating", "Participation campagne appariement courante", width=16),
+    Column("decale", "Semestre décalé", width=12),
+    Column("assignment", "Affectation", width=36, empty=NOT_ASSIGNED),
 )
-SORTABLE = frozenset({
-    "last_name", "first_name", "email", "subdivision", "region", "specialty", "ine", "intern_number",
-    "last_login", "participating", "decale", "assignment",
-})
+FILTERS = (
+    SUBDIVISION, REGION, SPECIALTY,
+    Filter("participation", "Filtre par participation", choices=(("oui", "Participe"), ("non", "Ne participe pas"))),
+    Filter("affectation", "Filtre par affectation", choices=(("affecte", "Affecté"), ("non_affecte", "Non affecté"))),
+    Filter("decale", "Semestre décalé", choices=(("oui", "Décalé"), ("non", "Non décalé"))),
+)
+COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
-FILTER_KEYS = ("q", "region", "subdivision", "specialty", "participation", "affectation", "decale")
+StudentLine = line_class(__name__, "StudentLine", TABLE_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,76 +109,20 @@ class StudentRow:
 
     @property
     def last_login(self) -> str:
-        return self.last_login_at.strftime("%d/%m/%Y %H:%M:%S") if self.last_login_at else "X"
+        return str(shown(self.last_login_at, NEVER))
 
-    def as_dict(self) -> dict[str, str | int | bool]:
+    def as_dict(self) -> dict[str, object]:
         """The values the page shows, booleans as the seed's words; the exports write the same."""
-        return {
-            "id": self.id,
-            "last_name": self.last_name,
-            "first_name": self.first_name,
-            "email": self.email,
-            "subdivision": self.subdivision,
-            "region": self.region,
-            "specialty": self.specialty,
-            "ine": self.ine,
-            "intern_number": self.intern_number,
-            "last_login": self.last_login,
-            "sufficient": "oui" if self.sufficient else "non",
-            "participating": "oui" if self.participating else "non",
-            "decale": "oui" if self.decale else "non",
-            "assignment": self.assignment or NOT_ASSIGNED,
-        }
-
-    def export_values(self) -> dict[str, object]:
-        """Typed values for the exports (a real datetime, naive Paris time, for Excel)."""
-        values: dict[str, object] = self.as_dict()
-        values["last_login"] = self.last_login_at.replace(tzinfo=None, microsecond=0) if self.last_login_at else None
-        return values
+        return {"id": self.id, **TABLE.screen_values(self)}
 
 
 # ------------------------------------------------------------------ helpers
-def _paris(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(PARIS)
-
-
 def current_round() -> tuple[int | None, int | None]:
     """(wave id, round id) of the campaign in progress, as the students see it."""
     from siimop_app.services.wishes import wishes_window  # late: wishes imports much of the app
 
     window = wishes_window()
     return window.wave_id, window.round_id
-
-
-def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
-    require_role(user, *STAFF_ROLES)
-    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
-
-
-def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
-    filters = filters or {}
-    out = {}
-    for key in FILTER_KEYS:
-        value = str(filters.get(key) or "").strip()
-        out[key] = "" if value.lower() in ALL else value[:100]
-    return out
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _main_email():
-    return (
-        select(sa.func.min(UserEmail.email))
-        .where(UserEmail.user_id == Student.user_id, UserEmail.kind == "main")
-        .correlate(Student)
-        .scalar_subquery()
-    )
 
 
 def _assigned_site(wave_id: int | None, published):
@@ -202,17 +158,11 @@ def _conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | Non
     where = [scopes.student_condition(scope)]
     text = filters["q"]
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        where.append(sa.or_(*(
-            sa.func.lower(column).like(pattern, escape="\\")
-            for column in (User.last_name, User.first_name, Student.ine, Student.intern_number)
-        ), (
-            select(UserEmail.id)
-            .where(UserEmail.user_id == Student.user_id, UserEmail.kind == "main",
-                   sa.func.lower(UserEmail.email).like(pattern, escape="\\"))
-            .correlate(Student)
-            .exists()
-        )))
+        where.append(sa.or_(
+            *(contains(column, text) for column in (User.last_name, User.first_name, Student.ine,
+                                                      Student.intern_number)),
+            main_email_contains(Student.user_id, text, correlate=Student),
+        ))
     for key, column in (("region", Subdivision.region_id), ("subdivision", Student.subdivision_id),
                         ("specialty", Student.specialty_id)):
         if filters[key]:
@@ -237,7 +187,7 @@ def _joined(query):
 
 
 def _rows_query(where: list, wave_id: int | None, published, sort: str, descending: bool):
-    email, site = _main_email(), _assigned_site(wave_id, published)
+    email, site = main_email_of(Student.user_id, correlate=Student), _assigned_site(wave_id, published)
     sort_columns = {
         "last_name": sa.func.lower(User.last_name),
         "first_name": sa.func.lower(User.first_name),
@@ -252,12 +202,8 @@ def _rows_query(where: list, wave_id: int | None, published, sort: str, descendi
         "decale": Student.semestre_decale,
         "assignment": site,
     }
-    key = sort if sort in SORTABLE else DEFAULT_SORT
-    primary = sort_columns[key]
-    primary = primary.desc() if descending else primary.asc()
-    # NULLs (never signed in, not assigned) last in both directions, the same on SQLite and PostgreSQL.
-    order = [sa.case((sort_columns[key].is_(None), 1), else_=0), primary]
-    order += [sa.func.lower(User.last_name), sa.func.lower(User.first_name), Student.id]
+    order = ordered(sort_columns[TABLE.sort_key(sort)], descending,
+                    sa.func.lower(User.last_name), sa.func.lower(User.first_name), Student.id)
     return _joined(
         select(Student.id, User.last_name, User.first_name, email, Subdivision.label, Region.name, Specialty.label,
                Student.ine, Student.intern_number, User.last_login_at, Student.participating,
@@ -273,7 +219,7 @@ def _to_rows(session: Session, raw: list, round_id: int | None) -> list[StudentR
         StudentRow(
             id=sid, last_name=(last or "").upper(), first_name=first or "", email=email or "", subdivision=sub,
             region=region, specialty=spec, ine=ine or "", intern_number=intern or "",
-            last_login_at=_paris(login), sufficient=sid in sufficient, participating=bool(part),
+            last_login_at=to_paris(login), sufficient=sid in sufficient, participating=bool(part),
             decale=bool(decale), assignment=site or "",
         )
         for sid, last, first, email, sub, region, spec, ine, intern, login, part, decale, site in raw
@@ -285,12 +231,12 @@ def query_students(user: SignedInUser, *, filters: Mapping[str, object] | None =
                    descending: bool = False, offset: int = 0, limit: int = 50,
                    wave_round: tuple[int | None, int | None] | None = None) -> tuple[list[StudentRow], int]:
     """One page of the students in the user's scope matching ``filters``, and how many match in all."""
-    clean = _clean(filters)
+    clean = TABLE.clean(filters)
     wave_id, round_id = wave_round if wave_round is not None else current_round()
-    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    offset, limit = clamp(offset, limit)
     with transaction() as session:
         published = published_assignment(session)
-        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
+        where = _conditions(scopes.staff_scope(session, user), clean, wave_id, published)
         total = session.exec(_joined(select(sa.func.count(Student.id)).select_from(Student)).where(*where)).one()
         raw = session.exec(_rows_query(where, wave_id, published, sort, descending).offset(offset).limit(limit)).all()
         return _to_rows(session, list(raw), round_id), total
@@ -302,11 +248,11 @@ def iter_students(user: SignedInUser, *, filters: Mapping[str, object] | None = 
 
     The scope and the filters are applied exactly as for ``query_students``.
     """
-    clean = _clean(filters)
+    clean = TABLE.clean(filters)
     wave_id, round_id = current_round()
     with transaction() as session:
         published = published_assignment(session)
-        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
+        where = _conditions(scopes.staff_scope(session, user), clean, wave_id, published)
         result = session.execute(_rows_query(where, wave_id, published, sort, descending).execution_options(yield_per=chunk))
         for part in result.partitions(chunk):
             yield from _to_rows(session, list(part), round_id)
@@ -315,7 +261,7 @@ def iter_students(user: SignedInUser, *, filters: Mapping[str, object] | None = 
 def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
     """The regions, subdivisions and specialties that occur in the user's scope (values are ids as text)."""
     with transaction() as session:
-        scope = _staff_scope(session, user)
+        scope = scopes.staff_scope(session, user)
         pairs = session.exec(
             select(Student.subdivision_id, Student.specialty_id).where(scopes.student_condition(scope)).distinct()
         ).all()
@@ -339,11 +285,11 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
 def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,
                        wave_round: tuple[int | None, int | None] | None = None) -> list[dict[str, str]]:
     """The seed's "Pourcentages de la campagne en cours" for the filtered students: two aggregate queries."""
-    clean = _clean(filters)
+    clean = TABLE.clean(filters)
     wave_id, round_id = wave_round if wave_round is not None else current_round()
     with transaction() as session:
         published = published_assignment(session)
-        where = _conditions(_staff_scope(session, user), clean, wave_id, published)
+        where = _conditions(scopes.staff_scope(session, user), clean, wave_id, published)
         assigned = _assigned_exists(wave_id, published)
         students, signed_in, participating, decale, placed = session.exec(
             _joined(select(
@@ -393,7 +339,7 @@ def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
     """
     wave_id, _ = current_round()
     with transaction() as session:
-        scope = _staff_scope(session, user)
+        scope = scopes.staff_scope(session, user)
         found = session.exec(
             _joined(select(Student.id, User.first_name, User.last_name, Student.ine, Specialty.label,
                            Subdivision.label).select_from(Student))
@@ -464,23 +410,12 @@ def _student_header(first: str, last: str, ine: str, specialty: str, subdivision
     return {"name": f"{first} {last.upper()}", "ine": ine, "specialty": specialty, "subdivision": subdivision}
 
 
-# ------------------------------------------------------------------ exports
-def export_columns():
-    """The export's columns: the table's, with the sign-in time as a real date in Excel."""
-    from siimop_app.services.exports import ExportColumn
-
-    widths = {"last_name": 18, "first_name": 16, "email": 34, "subdivision": 22, "region": 24, "specialty": 30,
-              "ine": 14, "intern_number": 14, "last_login": 20, "sufficient": 14, "participating": 16,
-              "decale": 12, "assignment": 36}
-    return [
-        ExportColumn(key, header, kind="datetime" if key == "last_login" else "text", width=widths.get(key),
-                     empty="X" if key == "last_login" else "")
-        for key, header in COLUMNS
-    ]
-
-
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
-                descending: bool = False) -> Iterator[dict[str, object]]:
-    """The filtered rows, in the table's order, as typed values for ``exports.write_csv``/``write_xlsx``."""
-    for row in iter_students(user, filters=filters, sort=sort, descending=descending):
-        yield row.export_values()
+# ------------------------------------------------------------------ the definition
+TABLE = Table(
+    name="students", file_stem="etudiants", noun="étudiants", unit="étudiant(s)",
+    search_label="Filtre par nom, prénom, email, numéro INE, numéro interne",
+    columns=TABLE_COLUMNS, filters=FILTERS, default_sort=DEFAULT_SORT, line=StudentLine,
+    query=query_students, iterate=iter_students, statistics=student_statistics, options=filter_options,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

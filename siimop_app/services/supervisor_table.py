@@ -10,7 +10,7 @@ posts the rankings of the current round that are valid (``Ranking.is_valid``, th
 verdict) and those still to do (no ranking yet, or not valid). Sorting goes through a whitelist, paging is
 done by the database; the subdivision and specialty labels are read for the rows shown only.
 
-"Current wave/round" are the posts table's (``post_table._wave_id`` / ``_round_of_wave``), so both tables
+"Current wave/round" are the posts table's (``post_table.staff_wave_id`` / ``followed_round``), so both tables
 always speak of the same campaign.
 """
 
@@ -24,38 +24,41 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Post, PostSupervisor, Ranking, Specialty, Subdivision, User, UserEmail
+from siimop_app.domain.calendar import to_paris
+from siimop_app.models import Post, PostSupervisor, Ranking, Specialty, Subdivision, User
 from siimop_app.services import scope as scopes
-from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
-from siimop_app.services.post_table import _round_of_wave, _wave_id
+from siimop_app.services.post_table import filter_options, followed_round, staff_wave_id
+from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
+from siimop_app.services.table_kit import (
+    NEVER,
+    PERSON_COLUMNS,
+    REGION,
+    SIGNED_IN,
+    SPECIALTY,
+    SUBDIVISION,
+    Column,
+    Table,
+    line_class,
+    shown,
+)
 from siimop_app.validation import parse_int
 
-STAFF_ROLES = scopes.STAFF_ROLES
-ALL = ("", "all", "tous", "toutes")
-FILTER_KEYS = ("q", "region", "subdivision", "specialty")
-
-# (key, French header); the export writes the same columns.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("last_name", "Nom"),
-    ("first_name", "Prénom"),
-    ("email", "Email"),
-    ("subdivisions", "Subdivision(s)"),
-    ("specialties", "Spécialité"),
-    ("posts", "Nombre de postes"),
-    ("referent", "Dont référent"),
-    ("last_login", "Connexion"),
-    ("rankings_valid", "Classements valides"),
-    ("rankings_todo", "Classements à faire"),
+# The export writes the same columns.
+TABLE_COLUMNS = (
+    *PERSON_COLUMNS,
+    Column("subdivisions", "Subdivision(s)", width=28),
+    Column("specialties", "Spécialité", width=30),
+    Column("posts", "Nombre de postes", kind="number"),
+    Column("referent", "Dont référent", kind="number"),
+    SIGNED_IN,
+    Column("rankings_valid", "Classements valides", kind="number"),
+    Column("rankings_todo", "Classements à faire", kind="number"),
 )
-SORTABLE = frozenset({
-    "last_name", "first_name", "email", "subdivisions", "specialties", "posts", "referent", "last_login",
-    "rankings_valid", "rankings_todo",
-})
+COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 DEFAULT_SORT = "last_name"
-NUMBERS = frozenset({"posts", "referent", "rankings_valid", "rankings_todo"})
+SupervisorLine = line_class(__name__, "SupervisorLine", TABLE_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,50 +77,10 @@ class SupervisorRow:
 
     @property
     def last_login(self) -> str:
-        return self.last_login_at.strftime("%d/%m/%Y %H:%M:%S") if self.last_login_at else "X"
-
-    def as_dict(self) -> dict[str, str | int]:
-        return {
-            "id": self.id, "last_name": self.last_name, "first_name": self.first_name, "email": self.email,
-            "subdivisions": self.subdivisions, "specialties": self.specialties, "posts": self.posts,
-            "referent": self.referent, "last_login": self.last_login, "rankings_valid": self.rankings_valid,
-            "rankings_todo": self.rankings_todo,
-        }
-
-    def export_values(self) -> dict[str, object]:
-        values: dict[str, object] = self.as_dict()
-        values["last_login"] = self.last_login_at.replace(tzinfo=None, microsecond=0) if self.last_login_at else None
-        return values
+        return str(shown(self.last_login_at, NEVER))
 
 
 # ------------------------------------------------------------------ helpers
-def _paris(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(PARIS)
-
-
-def _staff_scope(session: Session, user: SignedInUser) -> scopes.Scope:
-    require_role(user, *STAFF_ROLES)
-    return scopes.scope_of(session, user.user_id, tuple(r for r in STAFF_ROLES if r in user.roles))
-
-
-def clean_filters(filters: Mapping[str, object] | None) -> dict[str, str]:
-    filters = filters or {}
-    out = {}
-    for key in FILTER_KEYS:
-        value = str(filters.get(key) or "").strip()
-        out[key] = "" if value.lower() in ALL else value[:100]
-    return out
-
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def post_conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int | None) -> list:
     """The posts taken into account: the scope and the wave first, then the region/subdivision/specialty filters.
 
@@ -130,15 +93,6 @@ def post_conditions(scope: scopes.Scope, filters: dict[str, str], wave_id: int |
             wanted = parse_int(filters[key])
             where.append(column == wanted if wanted is not None else sa.false())
     return where
-
-
-def _main_email():
-    return (
-        select(sa.func.min(UserEmail.email))
-        .where(UserEmail.user_id == User.id, UserEmail.kind == "main")
-        .correlate(User)
-        .scalar_subquery()
-    )
 
 
 def _per_supervisor(post_where: list, round_id: int | None) -> sa.Subquery:
@@ -179,29 +133,18 @@ class _Query:
 
 
 def _build(session: Session, user: SignedInUser, filters: Mapping[str, object] | None) -> _Query:
-    clean = clean_filters(filters)
-    scope = _staff_scope(session, user)
-    wave_id = _wave_id(session)
-    round_id, _number = _round_of_wave(session, wave_id)
+    clean = TABLE.clean(filters)
+    scope = scopes.staff_scope(session, user)
+    wave_id = staff_wave_id(session)
+    round_id, _number = followed_round(session, wave_id)
     post_where = post_conditions(scope, clean, wave_id)
     per = _per_supervisor(post_where, round_id)
-    where = []
-    for word in clean["q"].lower().split()[:6]:
-        pattern = f"%{_escape_like(word)}%"
-        where.append(sa.or_(
-            sa.func.lower(User.last_name).like(pattern, escape="\\"),
-            sa.func.lower(User.first_name).like(pattern, escape="\\"),
-            select(UserEmail.id)
-            .where(UserEmail.user_id == User.id, UserEmail.kind == "main",
-                   sa.func.lower(UserEmail.email).like(pattern, escape="\\"))
-            .correlate(User)
-            .exists(),
-        ))
+    where = [person_matches(word) for word in clean["q"].split()[:6]]
     return _Query(wave_id, round_id, post_where, per, where)
 
 
 def _rows_query(q: _Query, sort: str, descending: bool) -> sa.Select:
-    email = _main_email()
+    email = main_email_of(User.id)
     todo = q.per.c.referent - q.per.c.valid
     sort_columns = {
         "last_name": sa.func.lower(User.last_name),
@@ -215,10 +158,8 @@ def _rows_query(q: _Query, sort: str, descending: bool) -> sa.Select:
         "rankings_valid": q.per.c.valid,
         "rankings_todo": todo,
     }
-    key = sort if sort in SORTABLE else DEFAULT_SORT
-    primary = sort_columns[key]
-    order = [sa.case((primary.is_(None), 1), else_=0), primary.desc() if descending else primary.asc(),
-             sa.func.lower(User.last_name), sa.func.lower(User.first_name), User.id]
+    order = ordered(sort_columns[TABLE.sort_key(sort)], descending,
+                    sa.func.lower(User.last_name), sa.func.lower(User.first_name), User.id)
     return q.joined(select(User.id, User.last_name, User.first_name, email, q.per.c.posts, q.per.c.referent,
                            User.last_login_at, q.per.c.valid)).order_by(*order)
 
@@ -250,7 +191,7 @@ def _to_rows(session: Session, q: _Query, raw: list) -> list[SupervisorRow]:
         SupervisorRow(
             id=uid, last_name=(last or "").upper(), first_name=first or "", email=email or "",
             subdivisions=labels.get(uid, ("", ""))[0], specialties=labels.get(uid, ("", ""))[1],
-            posts=int(posts), referent=int(referent), last_login_at=_paris(login),
+            posts=int(posts), referent=int(referent), last_login_at=to_paris(login),
             rankings_valid=int(valid), rankings_todo=int(referent) - int(valid),
         )
         for uid, last, first, email, posts, referent, login, valid in raw
@@ -261,7 +202,7 @@ def _to_rows(session: Session, q: _Query, raw: list) -> list[SupervisorRow]:
 def query_supervisors(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
                       descending: bool = False, offset: int = 0, limit: int = 50) -> tuple[list[SupervisorRow], int]:
     """One page of the supervisors of the user's scope matching ``filters``, and how many match in all."""
-    offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
+    offset, limit = clamp(offset, limit)
     with transaction() as session:
         q = _build(session, user, filters)
         total = session.exec(q.joined(select(sa.func.count(User.id)))).one()
@@ -296,26 +237,13 @@ def supervisor_statistics(user: SignedInUser, filters: Mapping[str, object] | No
 
 
 # ------------------------------------------------------------------ exports
-def export_columns():
-    from siimop_app.services.exports import ExportColumn
-
-    widths = {"last_name": 18, "first_name": 16, "email": 34, "subdivisions": 28, "specialties": 30,
-              "last_login": 20}
-    return [
-        ExportColumn(key, header,
-                     kind="datetime" if key == "last_login" else ("number" if key in NUMBERS else "text"),
-                     width=widths.get(key), empty="X" if key == "last_login" else "")
-        for key, header in COLUMNS
-    ]
 
 
-def export_rows(user: SignedInUser, *, filters: Mapping[str, object] | None = None, sort: str = DEFAULT_SORT,
-                descending: bool = False) -> Iterator[dict[str, object]]:
-    for row in iter_supervisors(user, filters=filters, sort=sort, descending=descending):
-        yield row.export_values()
-
-
-__all__ = [
-    "COLUMNS", "DEFAULT_SORT", "SORTABLE", "SupervisorRow", "export_columns", "export_rows", "iter_supervisors",
-    "query_supervisors", "supervisor_statistics",
-]
+TABLE = Table(
+    name="supervisors", file_stem="responsables", noun="responsables", unit="responsable(s)",
+    search_label="Filtre par nom, prénom, email", columns=TABLE_COLUMNS, filters=(REGION, SUBDIVISION, SPECIALTY),
+    default_sort=DEFAULT_SORT, line=SupervisorLine, query=query_supervisors, iterate=iter_supervisors,
+    statistics=supervisor_statistics, options=filter_options,
+)
+export_columns = TABLE.export_columns
+export_rows = TABLE.export_rows

@@ -33,6 +33,7 @@ from siimop_app.models import (
     User,
     utcnow,
 )
+from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, auth, calendar, documents, mail, outbox
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
@@ -62,7 +63,7 @@ STATUS_LABELS = {
     "waiting_user": "En attente de l'utilisateur",
     "resolved": "Résolu",
 }
-STAFF_ROLES = ("manager", "admin")
+STAFF_ROLES = MANAGER_ROLES  # who answers the tickets of their scope
 
 FIELD_LABELS = {
     "full_name": "Nom complet",

@@ -18,17 +18,29 @@ from siimop_app.models import Subdivision, SupportTicket, User
 from siimop_app.services import support
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.overview import percent
+from siimop_app.services.table_kit import NO_FILTER, Column, Filter, Table, line_class
 
-COLUMNS = (("id", "N°"), ("created", "Ouvert le"), ("status", "Statut"), ("subject", "Sujet"),
-           ("requester", "Demandeur"), ("subdivision", "Subdivision"), ("problem", "Problème"),
-           ("assigned", "Assigné à"), ("escalated", "Équipe SiiMOP"))
+# Newest first, never sorted otherwise.
+TABLE_COLUMNS = tuple(Column(key, label, sortable=False, source=source) for key, label, source in (
+    ("number", "N°", "id"), ("created", "Ouvert le", ""), ("status", "Statut", ""), ("subject", "Sujet", ""),
+    ("requester", "Demandeur", ""), ("subdivision", "Subdivision", ""), ("problem", "Problème", ""),
+    ("assigned", "Assigné à", ""), ("escalated", "Équipe SiiMOP", "")))
+COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
+# The problem labels are long: the select sends their index (the page turns it back into the label).
+FILTERS = (
+    Filter("status", "Statut", choices=tuple(support.STATUS_LABELS.items())),
+    Filter("subdivision", "Subdivision", "Toutes", options="subdivisions"),
+    Filter("problem", "Problème", choices=tuple((str(i), label) for i, label in enumerate(support.PROBLEM_TYPES))),
+    Filter("escalated", "Transmis à l'équipe SiiMOP", choices=(("oui", "Oui"), ("non", "Non"))),
+)
+TicketLine = line_class(__name__, "TicketLine", TABLE_COLUMNS)
 FILTER_KEYS = ("q", "status", "subdivision", "problem", "escalated")
 ANSWER_DELAY = dt.timedelta(days=1)
 
 
 def _clean(filters: Mapping[str, object] | None) -> dict[str, str]:
     raw = {key: str((filters or {}).get(key, "") or "").strip()[:100] for key in FILTER_KEYS}
-    raw = {key: ("" if value == "all" else value) for key, value in raw.items()}
+    raw = {key: ("" if value.lower() in NO_FILTER else value) for key, value in raw.items()}
     if raw["status"] not in ("", *support.STATUS_LABELS):
         raw["status"] = ""
     if raw["problem"] not in ("", *support.PROBLEM_TYPES):
@@ -123,3 +135,13 @@ def subdivision_options(user: SignedInUser) -> list[dict[str, str]]:
             .distinct()
         ).all()
     return [{"value": str(i), "label": label} for i, label in sorted(rows, key=lambda r: r[1])]
+
+
+TABLE = Table(
+    name="tickets", file_stem="tickets", noun="tickets", unit="ticket(s)",
+    search_label="Filtre par sujet, demandeur, adresse ou n° de ticket", columns=TABLE_COLUMNS, filters=FILTERS,
+    default_sort="", line=TicketLine,
+    query=lambda user, *, filters, sort, descending, offset, limit: query_tickets(user, filters=filters,
+                                                                                  offset=offset, limit=limit),
+    iterate=None, statistics=ticket_statistics, options=lambda user: {"subdivisions": subdivision_options(user)},
+)

@@ -49,6 +49,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, DatedPhase
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.sufficiency import MAX_HEARTS, Sufficiency, check_sufficiency
 from siimop_app.models import (
     POST_TYPE_LABELS,
@@ -100,7 +101,7 @@ DECALE_FILTER = {"oui": True, "non": False}
 RECEIPT_ACTION = "wishes.save"  # the audit action whose row is a receipt
 
 
-class WishError(ValueError):
+class WishError(UserError, ValueError):
     """A refused submission; the message is for the student, in French."""
 
 

@@ -1,9 +1,15 @@
-"""The controls every coordinator table shares: a text filter, list filters, sorting and pages.
+"""The states of the staff tables.
 
-A table page's state mixes this in and says, by overriding small methods, which list filters it has
-(each backed by an ``f_<key>`` var), the values allowed for some of them, its sortable columns and its
-page size; it implements ``_reload(statistics=...)``, which re-checks who is
-asking and queries the page. Every value from the browser is checked here before it reaches a query.
+``FilteredTable``: the controls every table shares (a text filter, list filters, sorting and pages). A page's
+state mixes it in and says, by overriding small methods, which list filters it has (each backed by an
+``f_<key>`` var), the values allowed for some of them, its sortable columns and its page size; it implements
+``_reload(statistics=...)``, which re-checks who is asking and queries the page. Every value from the browser
+is checked here before it reaches a query.
+
+``KitTable``: all of that and the rest, for a table defined with ``services.table_kit.Table``: the guard and
+the filter lists on load, the page (past the end: the last one), the typed lines, the statistics kept live
+(``keep_live``) and the export's query string. A page's state declares ``rows`` (a list of its table's
+line class), ``sort`` and one ``f_<key>`` per select filter, and says ``_table()`` and ``_route()``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from collections.abc import Collection, Mapping
 
 import reflex as rx
 
-from siimop_app.ui.data_table import ALL
+from siimop_app.models import STAFF_ROLES
+from siimop_app.services import auth
+from siimop_app.services.access import AccessDenied, require_role
+from siimop_app.services.table_kit import ALL, Table
+from siimop_app.states.live_statistics import keep_live
 
 
 class FilteredTable(rx.State, mixin=True):
@@ -89,3 +99,110 @@ class FilteredTable(rx.State, mixin=True):
     def next_page(self):
         self.page = min(self.pages, self.page + 1)
         self._reload(statistics=False)
+
+
+def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
+    """The side menu a staff page shows: the first of ``roles`` the user holds (a coordinator's by default)."""
+    held = user.roles if user else ()
+    return str(next((role for role in roles if role in held), roles[0]))
+
+
+def live_statistics_of(table: Table, roles=STAFF_ROLES):
+    """The live refresh's computation for ``table``: re-reads the session and the scope every time (it runs in
+    a worker thread, long after the page loaded)."""
+    def compute(cookie: str, filters) -> list[dict[str, str]]:
+        return table.statistics(require_role(auth.resolve_session(cookie), *roles), filters)
+
+    return compute
+
+
+class KitTable(FilteredTable, mixin=True):
+    statistics: list[dict[str, str]] = []
+    stats_refreshed: int = 0  # live refreshes so far (tests read it)
+    export_query: str = ""
+    error: str = ""
+    regions: list[dict[str, str]] = []
+    subdivisions: list[dict[str, str]] = []
+    specialties: list[dict[str, str]] = []
+    _watch_token: int = 0
+    _watch_running: int = 0
+
+    # What each page says (methods: Reflex would make class attributes vars).
+    def _table(self) -> Table:
+        raise NotImplementedError
+
+    def _route(self) -> str:
+        raise NotImplementedError
+
+    def _roles(self) -> tuple[str, ...]:
+        return STAFF_ROLES
+
+    def _context(self) -> dict:
+        """Extra arguments for the table's query and statistics, read once per refresh."""
+        return {}
+
+    def _more(self, user: auth.SignedInUser, filters: dict[str, str]) -> None:
+        """What the page shows besides the table's statistics, refreshed with them."""
+
+    def _on_load(self, user: auth.SignedInUser) -> None:
+        """What the page loads once, besides the table."""
+
+    # The controls' questions, answered from the definition.
+    def _select_filters(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self._table().filters)
+
+    def _choices(self) -> Mapping[str, tuple[str, ...]]:
+        return self._table().choices()
+
+    def _sortable(self) -> Collection[str]:
+        return self._table().sortable
+
+    def _page_size(self) -> int:
+        return self._table().page_size
+
+    def _filters(self) -> dict[str, str]:
+        return {"q": self.f_q, **{key: getattr(self, f"f_{key}") for key in self._select_filters()}}
+
+    def _clear(self) -> None:
+        self.rows, self.total, self.statistics = [], 0, []
+
+    def _refresh(self, user: auth.SignedInUser, *, statistics: bool = True) -> None:
+        self.error = ""
+        table, filters, context = self._table(), self._filters(), self._context()
+        self.rows, self.total, self.page = table.page(user, filters=filters, sort=self.sort,
+                                                      descending=self.descending, page=self.page, **context)
+        self.export_query = table.export_query(filters, self.sort, self.descending)
+        if statistics:
+            self.statistics = table.statistics(user, filters, **context)
+            self._more(user, filters)
+
+    def _reload(self, *, statistics: bool = True):
+        try:
+            self._refresh(self._require(*self._roles()), statistics=statistics)
+        except AccessDenied as denied:
+            self._clear()
+            self.error = str(denied)
+
+    @rx.event(background=True)
+    async def watch_statistics(self, token: int):
+        """Recompute only the statistics every few seconds while this page stays open."""
+        await keep_live(self, token, self._route(), live_statistics_of(self._table(), self._roles()))
+
+    @rx.event
+    def load(self):
+        self._clear()
+        self.error = ""
+        roles = self._roles()
+        user, redirect = self._enter(staff_interface(self._user(), roles), *roles)
+        if redirect:
+            return redirect
+        self._on_load(user)
+        table = self._table()
+        if any(f.options for f in table.filters):
+            options = table.options(user)
+            for f in table.filters:
+                if f.options:
+                    setattr(self, f.options, options[f.options])
+        self._refresh(user)
+        self._watch_token += 1
+        return type(self).watch_statistics(self._watch_token)

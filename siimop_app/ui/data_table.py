@@ -1,17 +1,22 @@
-"""Shared pieces of the coordinators' tables (students, posts…): filter bar, sortable header, pager, statistic tiles.
+"""Shared pieces of the staff tables (students, posts…): filter bar, sortable header, pager, statistic tiles.
 
-They take plain values or Vars and event handlers, never a state, so every table
-reuses them. Select filters use the value ``ALL`` for "no filter" (Radix selects
-cannot hold an empty value).
+The pieces take plain values or Vars and event handlers, never a state, so every table reuses them. Select
+filters use the value ``ALL`` for "no filter" (Radix selects cannot hold an empty value). ``table_section``
+lays out a whole kit table (``services.table_kit.Table``) from its definition and its ``KitTable`` state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import reflex as rx
 
-ALL = "all"
+from siimop_app.services.exports import EXPORTS_ROUTE
+from siimop_app.services.table_kit import ALL, Table
+from siimop_app.ui.backend import backend_url
+
+__all__ = ["ALL", "filter_bar", "filter_select", "pager", "plain_header", "sort_header", "statistic_tiles",
+           "table_section"]
 
 
 def filter_select(label: str, value, on_change, options, *, element_id: str, all_label: str = "Tous",
@@ -119,4 +124,81 @@ def statistic_tiles(items, *, element_id: str) -> rx.Component:
         gap="3",
         id=element_id,
         aria_live="polite",
+    )
+
+
+# ------------------------------------------------------------------ a kit table, from its definition
+Cell = Callable[[rx.Var], rx.Component]
+
+
+def _kit_filters(state, table: Table) -> rx.Component:
+    def on(key: str):
+        return lambda value: state.set_filter(key, value)
+
+    selects = [
+        filter_select(f.label, getattr(state, f"f_{f.key}"), on(f.key),
+                      getattr(state, f.options) if f.options else None, element_id=f"filter-{f.key}",
+                      all_label=f.all_label, fixed=f.choices)
+        for f in table.filters
+    ]
+    return filter_bar(*selects, search_label=table.search_label, search_value=state.f_q,
+                      search_revision=state.search_revision, on_search=state.search, on_reset=state.reset_filters,
+                      search_id=f"{table.name[:-1]}-search")
+
+
+def _kit_table(state, table: Table, cells: dict[str, Cell], extra_headers: Sequence[str],
+               extra_cells: Callable[[rx.Var], list[rx.Component]] | None) -> rx.Component:
+    headers = [sort_header(c.label, c.key, state.sort, state.descending, state.sort_by) if c.sortable
+               else plain_header(c.label) for c in table.shown]
+    headers += [plain_header(label) for label in extra_headers]
+
+    def row(line: rx.Var) -> rx.Component:
+        shown = [cells[c.key](line) if c.key in cells else rx.table.cell(getattr(line, c.key).to(str))
+                 for c in table.shown]
+        return rx.table.row(*shown, *(extra_cells(line) if extra_cells else ()), class_name=f"{table.name[:-1]}-row",
+                            id=f"{table.name[:-1]}-row-" + line.id.to(str))
+
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*headers)),
+            rx.table.body(rx.foreach(state.rows, row)),
+            size="1",
+            variant="surface",
+            white_space="nowrap",
+            id=f"{table.name}-table",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def export_links(table: Table, query) -> rx.Component:
+    """The CSV and Excel links of ``table`` with the page's filters (``query``: its ``export_query`` var)."""
+    return rx.hstack(
+        *[rx.link(rx.button(f"Exporter les {table.noun} filtrés au format {label}", variant="outline"),
+                  href=backend_url(f"{EXPORTS_ROUTE}/{table.name}.{fmt}?" + query), id=f"export-{fmt}")
+          for fmt, label in (("csv", "CSV"), ("xlsx", "Excel"))],
+        spacing="3",
+        wrap="wrap",
+    )
+
+
+def table_section(state, table: Table, *, intro: Sequence[rx.Component] = (), empty: str = "",
+                  cells: dict[str, Cell] | None = None, extra_headers: Sequence[str] = (),
+                  extra_cells: Callable[[rx.Var], list[rx.Component]] | None = None) -> rx.Component:
+    """A kit table's page body: the error, the filters, ``intro`` and the live statistics, the exports, the pager,
+    (``empty`` when nothing matches) and the table. ``cells`` shows some columns otherwise than as text;
+    ``extra_headers``/``extra_cells`` add columns after the table's (a "Voir" button)."""
+    one, many = table.name[:-1], table.name
+    return rx.fragment(
+        rx.cond(state.error != "", rx.callout(state.error, color_scheme="red", icon="triangle-alert", role="alert",
+                                              id=f"{many}-error")),
+        _kit_filters(state, table),
+        *intro,
+        statistic_tiles(state.statistics, element_id=f"{one}-statistics"),
+        *([export_links(table, state.export_query)] if table.iterate else []),
+        pager(state.page, state.pages, state.total, state.previous_page, state.next_page,
+              element_id=f"{many}-pager", unit=table.unit),
+        *([rx.cond(state.total == 0, rx.text(empty, id=f"{many}-empty"))] if empty else []),
+        _kit_table(state, table, cells or {}, extra_headers, extra_cells),
     )

@@ -157,13 +157,13 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
               f"   target < 300 ms")
 
     event("page load (guard, menus, page, statistics)", state.load)
-    word = state.rows[3]["name"].split()[0]
-    event(f"text filter '{word}' (rows + statistics)", lambda: state.search({"search": word}))
+    word = state.rows[3].name.split()[0]
+    event(f"text filter '{word}' (rows + statistics)", lambda: state.search({"q": word}))
     state.reset_filters()
-    event("candidates filter (rows + statistics)", lambda: state.set_candidates("with"))
+    event("candidates filter (rows + statistics)", lambda: state.set_filter("candidates", "with"))
     state.reset_filters()
     event("subdivision filter (rows + statistics)",
-          lambda: state.set_subdivision(state.subdivisions[0]["value"]))
+          lambda: state.set_filter("subdivision", state.subdivisions[0]["value"]))
     state.reset_filters()
     sorts = []
     for key in post_table.SORT_KEYS:
@@ -174,7 +174,7 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
           f" (slowest: {max(sorts)[2]})   target < 300 ms")
     event("next page event", state.next_page)
     event("tick/untick 'validé par l'ARS' (audited write + reload)",
-          lambda: state.toggle_ars(state.rows[0]["post_id"], not state.rows[0]["validated_by_ars"]))
+          lambda: state.toggle_ars(state.rows[0].id, not state.rows[0].validated_by_ars))
     state_bytes = len(json_dumps(state.dict()).encode())
     rows_bytes = len(json_dumps(state.rows).encode())
     print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.models import Assignment, AuditEntry, Phase, Post, Round, Student, UserEmail
+from siimop_app.models import Assignment, AuditEntry, Phase, Post, Round, Student
 from siimop_app.services import rounds
 from tests.e2e.conftest import sign_in, url
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 # (page, table id, CSV link id, {screen header: CSV headers shown together in that cell})
 TABLES = (
     ("/coordonnateur", "students-table", "export-csv", {}),
-    ("/coordonnateur/postes", "posts-table", "export-posts-csv", {"RTS": ("RTS", "Email RTS")}),
+    ("/coordonnateur/postes", "posts-table", "export-csv", {"RTS": ("RTS", "Email RTS")}),
     ("/coordonnateur/responsables", "supervisors-table", "export-csv", {}),
     ("/coordonnateur/resultats", "results-table", "export-csv", {}),
     ("/coordonnateur/coordonnateurs", "coordinators-table", "export-csv", {}),

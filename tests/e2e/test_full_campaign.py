@@ -30,7 +30,6 @@ from siimop_app.models import (
     Round,
     Site,
     Student,
-    User,
     UserEmail,
 )
 from siimop_app.services.candidates import posts_offered

@@ -168,14 +168,14 @@ def test_rank_a_board_and_read_a_file_with_the_keyboard(page: Page, harness, boa
 def test_filter_and_export_a_coordinator_table_with_the_keyboard(page: Page, harness):
     sign_in(page, harness, "coordo@demo.siimop.fr")
     page.goto(url(harness, "/coordonnateur/postes"))
-    expect(page.locator("#page-text").first).to_contain_text("Postes")
-    total = page.locator("#page-text").first.inner_text()
+    expect(page.locator("#posts-pager")).to_contain_text("poste(s)")
+    total = page.locator("#posts-pager").inner_text()
     # The search box: type, Enter filters.
-    tab_to(page, "#filter-search")
+    tab_to(page, "#post-search")
     page.keyboard.type("SMUR")
     page.keyboard.press("Enter")
-    expect(page.locator("#page-text").first).not_to_have_text(total)
-    shown = page.locator("#page-text").first.inner_text()
+    expect(page.locator("#posts-pager")).not_to_have_text(total)
+    shown = page.locator("#posts-pager").inner_text()
     # A select: Enter opens it, the arrow keys choose, Enter applies.
     tab_to(page, "#filter-places")
     page.keyboard.press("Enter")
@@ -186,18 +186,18 @@ def test_filter_and_export_a_coordinator_table_with_the_keyboard(page: Page, har
     page.keyboard.press("Enter")
     expect(page.locator("#filter-places")).to_contain_text("Avec places ouvertes")
     expect(page.locator("#filter-places")).to_be_focused()
-    expect(page.locator("#export-posts-csv")).to_have_attribute("href", re.compile("places=with"))
+    expect(page.locator("#export-csv")).to_have_attribute("href", re.compile("places=with"))
     # Export what is shown: the link is reached with Tab and followed with Enter.
-    tab_to(page, "#export-posts-csv")
+    tab_to(page, "#export-csv")
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename.endswith(".csv")
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()[1:]
-    assert len(lines) == int(shown.rsplit(" ", 1)[1]), "the export holds the rows the filters show"
+    assert len(lines) == int(shown.split("·")[1].split()[0]), "the export holds the rows the filters show"
     # Reset, with the keyboard too.
-    tab_to(page, "#reset-filters", back=True)
+    tab_to(page, "#post-search-reset", back=True)
     page.keyboard.press("Enter")
-    expect(page.locator("#page-text").first).to_have_text(total)
+    expect(page.locator("#posts-pager")).to_have_text(total)
 
 
 def test_close_a_round_with_the_keyboard(page: Page, harness):

@@ -47,8 +47,8 @@ def test_the_manager_filters_and_validates_a_post(page, harness):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "post-table-manager.png"), full_page=True)
 
-    page.fill("#filter-search", approval)
-    page.click("#search-button")
+    page.fill("#post-search", approval)
+    page.click("#post-search-submit")
     row = page.locator(f"#post-row-{post_id}")
     expect(row).to_be_visible()
     expect(page.locator(".post-row")).to_have_count(1)
@@ -69,11 +69,11 @@ def test_the_manager_filters_and_validates_a_post(page, harness):
 
     page.go_back()
     page.wait_for_url("**/coordonnateur/postes")
-    page.fill("#filter-search", approval)
-    page.click("#search-button")
+    page.fill("#post-search", approval)
+    page.click("#post-search-submit")
     expect(page.locator(".post-row")).to_have_count(1)
-    page.get_by_role("button", name="Réinitialiser").click()
-    expect(page.locator("#filter-search")).to_have_value("")
+    page.get_by_role("button", name="Effacer les filtres").click()
+    expect(page.locator("#post-search")).to_have_value("")
     expect(page.locator(".post-row").nth(1)).to_be_visible()
 
 

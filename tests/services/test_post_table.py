@@ -27,6 +27,8 @@ from siimop_app.models import (
     UserEmail,
 )
 from siimop_app.services import audit, auth, calendar
+from siimop_app.services import post_changes as pc
+from siimop_app.services import post_staff as ps
 from siimop_app.services import post_table as pt
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.candidates import candidates_of_post
@@ -93,9 +95,9 @@ def test_the_coordinator_sees_only_emergency_posts_of_amiens_and_filters_cannot_
     assert [o["label"] for o in options["specialties"]] == ["MÉDECINE D'URGENCE"]
     outside = min(_post_ids(demo, Subdivision.label == "SUBDI LILLE"))
     with pytest.raises(AccessDenied, match="périmètre"):
-        pt.post_detail_for_staff(coordo, outside)
+        ps.post_detail_for_staff(coordo, outside)
     with pytest.raises(AccessDenied, match="périmètre"):
-        pt.post_detail_for_staff(coordo, 10**8)
+        ps.post_detail_for_staff(coordo, 10**8)
 
 
 def test_the_manager_sees_the_hauts_de_france_region_and_the_admin_everything(demo):
@@ -106,9 +108,9 @@ def test_the_manager_sees_the_hauts_de_france_region_and_the_admin_everything(de
     assert pt.query_posts(signed_in("admin"))[1] == len(_post_ids(demo))
     outside = min(_post_ids(demo, Region.name != "Hauts-de-France"))
     with pytest.raises(AccessDenied):
-        pt.post_detail_for_staff(manager, outside)
+        ps.post_detail_for_staff(manager, outside)
     with pytest.raises(AccessDenied):
-        pt.set_validated_by_ars(manager, outside, True)
+        pc.set_validated_by_ars(manager, outside, True)
 
 
 def test_students_and_supervisors_have_no_access(demo):
@@ -186,7 +188,7 @@ def test_the_detail_lists_candidates_with_rank_and_validity(demo):
     with transaction() as session:
         ranked_post = session.exec(select(Ranking.post_id).where(
             Ranking.round_id == round_id, Ranking.post_id.in_([r["post_id"] for r in rows]))).first()
-    detail = pt.post_detail_for_staff(coordo, ranked_post)
+    detail = ps.post_detail_for_staff(coordo, ranked_post)
     ranking = detail["ranking"]
     assert ranking["candidates"] == len(detail["candidates"]) > 0
     assert ranking["candidates"] == ranking["left_to_rank"] + ranking["retained"] + ranking["refused"]
@@ -214,12 +216,12 @@ def test_an_assigned_student_is_marked(demo, monkeypatch):
         results_day = session.exec(select(Phase.starts_on).where(Phase.round_id == round_id,
                                                                  Phase.kind == "results")).one()
     # Before the round's results day nothing of it shows: not in the detail, the counts or the filter.
-    hidden = pt.post_detail_for_staff(admin, post_id)
+    hidden = ps.post_detail_for_staff(admin, post_id)
     assert hidden["assigned"] == 0 and not any(c["assigned"] for c in hidden["candidates"])
     assert all_rows(admin, filters=pt.PostFilters(assignments="with")) == []
     monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
     get_settings.cache_clear()
-    detail = pt.post_detail_for_staff(admin, post_id)
+    detail = ps.post_detail_for_staff(admin, post_id)
     assigned = [c for c in detail["candidates"] if c["assigned"]]
     assert [c["student_id"] for c in assigned] == [student_id] and assigned[0]["result"] == "Affecté-e"
     assert detail["assigned"] == 1
@@ -238,8 +240,8 @@ def test_the_table_and_the_detail_show_the_same_last_change(demo):
     board = rankings.ranking_board(rts, post_id)
     rankings.apply_move(rts, post_id, "rank", next(iter(board.cards)))
     row = next(r for r in all_rows(coordo) if r["post_id"] == post_id)
-    detail = pt.post_detail_for_staff(coordo, post_id)
-    exported = next(r for r in pt.export_rows(coordo) if r["post_id"] == post_id)
+    detail = ps.post_detail_for_staff(coordo, post_id)
+    exported = next(r for r in pt.export_rows(coordo) if r["id"] == post_id)
     assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row["last_change"])
     assert detail["last_change"] == row["last_change"] == exported["last_change"]
 
@@ -257,12 +259,12 @@ def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     manager = signed_in("manager")
     row = next(r for r in all_rows(manager) if not r["validated_by_ars"])
     assert row["last_change"] == "Aucun changement"
-    assert pt.set_validated_by_ars(manager, row["post_id"], True) == {"validated_by_ars": True}
+    assert pc.set_validated_by_ars(manager, row["post_id"], True) == {"validated_by_ars": True}
     after = all_rows(manager, filters=pt.PostFilters(text=row["approval_number"]))
     changed = next(r for r in after if r["post_id"] == row["post_id"])
     assert changed["validated_by_ars"] is True
     assert re.fullmatch(r"Arnaud MONIER le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", changed["last_change"])
-    pt.set_places(manager, row["post_id"], row["places"] + 2)
+    pc.set_places(manager, row["post_id"], row["places"] + 2)
     with transaction() as session:
         post = session.get(Post, row["post_id"])
         entries = session.exec(select(AuditEntry).where(AuditEntry.entity == "post",
@@ -272,7 +274,7 @@ def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     assert [e.action for e in entries] == ["post.validated_by_ars", "post.places"]
     assert '"places_opened": ' + str(row["places"]) in entries[1].before_json
     assert entries[0].actor_user_id == manager.user_id
-    assert pt.post_detail_for_staff(manager, row["post_id"])["can_manage"] is True
+    assert ps.post_detail_for_staff(manager, row["post_id"])["can_manage"] is True
 
 
 def test_places_below_the_assignments_or_negative_are_refused_and_nothing_changes(demo):
@@ -286,14 +288,14 @@ def test_places_below_the_assignments_or_negative_are_refused_and_nothing_change
         for card in candidates_of_post(session, post=post, round_id=round_id)[:2]:
             session.add(Assignment(round_id=round_id, student_id=card.student_id, post_id=post_id, method="manual"))
     for bad in (1, 0, -1, "3", 2.0, True):
-        with pytest.raises(pt.PostTableError):
-            pt.set_places(admin, post_id, bad)
+        with pytest.raises(pc.PostChangeError):
+            pc.set_places(admin, post_id, bad)
     with transaction() as session:
         assert session.get(Post, post_id).places_opened == 2
         assert session.exec(select(sa.func.count()).select_from(AuditEntry)
                             .where(AuditEntry.entity == "post")).one() == 0
-    pt.set_places(admin, post_id, 2)  # unchanged: no audit row
-    pt.set_places(admin, post_id, 3)
+    pc.set_places(admin, post_id, 2)  # unchanged: no audit row
+    pc.set_places(admin, post_id, 3)
     with transaction() as session:
         assert session.exec(select(sa.func.count()).select_from(AuditEntry)
                             .where(AuditEntry.entity == "post")).one() == 1
@@ -305,9 +307,9 @@ def test_a_coordinator_cannot_act(demo):
     with transaction() as session:
         before = session.get(Post, post_id)
     with pytest.raises(AccessDenied):
-        pt.set_validated_by_ars(coordo, post_id, not before.validated_by_ars)
+        pc.set_validated_by_ars(coordo, post_id, not before.validated_by_ars)
     with pytest.raises(AccessDenied):
-        pt.set_places(coordo, post_id, before.places_opened + 1)
+        pc.set_places(coordo, post_id, before.places_opened + 1)
     with transaction() as session:
         after = session.get(Post, post_id)
         assert (after.validated_by_ars, after.places_opened) == (before.validated_by_ars, before.places_opened)

@@ -29,7 +29,7 @@ from siimop_app.models import (
 )
 from siimop_app.services import coordinator_table, fill_rates, supervisor_table
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.post_table import _round_of_wave, _wave_id
+from siimop_app.services.post_table import followed_round, staff_wave_id
 from siimop_app.settings import get_settings
 from siimop_app.states.session import SESSION_COOKIE
 from tests.services.test_student_table import _csv_rows, cookie_of, demo, user_of  # noqa: F401  (fixture)
@@ -44,7 +44,7 @@ def _ids(session, model, code: str):
 def supervisors_where(*post_conditions) -> set[int]:
     """Direct count: supervisors linked to a post of the current wave matching the conditions."""
     with transaction() as session:
-        wave_id = _wave_id(session)
+        wave_id = staff_wave_id(session)
         return set(session.exec(
             select(PostSupervisor.user_id).join(Post, Post.id == PostSupervisor.post_id)
             .join(Subdivision, Subdivision.id == Post.subdivision_id)
@@ -105,8 +105,8 @@ def test_supervisor_filters_counts_and_sort(demo, outbox):
     with transaction() as session:
         amiens, urg = _ids(session, Subdivision, "AMIENS"), _ids(session, Specialty, "MED-URG")
         hdf = session.exec(select(Region.id).where(Region.name == "Hauts-de-France")).one()
-        wave_id = _wave_id(session)
-        round_id, _ = _round_of_wave(session, wave_id)
+        wave_id = staff_wave_id(session)
+        round_id, _ = followed_round(session, wave_id)
         # Direct counts per supervisor over every post of the wave.
         links = session.exec(
             select(PostSupervisor.user_id, PostSupervisor.is_referent, Ranking.is_valid)
@@ -232,7 +232,7 @@ def test_coordinator_filters_sort_and_statistics(demo, outbox):
 # ------------------------------------------------------------------ fill rates
 def test_fill_rates_equal_direct_counts(demo, outbox, monkeypatch):
     with transaction() as session:
-        wave_id = _wave_id(session)
+        wave_id = staff_wave_id(session)
         round_1 = session.exec(select(Round).where(Round.wave_id == wave_id).order_by(Round.number)).first()
         posts = session.exec(
             select(Post).join(Subdivision, Subdivision.id == Post.subdivision_id)

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 
 import pytest
-import reflex as rx
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +31,7 @@ from siimop_app.states.session import AppState
 from siimop_app.validation import InvalidInput, check_payload
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
+from tests.states.reflex_state import page_state
 
 LEAKS = ("Traceback", "Error:", "Exception", "object has no attribute", "invalid literal", "NoneType")
 
@@ -130,9 +130,7 @@ def test_no_forged_payload_escapes_or_changes_anything(cookies, state_cls, name)
             assert str(refused) and "Error" not in str(refused)  # refused before the handler: nothing ran
             return
         for who, cookie in cookies.items():
-            root = rx.State(_reflex_internal_init=True)
-            state = root.get_substate(state_cls.get_full_name().split("."))
-            state.session_cookie = cookie
+            state = page_state(state_cls, cookie)
             audit_before = _audit_rows()
             _run(state, handler, payload)  # no exception may escape
             text = _page_text(state)

@@ -7,13 +7,11 @@ with its substates) and their handlers are called directly; what a handler retur
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import reflex as rx
-from reflex.istate.data import HeaderData, PageData
+from reflex.istate.data import HeaderData
 
 import siimop_app.siimop_app  # noqa: F401  (registers the pages, e.g. the "[token]" argument of the link page)
 from siimop_app.demo.cli import main as demo_main
@@ -28,46 +26,12 @@ from siimop_app.services import auth
 from siimop_app.states.session import SESSION_COOKIE, AppState
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
+from tests.states.reflex_state import page_state, redirects, specs, toasts  # noqa: F401  (other tests import them from here)
 
 NO_ACCESS = "Vous n'avez pas accès à cette page."
 
 
 # ------------------------------------------------------------------ helpers
-def _specs(result) -> list:
-    if result is None:
-        return []
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-def redirects(result) -> list[str]:
-    """The paths of the ``rx.redirect`` events a handler returned (``rx.redirect`` is the server-side "_redirect")."""
-    paths = []
-    for spec in _specs(result):
-        if spec.handler.fn.__qualname__ == "_redirect":
-            args = {name._js_expr: value._var_value for name, value in spec.args}
-            paths.append(args["path"])
-    return paths
-
-
-def toasts(result) -> list[str]:
-    """The JavaScript of the toast calls a handler returned, with its escapes decoded (to read the French text)."""
-    return [
-        codecs.decode(str(value), "unicode_escape")
-        for spec in _specs(result)
-        if spec.handler.fn.__qualname__ == "_call_function"
-        for name, value in spec.args
-        if name._js_expr == "function" and "__toast" in str(value)
-    ]
-
-
-def page_state(cls: type[AppState], cookie: str = ""):
-    """A fresh client's state tree, as Reflex builds it; returns the page's substate with the session cookie set."""
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(cls.get_full_name().split("."))
-    state.session_cookie = cookie
-    return state
-
-
 def load_demo(phase: str) -> None:
     assert demo_main(["--scale", "small", "--phase", phase]) == 0
 
@@ -271,9 +235,7 @@ def test_root_sends_anonymous_visitors_to_sign_in_and_closed_app_users_to_the_cl
 
 def _link_state(token: str) -> LinkState:
     """The link page's state as the browser opens /connexion/jeton/<token>."""
-    root = rx.State(_reflex_internal_init=True)
-    root.rx_router_page = PageData(path="/connexion/jeton/[token]", params={"token": token})
-    return root.get_substate(LinkState.get_full_name().split("."))
+    return page_state(LinkState, path="/connexion/jeton/[token]", params={"token": token})
 
 
 def test_a_bad_link_shows_a_french_error_and_signs_nobody_in(db_url, outbox):

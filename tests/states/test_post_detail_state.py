@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 
-import reflex as rx
-from reflex.istate.data import PageData
 from sqlmodel import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -16,16 +14,13 @@ from siimop_app.models import AuditEntry, Site
 from siimop_app.pages.supervisor.post_detail import PostDetailState
 from siimop_app.services import documents, post_access
 from tests.services.test_documents_and_post_detail import COUPLE, MIXTE, SIMPLE, demo_post, site_of, tiny_pdf
+from tests.states.reflex_state import page_state
 from tests.states.test_guards import demo_address, load_demo, redirects, sign_in
 
 
 def detail_state(post_id, cookie: str = "") -> PostDetailState:
     """The page's state as the browser opens /rts/postes/<post_id>."""
-    root = rx.State(_reflex_internal_init=True)
-    root.rx_router_page = PageData(path="/rts/postes/[post_id]", params={"post_id": str(post_id)})
-    state = root.get_substate(PostDetailState.get_full_name().split("."))
-    state.session_cookie = cookie
-    return state
+    return page_state(PostDetailState, cookie, path="/rts/postes/[post_id]", params={"post_id": post_id})
 
 
 def upload(state: PostDetailState, filename: str, data: bytes) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from reflex.istate.data import PageData
 from sqlmodel import select
 
 from siimop_app.db import transaction
@@ -14,12 +13,7 @@ from tests.states.test_guards import demo_address, load_demo, page_state, redire
 
 
 def _detail(cookie: str, post_id) -> StaffPostDetailState:
-    state = page_state(StaffPostDetailState, cookie)
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    root.rx_router_page = PageData(path="/coordonnateur/postes/[post_id]", params={"post_id": str(post_id)})
-    return state
+    return page_state(StaffPostDetailState, cookie, path="/coordonnateur/postes/[post_id]", params={"post_id": post_id})
 
 
 def _post_outside_amiens() -> int:
@@ -49,14 +43,14 @@ def test_the_coordinator_loads_one_page_and_reads_only(db_url, outbox):
     state = page_state(PostTableState, sign_in(outbox, demo_address("coordinator")))
     assert redirects(state.load()) == []
     assert state.loaded and 0 < len(state.rows) <= PAGE_SIZE and not state.can_manage
-    assert {row["subdivision"] for row in state.rows} == {"SUBDI AMIENS"}
+    assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     assert [s["label"] for s in state.statistics][0] == "Postes"
     assert state.interface == "coordinator"
     # A forged filter value (another subdivision's id, garbage) narrows nothing beyond the scope.
-    state.set_subdivision(str(_subdivision_id("SUBDI LILLE")))
+    state.set_filter("subdivision", str(_subdivision_id("SUBDI LILLE")))
     assert state.total == 0 and state.rows == []
-    state.set_subdivision("1 OR 1=1")
-    assert {row["subdivision"] for row in state.rows} == {"SUBDI AMIENS"}
+    state.set_filter("subdivision", "1 OR 1=1")
+    assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     state.sort_by("'; DROP TABLE post; --")
     assert state.sort == "approval_number"
     state.sort_by("places")
@@ -64,7 +58,7 @@ def test_the_coordinator_loads_one_page_and_reads_only(db_url, outbox):
     assert state.sort == "places" and state.descending
     # A forged "validated by the ARS" event from a coordinator changes nothing.
     row = state.rows[0]
-    state.toggle_ars(row["post_id"], not row["validated_by_ars"])
+    state.toggle_ars(row.id, not row.validated_by_ars)
     assert state.error and _post_audit_rows() == 0
 
 
@@ -83,7 +77,7 @@ def test_the_coordinator_cannot_open_a_post_outside_the_scope(db_url, outbox):
         assert detail.candidates == []
     inside = page_state(PostTableState, cookie)
     inside.load()
-    detail = _detail(cookie, inside.rows[0]["post_id"])
+    detail = _detail(cookie, inside.rows[0].id)
     detail.load()
     assert detail.loaded and detail.error == "" and not detail.can_manage
     detail.places_input = "9"
@@ -98,18 +92,18 @@ def test_the_manager_ticks_and_changes_places_and_forged_values_are_refused(db_u
     state = page_state(PostTableState, cookie)
     state.load()
     assert state.can_manage and state.interface == "manager"
-    row = next(r for r in state.rows if not r["validated_by_ars"])
-    state.toggle_ars(row["post_id"], True)
-    ticked = next(r for r in state.rows if r["post_id"] == row["post_id"])
-    assert ticked["validated_by_ars"] and ticked["last_change"].startswith("Arnaud MONIER le ")
-    for forged_id, forged_value in (("1", True), (row["post_id"], "yes"), (True, True)):
+    row = next(r for r in state.rows if not r.validated_by_ars)
+    state.toggle_ars(row.id, True)
+    ticked = next(r for r in state.rows if r.id == row.id)
+    assert ticked.validated_by_ars and ticked.last_change.startswith("Arnaud MONIER le ")
+    for forged_id, forged_value in (("1", True), (row.id, "yes"), (True, True)):
         state.toggle_ars(forged_id, forged_value)
         assert state.error
     assert _post_audit_rows() == 1
     state.toggle_ars(_post_outside_amiens_region(), True)
     assert state.error == "Ce poste ne fait pas partie de votre périmètre." and _post_audit_rows() == 1
 
-    detail = _detail(cookie, row["post_id"])
+    detail = _detail(cookie, row.id)
     detail.load()
     assert detail.can_manage
     for bad in ("-1", "abc", "1.5"):
@@ -133,7 +127,7 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
     table = page_state(PostTableState, cookie)
     table.load()
     for row in table.rows:
-        detail = _detail(cookie, row["post_id"])
+        detail = _detail(cookie, row.id)
         detail.load()
         if len(detail.candidates) >= 2 and detail.detail["places"] > 0:
             with_candidates = row
@@ -147,7 +141,7 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
         in detail.places_confirm_text
     detail.dismiss_places(False)  # "Annuler": nothing changes
     detail.confirm_places()
-    assert detail.detail["places"] == with_candidates["places"] and _post_audit_rows() == 0
+    assert detail.detail["places"] == with_candidates.places and _post_audit_rows() == 0
 
 
 def _post_outside_amiens_region() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reflex.istate.data import PageData
 from sqlmodel import select
 
 from siimop_app.db import transaction
@@ -12,12 +11,7 @@ from tests.states.test_guards import demo_address, load_demo, page_state, redire
 
 
 def _board(cookie: str, post_id) -> RankingBoardState:
-    state = page_state(RankingBoardState, cookie)
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    root.rx_router_page = PageData(path="/rts/classement/[post_id]", params={"post_id": str(post_id)})
-    return state
+    return page_state(RankingBoardState, cookie, path="/rts/classement/[post_id]", params={"post_id": post_id})
 
 
 def _posts_of(address: str, *, referent: bool) -> list[int]:

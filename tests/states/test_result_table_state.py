@@ -35,8 +35,8 @@ def test_coordinator_sees_the_results_of_their_scope(db_url, outbox):
     _published()
     state = _loaded(outbox, "coordinator")
     assert 0 < state.total <= PAGE_SIZE and len(state.rows) == state.total
-    assert {row["subdivision"] for row in state.rows} == {"SUBDI AMIENS"}
-    assert {row["round"] for row in state.rows} == {"Tour 1"}
+    assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
+    assert {row.round for row in state.rows} == {"Tour 1"}
     assert [s["label"] for s in state.statistics] == ["Étudiants affectés", "Places pourvues"]
     assert state.interface == "coordinator"
     assert next(m for m in state.menu if m["label"] == "Résultats")["href"] == "/coordonnateur/resultats"
@@ -52,13 +52,13 @@ def test_managers_and_admins_page_sort_and_filter(db_url, outbox):
     assert manager.page == 2 and manager.rows
     manager.sort_by("ine")
     manager.sort_by("ine")
-    assert manager.page == 1 and manager.descending and manager.rows[0]["ine"] >= manager.rows[-1]["ine"]
+    assert manager.page == 1 and manager.descending and manager.rows[0].ine >= manager.rows[-1].ine
     total = manager.total
     manager.set_filter("method", "manuel")
     assert manager.total == 0 and "method=manuel" in manager.export_query
     manager.set_filter("method", "peut-être")  # not a choice: no filter
     assert manager.f_method == "all" and manager.total == total
-    manager.search({"q": manager.rows[0]["ine"]})
+    manager.search({"q": manager.rows[0].ine})
     assert manager.total == 1
     manager.reset_filters()
     assert manager.total == total and manager.f_q == ""

@@ -23,7 +23,7 @@ def test_coordinator_loads_the_students_of_their_scope_and_the_live_refresh_star
     result = state.load()
     assert result.handler.fn.__qualname__ == "CoordinatorHomeState.watch_statistics"
     assert 0 < state.total <= PAGE_SIZE and len(state.rows) == state.total
-    assert {row["subdivision"] for row in state.rows} == {"SUBDI AMIENS"}
+    assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     assert [s["label"] for s in state.statistics][:2] == ["Étudiants connectés", "Listes de vœux suffisantes"]
     assert state.menu[0]["label"] == "Gestion des étudiants" and state.interface == "coordinator"
     assert "sort=last_name" in state.export_query
@@ -39,7 +39,7 @@ def test_managers_and_admins_use_it_with_their_own_menu(db_url, outbox):
     manager.sort_by("ine")
     assert manager.page == 1 and manager.sort == "ine" and not manager.descending
     manager.sort_by("ine")
-    assert manager.descending and manager.rows[0]["ine"] >= manager.rows[-1]["ine"]
+    assert manager.descending and manager.rows[0].ine >= manager.rows[-1].ine
     admin = _loaded(outbox, "admin")
     assert admin.interface == "admin" and admin.total == 320
 
@@ -66,10 +66,10 @@ def test_filters_change_rows_and_statistics(db_url, outbox):
     state = _loaded(outbox, "manager")
     before = [s["value"] for s in state.statistics]
     state.set_filter("decale", "oui")
-    assert 0 < state.total < 174 and all(row["decale"] == "oui" for row in state.rows)
+    assert 0 < state.total < 174 and all(row.decale == "oui" for row in state.rows)
     assert [s["value"] for s in state.statistics] != before
     assert "decale=oui" in state.export_query
-    state.search({"q": state.rows[0]["ine"]})
+    state.search({"q": state.rows[0].ine})
     assert state.total == 1
     state.reset_filters()
     assert state.total == 174 and state.f_decale == "all" and state.f_q == ""
@@ -98,11 +98,11 @@ def test_forged_filter_values_outside_the_scope_give_nothing_more(db_url, outbox
 def test_wishes_dialog_only_in_scope(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, "coordinator")
-    state.open_detail(state.rows[0]["id"])
-    assert state.detail_open and state.detail_error == "" and state.detail["ine"] == state.rows[0]["ine"]
-    assert state.detail_wishes and "hearts" in state.detail_wishes[0]
+    state.open_detail(state.rows[0].id)
+    assert state.detail_open and state.detail_error == "" and state.detail["ine"] == state.rows[0].ine
+    assert state.detail_wishes and 0 <= state.detail_wishes[0].hearts <= 5
     manager = _loaded(outbox, "admin")
-    outside = next(r["id"] for r in manager.rows if r["subdivision"] != "SUBDI AMIENS")
+    outside = next(r.id for r in manager.rows if r.subdivision != "SUBDI AMIENS")
     state.open_detail(outside)
     assert state.detail_error == student_table.NOT_IN_SCOPE and state.detail_wishes == [] and state.detail == {}
     state.open_detail("1 OR 1=1")

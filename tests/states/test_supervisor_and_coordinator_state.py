@@ -48,7 +48,7 @@ def test_staff_load_and_others_are_sent_away(db_url, outbox, cls):
 def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, SupervisorTableState, "coordinator")
-    assert {row["subdivisions"] for row in state.rows} == {"SUBDI AMIENS"}
+    assert {row.subdivisions for row in state.rows} == {"SUBDI AMIENS"}
     assert [s["label"] for s in state.statistics] == ["RTS connectés", "Classements valides"]
     assert [r["label"] for r in state.by_specialty] == ["MÉDECINE D'URGENCE"]
     assert [r["label"] for r in state.by_subdivision] == ["SUBDI AMIENS"]
@@ -71,7 +71,7 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     assert state.sort == "last_name"
     state.sort_by("posts")
     state.sort_by("posts")
-    assert state.descending and state.rows[0]["posts"] >= state.rows[-1]["posts"]
+    assert state.descending and state.rows[0].posts >= state.rows[-1].posts
     state.set_filter("session_cookie", "x")
     assert state.session_cookie != "x"
 
@@ -79,13 +79,13 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
 def test_coordinators_page_scope_and_filters(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, CoordinatorTableState, "coordinator")
-    assert {(r["specialty"], r["subdivision"]) for r in state.rows} == {("MÉDECINE D'URGENCE", "SUBDI AMIENS")}
-    assert demo_address("coordinator") in {r["email"] for r in state.rows}
+    assert {(r.specialty, r.subdivision) for r in state.rows} == {("MÉDECINE D'URGENCE", "SUBDI AMIENS")}
+    assert demo_address("coordinator") in {r.email for r in state.rows}
     mine = state.total
     admin = _loaded(outbox, CoordinatorTableState, "admin")
     assert admin.total > mine
     state.search({"q": "moreau"})
-    assert state.total == 1 and state.rows[0]["email"] == demo_address("coordinator")
+    assert state.total == 1 and state.rows[0].email == demo_address("coordinator")
     state.search({"q": "%"})
     assert state.total == 0
     state.reset_filters()

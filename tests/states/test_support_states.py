@@ -7,8 +7,6 @@ import asyncio
 import io
 import re
 
-import reflex as rx
-from reflex.istate.data import PageData
 from sqlmodel import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -29,11 +27,7 @@ FOLLOW = re.compile(r"/assistance/suivi/(\S+)")
 
 
 def _routed(cls, path: str, params: dict[str, str], cookie: str = ""):
-    root = rx.State(_reflex_internal_init=True)
-    root.rx_router_page = PageData(path=path, params=params)
-    state = root.get_substate(cls.get_full_name().split("."))
-    state.session_cookie = cookie
-    return state
+    return page_state(cls, cookie, path=path, params=params)
 
 
 def _fill(state: SupportState, **overrides) -> None:
@@ -115,7 +109,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     follow.load()
     assert follow.view["id"] == ticket_id and follow.link_error == ""
     inbox.load()
-    assert [row["id"] for row in inbox.rows] == [str(ticket_id)]
+    assert [row.id for row in inbox.rows] == [ticket_id]
     inbox.set_filter("status", "supprimé")  # not a status: no filter
     assert inbox.f_status == "all" and inbox.total == 1
     inbox.set_filter("subdivision", "1 OR 1=1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from siimop_app.domain.calendar import is_open
+from siimop_app.models import MANAGER_ROLES
 from siimop_app.services import calendar, overview
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import figure_tile
@@ -23,7 +24,7 @@ class ManagerHomeState(AppState):
         now = calendar.now()
         wave = calendar.current_wave(now)
         self.figures = overview.scope_figures(
-            user_id=user.user_id, wave_id=wave.wave_id if wave else None, roles=("manager", "admin")
+            user_id=user.user_id, wave_id=wave.wave_id if wave else None, roles=MANAGER_ROLES
         )
         self.phases = [
             {

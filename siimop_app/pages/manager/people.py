@@ -7,11 +7,8 @@ import json
 import logging
 
 import reflex as rx
-from sqlmodel import select
 
-from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Region, Specialty, Subdivision
 from siimop_app.domain.import_rules import FORMATS, quoted
 from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
@@ -26,17 +23,6 @@ ROLE_CHOICES = [("coordinator", "Coordonnateur"), ("manager", "Gestionnaire"), (
                 ("admin", "Administrateur")]
 REFUSALS = (AccessDenied, people_admin.PeopleError, imports.ImportRefused)
 STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
-
-
-def _options() -> dict[str, list[list[str]]]:
-    with transaction() as session:
-        return {
-            "regions": [[str(i), n] for i, n in session.exec(select(Region.id, Region.name).order_by(Region.name))],
-            "subdivisions": [[str(i), n] for i, n in
-                             session.exec(select(Subdivision.id, Subdivision.label).order_by(Subdivision.label))],
-            "specialties": [[str(i), n] for i, n in
-                            session.exec(select(Specialty.id, Specialty.label).order_by(Specialty.label))],
-        }
 
 
 def _id(value) -> int | None:
@@ -68,7 +54,7 @@ class PeopleState(AppState):
         _, redirect = self._enter("manager", *IMPORT_ROLES)
         if redirect:
             return redirect
-        self.options = _options()
+        self.options = people_admin.place_choices()
 
     @rx.event
     def search(self, form: dict):

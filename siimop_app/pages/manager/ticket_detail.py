@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
-from siimop_app.pages.manager.tickets import STAFF, interface_of
 from siimop_app.services import documents, support
 from siimop_app.services.access import AccessDenied
+from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
@@ -38,7 +39,7 @@ class TicketDetailState(AppState):
         self.error = self.notice = ""
         ticket_id = self._ticket_id()
         try:
-            user = self._require(*STAFF)
+            user = self._require(*MANAGER_ROLES)
             if ticket_id is None:
                 raise support.TicketError(support.NOT_FOUND)
             self._show(action(user, ticket_id))
@@ -51,7 +52,7 @@ class TicketDetailState(AppState):
     def load(self):
         self.view, self.colleagues, self.reply, self.note, self.assignee, self.error, self.notice = (
             {}, [], "", "", "", "", "")
-        user, redirect = self._enter(interface_of(self._user()), *STAFF)
+        user, redirect = self._enter(staff_interface(self._user(), MANAGER_ROLES), *MANAGER_ROLES)
         if redirect:
             return redirect
         try:

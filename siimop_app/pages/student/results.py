@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
-from sqlmodel import select
 
-from siimop_app.db import transaction
-from siimop_app.models import Student
 from siimop_app.services import calendar, rounds
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import shell
@@ -28,9 +25,7 @@ class StudentResultsState(AppState):
         self.results, self.notice = [], ""
         if wave is None:
             return
-        with transaction() as session:
-            student_id = session.exec(select(Student.id).where(Student.user_id == user.user_id)).first()
-            found = rounds.round_result_for_student(session, student_id, wave.wave_id, now) if student_id else []
+        found = rounds.student_results(user_id=user.user_id, wave_id=wave.wave_id, at=now)
         self.results = [
             {**dataclasses.asdict(r), "post": r.post or {}} for r in found
         ]
