@@ -11,7 +11,7 @@ from siimop_app.models.records import (
     AuditEntry,
     Document,
     DocumentKind,
-    EmailValidation,
+    PendingEmail,
     Reminder,
     SignInToken,
     SupportMessage,
@@ -20,8 +20,8 @@ from siimop_app.models.records import (
 )
 
 __all__ = [
-    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
-    "Establishment", "ImportBatch", "Observation", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
+    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind",
+    "Establishment", "ImportBatch", "Observation", "POST_TYPE_LABELS", "PendingEmail", "Phase", "PhaseKind", "Post",
     "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
     "RoundStatus",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",
