@@ -46,6 +46,7 @@ from siimop_app import matching
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.sufficiency import required_wishes
+from siimop_app.matching.algorithms import deferred_acceptance
 from siimop_app.models import (
     Application,
     Establishment,
@@ -320,7 +321,9 @@ def _gain(data: dict[str, Any], edited: dict[str, Any], seeds: set[str]) -> int:
     posts = {p["id"] for p in market["posts"]}
     before = {**market, "students": [s for s in data["students"] if s["id"] in students],
               "posts": [p for p in data["posts"] if p["id"] in posts]}
-    placed = [len(matching.solve(matching.Instance.from_dict(side), mode="fast", improve=False).assignments)
+    # Only the count is needed: the engine's deferred acceptance itself, without the result's explanations and
+    # optimality bound that solve() adds (two thirds of a national what-if's time).
+    placed = [sum(1 for post in deferred_acceptance(matching.Instance.from_dict(side).compiled()) if post >= 0)
               for side in (before, market)]
     return placed[1] - placed[0]
 
