@@ -392,7 +392,7 @@ def _post(row: _Row, refs: References) -> dict:
         row.fail("referent", "un poste Simple n'a qu'un responsable : le référent est le 1")
     for which in ("site", "second_site"):
         site = post[which]
-        if site and post["subdivision_id"] is not None:
+        if site:  # None when the subdivision is unknown: the row has its error, the checks across rows go on
             site["subdivision_id"] = post["subdivision_id"]
     return post
 

@@ -34,6 +34,8 @@ from siimop_app.domain import import_rules as rules
 from siimop_app.domain.import_rules import RowError, quoted
 from siimop_app.imports.reading import UnreadableFile, read_table
 from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Assignment,
     AuditEntry,
     Campaign,
     Establishment,
@@ -746,18 +748,111 @@ def correct_student(user: SignedInUser | None, values: dict[str, str]) -> Import
     return correct_one("students", values, actor=actor)
 
 
-def correct_one(kind: str, values: dict[str, str], *, actor: Actor) -> ImportReport:
-    """One row checked and applied as an import of a one-line file (rows absent from it are not reported)."""
+def correct_one(kind: str, values: dict[str, str], *, actor: Actor, wave_id: int | None = None) -> ImportReport:
+    """One row checked and applied as an import of a one-line file (rows absent from it are not reported);
+    ``wave_id``: the wave of a post (else the latest)."""
     if kind not in ("students", "posts"):
         raise ImportRefused(f"Type de correction inconnu : {kind}.")
     report = ImportReport(kind=kind, filename="(formulaire)", rows=1)
     cells = {c.key: str(values.get(c.key, "") or "") for c in rules.FORMATS[kind]}
     report = _check_and_apply(kind, [(1, cells)], report, data=None, actor=actor, apply=True,
-                              deactivate_absent=False, wave_id=None)
+                              deactivate_absent=False, wave_id=wave_id)
     report.absent, report.absent_rows = 0, []
     report.errors = [e.replace("ligne 1, colonne ", "", 1) for e in report.errors]
     report.changes = [c.replace("ligne 1 — ", "", 1) for c in report.changes]
     return report
+
+
+# Once a round's matching has run with a post, what the students rated and were assigned to stays as it was:
+# the DES and option that could rate it, its subdivision (local candidates, ranking rules), its type, length,
+# timing and sites. Its wording, supervisors and référent, and more places, may still change.
+FROZEN_AFTER_MATCHING = ("calling_specialty_id", "option_id", "subdivision_id", "post_type", "months", "decale")
+_FROZEN_HEADERS = {"calling_specialty_id": "specialty", "option_id": "option", "subdivision_id": "subdivision",
+                   "post_type": "post_type", "months": "months", "decale": "decale"}
+
+
+def _yes_no(value: bool) -> str:
+    return "oui" if value else "non"
+
+
+def post_values(user: SignedInUser | None, post_id: int) -> dict[str, str]:
+    """One post as the import's columns (the correction form's starting values), if in the user's scope."""
+    actor = actor_for(user)
+    with transaction() as session:
+        post = session.get(Post, post_id)
+        if post is None or not actor.covers(post.subdivision_id):
+            raise ImportRefused("Ce poste n'existe pas ou n'est pas dans votre périmètre.")
+        option = session.get(SpecialtyOption, post.option_id) if post.option_id else None
+        referents = dict(session.exec(select(PostSupervisor.user_id, PostSupervisor.is_referent)
+                                      .where(PostSupervisor.post_id == post.id)).all())
+        values = {"post_number": str(post.post_number),
+                  "specialty": session.get(Specialty, post.calling_specialty_id).label,
+                  "option": option.label if option else "",
+                  "subdivision": session.get(Subdivision, post.subdivision_id).label,
+                  "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type), "months": str(post.months),
+                  "places": str(post.places_opened), "decale": _yes_no(post.decale), "indication": post.indication,
+                  "referent": "1"}
+        for n, site_id in (("", post.site_id), ("2", post.second_site_id)):
+            site = session.get(Site, site_id) if site_id else None
+            if site is None:
+                continue
+            establishment = session.get(Establishment, site.establishment_id)
+            supervisor = session.get(User, site.supervisor_user_id) if site.supervisor_user_id else None
+            email = session.exec(select(UserEmail.email).where(UserEmail.user_id == supervisor.id,
+                                                               UserEmail.kind == "main")
+                                 .order_by(UserEmail.id)).first() if supervisor else None
+            values.update({f"approval_number{n}": site.approval_number, f"site_number{n}": site.site_number,
+                           f"site_name{n}": site.name, f"establishment{n}": establishment.name,
+                           f"city{n}": establishment.city, f"is_university{n}": _yes_no(site.is_university),
+                           f"supervisor_last{n}": supervisor.last_name if supervisor else "",
+                           f"supervisor_first{n}": supervisor.first_name if supervisor else "",
+                           f"supervisor_email{n}": email or ""})
+            if n and supervisor is not None and referents.get(supervisor.id) \
+                    and not referents.get(session.get(Site, post.site_id).supervisor_user_id):
+                values["referent"] = "2"
+    return {c.key: values.get(c.key, "") for c in rules.FORMATS["posts"]}
+
+
+def correct_post(user: SignedInUser | None, post_id: int, values: dict[str, str]) -> ImportReport:
+    """A manager's (their region) or admin's correction of one post in a form, with exactly the import's checks
+    and audit (before/after). The post number is the key and stays; once a round's matching has run with the
+    post, the fields it used are refused (``FROZEN_AFTER_MATCHING``, its sites), and places never go below the
+    students already assigned to it."""
+    actor = actor_for(user)
+    current = post_values(user, post_id)  # exists and is in scope
+    cells = {c.key: str(values.get(c.key, "") or "").strip() for c in rules.FORMATS["posts"]}
+    cells["post_number"] = current["post_number"]
+    header = {c.key: c.header for c in rules.FORMATS["posts"]}
+    with transaction() as session:
+        post = session.get(Post, post_id)
+        wave_id = post.wave_id
+        validated = rules.validate("posts", [(1, cells)], _references(session))
+        problems: list[RowError] = []
+        if validated.rows:
+            row = validated.rows[0]
+            assigned = session.exec(select(sa.func.count()).select_from(Assignment)
+                                    .where(Assignment.post_id == post_id)).one()
+            if row["places_opened"] < assigned:
+                problems.append(RowError(1, header["places"], f"{assigned} étudiant(s) sont déjà affecté(s) à ce "
+                                                              "poste : le nombre de places ne peut pas être inférieur"))
+            matched = _matched_round(session, [wave_id])
+            if matched is not None:
+                why = f"l'appariement du tour {matched} a déjà été calculé avec ce poste : cette valeur ne peut plus changer"
+                problems.extend(RowError(1, header[_FROZEN_HEADERS[field]], why)
+                                for field in FROZEN_AFTER_MATCHING if row[field] != getattr(post, field))
+                for n, which, site_id in (("", "site", post.site_id), ("2", "second_site", post.second_site_id)):
+                    site = session.get(Site, site_id) if site_id else None
+                    was = (site.approval_number, site.site_number) if site else None
+                    wanted = row[which]
+                    now = (wanted["approval_number"], wanted["site_number"]) if wanted else None
+                    if now != was:
+                        problems.append(RowError(1, header[f"site_number{n}"], why))
+    if problems:
+        report = ImportReport(kind="posts", filename="(formulaire)", rows=1)
+        report.errors = [str(e).replace("ligne 1, colonne ", "", 1) for e in problems]
+        log.info("correction of post %s by user %s refused: %s", post_id, actor.user_id, report.errors)
+        return report
+    return correct_one("posts", cells, actor=actor, wave_id=wave_id)
 
 
 def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: bytes | None, actor: Actor,

@@ -10,18 +10,24 @@ so a forged event changes nothing.
 from __future__ import annotations
 
 import logging
-
 from urllib.parse import urlencode
 
 import reflex as rx
 
+from siimop_app.domain.import_rules import FORMATS
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
-from siimop_app.services import auth, post_table
+from siimop_app.services import auth, imports, post_table
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.states.live_statistics import keep_live
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import confirm_dialog, error_callout, figure_tile, notice
+from siimop_app.ui.components import (
+    confirm_dialog,
+    correction_form,
+    error_callout,
+    figure_tile,
+    notice,
+)
 from siimop_app.ui.shell import shell
 from siimop_app.validation import parse_int
 
@@ -32,7 +38,8 @@ MANAGERS = ("manager", "admin")
 PAGE_SIZE = 25
 ALL = "all"
 ROUTE = "/coordonnateur/postes"
-REFUSED = (AccessDenied, post_table.PostTableError)
+REFUSED = (AccessDenied, post_table.PostTableError, imports.ImportRefused)
+POST_COLUMNS = [(c.key, c.header) for c in FORMATS["posts"]]
 
 # (key, header); a key in post_table.SORT_KEYS makes the header a sort button.
 COLUMNS = (
@@ -266,6 +273,9 @@ class StaffPostDetailState(AppState):
     places_confirm_open: bool = False
     places_confirm_text: str = ""
     _places_pending: int | None = None
+    post_form: dict[str, str] = {}  # the post as the import's columns (managers and admins)
+    form_version: int = 0  # remounts the correction form with the values now in the database
+    correction_errors: list[str] = []
     loaded: bool = False
     error: str = ""
 
@@ -276,6 +286,7 @@ class StaffPostDetailState(AppState):
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
         self.can_manage = self.loaded = False
         self.places_input = ""
+        self.post_form, self.correction_errors = {}, []
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
         detail = post_table.post_detail_for_staff(user, post_id)
@@ -285,6 +296,8 @@ class StaffPostDetailState(AppState):
         self.can_manage = bool(detail["can_manage"])
         self.places_input = str(detail["places"])
         self.detail = detail
+        self.post_form = imports.post_values(user, post_id) if self.can_manage else {}
+        self.form_version += 1
         self.loaded = True
 
     @rx.event
@@ -299,7 +312,7 @@ class StaffPostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(post_table.OUT_OF_SCOPE)
             self._show(user, post_id)
-        except AccessDenied as denied:
+        except (AccessDenied, imports.ImportRefused) as denied:
             log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
             self._clear()
             self.error = str(denied)
@@ -367,6 +380,30 @@ class StaffPostDetailState(AppState):
             return None
         return self._act(lambda user, pid: post_table.set_places(user, pid, places),
                          "Le nombre de places a été enregistré.")
+
+    @rx.event
+    def correct_post(self, form: dict):
+        """The correction form: the import's checks, refused outside the manager's region (the service decides).
+        Refused, the form keeps what was typed and lists every error; applied, it shows the post as now stored."""
+        self.error, self.correction_errors = "", []
+        values = {key: str(form.get(key, "") or "")[:300] for key, _ in POST_COLUMNS}
+        try:
+            user = self._require(*MANAGERS)
+            post_id = self._requested_post()
+            if post_id is None or not self.loaded:
+                raise AccessDenied(post_table.OUT_OF_SCOPE)
+            report = imports.correct_post(user, post_id, values)
+            if report.errors:
+                self.correction_errors = report.errors
+                return rx.toast.error("La correction n'a pas été enregistrée : voyez les erreurs sous le formulaire.")
+            self._show(user, post_id)
+        except REFUSED as refused:
+            log.warning("correction of post %r refused: %s", self.post_id, refused)
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+        if not report.changes:
+            return rx.toast.info("Aucune modification.")
+        return rx.toast.success("Correction enregistrée : " + " ; ".join(report.changes))
 
 
 # ------------------------------------------------------------------ view
@@ -583,6 +620,16 @@ def _manager_tools() -> rx.Component:
     )
 
 
+def _post_correction() -> rx.Component:
+    s = StaffPostDetailState
+    return correction_form(
+        summary="Corriger le poste (mêmes contrôles que l'import des postes)", columns=POST_COLUMNS,
+        values=s.post_form, key_column="post_number", on_submit=s.correct_post, version=s.form_version,
+        errors=s.correction_errors, prefix="correct-post", element_id="post-correction",
+        note="Une fois l'appariement d'un tour calculé avec ce poste, sa spécialité, son option, sa subdivision, son "
+             "type, sa durée, le décalage et ses terrains ne peuvent plus changer.")
+
+
 def staff_post_detail_page() -> rx.Component:
     s = StaffPostDetailState
     d = s.detail
@@ -608,6 +655,7 @@ def staff_post_detail_page() -> rx.Component:
                 rx.text(rx.cond(d["description"].to(str) != "", d["description"].to(str), "Aucune description."),
                         white_space="pre-wrap", id="post-description"),
                 rx.cond(s.can_manage, _manager_tools()),
+                rx.cond(s.can_manage & (s.post_form.length() > 0), _post_correction()),
                 rx.cond(
                     r.length() > 0,
                     rx.vstack(

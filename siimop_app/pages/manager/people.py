@@ -11,13 +11,13 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
-from siimop_app.models import Region, Specialty, Subdivision
 from siimop_app.domain.import_rules import FORMATS
+from siimop_app.models import Region, Specialty, Subdivision
 from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.imports import IMPORT_ROLES
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import correction_form, error_callout
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -194,26 +194,10 @@ def _select(name: str, label: str, key: str) -> rx.Component:
 
 def _student_correction() -> rx.Component:
     s = PeopleState
-    return rx.el.details(
-        rx.el.summary("Corriger la fiche de l'étudiant (mêmes contrôles que l'import)"),
-        rx.form(
-            rx.vstack(
-                *[rx.hstack(rx.text(header, min_width="12em"),
-                            rx.input(name=key, default_value=s.student_form[key], aria_label=header,
-                                     read_only=key == "ine", id=f"correct-{key}", width="22em"), align="center")
-                  for key, header in STUDENT_COLUMNS],
-                rx.button("Enregistrer la correction", type="submit", id="correct-save"),
-                spacing="1",
-                align="start",
-            ),
-            on_submit=s.correct_student,
-            key=s.form_version.to(str),
-        ),
-        rx.cond(s.correction_errors.length() > 0,
-                rx.el.ul(rx.foreach(s.correction_errors, lambda e: rx.el.li(e)), id="correct-errors", role="alert",
-                         style={"color": "var(--red-11)"})),
-        id="student-correction",
-    )
+    return correction_form(
+        summary="Corriger la fiche de l'étudiant (mêmes contrôles que l'import)", columns=STUDENT_COLUMNS,
+        values=s.student_form, key_column="ine", on_submit=s.correct_student, version=s.form_version,
+        errors=s.correction_errors, prefix="correct", element_id="student-correction")
 
 
 def _person() -> rx.Component:
