@@ -350,3 +350,16 @@ def test_a_manager_corrects_one_post_in_a_form_with_the_import_checks(db_url):
     assert fingerprint(db_url) == before
     wording = correct_post(manager, number[1], {**values, "indication": "Garde le week-end", "places": "3"})
     assert wording.applied and not wording.errors
+
+
+def test_a_posts_file_with_an_unknown_subdivision_lists_the_error(db_url):
+    """It used to raise KeyError in the checks across rows (HTTP 500 on the import page), hiding every error."""
+    make_wave()
+    before = fingerprint(db_url)
+    report = run_import("posts", csv_bytes("posts", [post(1, subdivision="SUBDI AMIEN"), post(2, places="0")]),
+                        "p.csv", apply=True)
+    assert report.errors == [
+        "ligne 2, colonne « Subdivision » : « SUBDI AMIEN » n'est pas une subdivision connue "
+        "(vouliez-vous dire « SUBDI AMIENS » ?)",
+        "ligne 3, colonne « Places » : « 0 » n'est pas un nombre de places (nombre entier de 1 à 50)"]
+    assert fingerprint(db_url) == before
