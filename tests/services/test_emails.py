@@ -84,6 +84,10 @@ def test_expired_links_fail_and_the_main_address_cannot_be_removed(db_url, outbo
     intruder = _me("intruder@chu.fr")
     with pytest.raises(emails.EmailError, match="ne fait pas partie"):
         emails.remove_secondary(intruder, main["id"])
+    emails.add_secondary(me, "again@chu.fr", "personal")
+    with pytest.raises(emails.EmailError, match="ne fait pas partie"):
+        emails.withdraw_pending(intruder, emails.list_emails(me)[-1]["id"])  # someone else's pending address
+    assert emails.list_emails(me)[-1]["email"] == "again@chu.fr"
     with transaction() as session:
         assert session.exec(select(UserEmail).where(UserEmail.email == "main@chu.fr")).first() is not None
 
