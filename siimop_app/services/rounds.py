@@ -37,6 +37,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -377,6 +378,7 @@ def _insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 _SOLVED: dict[str, tuple[matching.Instance, matching.Result, matching.Certificate]] = {}
+_SOLVED_LOCK = threading.Lock()
 _SOLVED_KEEP = 2  # national results weigh a few MB: the last two snapshots are enough (dry run, then close)
 
 
@@ -401,12 +403,14 @@ def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = N
     step = time.perf_counter()
     settings = get_settings()  # one database's snapshot (and budget): never another's result
     key = _sha256(f"{settings.database_url}\n{settings.matching_time_limit}\n{_canonical(data)}")
-    if key in _SOLVED:
-        _SOLVED[key] = _SOLVED.pop(key)  # most recently used last
-        instance, result, certificate = _SOLVED[key]
+    with _SOLVED_LOCK:  # dry runs run in background tasks: several threads may ask at once
+        solved = _SOLVED.pop(key, None)
+        if solved is not None:
+            _SOLVED[key] = solved  # most recently used last
+    if solved is not None:
         timings["match"] = time.perf_counter() - step
         timings["check"] = 0.0
-        return instance, result, certificate
+        return solved
     instance = matching.Instance.from_dict(data)
     # Exact mode (HiGHS), within the round's time budget: the most students a weakly stable matching can place.
     result = matching.solve(instance, mode="exact", time_limit=settings.matching_time_limit)
@@ -417,9 +421,10 @@ def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = N
     certificate = matching.check(instance, result.to_dict())
     timings["check"] = time.perf_counter() - step
     if certificate.ok and _fully_proven(result):
-        _SOLVED[key] = (instance, result, certificate)
-        while len(_SOLVED) > _SOLVED_KEEP:
-            _SOLVED.pop(next(iter(_SOLVED)))
+        with _SOLVED_LOCK:
+            _SOLVED[key] = (instance, result, certificate)
+            while len(_SOLVED) > _SOLVED_KEEP:
+                _SOLVED.pop(next(iter(_SOLVED)))
     return instance, result, certificate
 
 
