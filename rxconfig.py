@@ -15,5 +15,7 @@ config = rx.Config(
     # Only the app's own origins may read with credentials or open the event socket (issue 10).
     cors_allowed_origins=OwnOrigins(),
     disable_plugins=[SitemapPlugin],
+    # With Redis (several workers) a client's state expires with its sign-in session, never later (issue 13).
+    redis_token_expiration=settings.session_hours * 3600,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"))],
 )

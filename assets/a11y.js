@@ -1,8 +1,15 @@
-// Two gaps of the component library, filled once the page has loaded (so React's hydration never sees
-// the added attributes):
+// Gaps of the component library, filled in the browser (attributes added once the page has loaded, so
+// that React's hydration never sees them):
 // - Radix tables scroll inside their own box when wider than the page; a scrollable box must be reachable
 //   with the keyboard (WCAG 2.1.1; axe-core "scrollable-region-focusable"): each one gets a tab stop;
-// - the file input inside a drop zone has no label of its own (WCAG 4.1.2): it is named after its zone.
+// - the file input inside a drop zone has no label of its own (WCAG 4.1.2): it is named after its zone, and
+//   takes the zone's error state;
+// - a radio group built of buttons (the hearts of Mes vœux) answers the arrow keys as a native one does:
+//   Left/Up and Right/Down move to the previous/next choice and check it, Home/End to the first/last
+//   (WAI-ARIA Authoring Practices, "Radio Group"); the page makes the checked choice the only tab stop;
+// - a dialog opened from state (no Radix "Trigger") gives the focus back to nothing when it closes, and a
+//   keyboard user finds themselves at the top of the page (WCAG 2.4.3): it goes back to the control that
+//   had it before the dialog opened.
 (function () {
   function mark() {
     document.querySelectorAll(".rt-TableRoot .rt-ScrollAreaViewport:not([tabindex])").forEach(function (box) {
@@ -13,8 +20,49 @@
       var text = zone ? zone.textContent.trim().slice(0, 120) : "";
       input.setAttribute("aria-label", text || "Choisir un fichier");
     });
+    // A drop zone in error (aria-invalid, aria-describedby set by the page) passes them on to its input.
+    document.querySelectorAll('input[type="file"]').forEach(function (input) {
+      var zone = input.parentElement;
+      if (!zone) return;
+      ["aria-invalid", "aria-describedby"].forEach(function (name) {
+        var value = zone.getAttribute(name);
+        if (value === null) { if (input.hasAttribute(name)) input.removeAttribute(name); }
+        else if (input.getAttribute(name) !== value) input.setAttribute(name, value);
+      });
+    });
+  }
+  var STEPS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+  document.addEventListener("keydown", function (event) {
+    var radio = event.target.closest && event.target.closest('[role="radiogroup"] [role="radio"]');
+    if (!radio || event.altKey || event.ctrlKey || event.metaKey) return;
+    var radios = Array.prototype.slice.call(
+      radio.closest('[role="radiogroup"]').querySelectorAll('[role="radio"]:not([disabled])'));
+    var at = radios.indexOf(radio);
+    var next;
+    if (event.key in STEPS) next = radios[(at + STEPS[event.key] + radios.length) % radios.length];
+    else if (event.key === "Home") next = radios[0];
+    else if (event.key === "End") next = radios[radios.length - 1];
+    if (!next) return;
+    event.preventDefault();  // no page scrolling
+    next.focus();
+    next.click();
+  });
+  var DIALOG = '[role="dialog"], [role="alertdialog"]';
+  var beforeDialog = null;
+  var dialogOpen = false;
+  document.addEventListener("focusin", function (event) {
+    if (!event.target.closest(DIALOG)) beforeDialog = event.target;
+  });
+  function giveFocusBack() {
+    var open = !!document.querySelector(DIALOG);
+    if (dialogOpen && !open && beforeDialog && beforeDialog.isConnected &&
+        (!document.activeElement || document.activeElement === document.body)) {
+      beforeDialog.focus();
+    }
+    dialogOpen = open;
   }
   window.addEventListener("load", function () {
+    new MutationObserver(giveFocusBack).observe(document.body, { childList: true, subtree: true });
     setTimeout(function () {
       mark();
       new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });

@@ -25,3 +25,28 @@ def upgrade_to_head(url: str | None = None) -> None:
     url = url or get_settings().database_url
     prepare_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
+
+
+# Any constant shared by every machine of a deployment: the key of the advisory lock taken while migrating.
+_MIGRATION_LOCK_KEY = 0x5117_0D0B
+
+
+def upgrade_to_head_exclusive(url: str | None = None) -> None:
+    """``upgrade_to_head``, one process at a time on PostgreSQL: several machines starting together would otherwise
+    race to apply the same migration (Alembic itself takes no lock)."""
+    import sqlalchemy as sa
+
+    url = url or get_settings().database_url
+    if not url.startswith("postgresql"):
+        upgrade_to_head(url)
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            try:
+                upgrade_to_head(url)
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    finally:
+        engine.dispose()

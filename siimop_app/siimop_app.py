@@ -9,6 +9,7 @@ from reflex_components_core.base.error_boundary import ErrorBoundary
 
 from siimop_app.file_routes import files_api
 from siimop_app.origins import origin_allowed
+from siimop_app.ui.reconnection import reconnection_notice
 from siimop_app.import_routes import imports_api
 from siimop_app.pages.coordinator.home import CoordinatorHomeState, coordinator_home_page
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState, coordinator_table_page
@@ -74,6 +75,8 @@ def _french_error_boundary(stateful: bool) -> rx.Component:
 
 _APP_WRAPS = rx.App.__dataclass_fields__["app_wraps"].default_factory()
 _APP_WRAPS[(55, "ErrorBoundary")] = _french_error_boundary
+# Reflex's English connection toast ("Cannot connect to server…") becomes a calm French notice (issue 13).
+_APP_WRAPS[(5, "Overlay")] = lambda stateful: reconnection_notice() if stateful else None
 
 app = rx.App(
     html_lang="fr",

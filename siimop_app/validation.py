@@ -239,3 +239,17 @@ def check_payload(fn: Callable, payload: Mapping[str, Any]) -> None:
             _check_uploads(payload[param.name], param.name)
             continue
         _check(payload[param.name], hint, param.name)
+
+
+class UserInputError(ValueError):
+    """A refusal the user can correct in a form. ``fields`` names the form fields at fault, so that the page
+    marks them (``aria-invalid``) and ties them to the message; empty when no single field is to blame."""
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
+def fields_at_fault(error: BaseException) -> list[str]:
+    """The form fields an error is about (see ``UserInputError``); none for any other error."""
+    return list(getattr(error, "fields", ()))

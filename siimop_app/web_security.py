@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import reflex as rx
+import sqlalchemy.exc
 from reflex.middleware.middleware import Middleware
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "siimop_session"
 MAX_UPLOAD_BYTES = MAX_PDF_BYTES + 64 * 1024  # the largest file plus the multipart envelope
+# The database is unreachable (restart, failover): the transaction was rolled back, the pool reconnects by itself.
+DATABASE_UNAVAILABLE = ("Le service est momentanément indisponible : votre dernière action n'a pas été enregistrée. "
+                        "Réessayez dans quelques instants.")
 UNEXPECTED_ERROR = "Une erreur est survenue : votre demande n'a pas été prise en compte. Réessayez ou contactez l'assistance."
 FOREIGN_ORIGIN = "Origine non autorisée."
 UPLOAD_TOO_LARGE = "Le fichier dépasse la taille maximale de 5 Mo."
@@ -244,6 +248,9 @@ def backend_error(exception: Exception):
     if isinstance(exception, InvalidInput):
         log.warning("refused input: %s", log_safe(exception.detail, 1000))
         return rx.toast.error(str(exception) or INVALID_INPUT, id="backend_error")
+    if isinstance(exception, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+        log.warning("database unavailable during an event: %s", log_safe(str(exception).splitlines()[0], 500))
+        return rx.toast.error(DATABASE_UNAVAILABLE, id="backend_error")
     details = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
     log.error("event handler failed: %s", log_safe(details, 8000))
     return rx.toast.error(UNEXPECTED_ERROR, id="backend_error")

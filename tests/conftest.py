@@ -9,6 +9,7 @@ also on a throwaway PostgreSQL database when ``SIIMOP_TEST_POSTGRES_URL`` is set
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,36 +25,75 @@ POSTGRES_URL = os.environ.get("SIIMOP_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-def _create_postgres_database() -> tuple[str, str]:
-    name = f"siimop_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+def _postgres_admin() -> sa.Engine:
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_url(name: str) -> str:
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_postgres_database(name: str) -> None:
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = _postgres_admin()
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """One database per backend migrated to head once per run; each test gets a copy of it.
+
+    Migrating (schema plus the national reference data) costs about half a second a test on SQLite; copying the
+    file or ``CREATE DATABASE … TEMPLATE`` costs a few milliseconds. ``tests/services/test_schema.py`` still
+    runs the migrations themselves on empty databases."""
+    templates: dict[str, str] = {}
+    folder = tmp_path_factory.mktemp("template")
+    pg_template = None
+    try:
+        templates["sqlite"] = str(folder / "siimop.db")
+        url = f"sqlite:///{templates['sqlite']}"
+        upgrade_to_head(url)
+        get_engine(url).dispose()
+        if POSTGRES_URL:
+            pg_template = f"siimop_template_{uuid.uuid4().hex[:12]}"
+            admin = _postgres_admin()
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{pg_template}"'))
+            admin.dispose()
+            upgrade_to_head(_postgres_url(pg_template))
+            get_engine(_postgres_url(pg_template)).dispose()
+            templates["postgresql"] = pg_template
+        yield templates
+    finally:
+        if pg_template:
+            _drop_postgres_database(pg_template)
+
+
+def _copy_postgres_template(template: str) -> tuple[str, str]:
+    name = f"siimop_test_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return name, _postgres_url(name)
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated, empty database, configured as the app's database for this test."""
+def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_templates) -> Iterator[str]:
+    """A migrated, empty database (a copy of the run's migrated template), configured as the app's database."""
     pg_name = None
     if request.param == "postgresql":
-        pg_name, url = _create_postgres_database()
+        pg_name, url = _copy_postgres_template(migrated_templates["postgresql"])
     else:
-        url = f"sqlite:///{tmp_path / 'siimop.db'}"
+        target = tmp_path / "siimop.db"
+        shutil.copyfile(migrated_templates["sqlite"], target)
+        url = f"sqlite:///{target}"
     monkeypatch.setenv("REFLEX_DB_URL", url)
     monkeypatch.setenv("SIIMOP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("SIIMOP_SMTP_URL", raising=False)
     monkeypatch.delenv("SIIMOP_TODAY", raising=False)
     get_settings.cache_clear()
-    upgrade_to_head(url)
     try:
         yield url
     finally:

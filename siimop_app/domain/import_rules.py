@@ -145,6 +145,11 @@ class RowError:
         return f"{where} : {self.message}"
 
 
+def columns_named(kind: str, errors: list[str]) -> list[str]:
+    """The keys of the columns that errors name (« Nom » : …), e.g. to mark a correction form's fields invalid."""
+    return [c.key for c in FORMATS[kind] if any(quoted(c.header) in error for error in errors)]
+
+
 class CellError(ValueError):
     """A cell that cannot be read; the message says what is expected, in French."""
 

@@ -10,7 +10,7 @@ import reflex as rx
 from siimop_app.services import access, emails
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import public_page, shell
 
 log = logging.getLogger(__name__)
@@ -21,10 +21,13 @@ class ProfileState(AppState):
     roles: list[str] = []
     error: str = ""
     message: str = ""
+    address_invalid: bool = False  # the error is about the address typed in the form
+    form_version: int = 0  # part of the form's key: emptied once the address is added, kept after an error
 
     @rx.event
     def load(self):
         self.error = self.message = ""
+        self.address_invalid = False
         user, redirect = self._enter(None)
         if redirect:
             return redirect
@@ -34,15 +37,18 @@ class ProfileState(AppState):
     @rx.event
     def add_email(self, form: dict):
         self.error = self.message = ""
+        self.address_invalid = False
         try:
             user = self._require()
             kind = {label: key for key, label in emails.SECONDARY_KINDS.items()}.get(str(form.get("kind_label", "")), "")
             emails.add_secondary(user, str(form.get("email", "")), kind)
             self.emails = emails.list_emails(user)
             self.message = "Un lien de validation a été envoyé à cette adresse : elle sera ajoutée quand vous l'aurez suivi."
+            self.form_version += 1
         except (emails.EmailError, AccessDenied) as refused:
             log.info("secondary address refused: %s", refused)
             self.error = str(refused)
+            self.address_invalid = isinstance(refused, emails.EmailError)
 
     @rx.event
     def remove_email(self, email_id: int):
@@ -54,6 +60,7 @@ class ProfileState(AppState):
 
     def _remove(self, remove, row_id: int):
         self.error = self.message = ""
+        self.address_invalid = False
         try:
             user = self._require()
             remove(user, row_id)
@@ -114,7 +121,8 @@ def profile_page() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(name="email", type="email", placeholder="Adresse email", aria_label="Nouvelle adresse email",
-                         id="new-email", required=True, width="20em", max_width="100%"),
+                         id="new-email", required=True, width="20em", max_width="100%",
+                         **invalid_field(ProfileState.address_invalid, "profile-error")),
                 rx.select.root(
                     rx.select.trigger(aria_label="Type d'adresse", id="new-email-kind"),
                     rx.select.content(*[rx.select.item(kind, value=kind) for kind in emails.SECONDARY_KINDS.values()]),
@@ -127,7 +135,7 @@ def profile_page() -> rx.Component:
                 wrap="wrap",
             ),
             on_submit=lambda form: ProfileState.add_email(form),
-            reset_on_submit=True,
+            key=ProfileState.form_version.to(str),
         ),
         rx.text(
             "La connexion peut se faire avec n'importe laquelle de vos adresses validées. "

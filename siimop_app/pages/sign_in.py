@@ -9,6 +9,7 @@ import reflex as rx
 from siimop_app.services import access, auth, calendar
 from siimop_app.settings import get_settings
 from siimop_app.states.session import AppState
+from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import public_page
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ class SignInState(AppState):
     email: str = ""
     sent_message: str = ""
     error: str = ""
+    email_invalid: bool = False  # the error is about the address typed (not a failed mail)
 
     @rx.event
     def set_email(self, value: str):
@@ -28,16 +30,18 @@ class SignInState(AppState):
         """A fresh sign-in page: no message left from an earlier visit in this tab."""
         self.sent_message = ""
         self.error = ""
+        self.email_invalid = False
 
     @rx.event
     def request_link(self, form_data: dict | None = None):
-        self.error = ""
-        self.sent_message = ""
+        self.error = self.sent_message = ""
+        self.email_invalid = False
         address = (form_data or {}).get("email", self.email)
         try:
             self.sent_message = auth.request_sign_in(address)
         except ValueError as invalid:
             self.error = str(invalid)
+            self.email_invalid = True
         except Exception:
             log.exception("sign-in request failed for %r", address)
             self.error = "Le message n'a pas pu être envoyé. Réessayez dans quelques minutes ou ouvrez un ticket d'assistance."
@@ -93,6 +97,7 @@ def sign_in_page() -> rx.Component:
                     auto_complete="email",
                     width="100%",
                     size="3",
+                    **invalid_field(SignInState.email_invalid, "sign-in-error"),
                 ),
                 rx.button("Envoyer", type="submit", id="send-link", size="3"),
                 width="100%",
@@ -105,10 +110,7 @@ def sign_in_page() -> rx.Component:
             SignInState.sent_message != "",
             rx.callout(SignInState.sent_message, icon="mail-check", color_scheme="green", id="sign-in-sent", role="status"),
         ),
-        rx.cond(
-            SignInState.error != "",
-            rx.callout(SignInState.error, icon="triangle-alert", color_scheme="red", id="sign-in-error", role="alert"),
-        ),
+        error_callout(SignInState.error, "sign-in-error"),
         rx.link("En cas d'échec de connexion, merci d'ouvrir un ticket d'assistance en cliquant ici", href="/assistance", size="2"),
     )
 

@@ -8,12 +8,13 @@ import reflex as rx
 
 from siimop_app.services import support
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
-from siimop_app.ui.components import notice
+from siimop_app.ui.components import error_callout, invalid_field, notice
 from siimop_app.ui.shell import open_page
+from siimop_app.validation import fields_at_fault
 
 log = logging.getLogger(__name__)
 UPLOAD_ID = "ticket-attachment-upload"
+ERROR_ID = "ticket-error"
 
 FIELDS = ("full_name", "email", "requester_status", "university", "problem_type", "subject", "description")
 
@@ -31,6 +32,7 @@ class SupportState(AppState):
     description: str = ""
     confirmation: str = ""
     error: str = ""
+    error_fields: list[str] = []  # the form fields the error is about (aria-invalid)
     support_open: bool = True
     universities: list[dict[str, str]] = []
     attachment_name: str = ""
@@ -47,6 +49,7 @@ class SupportState(AppState):
     @rx.event
     def load(self):
         self.confirmation = self.error = ""
+        self.error_fields = []
         for name in FIELDS:
             setattr(self, name, "")
         self._clear_attachment()
@@ -59,6 +62,7 @@ class SupportState(AppState):
     async def attach(self, files: list[rx.UploadFile]):
         """The attachment is checked as soon as it is dropped, and kept server-side until the ticket is sent."""
         self.error = ""
+        self.error_fields = []
         if not files:
             return
         upload = files[0]
@@ -70,6 +74,7 @@ class SupportState(AppState):
         except support.TicketError as refused:
             self._clear_attachment()
             self.error = str(refused)
+            self.error_fields = fields_at_fault(refused)
             return
         self.attachment_name, self._attachment = name, data
 
@@ -77,6 +82,7 @@ class SupportState(AppState):
     def attachment_rejected(self, _rejected: list[dict]):
         self._clear_attachment()
         self.error = support.BAD_ATTACHMENT
+        self.error_fields = ["attachment"]
 
     @rx.event
     def remove_attachment(self):
@@ -90,6 +96,7 @@ class SupportState(AppState):
     @rx.event
     def submit(self, _form: dict | None = None):
         self.error = ""
+        self.error_fields = []
         self.confirmation = ""
         user = self._user()
         try:
@@ -101,6 +108,7 @@ class SupportState(AppState):
             )
         except support.TicketError as invalid:
             self.error = str(invalid)
+            self.error_fields = fields_at_fault(invalid)
             self.support_open = invalid.args[0] != support.CLOSED_MESSAGE
             return
         address = self.email.strip().lower()
@@ -125,9 +133,14 @@ def _field(label, control: rx.Component) -> rx.Component:
     return rx.vstack(rx.el.label(label, html_for=control.id, font_weight="bold"), control, spacing="1", width="100%")
 
 
+def _invalid(name: str) -> dict:
+    return invalid_field(SupportState.error_fields.contains(name), ERROR_ID)
+
+
 def _text(name: str, element_id: str, **props) -> rx.Component:
     return rx.input(id=element_id, name=name, value=getattr(SupportState, name),
-                    on_change=lambda value: SupportState.set_field(name, value), width="100%", **props)
+                    on_change=lambda value: SupportState.set_field(name, value), width="100%", **props,
+                    **_invalid(name))
 
 
 def _choice(name: str, element_id: str, options: tuple[str, ...] | rx.Var, required=True, *,
@@ -135,7 +148,8 @@ def _choice(name: str, element_id: str, options: tuple[str, ...] | rx.Var, requi
     items = ([rx.select.item(option, value=option) for option in options] if isinstance(options, tuple)
              else [rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"]))])
     return rx.select.root(
-        rx.select.trigger(placeholder="— Sélectionner —", id=element_id, width="100%", aria_label=label),
+        rx.select.trigger(placeholder="— Sélectionner —", id=element_id, width="100%", aria_label=label,
+                          **_invalid(name)),
         rx.select.content(*items),
         name=name,
         value=getattr(SupportState, name),
@@ -166,6 +180,7 @@ def _attachment() -> rx.Component:
                 max_files=1,
                 on_drop=SupportState.attach(rx.upload_files(upload_id=UPLOAD_ID)),
                 on_drop_rejected=SupportState.attachment_rejected,
+                **_invalid("attachment"),  # passed on to the file input by assets/a11y.js
                 border="1px dashed #999",
                 padding="0.75em",
                 width="100%",
@@ -192,7 +207,7 @@ def _form() -> rx.Component:
             _field("Description *", rx.text_area(
                 id="description", name="description", value=s.description, required=True, rows="6", width="100%",
                 placeholder="Détaillez la nature de votre demande, en ajoutant si possible une capture d'écran.",
-                on_change=lambda value: SupportState.set_field("description", value))),
+                on_change=lambda value: SupportState.set_field("description", value), **_invalid("description"))),
             _attachment(),
             rx.button("Créer", type="submit", id="create-ticket"),
             spacing="3",
@@ -219,7 +234,7 @@ def support_page() -> rx.Component:
                 icon="triangle-alert", color_scheme="orange", id="support-closed", role="alert",
             ),
         ),
-        rx.cond(s.support_open, error_callout(s.error, "ticket-error")),
+        rx.cond(s.support_open, error_callout(s.error, ERROR_ID)),
         rx.cond(
             s.confirmation != "",
             rx.callout(s.confirmation, icon="check", color_scheme="green", id="ticket-created", role="status"),

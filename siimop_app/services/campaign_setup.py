@@ -20,6 +20,7 @@ from siimop_app.services import audit
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar_admin import CALENDAR_ROLES
+from siimop_app.validation import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,9 @@ DEFAULT_SHIFT_WEEKS = 52  # same weekdays one year later
 ROUND_NUMBERS = ((1, False), (2, False), (3, True))  # two matched rounds, then the in-person one
 
 
-class SetupError(ValueError):
-    """A setup that cannot be done; the message is for the user, in French."""
+class SetupError(UserInputError):
+    """A setup that cannot be done; the message is for the user, in French, ``fields`` names the fields at
+    fault (the names of the form's inputs)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +45,9 @@ class CampaignSummary:
 def _name(value: str, what: str) -> str:
     text = " ".join((value or "").split())
     if not text:
-        raise SetupError(f"Indiquez {what}.")
+        raise SetupError(f"Indiquez {what}.", fields=("name",))
     if len(text) > 120:
-        raise SetupError(f"{what[0].upper()}{what[1:]} dépasse 120 caractères.")
+        raise SetupError(f"{what[0].upper()}{what[1:]} dépasse 120 caractères.", fields=("name",))
     return text
 
 
@@ -53,9 +55,9 @@ def _weeks(value: str | int) -> int:
     try:
         weeks = int(str(value).strip())
     except ValueError:
-        raise SetupError("Le décalage doit être un nombre entier de semaines.") from None
+        raise SetupError("Le décalage doit être un nombre entier de semaines.", fields=("shift_weeks",)) from None
     if not -104 <= weeks <= 104:
-        raise SetupError("Le décalage doit être compris entre -104 et 104 semaines.")
+        raise SetupError("Le décalage doit être compris entre -104 et 104 semaines.", fields=("shift_weeks",))
     return weeks
 
 
@@ -111,10 +113,10 @@ def create_campaign(user: SignedInUser, *, name: str, news_url: str = "", copy_f
     weeks = _weeks(shift_weeks)
     news_url = (news_url or "").strip()
     if news_url and not news_url.startswith(("https://", "http://")):
-        raise SetupError("Le lien des actualités doit commencer par https://.")
+        raise SetupError("Le lien des actualités doit commencer par https://.", fields=("news_url",))
     with transaction() as session:
         if session.exec(select(Campaign).where(Campaign.name == name)).first():
-            raise SetupError(f"Une campagne s'appelle déjà « {name} ».")
+            raise SetupError(f"Une campagne s'appelle déjà « {name} ».", fields=("name",))
         campaign = Campaign(name=name, news_url=news_url[:300])
         session.add(campaign)
         session.flush()
@@ -122,7 +124,7 @@ def create_campaign(user: SignedInUser, *, name: str, news_url: str = "", copy_f
         if copy_from is not None:
             source = session.get(Campaign, copy_from)
             if source is None:
-                raise SetupError("La campagne à copier n'existe pas.")
+                raise SetupError("La campagne à copier n'existe pas.", fields=("copy_from",))
             for wave in session.exec(select(Wave).where(Wave.campaign_id == source.id).order_by(Wave.number)).all():
                 # "Vague 1 Campagne Mai 2024" becomes "Vague 1 Campagne Mai 2025".
                 wave_name = wave.name.replace(source.name, name) if source.name in wave.name else \

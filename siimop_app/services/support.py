@@ -37,6 +37,7 @@ from siimop_app.services import audit, auth, calendar, documents, mail
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
 from siimop_app.settings import get_settings
+from siimop_app.validation import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,9 @@ BAD_ATTACHMENT = "La pièce jointe doit être une image PNG ou JPEG, ou un PDF."
 ATTACHMENT_TOO_LARGE = "La pièce jointe dépasse la taille maximale de 5 Mo."
 
 
-class TicketError(ValueError):
-    """A ticket or message that cannot be recorded, or a link that does not work; the message is in French."""
+class TicketError(UserInputError):
+    """A ticket or message that cannot be recorded, or a link that does not work; the message is in French,
+    ``fields`` names the ticket form's fields at fault."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,9 +114,9 @@ class OpenedTicket:
     confirmed: bool  # False: signed out, waiting for the requester to open the mailed link
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str, *fields: str) -> None:
     log.info("support refused: %s", message)
-    raise TicketError(message)
+    raise TicketError(message, fields=fields)
 
 
 def support_is_open(at: dt.datetime | None = None) -> bool:
@@ -156,14 +158,14 @@ def _subdivision_of(session: Session, user_id: int | None) -> int | None:
 def attachment_type(filename: str, data: bytes) -> str:
     """The content type of an acceptable attachment, or TicketError in French."""
     if len(data) > MAX_ATTACHMENT_BYTES:
-        _refuse(ATTACHMENT_TOO_LARGE)
+        _refuse(ATTACHMENT_TOO_LARGE, "attachment")
     name = (filename or "").lower()
     for magic, content_type, extensions in ATTACHMENT_TYPES:
         if data.startswith(magic) and name.endswith(extensions):
             if content_type == "application/pdf" and b"%%EOF" not in data[-1024:]:
                 break
             return content_type
-    _refuse(BAD_ATTACHMENT)
+    _refuse(BAD_ATTACHMENT, "attachment")
     raise AssertionError  # unreachable: _refuse raises
 
 
@@ -211,16 +213,19 @@ def open_ticket(
     if not support_is_open(at):
         _refuse(CLOSED_MESSAGE)
     required = REQUIRED_FIELDS + (() if user_id else ("university",))  # signed out, the subdivision is the choice
-    missing = [FIELD_LABELS[key] for key in FIELD_LABELS if key in required and not fields[key]]
+    missing = [key for key in FIELD_LABELS if key in required and not fields[key]]
     if missing:
-        _refuse("Champs obligatoires manquants : " + ", ".join(missing) + ".")
+        _refuse("Champs obligatoires manquants : " + ", ".join(FIELD_LABELS[key] for key in missing) + ".", *missing)
     if not auth.looks_like_email(fields["email"]):
-        _refuse("L'adresse email n'est pas valide.")
+        _refuse("L'adresse email n'est pas valide.", "email")
     if requester_status not in REQUESTER_STATUSES or problem_type not in PROBLEM_TYPES:
-        _refuse("Veuillez choisir un statut et un problème dans les listes proposées.")
-    too_long = [f"{FIELD_LABELS[key]} ({limit} caractères)" for key, limit in MAX_LENGTHS.items() if len(fields[key]) > limit]
+        _refuse("Veuillez choisir un statut et un problème dans les listes proposées.",
+                *(() if requester_status in REQUESTER_STATUSES else ("requester_status",)),
+                *(() if problem_type in PROBLEM_TYPES else ("problem_type",)))
+    too_long = [key for key, limit in MAX_LENGTHS.items() if len(fields[key]) > limit]
     if too_long:
-        _refuse("Texte trop long : " + ", ".join(too_long) + ".")
+        _refuse("Texte trop long : " + ", ".join(f"{FIELD_LABELS[key]} ({MAX_LENGTHS[key]} caractères)"
+                                                 for key in too_long) + ".", *too_long)
     content_type = attachment_type(*attachment) if attachment else None
     now = utcnow()
     secret, secret_hash = auth.new_secret()
@@ -229,7 +234,7 @@ def open_ticket(
         if fields["university"]:
             chosen = session.exec(select(Subdivision).where(Subdivision.code == fields["university"])).first()
             if chosen is None:
-                _refuse("Veuillez choisir votre université de rattachement dans la liste proposée.")
+                _refuse("Veuillez choisir votre université de rattachement dans la liste proposée.", "university")
             fields["university"] = chosen.label[:120]
         ip_hash = _ip_hash(client_ip)
         if user_id is None:

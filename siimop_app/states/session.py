@@ -7,7 +7,9 @@ session from the database: a revoked or expired session stops working at once.
 
 from __future__ import annotations
 
+import http.cookies
 import logging
+from urllib.parse import unquote
 
 import reflex as rx
 
@@ -41,7 +43,25 @@ class AppState(rx.State):
     other_interfaces: list[dict[str, str]] = []
 
     def _user(self) -> auth.SignedInUser | None:
-        return auth.resolve_session(self.session_cookie)
+        user = auth.resolve_session(self.session_cookie)
+        if user is None and not self.session_cookie and (sent := self._socket_cookie()):
+            # Redis lost this client's state (a restart): Reflex rebuilt it without the browser's cookies, but the
+            # browser sent its session cookie when it opened this socket — the same credential. Adopted only if
+            # still valid, so a signed-out or expired session stays out.
+            user = auth.resolve_session(sent)
+            if user is not None:
+                self.session_cookie = sent
+        return user
+
+    def _socket_cookie(self) -> str:
+        """The session cookie in the headers the socket was opened with ("" if none)."""
+        jar = http.cookies.SimpleCookie()
+        try:
+            jar.load(self.router.headers.cookie or "")
+        except http.cookies.CookieError:
+            return ""
+        morsel = jar.get(SESSION_COOKIE)
+        return unquote(morsel.value) if morsel is not None else ""
 
     def _require(self, *roles: str) -> auth.SignedInUser:
         """The signed-in user if they hold one of ``roles`` (any role when none given); else AccessDenied."""
@@ -130,7 +150,9 @@ class AppState(rx.State):
 
     @rx.event
     def sign_out(self):
-        auth.sign_out(self.session_cookie)
+        # Both: after a Redis restart the state may hold no cookie while the socket still carries one.
+        for cookie in {self.session_cookie, self._socket_cookie()} - {""}:
+            auth.sign_out(cookie)
         self._drop_private_state()
         return rx.redirect("/connexion")
 

@@ -61,10 +61,36 @@ def labelled_value(label: str, value) -> rx.Component:
 
 
 def error_callout(message: rx.Var, element_id: str) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="triangle-alert", color_scheme="red", id=element_id, role="alert"),
+    """The error of a page or a form, announced by screen readers: the live region (role="alert") is in the
+    page from its first paint and only its content changes — a region inserted along with its message is
+    not announced by every screen reader. ``element_id`` names the message itself (for ``aria-describedby``)."""
+    return rx.box(
+        rx.cond(message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", id=element_id)),
+        role="alert",
+        id=element_id + "-live",
+        width="100%",
+        class_name="error-live",
     )
+
+
+def error_list(messages: rx.Var, element_id: str) -> rx.Component:
+    """Several errors about one form (e.g. a record checked like an import), as a list in a live region
+    present from the first paint, like ``error_callout``."""
+    return rx.box(
+        rx.cond(messages.length() > 0,
+                rx.el.ul(rx.foreach(messages, lambda message: rx.el.li(message)), id=element_id,
+                         style={"color": "var(--red-11)"})),
+        role="alert",
+        id=element_id + "-live",
+        class_name="error-live",
+    )
+
+
+def invalid_field(in_error, message_id) -> dict:
+    """The props that tie a form field to the error about it (WCAG 3.3.1, RGAA 11.10): ``aria-invalid``, and
+    ``aria-describedby`` naming the message shown by ``error_callout(..., message_id)``, read with the field."""
+    return {"aria_invalid": rx.cond(in_error, "true", "false"),
+            "aria_describedby": rx.cond(in_error, message_id, None)}
 
 
 def confirm_dialog(*, open_, title, text, on_confirm, on_open_change, confirm_label: str = "Confirmer") -> rx.Component:
@@ -107,17 +133,19 @@ def progress_status(running, label, value, *, label_id: str) -> rx.Component:
 
 
 def correction_form(*, summary: str, columns: list[tuple[str, str]], values: rx.Var, key_column: str, on_submit,
-                    version: rx.Var, errors: rx.Var, prefix: str, element_id: str,
+                    version: rx.Var, errors: rx.Var, invalid: rx.Var, prefix: str, element_id: str,
                     note: str = "") -> rx.Component:
     """One record in a form with an import's columns (a student, a post): the key column read-only, the errors
-    of the import's checks listed under it; ``version`` remounts the form with the values now stored."""
+    of the import's checks listed under it and tied to the fields they name (``invalid``: their keys);
+    ``version`` remounts the form with the values now stored."""
     return rx.el.details(
         rx.el.summary(summary),
         rx.form(
             rx.vstack(
                 *[rx.hstack(rx.el.label(header, html_for=f"{prefix}-{key}", min_width="14em"),
                             rx.input(name=key, default_value=values[key], read_only=key == key_column,
-                                     id=f"{prefix}-{key}", width="22em", max_width="100%"),
+                                     id=f"{prefix}-{key}", width="22em", max_width="100%",
+                                     **invalid_field(invalid.contains(key), f"{prefix}-errors")),
                             align="center", wrap="wrap")
                   for key, header in columns],
                 *([rx.text(note, size="1", color="#555")] if note else []),
@@ -128,8 +156,6 @@ def correction_form(*, summary: str, columns: list[tuple[str, str]], values: rx.
             on_submit=on_submit,
             key=version.to(str),
         ),
-        rx.cond(errors.length() > 0,
-                rx.el.ul(rx.foreach(errors, lambda e: rx.el.li(e)), id=f"{prefix}-errors", role="alert",
-                         style={"color": "var(--red-11)"})),
+        error_list(errors, f"{prefix}-errors"),
         id=element_id,
     )

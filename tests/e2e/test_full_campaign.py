@@ -156,7 +156,7 @@ def test_the_whole_campaign_through_the_browser(page, harness, browser):
         student.goto(url(harness, "/etudiant/voeux"))
         row = student.locator(".wish-row").first
         hearts = 3 if row.locator(".hearts-value").inner_text().startswith("2") else 2
-        row.get_by_role("button", name=f"{hearts} cœurs sur 5").click()
+        row.get_by_role("radio", name=f"{hearts} cœurs sur 5").click()
         expect(student.locator("#wishes-pending")).to_contain_text("1 modification")
         student.click("#save-wishes")
         expect(student.locator("#receipt-digest")).to_have_text(re.compile(r"^[0-9a-f]{12}$"))

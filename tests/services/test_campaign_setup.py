@@ -50,10 +50,12 @@ def test_the_next_campaign_copies_the_calendar_shifted_by_whole_weeks(db_url):
     assert list_campaigns(admin)[0].waves == ("Vague 1 Campagne Mai 2099 — Docteurs Juniors",
                                               "Vague 2 Campagne Mai 2099 — Semestre décalé")
 
-    with pytest.raises(SetupError, match="déjà"):
+    with pytest.raises(SetupError, match="déjà") as refused:
         create_campaign(admin, name="Campagne Mai 2099")
-    with pytest.raises(SetupError, match="semaines"):
+    assert refused.value.fields == ("name",)  # the field the form marks in error
+    with pytest.raises(SetupError, match="semaines") as refused:
         create_campaign(admin, name="Campagne 2100", shift_weeks="un an")
+    assert refused.value.fields == ("shift_weeks",)
     with pytest.raises(AccessDenied):
         create_campaign(_user("coordinator"), name="Campagne 2101")
     fresh = create_campaign(_user("manager"), name="Campagne sans modèle")

@@ -73,8 +73,11 @@ def test_missing_fields_are_listed_by_their_french_labels_and_nothing_is_written
     assert str(refused.value) == (
         "Champs obligatoires manquants : Nom complet, Adresse email, Université de rattachement, Sujet, Description."
     )
-    with pytest.raises(support.TicketError, match="Champs obligatoires manquants : Statut, Problème."):
+    # The form marks these fields in error (aria-invalid) and ties them to the message.
+    assert refused.value.fields == ("full_name", "email", "university", "subject", "description")
+    with pytest.raises(support.TicketError, match="Champs obligatoires manquants : Statut, Problème.") as refused:
         support.open_ticket(**_ticket(requester_status="", problem_type=""))
+    assert refused.value.fields == ("requester_status", "problem_type")
     assert _counts() == (0, 0)
 
 
@@ -99,10 +102,12 @@ def test_status_and_problem_must_come_from_the_lists(lille, overrides):
 
 
 def test_invalid_email_and_too_long_texts_are_refused_in_french(lille):
-    with pytest.raises(support.TicketError, match="L'adresse email n'est pas valide."):
+    with pytest.raises(support.TicketError, match="L'adresse email n'est pas valide.") as refused:
         support.open_ticket(**_ticket(email="remi.thermidor"))
-    with pytest.raises(support.TicketError, match="trop long"):
+    assert refused.value.fields == ("email",)
+    with pytest.raises(support.TicketError, match="trop long") as refused:
         support.open_ticket(**_ticket(subject="x" * 201))
+    assert refused.value.fields == ("subject",)
     with pytest.raises(support.TicketError, match="trop long"):
         support.open_ticket(**_ticket(description="x" * 10001))
     assert _counts() == (0, 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import reflex as rx
-from reflex.istate.data import PageData
+from reflex.istate.data import HeaderData, PageData
 
 import siimop_app.siimop_app  # noqa: F401  (registers the pages, e.g. the "[token]" argument of the link page)
 from siimop_app.demo.cli import main as demo_main
@@ -25,7 +25,7 @@ from siimop_app.pages.sign_in import LinkState, RootState
 from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.supervisor.posts import SupervisorPostsState
 from siimop_app.services import auth
-from siimop_app.states.session import AppState
+from siimop_app.states.session import SESSION_COOKIE, AppState
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
 
@@ -191,6 +191,27 @@ def test_a_signed_out_session_no_longer_opens_a_page(db_url, outbox):
     again = page_state(SupervisorPostsState, cookie)  # the old cookie replayed by another tab
     assert redirects(again.load()) == ["/connexion"]
     assert again.cards == []
+
+
+def test_a_state_rebuilt_without_its_cookie_keeps_the_user_signed_in_until_sign_out(db_url, outbox):
+    """After a Redis restart Reflex rebuilds a client's state without the browser's cookies: the session cookie the
+    socket was opened with keeps the user signed in (issue 13) — never once that session is signed out."""
+    load_demo("ranking")
+    cookie = sign_in(outbox, demo_address("rts"))
+
+    def rebuilt():
+        state = page_state(SupervisorPostsState)  # no cookie in the state
+        state._get_root_state().rx_router_headers = HeaderData(cookie=f"theme=clair; {SESSION_COOKIE}={cookie}")
+        return state
+
+    state = rebuilt()
+    assert redirects(state.load()) == []
+    assert state.cards and state.session_cookie == cookie
+    state.session_cookie = ""  # lost again, then the user signs out
+    assert redirects(state.sign_out()) == ["/connexion"]
+    again = rebuilt()
+    assert redirects(again.load()) == ["/connexion"]
+    assert again.cards == [] and again.session_cookie == ""
 
 
 def test_profile_is_open_to_a_signed_in_user_without_any_role(db_url, outbox):

@@ -87,6 +87,8 @@ def test_a_manager_creates_the_next_campaign_from_the_page(db_url, outbox):
     manager.add_wave({"campaign_id": manager.campaigns[0]["id"], "name": "Vague 2 Campagne Mai 2099",
                       "subtitle": "Semestre décalé", "shift_weeks": "x"})
     assert manager.error == "Le décalage doit être un nombre entier de semaines."
+    # That wave's shift field is the one marked in error (aria-invalid), not the new-campaign form's.
+    assert manager.error_form == f"wave-{manager.campaigns[0]['id']}" and manager.error_fields == ["shift_weeks"]
 
 
 def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, outbox):
@@ -130,7 +132,9 @@ def test_a_manager_corrects_a_students_subdivision_from_their_page(db_url, outbo
     page.correct_student({**form, "subdivision": "SUBDI AMIEN", "ine": "0000000000X"})
     assert page.correction_errors == ["« Subdivision » : « SUBDI AMIEN » n'est pas une subdivision connue "
                                       "(vouliez-vous dire « SUBDI AMIENS » ?)"]
+    assert page.correction_fields == ["subdivision"]  # the field marked in error (aria-invalid)
     page.correct_student({**form, "subdivision": "amiens"})
+    assert page.correction_fields == []
     assert page.correction_errors == [] and page.message.endswith("Subdivision : SUBDI LILLE → SUBDI AMIENS")
     assert page.student_form["subdivision"] == "SUBDI AMIENS" and page.student_form["ine"] == form["ine"]
     assert page.history[0]["action"] == "import.student.update"

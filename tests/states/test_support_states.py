@@ -94,11 +94,13 @@ def test_the_form_ignores_forged_fields_and_checks_the_attachment_when_dropped(d
     assert state.session_cookie == ""
     _attach(state, "capture.png", b"GIF89a not a png")
     assert state.error == support.BAD_ATTACHMENT and state.attachment_name == ""
+    assert state.error_fields == ["attachment"]  # the drop zone is marked in error
     _attach(state, "capture.png", b"\x89PNG\r\n\x1a\n" + b"0" * 16)
-    assert state.error == "" and state.attachment_name == "capture.png"
+    assert state.error == "" and state.attachment_name == "capture.png" and state.error_fields == []
     _fill(state, university="ATLANTIDE")
     state.submit({})
     assert "dans la liste proposée" in state.error and state.subject == "Pas de lien"  # what was typed stays
+    assert state.error_fields == ["university"]
 
 
 def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_ids_read_as_missing(db_url, outbox):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from siimop_app.domain.import_rules import FORMATS
+from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.file_routes import EXPORTS_ROUTE, backend_url
 from siimop_app.services import auth, imports, post_table
 from siimop_app.services.access import AccessDenied, require_role
@@ -276,6 +276,7 @@ class StaffPostDetailState(AppState):
     post_form: dict[str, str] = {}  # the post as the import's columns (managers and admins)
     form_version: int = 0  # remounts the correction form with the values now in the database
     correction_errors: list[str] = []
+    correction_fields: list[str] = []  # the fields the correction's errors name (aria-invalid)
     loaded: bool = False
     error: str = ""
 
@@ -286,7 +287,7 @@ class StaffPostDetailState(AppState):
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
         self.can_manage = self.loaded = False
         self.places_input = ""
-        self.post_form, self.correction_errors = {}, []
+        self.post_form, self.correction_errors, self.correction_fields = {}, [], []
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
         detail = post_table.post_detail_for_staff(user, post_id)
@@ -385,7 +386,7 @@ class StaffPostDetailState(AppState):
     def correct_post(self, form: dict):
         """The correction form: the import's checks, refused outside the manager's region (the service decides).
         Refused, the form keeps what was typed and lists every error; applied, it shows the post as now stored."""
-        self.error, self.correction_errors = "", []
+        self.error, self.correction_errors, self.correction_fields = "", [], []
         values = {key: str(form.get(key, "") or "")[:300] for key, _ in POST_COLUMNS}
         try:
             user = self._require(*MANAGERS)
@@ -395,6 +396,7 @@ class StaffPostDetailState(AppState):
             report = imports.correct_post(user, post_id, values)
             if report.errors:
                 self.correction_errors = report.errors
+                self.correction_fields = columns_named("posts", report.errors)
                 return rx.toast.error("La correction n'a pas été enregistrée : voyez les erreurs sous le formulaire.")
             self._show(user, post_id)
         except REFUSED as refused:
@@ -625,7 +627,7 @@ def _post_correction() -> rx.Component:
     return correction_form(
         summary="Corriger le poste (mêmes contrôles que l'import des postes)", columns=POST_COLUMNS,
         values=s.post_form, key_column="post_number", on_submit=s.correct_post, version=s.form_version,
-        errors=s.correction_errors, prefix="correct-post", element_id="post-correction",
+        errors=s.correction_errors, invalid=s.correction_fields, prefix="correct-post", element_id="post-correction",
         note="Une fois l'appariement d'un tour calculé avec ce poste, sa spécialité, son option, sa subdivision, son "
              "type, sa durée, le décalage et ses terrains ne peuvent plus changer.")
 

@@ -11,16 +11,21 @@ from siimop_app.services import campaign_setup
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar_admin import CALENDAR_ROLES
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import shell
+from siimop_app.validation import fields_at_fault
 
 log = logging.getLogger(__name__)
+ERROR_ID = "campaigns-error"
 
 
 class ManagerCampaignsState(AppState):
     campaigns: list[dict] = []
     error: str = ""
+    error_form: str = ""  # "create", or "wave-<campaign id>": the form the error is about
+    error_fields: list[str] = []  # its fields at fault (aria-invalid)
     message: str = ""
+    form_version: int = 0  # part of the forms' keys: emptied once done, kept as typed after an error
 
     def _refresh(self, user) -> None:
         self.campaigns = [
@@ -31,21 +36,25 @@ class ManagerCampaignsState(AppState):
 
     @rx.event
     def load(self):
-        self.error = self.message = ""
+        self.error = self.message = self.error_form = ""
+        self.error_fields = []
         user, redirect = self._enter("manager", *CALENDAR_ROLES)
         if redirect:
             return redirect
         self._refresh(user)
 
-    def _act(self, action, form: dict) -> None:
-        self.error = self.message = ""
+    def _act(self, action, form: dict, form_name: str) -> None:
+        self.error = self.message = self.error_form = ""
+        self.error_fields = []
         try:
             user = self._require(*CALENDAR_ROLES)
             self.message = action(user)
+            self.form_version += 1
             self._refresh(user)
         except (AccessDenied, campaign_setup.SetupError) as refused:
             log.warning("campaign setup refused: %s (%r)", refused, form)
             self.error = str(refused)
+            self.error_form, self.error_fields = form_name, fields_at_fault(refused)
         except ValueError:
             self.error = "Campagne inconnue."
 
@@ -61,7 +70,7 @@ class ManagerCampaignsState(AppState):
             return (f"La campagne « {campaign.name} » est créée. Vérifiez son calendrier, puis importez les "
                     "étudiants, les postes et le personnel.")
 
-        self._act(action, form)
+        self._act(action, form, "create")
 
     @rx.event
     def add_wave(self, form: dict):
@@ -71,10 +80,16 @@ class ManagerCampaignsState(AppState):
                                            shift_weeks=str(form.get("shift_weeks", "0") or "0"))
             return f"La vague « {wave.name} » est ajoutée."
 
-        self._act(action, form)
+        self._act(action, form, f"wave-{form.get('campaign_id', '')}")
+
+
+def _invalid(form_name, field: str) -> dict:
+    s = ManagerCampaignsState
+    return invalid_field((s.error_form == form_name) & s.error_fields.contains(field), ERROR_ID)
 
 
 def _campaign(c: rx.Var) -> rx.Component:
+    wave_form = "wave-" + c["id"].to(str)
     return rx.card(
         rx.vstack(
             rx.heading(c["name"], size="4", as_="h2"),
@@ -86,15 +101,16 @@ def _campaign(c: rx.Var) -> rx.Component:
                     rx.el.input(type="hidden", name="campaign_id", value=c["id"]),
                     rx.hstack(
                         rx.input(name="name", placeholder="Vague 2 Campagne Mai 2025", aria_label="Nom de la vague",
-                                 required=True),
+                                 required=True, **_invalid(wave_form, "name")),
                         rx.input(name="subtitle", placeholder="Semestre décalé", aria_label="Sous-titre"),
                         rx.input(name="shift_weeks", type="number", default_value="0", width="7em",
-                                 aria_label="Décalage du calendrier de la vague 1, en semaines"),
+                                 aria_label="Décalage du calendrier de la vague 1, en semaines",
+                                 **_invalid(wave_form, "shift_weeks")),
                         rx.button("Ajouter", type="submit"),
                         wrap="wrap", spacing="2",
                     ),
                     on_submit=ManagerCampaignsState.add_wave,
-                    reset_on_submit=True,
+                    key=wave_form + "-" + ManagerCampaignsState.form_version.to(str),
                 ),
             ),
             spacing="2",
@@ -112,7 +128,7 @@ def manager_campaigns_page() -> rx.Component:
                 "décalés d'un nombre entier de semaines (52 : mêmes jours de la semaine un an plus tard). Elle "
                 "commence vide : les étudiants, les postes et le personnel s'importent ensuite.", size="2",
                 color="#555"),
-        error_callout(s.error, "campaigns-error"),
+        error_callout(s.error, ERROR_ID),
         rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="campaigns-message",
                                             role="status")),
         rx.card(
@@ -120,19 +136,21 @@ def manager_campaigns_page() -> rx.Component:
                 rx.vstack(
                     rx.heading("Nouvelle campagne", size="4", as_="h2"),
                     rx.input(name="name", placeholder="Campagne Mai 2027", aria_label="Nom de la campagne",
-                             required=True, id="campaign-name"),
+                             required=True, id="campaign-name", **_invalid("create", "name")),
                     rx.input(name="news_url", placeholder="https://… (fil d'information)",
-                             aria_label="Lien du fil d'information"),
+                             aria_label="Lien du fil d'information", **_invalid("create", "news_url")),
                     rx.hstack(
                         rx.text("Copier le calendrier de"),
                         rx.el.select(
                             rx.el.option("(aucune : calendrier vide)", value=""),
                             rx.foreach(s.campaigns, lambda c: rx.el.option(c["name"], value=c["id"])),
                             name="copy_from", aria_label="Campagne dont copier le calendrier", id="campaign-copy",
+                            **_invalid("create", "copy_from"),
                         ),
                         rx.text("décalé de"),
                         rx.input(name="shift_weeks", type="number", default_value="52", width="6em",
-                                 aria_label="Décalage en semaines", id="campaign-shift"),
+                                 aria_label="Décalage en semaines", id="campaign-shift",
+                                 **_invalid("create", "shift_weeks")),
                         rx.text("semaines"),
                         wrap="wrap", spacing="2", align="center",
                     ),
@@ -141,7 +159,7 @@ def manager_campaigns_page() -> rx.Component:
                     align="start",
                 ),
                 on_submit=s.create,
-                reset_on_submit=True,
+                key=s.form_version.to(str),
             ),
             width="100%",
         ),

@@ -15,7 +15,7 @@ from siimop_app.imports.reading import MAX_BYTES
 from siimop_app.services import imports
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout
+from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class ManagerImportsState(AppState):
     busy: bool = False
     receipt: str = ""
     error: str = ""
+    file_refused: bool = False  # the error is about the file dropped (aria-invalid on the drop zone)
     _pending: str = ""
 
     def _clear_preview(self) -> None:
@@ -51,6 +52,7 @@ class ManagerImportsState(AppState):
     @rx.event
     def load(self):
         self.error = self.receipt = ""
+        self.file_refused = False
         self._clear_preview()
         _, redirect = self._enter("manager", *imports.IMPORT_ROLES)
         if redirect:
@@ -79,6 +81,7 @@ class ManagerImportsState(AppState):
     @rx.event
     async def preview(self, files: list[rx.UploadFile]):
         self.error = self.receipt = ""
+        self.file_refused = False
         self._clear_preview()
         if not files:
             return
@@ -102,6 +105,7 @@ class ManagerImportsState(AppState):
                 self._pending = imports.save_pending(data, filename)
         except imports.ImportRefused as refused:
             self.error = str(refused)
+            self.file_refused = True
         except Exception:
             log.exception("import preview of %r failed", filename)
             self.error = "La vérification du fichier a échoué ; rien n'a été enregistré. Réessayez."
@@ -150,6 +154,7 @@ class ManagerImportsState(AppState):
     @rx.event
     def file_rejected(self, rejected: list[dict]):
         self.error = "Déposez un seul fichier .csv ou .xlsx de 20 Mo au plus."
+        self.file_refused = True
 
 
 def _kind_choice() -> rx.Component:
@@ -270,6 +275,9 @@ def manager_imports_page() -> rx.Component:
             max_size=MAX_BYTES,
             on_drop=s.preview(rx.upload_files(upload_id=UPLOAD_ID)),
             on_drop_rejected=s.file_rejected,
+            # Passed on to the file input by assets/a11y.js: the refusal, or the title of the file's errors.
+            **invalid_field(s.file_refused | (s.error_count > 0),
+                            rx.cond(s.file_refused, "import-error", "import-errors-title")),
             border="2px dashed #9aa",
             padding="1.5em",
             width="100%",

@@ -11,13 +11,13 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
-from siimop_app.domain.import_rules import FORMATS
+from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.models import Region, Specialty, Subdivision
 from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.imports import IMPORT_ROLES
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import correction_form, error_callout
+from siimop_app.ui.components import correction_form, error_callout, invalid_field
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,16 @@ class PeopleState(AppState):
     student_form: dict[str, str] = {}
     form_version: int = 0  # remounts the correction form with the values now in the database
     correction_errors: list[str] = []
+    correction_fields: list[str] = []  # the fields the correction's errors name (aria-invalid)
     error: str = ""
+    error_about: str = ""
     message: str = ""
 
     @rx.event
     def load(self):
-        self.error = self.message = ""
+        self.error = self.message = self.error_about = ""
         self.results, self.selected, self.grants, self.emails, self.history = [], {}, [], [], []
-        self.student_form, self.correction_errors = {}, []
+        self.student_form, self.correction_errors, self.correction_fields = {}, [], []
         _, redirect = self._enter("manager", *IMPORT_ROLES)
         if redirect:
             return redirect
@@ -96,8 +98,9 @@ class PeopleState(AppState):
         self.history = [{"at": h["at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), "who": h["who"],
                          "action": h["action"], "detail": _detail(h["before"], h["after"])} for h in page["history"]]
 
-    def _act(self, change) -> None:
-        self.error = self.message = ""
+    def _act(self, change, about: str = "") -> None:
+        """``about``: the form field a refusal is about (aria-invalid), if the form has one."""
+        self.error = self.message = self.error_about = ""
         try:
             user = self._require(*IMPORT_ROLES)
             user_id = _id(self.selected.get("id"))
@@ -108,11 +111,12 @@ class PeopleState(AppState):
         except REFUSALS as refused:
             log.warning("people change refused: %s", refused)
             self.error = str(refused)
+            self.error_about = about
 
     @rx.event
     def open(self, user_id: str):
-        self.error = self.message = ""
-        self.correction_errors = []
+        self.error = self.message = self.error_about = ""
+        self.correction_errors = self.correction_fields = []
         try:
             self._show(self._require(*IMPORT_ROLES), int(user_id))
         except (REFUSALS + (ValueError,)) as refused:
@@ -143,11 +147,11 @@ class PeopleState(AppState):
             address = people_admin.change_main_email(user, user_id, str(form.get("email", "")))
             return f"L'adresse principale est désormais {address}."
 
-        self._act(change)
+        self._act(change, about="email")
 
     @rx.event
     def correct_student(self, form: dict):
-        self.correction_errors = []
+        self.correction_errors = self.correction_fields = []
 
         def change(user, _user_id):
             values = {key: str(form.get(key, "")) for key, _ in STUDENT_COLUMNS}
@@ -155,6 +159,7 @@ class PeopleState(AppState):
             report = imports.correct_student(user, values)
             if report.errors:
                 self.correction_errors = report.errors
+                self.correction_fields = columns_named("students", report.errors)
                 return ""
             return "; ".join(report.changes) or "Aucune modification."
 
@@ -197,7 +202,7 @@ def _student_correction() -> rx.Component:
     return correction_form(
         summary="Corriger la fiche de l'étudiant (mêmes contrôles que l'import)", columns=STUDENT_COLUMNS,
         values=s.student_form, key_column="ine", on_submit=s.correct_student, version=s.form_version,
-        errors=s.correction_errors, prefix="correct", element_id="student-correction")
+        errors=s.correction_errors, invalid=s.correction_fields, prefix="correct", element_id="student-correction")
 
 
 def _person() -> rx.Component:
@@ -214,9 +219,10 @@ def _person() -> rx.Component:
                 rx.el.ul(rx.foreach(s.emails, lambda e: rx.el.li(e["email"], " (", e["kind"], ", ", e["validated"],
                                                                  ")"))),
                 rx.form(rx.hstack(rx.input(name="email", placeholder="nouvelle adresse principale", type="email",
-                                           aria_label="Nouvelle adresse principale", id="people-email"),
+                                           aria_label="Nouvelle adresse principale", id="people-email",
+                                           **invalid_field(s.error_about == "email", "people-error")),
                                   rx.button("Changer l'adresse principale", type="submit", variant="soft")),
-                        on_submit=s.change_email, reset_on_submit=True),
+                        on_submit=s.change_email, key="email-" + s.form_version.to(str)),
                 rx.heading("Rôles", size="3", as_="h3"),
                 rx.el.ul(rx.foreach(s.grants, lambda g: rx.el.li(
                     g["label"], rx.cond(g["scope"] != "", " — " + g["scope"].to(str), ""), " ",
@@ -265,8 +271,8 @@ def people_page() -> rx.Component:
         rx.cond(
             s.results.length() > 0,
             rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Nom", "Adresse", "Rôles", "")])),
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                    "Nom", "Adresse", "Rôles", rx.el.span("Actions", class_name="sr-only"))])),
                 rx.table.body(rx.foreach(s.results, lambda r: rx.table.row(
                     rx.table.cell(r["name"]), rx.table.cell(r["email"]), rx.table.cell(r["roles"]),
                     rx.table.cell(rx.button("Ouvrir", size="1", on_click=s.open(r["id"]))),

@@ -371,6 +371,7 @@ def _save_bar() -> rx.Component:
                               on_click=WishesState.discard, id="discard-wishes"),
                     spacing="3",
                     align="center",
+                    wrap="wrap",
                 ),
                 rx.text("Toutes vos modifications sont enregistrées.", size="2", color="#555", id="wishes-saved"),
             ),
@@ -379,21 +380,36 @@ def _save_bar() -> rx.Component:
             align="center",
             spacing="4",
             width="100%",
+            wrap="wrap",  # 320 px wide: the unsaved-changes count goes under the button instead of off screen
         ),
         rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
     )
 
 
-def _heart_button(row: rx.Var, count: int) -> rx.Component:
-    filled = row["hearts"].to(int) >= count
+def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **props) -> rx.Component:
+    """One choice of the hearts radio group (WAI-ARIA "radio group"): only the checked choice is a tab stop
+    (roving tabindex); the arrow keys move and check within the group (assets/a11y.js); Space checks."""
+    checked = row["hearts"].to(int) == count
     return rx.el.button(
-        rx.icon("heart", size=22, color=rx.cond(filled, "#d92d20", "#98a2b3"),
-                fill=rx.cond(filled, "#d92d20", "none")),
+        content,
         type="button",
+        role="radio",
+        aria_checked=checked,
+        tab_index=rx.cond(checked, 0, -1),
         on_click=WishesState.set_hearts(row["post_id"], count),
         disabled=~WishesState.editable,
-        aria_label=_hearts_label(count),
-        aria_pressed=row["hearts"].to(int) == count,
+        aria_label=label,
+        **props,
+    )
+
+
+def _heart_button(row: rx.Var, count: int) -> rx.Component:
+    filled = row["hearts"].to(int) >= count
+    return _heart_radio(
+        row, count,
+        rx.icon("heart", size=22, color=rx.cond(filled, "#d92d20", "#667085"),
+                fill=rx.cond(filled, "#d92d20", "none"), aria_hidden="true"),
+        _hearts_label(count),
         title=_hearts_label(count),
         class_name="heart-button",
         style={"background": "none", "border": "none", "padding": "2px", "cursor": "pointer"},
@@ -401,27 +417,39 @@ def _heart_button(row: rx.Var, count: int) -> rx.Component:
 
 
 def _hearts_control(row: rx.Var) -> rx.Component:
+    label_id = "hearts-label-" + row["post_id"].to(str)
     return rx.hstack(
-        rx.el.button(
-            "0",
-            type="button",
-            on_click=WishesState.set_hearts(row["post_id"], 0),
-            disabled=~WishesState.editable,
-            aria_label="0 cœur sur 5 (ne jamais m'affecter sur ce poste)",
-            aria_pressed=row["hearts"].to(int) == 0,
-            title="0 cœur : ne jamais m'affecter sur ce poste",
-            class_name="heart-zero",
-            style={"border": "1px solid #98a2b3", "border_radius": "4px", "padding": "0 6px", "background": "white",
-                   "cursor": "pointer"},
+        # The group's visible label; the post it rates is spelt out for screen readers, who reach the group
+        # without reading the card above it.
+        rx.el.span(
+            "Vos cœurs",
+            rx.el.span(" pour le poste n° ", row["post_number"].to(str), ", ", row["site_name"].to(str),
+                       class_name="sr-only"),
+            " :",
+            id=label_id,
+            class_name="hearts-label",
+            style={"fontSize": "0.875em", "color": "#444"},
         ),
-        *[_heart_button(row, count) for count in range(1, 6)],
-        rx.text(row["hearts"].to(str), " / 5", size="2", class_name="hearts-value"),
+        rx.hstack(
+            _heart_radio(
+                row, 0, "0", "0 cœur sur 5 (ne jamais m'affecter sur ce poste)",
+                title="0 cœur : ne jamais m'affecter sur ce poste",
+                class_name="heart-zero",
+                style={"border": "1px solid #667085", "border_radius": "4px", "padding": "0 6px",
+                       "background": "white", "cursor": "pointer"},
+            ),
+            *[_heart_button(row, count) for count in range(1, 6)],
+            role="radiogroup",
+            aria_labelledby=label_id,
+            spacing="1",
+            align="center",
+            class_name="hearts-control",
+        ),
+        rx.text(row["hearts"].to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
         rx.cond(row["changed"].to(bool), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
-        role="group",
-        aria_label="Vos cœurs pour le poste n° " + row["post_number"].to(str),
-        spacing="1",
+        spacing="2",
         align="center",
-        class_name="hearts-control",
+        wrap="wrap",
     )
 
 

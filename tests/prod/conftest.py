@@ -1,0 +1,136 @@
+"""The real production command (``python -m siimop_app.prod``) with two workers, on a throwaway PostgreSQL database
+holding the small demo campaign and on Redis database 5, driven by Chromium pages doing real events.
+
+The frontend build is cached by the production command itself (``.web-prod``, keyed by the sources): the first run
+on a fresh clone builds it once (about 30 s here), later runs start in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from siimop_app.db import get_engine
+from siimop_app.demo.cli import main as demo_main
+from siimop_app.settings import PROJECT_ROOT, get_settings
+from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
+from tests.e2e.conftest import browser  # noqa: F401  (the same Chromium as the end-to-end tests)
+
+REDIS_URL = os.environ.get("SIIMOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+PORTS = range(3300, 3310)
+WORKERS = 2
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no free port in 3300-3309")
+
+
+def http_status(url: str, timeout: float = 5) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+@dataclass
+class ProdServer:
+    process: subprocess.Popen
+    base_url: str
+    db_url: str
+    log: Path
+
+    def worker_pids(self) -> set[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True)
+        return {int(pid) for pid in out.stdout.split()}
+
+    def wait_for_workers(self, count: int = WORKERS, *, excluding: set[int] = frozenset(), timeout: float = 60) -> set[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the server exited:\n{self.log.read_text()[-3000:]}"
+            pids = self.worker_pids() - set(excluding)
+            if len(pids) >= count and "Started worker" in self.log.read_text():
+                return pids
+            time.sleep(0.2)
+        raise AssertionError(f"workers not running:\n{self.log.read_text()[-3000:]}")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+# Package scope: the environment set here (database, Redis, sign-in limits) must not outlive these tests.
+@pytest.fixture(scope="package")
+def prod_server(tmp_path_factory) -> Iterator[ProdServer]:
+    if not POSTGRES_URL:
+        pytest.fail("SIIMOP_TEST_POSTGRES_URL is not set: the production tests need PostgreSQL (bash .ci/run sets it)")
+    try:
+        _redis().ping()
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
+    data = tmp_path_factory.mktemp("prod")
+    pg_name, db_url = _create_postgres_database()
+    port = _free_port()
+    env = {
+        "REFLEX_DB_URL": db_url,
+        "REFLEX_REDIS_URL": REDIS_URL,
+        "SIIMOP_DATA_DIR": str(data),
+        "SIIMOP_PORT": str(port),
+        "SIIMOP_WORKERS": str(WORKERS),
+        "SIIMOP_SIGN_IN_MAX_REQUESTS": "1000",
+        "SIIMOP_BASE_URL": f"http://localhost:{port}",
+    }
+    environ = pytest.MonkeyPatch()  # this test process reads the same database and outbox as the server
+    for key, value in env.items():
+        environ.setenv(key, value)
+    for key in ("SIIMOP_SMTP_URL", "SIIMOP_TODAY"):
+        environ.delenv(key, raising=False)
+    get_settings.cache_clear()
+    _redis().flushdb()
+    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
+    log = data / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "siimop_app.prod"], cwd=PROJECT_ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = ProdServer(process=process, base_url=f"http://localhost:{port}", db_url=db_url, log=log)
+    try:
+        deadline = time.monotonic() + 600  # a first build on a fresh clone
+        while http_status(server.url("/ping")) != 200:
+            assert process.poll() is None, f"the production command exited:\n{log.read_text()[-4000:]}"
+            assert time.monotonic() < deadline, f"not serving after 10 min:\n{log.read_text()[-4000:]}"
+            time.sleep(0.5)
+        server.wait_for_workers()
+        yield server
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        get_engine(db_url).dispose()
+        _drop_postgres_database(pg_name)
+        _redis().flushdb()
+        environ.undo()
+        get_settings.cache_clear()
