@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from siimop_app.db import transaction
 from siimop_app.models import Post, Subdivision
 from tests.e2e.conftest import sign_in, url
+from tests.e2e.test_accessibility import _expect_tied, assert_no_violation
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,9 @@ def test_the_manager_corrects_a_post_from_its_detail_page(page, harness):
     page.click("#correct-post-save")
     expect(page.locator("#correct-post-errors")).to_contain_text("vouliez-vous dire « SUBDI AMIENS » ?")
     expect(page.locator("#correct-post-indication")).to_have_value("Gardes le week-end")  # kept
+    _expect_tied(page, "#correct-post-subdivision", "correct-post-errors")  # the field names its error
+    expect(page.locator("#correct-post-indication")).to_have_attribute("aria-invalid", "false")
+    assert_no_violation(page, "post correction with an error")
     page.console_problems.clear()  # the refusal is answered by an error toast on purpose
 
     page.fill("#correct-post-subdivision", "SUBDI AMIENS")
