@@ -418,6 +418,7 @@ def _import_posts(session: Session, actor: Actor, rows: list[dict], refs: rules.
         if post is not None and not actor.covers(post.subdivision_id):
             errors.append(RowError(row["line"], header["post_number"], f"le poste n° {post.post_number} relève "
                                                                        "d'une subdivision hors de votre périmètre"))
+    errors.extend(_frozen_by_matching(session, rows, existing_posts, wave, header))
     supervisor_ids = _supervisors(session, connection, rows, header, errors, apply, audit_rows)
     post_ids = [p.id for p in existing_posts.values()]
     current_supervisors: dict[int, set[tuple[int, bool]]] = defaultdict(set)
@@ -815,44 +816,55 @@ def post_values(user: SignedInUser | None, post_id: int) -> dict[str, str]:
 
 def correct_post(user: SignedInUser | None, post_id: int, values: dict[str, str]) -> ImportReport:
     """A manager's (their region) or admin's correction of one post in a form, with exactly the import's checks
-    and audit (before/after). The post number is the key and stays; once a round's matching has run with the
-    post, the fields it used are refused (``FROZEN_AFTER_MATCHING``, its sites), and places never go below the
-    students already assigned to it."""
+    and audit (before/after), including what a matched round freezes (``_frozen_by_matching``). The post number
+    is the key and stays."""
     actor = actor_for(user)
     current = post_values(user, post_id)  # exists and is in scope
     cells = {c.key: str(values.get(c.key, "") or "").strip() for c in rules.FORMATS["posts"]}
     cells["post_number"] = current["post_number"]
-    header = {c.key: c.header for c in rules.FORMATS["posts"]}
     with transaction() as session:
-        post = session.get(Post, post_id)
-        wave_id = post.wave_id
-        validated = rules.validate("posts", [(1, cells)], _references(session))
-        problems: list[RowError] = []
-        if validated.rows:
-            row = validated.rows[0]
-            assigned = session.exec(select(sa.func.count()).select_from(Assignment)
-                                    .where(Assignment.post_id == post_id)).one()
-            if row["places_opened"] < assigned:
-                problems.append(RowError(1, header["places"], f"{assigned} étudiant(s) sont déjà affecté(s) à ce "
-                                                              "poste : le nombre de places ne peut pas être inférieur"))
-            matched = _matched_round(session, [wave_id])
-            if matched is not None:
-                why = f"l'appariement du tour {matched} a déjà été calculé avec ce poste : cette valeur ne peut plus changer"
-                problems.extend(RowError(1, header[_FROZEN_HEADERS[field]], why)
-                                for field in FROZEN_AFTER_MATCHING if row[field] != getattr(post, field))
-                for n, which, site_id in (("", "site", post.site_id), ("2", "second_site", post.second_site_id)):
-                    site = session.get(Site, site_id) if site_id else None
-                    was = (site.approval_number, site.site_number) if site else None
-                    wanted = row[which]
-                    now = (wanted["approval_number"], wanted["site_number"]) if wanted else None
-                    if now != was:
-                        problems.append(RowError(1, header[f"site_number{n}"], why))
-    if problems:
-        report = ImportReport(kind="posts", filename="(formulaire)", rows=1)
-        report.errors = [str(e).replace("ligne 1, colonne ", "", 1) for e in problems]
-        log.info("correction of post %s by user %s refused: %s", post_id, actor.user_id, report.errors)
-        return report
+        wave_id = session.get(Post, post_id).wave_id
     return correct_one("posts", cells, actor=actor, wave_id=wave_id)
+
+
+def _frozen_by_matching(session: Session, rows: list[dict], existing_posts: dict[int, Post], wave: Wave,
+                        header: dict[str, str]) -> list[RowError]:
+    """Changes to existing posts that would break what is done: places below the students already assigned,
+    and — once a round's matching has run with the wave's posts — the fields it used (``FROZEN_AFTER_MATCHING``)
+    and the sites. The same rule for a file and for the correction form."""
+    touched = {row["post_number"]: existing_posts[row["post_number"]] for row in rows
+               if row["post_number"] in existing_posts}
+    if not touched:
+        return []
+    ids = [post.id for post in touched.values()]
+    assigned = dict(_in_chunks(session, lambda c: select(Assignment.post_id, sa.func.count())
+                                                  .where(Assignment.post_id.in_(c)).group_by(Assignment.post_id), ids))
+    matched = _matched_round(session, [wave.id])
+    site_keys = {}
+    if matched is not None:
+        site_ids = [i for post in touched.values() for i in (post.site_id, post.second_site_id) if i]
+        site_keys = {i: (a, n) for i, a, n in _in_chunks(session, lambda c: select(
+            Site.id, Site.approval_number, Site.site_number).where(Site.id.in_(c)), site_ids)}
+    why = f"l'appariement du tour {matched} a déjà été calculé avec ce poste : cette valeur ne peut plus changer"
+    errors = []
+    for row in rows:
+        post = touched.get(row["post_number"])
+        if post is None:
+            continue
+        taken = assigned.get(post.id, 0)
+        if row["places_opened"] < taken:
+            errors.append(RowError(row["line"], header["places"], f"{taken} étudiant(s) sont déjà affecté(s) à ce "
+                                                                  "poste : le nombre de places ne peut pas être inférieur"))
+        if matched is None:
+            continue
+        errors.extend(RowError(row["line"], header[_FROZEN_HEADERS[field]], why)
+                      for field in FROZEN_AFTER_MATCHING if row[field] != getattr(post, field))
+        for n, which, site_id in (("", "site", post.site_id), ("2", "second_site", post.second_site_id)):
+            wanted = row[which]
+            now = (wanted["approval_number"], wanted["site_number"]) if wanted else None
+            if now != site_keys.get(site_id):
+                errors.append(RowError(row["line"], header[f"site_number{n}"], why))
+    return errors
 
 
 def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: bytes | None, actor: Actor,

@@ -350,6 +350,11 @@ def test_a_manager_corrects_one_post_in_a_form_with_the_import_checks(db_url):
     assert fingerprint(db_url) == before
     wording = correct_post(manager, number[1], {**values, "indication": "Garde le week-end", "places": "3"})
     assert wording.applied and not wording.errors
+    # The same rule for a file: a posts import cannot move the matched post either.
+    file_rows = [post(1, subdivision="SUBDI LILLE", places=3, site_name="URGENCES ADULTES", months=12,
+                      indication="Garde le week-end")]
+    refused = run_import("posts", csv_bytes("posts", file_rows), "p.csv", apply=True)
+    assert refused.errors == [f"ligne 2, colonne « Durée (mois) » : {why}"]
 
 
 def test_a_posts_file_with_an_unknown_subdivision_lists_the_error(db_url):
