@@ -2,8 +2,9 @@
 
 * **Origins** (``siimop_app.origins``): ``EdgeGuard`` refuses any request or socket carrying a foreign
   ``Origin`` before it reaches Reflex's CORS middleware or the socket.io server (which check it too).
-* **Uploads.** ``EdgeGuard`` refuses ``/_upload`` bodies larger than the largest accepted file (plus the
-  multipart overhead) before reading them, and uploads from a client without a valid session.
+* **Uploads.** ``EdgeGuard`` refuses ``/_upload`` bodies announced larger than the largest accepted file (plus
+  the multipart overhead) before reading them, and uploads from a client without a valid session; it then reads
+  the body itself up to that limit (413 beyond it, whatever the Content-Length said, chunked or not).
 * **Headers.** Every HTTP answer carries ``X-Content-Type-Options``, ``Referrer-Policy`` and, on pages and
   routes (not the socket), a Content-Security-Policy with ``frame-ancestors 'none'``.
 * **Events.** ``EventGuard`` checks every event's payload against its handler's annotations
@@ -95,10 +96,15 @@ class EdgeGuard:
             return await self._respond(scope, receive, send, FOREIGN_ORIGIN, 403)
         if scope["type"] == "http" and scope.get("path", "").rstrip("/").endswith("/_upload"):
             refusal = await self._check_upload(headers)
+            if refusal is None:
+                # The Content-Length may lie (or be absent with chunked bodies): the body itself is read here, up
+                # to the limit, and only a whole body under it is handed on; Reflex's route never sees more.
+                receive, seen = await _read_capped(receive, MAX_UPLOAD_BYTES)
+                if receive is None:
+                    refusal = f"body over {MAX_UPLOAD_BYTES} bytes ({seen} read)", UPLOAD_TOO_LARGE, 413
             if refusal is not None:
                 log.warning("refused upload: %s", refusal[0])
-                return await self._respond(scope, receive, send, *refusal[1:])
-            receive = _capped(receive, MAX_UPLOAD_BYTES)
+                return await self._respond(scope, _disconnected, send, *refusal[1:])
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
         async def send_with_headers(message):
@@ -116,9 +122,9 @@ class EdgeGuard:
 
     async def _check_upload(self, headers: Headers) -> tuple[str, str, int] | None:
         length = headers.get("content-length")
-        if length is None or not length.isascii() or not length.isdigit():
-            return "no Content-Length", UPLOAD_TOO_LARGE, 411
-        if int(length) > MAX_UPLOAD_BYTES:
+        if length is not None and (not length.isascii() or not length.isdigit()):
+            return "malformed Content-Length", UPLOAD_TOO_LARGE, 400
+        if length is not None and int(length) > MAX_UPLOAD_BYTES:
             return f"body of {length} bytes", UPLOAD_TOO_LARGE, 413
         token = headers.get("reflex-client-token", "")
         cookie = await _session_cookie_of_token(token) if token else ""
@@ -151,20 +157,31 @@ async def _session_cookie_of_token(token: str) -> str:
         return ""
 
 
-def _capped(receive, limit: int):
-    """A receive that stops the request once more than ``limit`` bytes came (a lying Content-Length)."""
-    seen = 0
+async def _read_capped(receive, limit: int):
+    """Reads the whole request body, stopping as soon as more than ``limit`` bytes came.
 
-    async def capped():
-        nonlocal seen
+    Returns (a receive replaying the body, bytes read), or (None, bytes read) when the body is over the limit."""
+    messages, seen = [], 0
+    while True:
         message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise InvalidInput(f"upload body over {limit} bytes", UPLOAD_TOO_LARGE)
-        return message
+        if message["type"] != "http.request":
+            messages.append(message)  # the client went away: the app sees the disconnect as it would have
+            break
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            return None, seen
+        messages.append(message)
+        if not message.get("more_body", False):
+            break
 
-    return capped
+    async def replay():
+        return messages.pop(0) if messages else await receive()
+
+    return replay, seen
+
+
+async def _disconnected():
+    return {"type": "http.disconnect"}
 
 
 # ------------------------------------------------------------------ events

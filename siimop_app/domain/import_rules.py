@@ -147,6 +147,11 @@ class RowError:
         return f"{where} : {self.message}"
 
 
+def columns_named(kind: str, errors: list[str]) -> list[str]:
+    """The keys of the columns that errors name (« Nom » : …), e.g. to mark a correction form's fields invalid."""
+    return [c.key for c in FORMATS[kind] if any(quoted(c.header) in error for error in errors)]
+
+
 class CellError(ValueError):
     """A cell that cannot be read; the message says what is expected, in French."""
 
@@ -394,7 +399,7 @@ def _post(row: _Row, refs: References) -> dict:
         row.fail("referent", "un poste Simple n'a qu'un responsable : le référent est le 1")
     for which in ("site", "second_site"):
         site = post[which]
-        if site and post["subdivision_id"] is not None:
+        if site:  # None when the subdivision is unknown: the row has its error, the checks across rows go on
             site["subdivision_id"] = post["subdivision_id"]
     return post
 

@@ -11,8 +11,8 @@ from siimop_app.models.records import (
     AuditEntry,
     Document,
     DocumentKind,
-    EmailValidation,
     OutboxMail,
+    PendingEmail,
     Reminder,
     SignInToken,
     SupportMessage,
@@ -21,9 +21,9 @@ from siimop_app.models.records import (
 )
 
 __all__ = [
-    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind", "EmailValidation",
-    "Establishment", "ImportBatch", "Observation", "OutboxMail", "POST_TYPE_LABELS", "Phase", "PhaseKind", "Post",
-    "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
+    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind",
+    "Establishment", "ImportBatch", "Observation", "OutboxMail", "POST_TYPE_LABELS", "PendingEmail", "Phase", "PhaseKind",
+    "Post", "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
     "RoundStatus", "STAFF_ROLES", "MANAGER_ROLES",
     "SignInToken", "Site", "Specialty", "SpecialtyOption", "Student", "Subdivision", "SupportMessage", "SupportTicket",
     "User", "UserEmail", "UserSession", "Wave", "utcnow",

@@ -63,14 +63,23 @@ class SignInToken(SQLModel, table=True):
     used_at: dt.datetime | None = None
 
 
-class EmailValidation(SQLModel, table=True):
-    """A link that proves a secondary address belongs to its user. Only a passlib hash of its secret is stored."""
+class PendingEmail(SQLModel, table=True):
+    """A secondary address a user asked to add, with the link that proves it (only a passlib hash of its secret).
 
-    __tablename__ = "email_validation"
+    Kept apart from ``UserEmail`` so that asking for any address writes the same row whether or not another
+    account owns it (no account enumeration); the conflict is decided when the link is followed. Rows stay after
+    use (``used_at``) because the validation-mail rate limits count them."""
+
+    __tablename__ = "pending_email"
+    __table_args__ = (
+        CheckConstraint("kind IN ('personal', 'professional')", name="ck_pending_email_kind"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    user_email_id: int = Field(foreign_key="user_email.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    kind: str = Field(max_length=20)
     secret_hash: str = Field(max_length=255)
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
     expires_at: dt.datetime
     used_at: dt.datetime | None = None
 

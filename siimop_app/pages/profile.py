@@ -52,11 +52,18 @@ class ProfileState(AppState):
 
     @rx.event
     def remove_email(self, email_id: int):
+        self._remove(emails.remove_secondary, email_id)
+
+    @rx.event
+    def withdraw_email(self, pending_id: int):
+        self._remove(emails.withdraw_pending, pending_id)
+
+    def _remove(self, remove, row_id: int):
         self.error = self.message = ""
         self.address_invalid = False
         try:
             user = self._require()
-            emails.remove_secondary(user, email_id)
+            remove(user, row_id)
             self.emails = emails.list_emails(user)
             self.message = "L'adresse a été supprimée."
         except (emails.EmailError, AccessDenied) as refused:
@@ -76,6 +83,11 @@ class EmailValidationState(AppState):
             self.error = str(refused)
 
 
+def _remove_button(e: rx.Var, handler) -> rx.Component:
+    return rx.button("Supprimer", size="1", variant="soft", color_scheme="red", on_click=handler(e["id"]),
+                     aria_label="Supprimer l'adresse " + e["email"].to(str))
+
+
 def _email_row(e: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(e["email"]),
@@ -84,9 +96,8 @@ def _email_row(e: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             e["main"].to(bool),
             "",
-            rx.button("Supprimer", size="1", variant="soft", color_scheme="red",
-                      on_click=ProfileState.remove_email(e["id"]),
-                      aria_label="Supprimer l'adresse " + e["email"].to(str)),
+            rx.cond(e["pending"].to(bool), _remove_button(e, ProfileState.withdraw_email),
+                    _remove_button(e, ProfileState.remove_email)),
         )),
     )
 

@@ -36,6 +36,8 @@ from siimop_app.domain.import_rules import RowError, quoted
 from siimop_app.domain.roles import Role
 from siimop_app.imports.reading import UnreadableFile, read_table
 from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Assignment,
     AuditEntry,
     Campaign,
     Establishment,
@@ -419,6 +421,7 @@ def _import_posts(session: Session, actor: Actor, rows: list[dict], refs: rules.
         if post is not None and not actor.covers(post.subdivision_id):
             errors.append(RowError(row["line"], header["post_number"], f"le poste n° {post.post_number} relève "
                                                                        "d'une subdivision hors de votre périmètre"))
+    errors.extend(_frozen_by_matching(session, rows, existing_posts, wave, header))
     supervisor_ids = _supervisors(session, connection, rows, header, errors, apply, audit_rows)
     post_ids = [p.id for p in existing_posts.values()]
     current_supervisors: dict[int, set[tuple[int, bool]]] = defaultdict(set)
@@ -749,18 +752,122 @@ def correct_student(user: SignedInUser | None, values: dict[str, str]) -> Import
     return correct_one("students", values, actor=actor)
 
 
-def correct_one(kind: str, values: dict[str, str], *, actor: Actor) -> ImportReport:
-    """One row checked and applied as an import of a one-line file (rows absent from it are not reported)."""
+def correct_one(kind: str, values: dict[str, str], *, actor: Actor, wave_id: int | None = None) -> ImportReport:
+    """One row checked and applied as an import of a one-line file (rows absent from it are not reported);
+    ``wave_id``: the wave of a post (else the latest)."""
     if kind not in ("students", "posts"):
         raise ImportRefused(f"Type de correction inconnu : {kind}.")
     report = ImportReport(kind=kind, filename="(formulaire)", rows=1)
     cells = {c.key: str(values.get(c.key, "") or "") for c in rules.FORMATS[kind]}
     report = _check_and_apply(kind, [(1, cells)], report, data=None, actor=actor, apply=True,
-                              deactivate_absent=False, wave_id=None)
+                              deactivate_absent=False, wave_id=wave_id)
     report.absent, report.absent_rows = 0, []
     report.errors = [e.replace("ligne 1, colonne ", "", 1) for e in report.errors]
     report.changes = [c.replace("ligne 1 — ", "", 1) for c in report.changes]
     return report
+
+
+# Once a round's matching has run with a post, what the students rated and were assigned to stays as it was:
+# the DES and option that could rate it, its subdivision (local candidates, ranking rules), its type, length,
+# timing and sites. Its wording, supervisors and référent, and more places, may still change.
+FROZEN_AFTER_MATCHING = ("calling_specialty_id", "option_id", "subdivision_id", "post_type", "months", "decale")
+_FROZEN_HEADERS = {"calling_specialty_id": "specialty", "option_id": "option", "subdivision_id": "subdivision",
+                   "post_type": "post_type", "months": "months", "decale": "decale"}
+
+
+def _yes_no(value: bool) -> str:
+    return "oui" if value else "non"
+
+
+def post_values(user: SignedInUser | None, post_id: int) -> dict[str, str]:
+    """One post as the import's columns (the correction form's starting values), if in the user's scope."""
+    actor = actor_for(user)
+    with transaction() as session:
+        post = session.get(Post, post_id)
+        if post is None or not actor.covers(post.subdivision_id):
+            raise ImportRefused("Ce poste n'existe pas ou n'est pas dans votre périmètre.")
+        option = session.get(SpecialtyOption, post.option_id) if post.option_id else None
+        referents = dict(session.exec(select(PostSupervisor.user_id, PostSupervisor.is_referent)
+                                      .where(PostSupervisor.post_id == post.id)).all())
+        values = {"post_number": str(post.post_number),
+                  "specialty": session.get(Specialty, post.calling_specialty_id).label,
+                  "option": option.label if option else "",
+                  "subdivision": session.get(Subdivision, post.subdivision_id).label,
+                  "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type), "months": str(post.months),
+                  "places": str(post.places_opened), "decale": _yes_no(post.decale), "indication": post.indication,
+                  "referent": "1"}
+        for n, site_id in (("", post.site_id), ("2", post.second_site_id)):
+            site = session.get(Site, site_id) if site_id else None
+            if site is None:
+                continue
+            establishment = session.get(Establishment, site.establishment_id)
+            supervisor = session.get(User, site.supervisor_user_id) if site.supervisor_user_id else None
+            email = session.exec(select(UserEmail.email).where(UserEmail.user_id == supervisor.id,
+                                                               UserEmail.kind == "main")
+                                 .order_by(UserEmail.id)).first() if supervisor else None
+            values.update({f"approval_number{n}": site.approval_number, f"site_number{n}": site.site_number,
+                           f"site_name{n}": site.name, f"establishment{n}": establishment.name,
+                           f"city{n}": establishment.city, f"is_university{n}": _yes_no(site.is_university),
+                           f"supervisor_last{n}": supervisor.last_name if supervisor else "",
+                           f"supervisor_first{n}": supervisor.first_name if supervisor else "",
+                           f"supervisor_email{n}": email or ""})
+            if n and supervisor is not None and referents.get(supervisor.id) \
+                    and not referents.get(session.get(Site, post.site_id).supervisor_user_id):
+                values["referent"] = "2"
+    return {c.key: values.get(c.key, "") for c in rules.FORMATS["posts"]}
+
+
+def correct_post(user: SignedInUser | None, post_id: int, values: dict[str, str]) -> ImportReport:
+    """A manager's (their region) or admin's correction of one post in a form, with exactly the import's checks
+    and audit (before/after), including what a matched round freezes (``_frozen_by_matching``). The post number
+    is the key and stays."""
+    actor = actor_for(user)
+    current = post_values(user, post_id)  # exists and is in scope
+    cells = {c.key: str(values.get(c.key, "") or "").strip() for c in rules.FORMATS["posts"]}
+    cells["post_number"] = current["post_number"]
+    with transaction() as session:
+        wave_id = session.get(Post, post_id).wave_id
+    return correct_one("posts", cells, actor=actor, wave_id=wave_id)
+
+
+def _frozen_by_matching(session: Session, rows: list[dict], existing_posts: dict[int, Post], wave: Wave,
+                        header: dict[str, str]) -> list[RowError]:
+    """Changes to existing posts that would break what is done: places below the students already assigned,
+    and — once a round's matching has run with the wave's posts — the fields it used (``FROZEN_AFTER_MATCHING``)
+    and the sites. The same rule for a file and for the correction form."""
+    touched = {row["post_number"]: existing_posts[row["post_number"]] for row in rows
+               if row["post_number"] in existing_posts}
+    if not touched:
+        return []
+    ids = [post.id for post in touched.values()]
+    assigned = dict(_in_chunks(session, lambda c: select(Assignment.post_id, sa.func.count())
+                                                  .where(Assignment.post_id.in_(c)).group_by(Assignment.post_id), ids))
+    matched = _matched_round(session, [wave.id])
+    site_keys = {}
+    if matched is not None:
+        site_ids = [i for post in touched.values() for i in (post.site_id, post.second_site_id) if i]
+        site_keys = {i: (a, n) for i, a, n in _in_chunks(session, lambda c: select(
+            Site.id, Site.approval_number, Site.site_number).where(Site.id.in_(c)), site_ids)}
+    why = f"l'appariement du tour {matched} a déjà été calculé avec ce poste : cette valeur ne peut plus changer"
+    errors = []
+    for row in rows:
+        post = touched.get(row["post_number"])
+        if post is None:
+            continue
+        taken = assigned.get(post.id, 0)
+        if row["places_opened"] < taken:
+            errors.append(RowError(row["line"], header["places"], f"{taken} étudiant(s) sont déjà affecté(s) à ce "
+                                                                  "poste : le nombre de places ne peut pas être inférieur"))
+        if matched is None:
+            continue
+        errors.extend(RowError(row["line"], header[_FROZEN_HEADERS[field]], why)
+                      for field in FROZEN_AFTER_MATCHING if row[field] != getattr(post, field))
+        for n, which, site_id in (("", "site", post.site_id), ("2", "second_site", post.second_site_id)):
+            wanted = row[which]
+            now = (wanted["approval_number"], wanted["site_number"]) if wanted else None
+            if now != site_keys.get(site_id):
+                errors.append(RowError(row["line"], header[f"site_number{n}"], why))
+    return errors
 
 
 def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: bytes | None, actor: Actor,

@@ -36,8 +36,8 @@ from siimop_app.models import (
     AuditEntry,
     Campaign,
     Document,
-    EmailValidation,
     Observation,
+    PendingEmail,
     Phase,
     Ranking,
     RankingEntry,
@@ -172,9 +172,8 @@ def purge_campaign(campaign_id: int, *, today: dt.date, dry_run: bool = False,
             session.execute(sa.update(AuditEntry).where(AuditEntry.entity == "student", AuditEntry.entity_id.in_(chunk))
                             .values(before_json=None, after_json=None))
         for chunk in _chunks(user_ids):
-            email_ids = select(UserEmail.id).where(UserEmail.user_id.in_(chunk))
             session.execute(sa.delete(SignInToken).where(SignInToken.user_id.in_(chunk)))
-            session.execute(sa.delete(EmailValidation).where(EmailValidation.user_email_id.in_(email_ids)))
+            session.execute(sa.delete(PendingEmail).where(PendingEmail.user_id.in_(chunk)))
             session.execute(sa.delete(UserEmail).where(UserEmail.user_id.in_(chunk)))
             session.execute(sa.delete(UserSession).where(UserSession.user_id.in_(chunk)))
             session.execute(sa.update(SupportTicket).where(SupportTicket.user_id.in_(chunk))

@@ -37,6 +37,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -151,8 +152,12 @@ def _taken_by_other_rounds(session: Session, round_: Round) -> list[tuple[int, i
     ).all()
 
 
-def build_instance(session: Session, round_id: int) -> dict[str, Any]:
+def build_instance(session: Session, round_id: int, read: dict[str, Any] | None = None) -> dict[str, Any]:
     """The round as a matching instance (``siimop_app.matching`` JSON format), ids as strings.
+
+    ``read``, when given, receives what was read beside the instance so that a caller need not read it again
+    (the dry run): ``wishes`` (the rows student, post, hearts, subdivision, specialty of participating students)
+    and ``entries`` (post id -> student id -> (rank, refused) of every ranking of the round).
 
     Extra informative fields (ignored by the engine): top-level ``round`` and ``snapshot``
     (counts of excluded students and ignored rankings), per student ``subdivision_id``, per post
@@ -176,7 +181,8 @@ def build_instance(session: Session, round_id: int) -> dict[str, Any]:
 
     # Wishes with one heart or more of participating students; the sufficient ones make the candidates.
     wishes = session.exec(
-        select(Application.student_id, Application.post_id, Application.hearts, Student.subdivision_id)
+        select(Application.student_id, Application.post_id, Application.hearts, Student.subdivision_id,
+               Student.specialty_id)
         .join(Student, Student.id == Application.student_id)
         .where(Application.round_id == round_id, Application.hearts > 0, Student.participating)
         .order_by(Application.student_id, Application.post_id)
@@ -187,7 +193,7 @@ def build_instance(session: Session, round_id: int) -> dict[str, Any]:
     candidates: dict[int, list[int]] = defaultdict(list)  # post id -> candidate student ids
     insufficient: set[int] = set()
     skipped_placed: set[int] = set()
-    for sid, pid, hearts, sub in wishes:
+    for sid, pid, hearts, sub, _spec in wishes:
         if sid not in sufficient:
             insufficient.add(sid)
             continue
@@ -211,6 +217,8 @@ def build_instance(session: Session, round_id: int) -> dict[str, Any]:
     for pid, sid, rank, refused in entry_rows:
         entries[pid][sid] = (rank, refused)
 
+    if read is not None:
+        read.update(wishes=wishes, entries=entries)
     in_instance = set(student_wishes)
     post_items = []
     counts = {"valid": 0, "invalid": 0, "missing": 0, "no_candidates": 0}
@@ -371,23 +379,54 @@ def _insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(sa.insert(Assignment), rows)
 
 
+_SOLVED: dict[str, tuple[matching.Instance, matching.Result, matching.Certificate]] = {}
+_SOLVED_LOCK = threading.Lock()
+_SOLVED_KEEP = 2  # national results weigh a few MB: the last two snapshots are enough (dry run, then close)
+
+
+def _fully_proven(result: matching.Result) -> bool:
+    """Every market's number placed and hearts proven optimal: no time limit cut the search, so solving the
+    same snapshot again would give this very result (the solver is single-threaded with a pinned seed)."""
+    markets = (result.stats.get("exact") or {}).get("markets")
+    return bool(markets) and all(m["proven_optimal"] and m["hearts_proven_optimal"] for m in markets)
+
+
 def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = None,
                    progress: Progress | None = None) -> tuple[matching.Instance, matching.Result, matching.Certificate]:
     """Snapshot → matching → check: the one path shared by the real close and the dry run
-    (``services.dry_run``), so that a projection made on the same data is exactly the close's result."""
+    (``services.dry_run``), so that a projection made on the same data is exactly the close's result.
+
+    A snapshot already solved in this process to a fully proven result is not solved again (the national
+    optimiser takes tens of seconds): dry runs repeated on unchanged data, and the close that follows them,
+    reuse it — the same result the solver would give again, by construction."""
     notify = progress or (lambda _label, _fraction: None)
     timings = {} if timings is None else timings
     notify(STEP_MATCH, 0.25)
     step = time.perf_counter()
+    settings = get_settings()  # one database's snapshot (and budget): never another's result
+    key = _sha256(f"{settings.database_url}\n{settings.matching_time_limit}\n{_canonical(data)}")
+    with _SOLVED_LOCK:  # dry runs run in background tasks: several threads may ask at once
+        solved = _SOLVED.pop(key, None)
+        if solved is not None:
+            _SOLVED[key] = solved  # most recently used last
+    if solved is not None:
+        timings["match"] = time.perf_counter() - step
+        timings["check"] = 0.0
+        return solved
     instance = matching.Instance.from_dict(data)
     # Exact mode (HiGHS), within the round's time budget: the most students a weakly stable matching can place.
-    result = matching.solve(instance, mode="exact", time_limit=get_settings().matching_time_limit)
+    result = matching.solve(instance, mode="exact", time_limit=settings.matching_time_limit)
     timings["match"] = time.perf_counter() - step
 
     notify(STEP_CHECK, 0.6)
     step = time.perf_counter()
     certificate = matching.check(instance, result.to_dict())
     timings["check"] = time.perf_counter() - step
+    if certificate.ok and _fully_proven(result):
+        with _SOLVED_LOCK:
+            _SOLVED[key] = (instance, result, certificate)
+            while len(_SOLVED) > _SOLVED_KEEP:
+                _SOLVED.pop(next(iter(_SOLVED)))
     return instance, result, certificate
 
 

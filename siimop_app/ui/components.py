@@ -130,3 +130,32 @@ def progress_status(running, label, value, *, label_id: str) -> rx.Component:
             role="status",
         ),
     )
+
+
+def correction_form(*, summary: str, columns: list[tuple[str, str]], values: rx.Var, key_column: str, on_submit,
+                    version: rx.Var, errors: rx.Var, invalid: rx.Var, prefix: str, element_id: str,
+                    note: str = "") -> rx.Component:
+    """One record in a form with an import's columns (a student, a post): the key column read-only, the errors
+    of the import's checks listed under it and tied to the fields they name (``invalid``: their keys);
+    ``version`` remounts the form with the values now stored."""
+    return rx.el.details(
+        rx.el.summary(summary),
+        rx.form(
+            rx.vstack(
+                *[rx.hstack(rx.el.label(header, html_for=f"{prefix}-{key}", min_width="14em"),
+                            rx.input(name=key, default_value=values[key], read_only=key == key_column,
+                                     id=f"{prefix}-{key}", width="22em", max_width="100%",
+                                     **invalid_field(invalid.contains(key), f"{prefix}-errors")),
+                            align="center", wrap="wrap")
+                  for key, header in columns],
+                *([rx.text(note, size="1", color="#555")] if note else []),
+                rx.button("Enregistrer la correction", type="submit", id=f"{prefix}-save"),
+                spacing="1",
+                align="start",
+            ),
+            on_submit=on_submit,
+            key=version.to(str),
+        ),
+        error_list(errors, f"{prefix}-errors"),
+        id=element_id,
+    )

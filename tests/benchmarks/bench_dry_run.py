@@ -4,7 +4,8 @@
 
 Loads the demo (``--phase ranking``; ``--quick``: the small demo) into a throwaway database — a SQLite
 file, or, with ``--database-url postgresql+psycopg://USER@HOST:5432/postgres``, a database created on
-that server for the run and dropped afterwards — runs the dry run as the admin (whole country), the
+that server for the run and dropped afterwards — runs the dry run as the admin (whole country; twice: the
+first solves the round, the second reuses that solve as repeated runs on unchanged data do), the
 manager (a region) and the coordinator (a specialty in a subdivision), printing the time of each step
 (target: under 5 s), then ends the ranking phase, closes the round and checks that the close wrote
 exactly the projected assignments. Figures are printed, never asserted (but a disagreement is reported
@@ -68,13 +69,18 @@ def main() -> int:
         dialect = get_engine().dialect.name
         print(f"demo loaded in {time.perf_counter() - started:.1f} s ({dialect})")
         reports = {}
-        for account in ("admin", "manager", "coordinator"):
+        # The first run solves the round (the close's exact optimiser); the next ones, on unchanged data, reuse
+        # it as a manager's repeated runs and the close would. CPU seconds are the figure a loaded machine keeps.
+        for account, label in (("admin", "admin (first: solves the round)"), ("admin", "admin (again)"),
+                               ("manager", "manager"), ("coordinator", "coordinator")):
+            cpu = time.process_time()
             report = dry_run.run_dry_run(signed_in(account))
+            cpu = time.process_time() - cpu
             reports[account] = report
             t = report.timings
-            print(f"dry run as {account} on {dialect}: " + ", ".join(
+            print(f"dry run as {label} on {dialect}: " + ", ".join(
                 f"{step} {t[step]:.2f} s" for step in ("snapshot", "match", "check", "fix_rankings", "fix_lists"))
-                + f" — total {t['total']:.2f} s (target < 5 s)")
+                + f" — total {t['total']:.2f} s, CPU {cpu:.2f} s (target < 5 s; load {os.getloadavg()[0]:.1f})")
             print(f"  scope: {report.rate} placed, {report.unplaced_total} unplaced, {report.empty_places_total} "
                   f"empty places; round: {report.round_placed}/{report.round_students}")
             print(f"  {report.rankings_sentence()}")
@@ -91,7 +97,7 @@ def main() -> int:
             written = dict(session.exec(select(Assignment.student_id, Assignment.post_id)
                                         .where(Assignment.round_id == round_id)).all())
         same = written == reports["admin"].projected
-        print(f"close: {closed.students_placed} placed in {closed.timings['total']:.2f} s; "
+        print(f"close: {closed.students_placed} placed in {closed.timings['total']:.2f} s (the dry run's solve reused); "
               f"identical to the dry run's projection: {same}")
         status = 0 if same else 1
     finally:

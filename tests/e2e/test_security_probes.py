@@ -132,6 +132,34 @@ def test_big_or_anonymous_uploads_are_refused_before_being_read(page, harness):
     sign_in(page, harness, "etudiant@demo.siimop.fr")
     status, _ = _raw_post("/_upload", {**small, "reflex-client-token": _token(page)}, b"0123456789")
     assert status not in (403, 411, 413)
+    # A signed-in tab's chunked body of 8 MB announcing 10 bytes (it passed the announced-size check, then an
+    # exception cut it inside Reflex's route: 400 here), then without any Content-Length (411 before): 413 both.
+    assert _chunked_post("/_upload", {**small, "reflex-client-token": _token(page)}, 8 * 1024 * 1024) == 413
+    chunked = {k: v for k, v in small.items() if k != "Content-Length"}
+    assert _chunked_post("/_upload", {**chunked, "reflex-client-token": _token(page)}, 8 * 1024 * 1024) == 413
+
+
+def _chunked_post(path: str, headers: dict[str, str], size: int) -> int:
+    """A chunked upload written by hand, sent until the server answers (it must answer before the end)."""
+    import select
+
+    parts = urlsplit(_backend())
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as raw:
+        head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nTransfer-Encoding: chunked\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items())
+        raw.sendall(head.encode() + b"\r\n")
+        chunk = b"%x\r\n" % (64 * 1024) + b"x" * (64 * 1024) + b"\r\n"
+        try:
+            for _ in range(size // (64 * 1024)):
+                if select.select([raw], [], [], 0)[0]:
+                    break  # the answer came before the body's end
+                raw.sendall(chunk)
+            else:
+                raw.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: its answer is waiting
+        answer = raw.recv(65536)
+    return int(answer.split(b" ", 2)[1])
 
 
 # ------------------------------------------------------------------ forged websocket events

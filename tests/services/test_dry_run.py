@@ -51,6 +51,31 @@ def test_the_projection_is_what_the_close_then_writes(demo):
     assert written == report.projected and closed.students_placed == report.round_placed
 
 
+def test_dry_runs_on_unchanged_data_and_the_close_that_follows_solve_the_round_once(demo, monkeypatch):
+    """Issue 15: the national optimiser takes tens of seconds; a manager re-running the dry run, or closing the
+    round right after it, waits for it once. Any change to the data is a new snapshot, solved again."""
+    exact_solves = []
+    solve = rounds.matching.solve
+
+    def counted(instance, mode="exact", **options):
+        if mode == "exact":
+            exact_solves.append(mode)
+        return solve(instance, mode=mode, **options)
+
+    monkeypatch.setattr(rounds.matching, "solve", counted)
+    first = dry_run.run_dry_run(signed_in("admin"))
+    again = dry_run.run_dry_run(signed_in("manager"))
+    assert exact_solves == ["exact"] and again.projected == first.projected
+    with transaction() as session:  # one supervisor ranks: the next dry run sees it
+        post = session.exec(select(Post).where(Post.id == int(next(iter(first.projected.values()))))).one()
+        _write_valid_ranking(session, post, demo)
+    dry_run.run_dry_run(signed_in("admin"))
+    assert exact_solves == ["exact", "exact"]
+    _end_rankings_yesterday()
+    closed = rounds.close_round(round_id=demo, actor_user_id=None)
+    assert exact_solves == ["exact", "exact"] and closed.students_placed > 0
+
+
 def test_the_matching_is_national_and_the_display_follows_the_scope(demo):
     admin = dry_run.run_dry_run(signed_in("admin"))
     manager = dry_run.run_dry_run(signed_in("manager"))

@@ -294,3 +294,77 @@ def test_a_manager_corrects_one_student_in_a_form_with_the_import_checks(db_url)
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import.student.update")).one()
         assert entry.actor_user_id == manager.user_id
         assert session.exec(select(sa.func.count()).select_from(ImportBatch)).one() == 1  # the file's, not the form's
+
+
+def test_a_manager_corrects_one_post_in_a_form_with_the_import_checks(db_url):
+    """Issue 12: a manager corrects a post (wrong subdivision, places, site) with the import's checks and audit,
+    inside their region only; once the round's matching has run, what it used cannot change."""
+    from siimop_app.services.imports import ImportRefused, correct_post, post_values
+
+    make_wave()
+    rows = [post(1), post(2, post_type="Couplé", **second_site(2, referent=2)), post(3, subdivision="TOURS")]
+    assert run_import("posts", csv_bytes("posts", rows), "p.csv", apply=True).ok
+    with transaction() as session:
+        number = dict(session.exec(select(Post.post_number, Post.id)).all())
+    manager = signed_in(make_user("ars@example.fr", "manager", region_id=ids(Region, "HDF")))
+    values = post_values(manager, number[1])
+    assert (values["post_number"], values["subdivision"], values["places"], values["site_name"],
+            values["supervisor_email"], values["referent"]) == (
+        "1", "SUBDI AMIENS", "1", "URGENCES 1", "rts1@chu.example.fr", "1")
+    couple = post_values(manager, number[2])
+    assert (couple["post_type"], couple["site_name2"], couple["referent"]) == ("Couplé", "SMUR 2", "2")
+    assert correct_post(manager, number[2], couple).changes == []  # the form as loaded changes nothing
+    with pytest.raises(ImportRefused):
+        post_values(manager, number[3])  # a post of another region
+    with pytest.raises(ImportRefused):
+        correct_post(manager, number[3], {**values, "post_number": "3"})
+
+    before = fingerprint(db_url)
+    wrong = correct_post(manager, number[1], {**values, "subdivision": "SUBDI LIL", "places": "0"})
+    assert wrong.errors == ["« Subdivision » : « SUBDI LIL » n'est pas une subdivision connue "
+                            "(vouliez-vous dire « SUBDI LILLE » ?)",
+                            "« Places » : « 0 » n'est pas un nombre de places (nombre entier de 1 à 50)"]
+    outside = correct_post(manager, number[1], {**values, "subdivision": "TOURS"})
+    assert outside.errors == ["« Subdivision » : cette subdivision n'est pas dans votre périmètre"]
+    assert fingerprint(db_url) == before  # nothing half-written
+
+    fixed = correct_post(manager, number[1], {**values, "subdivision": "SUBDI LILLE", "places": "2",
+                                              "site_name": "URGENCES ADULTES", "post_number": "99"})
+    assert fixed.applied and fixed.changes == ["poste n° 1 : Subdivision : SUBDI AMIENS → SUBDI LILLE ; "
+                                               "Places : 1 → 2 ; Terrain de stage : … → 3700000101 / 37000001"]
+    with transaction() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import.post.update")).one()
+        assert entry.actor_user_id == manager.user_id and entry.entity_id == number[1]
+        assert "SUBDI" not in entry.before_json and json.loads(entry.after_json)["places_opened"] == 2
+        assert session.get(Site, session.get(Post, number[1]).site_id).name == "URGENCES ADULTES"
+        assert session.exec(select(Post.post_number).where(Post.id == number[1])).one() == 1  # the key stays
+    values = post_values(manager, number[1])
+
+    with transaction() as session:  # round 1's matching has run with this post
+        session.execute(sa.update(Round).values(status="closed"))
+    before = fingerprint(db_url)
+    frozen = correct_post(manager, number[1], {**values, "subdivision": "SUBDI AMIENS", "months": "12",
+                                               "site_number": "37999999"})
+    why = "l'appariement du tour 1 a déjà été calculé avec ce poste : cette valeur ne peut plus changer"
+    assert frozen.errors == [f"« Subdivision » : {why}", f"« Durée (mois) » : {why}", f"« N° terrain » : {why}"]
+    assert fingerprint(db_url) == before
+    wording = correct_post(manager, number[1], {**values, "indication": "Garde le week-end", "places": "3"})
+    assert wording.applied and not wording.errors
+    # The same rule for a file: a posts import cannot move the matched post either.
+    file_rows = [post(1, subdivision="SUBDI LILLE", places=3, site_name="URGENCES ADULTES", months=12,
+                      indication="Garde le week-end")]
+    refused = run_import("posts", csv_bytes("posts", file_rows), "p.csv", apply=True)
+    assert refused.errors == [f"ligne 2, colonne « Durée (mois) » : {why}"]
+
+
+def test_a_posts_file_with_an_unknown_subdivision_lists_the_error(db_url):
+    """It used to raise KeyError in the checks across rows (HTTP 500 on the import page), hiding every error."""
+    make_wave()
+    before = fingerprint(db_url)
+    report = run_import("posts", csv_bytes("posts", [post(1, subdivision="SUBDI AMIEN"), post(2, places="0")]),
+                        "p.csv", apply=True)
+    assert report.errors == [
+        "ligne 2, colonne « Subdivision » : « SUBDI AMIEN » n'est pas une subdivision connue "
+        "(vouliez-vous dire « SUBDI AMIENS » ?)",
+        "ligne 3, colonne « Places » : « 0 » n'est pas un nombre de places (nombre entier de 1 à 50)"]
+    assert fingerprint(db_url) == before

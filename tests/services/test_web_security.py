@@ -139,3 +139,50 @@ def test_spreadsheet_formulas_are_neutralised_in_both_formats():
     values = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type == "s" and str(cell.value).startswith("'") for cell in values[:-1])
     assert [row[1].value for row in sheet.iter_rows(min_row=2)] == [-3] * len(evil)
+
+
+def _drive(guard, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> tuple[int, bytes]:
+    """Calls the guard as the server would, with a body sent in ``chunks`` whatever the headers announce."""
+    import anyio
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/_upload", "raw_path": b"/_upload", "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"multipart/form-data; boundary=x"),
+                         (b"reflex-client-token", b"signed-in-tab"), *headers],
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    incoming = [{"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
+                for n, chunk in enumerate(chunks)]
+    answer = {"status": 0, "body": b""}
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"] += message.get("body", b"")
+
+    anyio.run(guard, scope, receive, send)
+    return answer["status"], answer["body"]
+
+
+def test_an_upload_lying_about_its_length_gets_413_not_500(monkeypatch):
+    """Issue 10, hole 8 (residual): a body bigger than its Content-Length, or chunked without one, used to be cut
+    by an exception inside Reflex's upload route (500)."""
+    async def cookie_of(token):
+        return "cookie"
+
+    monkeypatch.setattr(web_security, "_session_cookie_of_token", cookie_of)
+    monkeypatch.setattr(web_security, "_resolve", lambda cookie: object())
+    inner = Starlette(routes=[Route("/_upload", _upload, methods=["POST"])])
+    guard = web_security.EdgeGuard(inner)
+    megabyte = b"x" * (1024 * 1024)
+    BODY_READ.clear()
+    status, text = _drive(guard, [(b"content-length", b"100")], [megabyte] * 8)
+    assert (status, BODY_READ) == (413, []) and "5 Mo" in text.decode()
+    status, text = _drive(guard, [(b"transfer-encoding", b"chunked")], [megabyte] * 8)
+    assert (status, BODY_READ) == (413, []) and "5 Mo" in text.decode()
+    # An honest chunked upload under the limit reaches the route whole.
+    status, _ = _drive(guard, [(b"transfer-encoding", b"chunked")], [b"abc", b"def"])
+    assert status == 200 and BODY_READ == [b"abcdef"]

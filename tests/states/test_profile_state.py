@@ -36,3 +36,20 @@ def test_anonymous_visitors_cannot_add_addresses(db_url, outbox):
     anonymous = page_state(ProfileState)
     anonymous.add_email({"email": "x@y.example", "kind_label": "Personnelle"})
     assert anonymous.error and anonymous.emails == []
+
+
+def test_mon_profil_answers_alike_for_a_free_address_and_another_accounts(db_url, outbox):
+    """Issue 10: the profile page must not reveal which addresses have accounts (the conflict is told only to
+    whoever follows the link, i.e. the address's owner)."""
+    load_demo("ranking")
+    seen = []
+    for address in ("personne@nulle-part.example", demo_address("rts")):
+        profile = page_state(ProfileState, sign_in(outbox, demo_address("student")))
+        profile.load()
+        profile.add_email({"email": address, "kind_label": "Personnelle"})
+        row = profile.emails[-1]
+        seen.append((profile.error, profile.message, row["email"] == address, row["status"], len(profile.emails)))
+        profile.withdraw_email(row["id"])
+        assert profile.error == "" and all(e["email"] != address for e in profile.emails)
+    assert seen[0] == seen[1]
+    assert seen[0][:4] == ("", seen[0][1], True, "En attente de validation") and "lien de validation" in seen[0][1]

@@ -14,14 +14,15 @@ import logging
 import reflex as rx
 
 from siimop_app.domain.errors import UserError
+from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.models import MANAGER_ROLES, STAFF_ROLES
-from siimop_app.services import post_access, post_changes, post_staff, post_table
+from siimop_app.services import imports, post_access, post_changes, post_staff, post_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable, staff_interface
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import confirm_dialog, error_callout, notice
+from siimop_app.ui.components import confirm_dialog, correction_form, error_callout, notice
 from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
 from siimop_app.validation import parse_int
@@ -33,6 +34,7 @@ MANAGERS = MANAGER_ROLES
 PAGE_SIZE = post_table.TABLE.page_size
 ROUTE = "/coordonnateur/postes"
 REFUSED = (UserError,)
+POST_COLUMNS = [(c.key, c.header) for c in FORMATS["posts"]]
 
 
 def _interface(user: SignedInUser | None) -> str:
@@ -93,6 +95,10 @@ class StaffPostDetailState(AppState):
     places_confirm_open: bool = False
     places_confirm_text: str = ""
     _places_pending: int | None = None
+    post_form: dict[str, str] = {}  # the post as the import's columns (managers and admins)
+    form_version: int = 0  # remounts the correction form with the values now in the database
+    correction_errors: list[str] = []
+    correction_fields: list[str] = []  # the fields the correction's errors name (aria-invalid)
     loaded: bool = False
     error: str = ""
 
@@ -103,6 +109,7 @@ class StaffPostDetailState(AppState):
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
         self.can_manage = self.loaded = False
         self.places_input = ""
+        self.post_form, self.correction_errors, self.correction_fields = {}, [], []
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
         detail = post_staff.post_detail_for_staff(user, post_id)
@@ -112,6 +119,8 @@ class StaffPostDetailState(AppState):
         self.can_manage = bool(detail["can_manage"])
         self.places_input = str(detail["places"])
         self.detail = detail
+        self.post_form = imports.post_values(user, post_id) if self.can_manage else {}
+        self.form_version += 1
         self.loaded = True
 
     @rx.event
@@ -126,7 +135,7 @@ class StaffPostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
             self._show(user, post_id)
-        except AccessDenied as denied:
+        except (AccessDenied, imports.ImportRefused) as denied:
             log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
             self._clear()
             self.error = str(denied)
@@ -194,6 +203,31 @@ class StaffPostDetailState(AppState):
             return None
         return self._act(lambda user, pid: post_changes.set_places(user, pid, places),
                          "Le nombre de places a été enregistré.")
+
+    @rx.event
+    def correct_post(self, form: dict):
+        """The correction form: the import's checks, refused outside the manager's region (the service decides).
+        Refused, the form keeps what was typed and lists every error; applied, it shows the post as now stored."""
+        self.error, self.correction_errors, self.correction_fields = "", [], []
+        values = {key: str(form.get(key, "") or "")[:300] for key, _ in POST_COLUMNS}
+        try:
+            user = self._require(*MANAGERS)
+            post_id = self._requested_post()
+            if post_id is None or not self.loaded:
+                raise AccessDenied(post_access.OUT_OF_SCOPE)
+            report = imports.correct_post(user, post_id, values)
+            if report.errors:
+                self.correction_errors = report.errors
+                self.correction_fields = columns_named("posts", report.errors)
+                return rx.toast.error("La correction n'a pas été enregistrée : voyez les erreurs sous le formulaire.")
+            self._show(user, post_id)
+        except REFUSED as refused:
+            log.warning("correction of post %r refused: %s", self.post_id, refused)
+            self.error = str(refused)
+            return rx.toast.error(str(refused))
+        if not report.changes:
+            return rx.toast.info("Aucune modification.")
+        return rx.toast.success("Correction enregistrée : " + " ; ".join(report.changes))
 
 
 # ------------------------------------------------------------------ view
@@ -290,6 +324,16 @@ def _manager_tools() -> rx.Component:
     )
 
 
+def _post_correction() -> rx.Component:
+    s = StaffPostDetailState
+    return correction_form(
+        summary="Corriger le poste (mêmes contrôles que l'import des postes)", columns=POST_COLUMNS,
+        values=s.post_form, key_column="post_number", on_submit=s.correct_post, version=s.form_version,
+        errors=s.correction_errors, invalid=s.correction_fields, prefix="correct-post", element_id="post-correction",
+        note="Une fois l'appariement d'un tour calculé avec ce poste, sa spécialité, son option, sa subdivision, son "
+             "type, sa durée, le décalage et ses terrains ne peuvent plus changer.")
+
+
 def staff_post_detail_page() -> rx.Component:
     s = StaffPostDetailState
     d = s.detail
@@ -315,6 +359,7 @@ def staff_post_detail_page() -> rx.Component:
                 rx.text(rx.cond(d["description"].to(str) != "", d["description"].to(str), "Aucune description."),
                         white_space="pre-wrap", id="post-description"),
                 rx.cond(s.can_manage, _manager_tools()),
+                rx.cond(s.can_manage & (s.post_form.length() > 0), _post_correction()),
                 rx.cond(
                     r.length() > 0,
                     rx.vstack(

@@ -9,12 +9,12 @@ import logging
 import reflex as rx
 
 from siimop_app.domain.calendar import PARIS
-from siimop_app.domain.import_rules import FORMATS, quoted
+from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.imports import IMPORT_ROLES
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import error_callout, error_list, invalid_field
+from siimop_app.ui.components import correction_form, error_callout, invalid_field
 from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
@@ -145,9 +145,7 @@ class PeopleState(AppState):
             report = imports.correct_student(user, values)
             if report.errors:
                 self.correction_errors = report.errors
-                # Each error names its column (« Nom » : …), the header of the form's field.
-                self.correction_fields = [key for key, header in STUDENT_COLUMNS
-                                          if any(quoted(header) in error for error in report.errors)]
+                self.correction_fields = columns_named("students", report.errors)
                 return ""
             return "; ".join(report.changes) or "Aucune modification."
 
@@ -187,26 +185,10 @@ def _select(name: str, label: str, key: str) -> rx.Component:
 
 def _student_correction() -> rx.Component:
     s = PeopleState
-    return rx.el.details(
-        rx.el.summary("Corriger la fiche de l'étudiant (mêmes contrôles que l'import)"),
-        rx.form(
-            rx.vstack(
-                *[rx.hstack(rx.text(header, min_width="12em"),
-                            rx.input(name=key, default_value=s.student_form[key], aria_label=header,
-                                     read_only=key == "ine", id=f"correct-{key}", width="22em",
-                                     **invalid_field(s.correction_fields.contains(key), "correct-errors")),
-                            align="center")
-                  for key, header in STUDENT_COLUMNS],
-                rx.button("Enregistrer la correction", type="submit", id="correct-save"),
-                spacing="1",
-                align="start",
-            ),
-            on_submit=s.correct_student,
-            key=s.form_version.to(str),
-        ),
-        error_list(s.correction_errors, "correct-errors"),
-        id="student-correction",
-    )
+    return correction_form(
+        summary="Corriger la fiche de l'étudiant (mêmes contrôles que l'import)", columns=STUDENT_COLUMNS,
+        values=s.student_form, key_column="ine", on_submit=s.correct_student, version=s.form_version,
+        errors=s.correction_errors, invalid=s.correction_fields, prefix="correct", element_id="student-correction")
 
 
 def _person() -> rx.Component:
