@@ -39,8 +39,8 @@ def accessibility_page() -> rx.Component:
                          "d'une fenêtre de dialogue, le focus revient sur le bouton qui l'a ouverte."),
             rx.list_item("Lecteurs d'écran : les cœurs de chaque poste forment un groupe de boutons radio nommé "
                          "d'après le poste ; les erreurs de saisie sont annoncées (zone « alert ») et reliées au "
-                         "champ concerné (aria-invalid, aria-describedby) ; le bandeau de validité du classement est "
-                         "une zone annoncée (rôles « status » et « alert »)."),
+                         "champ concerné (aria-invalid, aria-describedby) ; le verdict du classement (valide ou "
+                         "non) est annoncé quand il change, sans répéter la liste des problèmes à chaque déplacement."),
             rx.list_item("Contrastes : les couleurs de texte respectent un rapport d'au moins 4,5:1."),
         ),
         rx.heading("Contenus non accessibles ou non encore vérifiés", size="4", as_="h2"),

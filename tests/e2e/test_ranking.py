@@ -63,6 +63,12 @@ def test_rank_everyone_then_put_a_local_first_and_the_banner_turns_valid(page, h
     page.get_by_role("link", name="Classement des candidatures").click()
     page.locator("#ranking-posts").get_by_role("link", name=re.compile(COUPLE)).click()
     expect(page.locator("#ranking-invalid")).to_contain_text("Il ne doit pas rester de candidatures non-classées")
+    # Screen readers hear the verdict when it changes, not the problem counts that change with every move.
+    verdict = page.locator("#ranking-verdict")
+    expect(verdict).to_have_attribute("aria-live", "polite")
+    expect(verdict).to_have_text("Attention, votre classement n'est pas valide, il ne sera pas pris en compte.")
+    assert page.locator("#ranking-invalid [aria-live], #ranking-invalid[role=alert], [role=alert] #ranking-invalid"
+                        ).count() == 0
     expect(page.locator("#access-label")).to_have_text("Poste couplé : Accès référent")
     expect(page.locator(".other-supervisor")).to_contain_text("Carole BARTHELEMY")
     _rank_last(page, page.locator(".unranked-card").filter(has_text="SUBDI LILLE").first)
@@ -76,6 +82,7 @@ def test_rank_everyone_then_put_a_local_first_and_the_banner_turns_valid(page, h
     field.fill("1")
     field.press("Tab")
     expect(page.locator("#ranking-valid")).to_be_visible()
+    expect(verdict).to_have_text("Votre classement est valide : il sera pris en compte.")
     expect(page.locator(".ranked-card").first).to_contain_text(name)
     page.reload()
     expect(page.locator("#ranking-valid")).to_be_visible()

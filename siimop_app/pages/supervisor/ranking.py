@@ -401,14 +401,27 @@ def _column(title: rx.Component, items: rx.Var, render, empty: str, column_id: s
     )
 
 
+VALID_TEXT = "Votre classement est valide : il sera pris en compte."
+
+
 def _validity_banner() -> rx.Component:
+    """The verdict and its problems. Screen readers hear the verdict only when it changes (a polite live region
+    whose text is the verdict alone); the banner itself is no live region: its problems change with every move
+    (counts), and announcing them each time would flood the user."""
     total = RankingBoardState.ranked.length() + RankingBoardState.unranked.length() + RankingBoardState.refused.length()
+    verdict = rx.el.p(
+        rx.cond(total > 0, rx.cond(RankingBoardState.valid, VALID_TEXT, BANNER), ""),
+        id="ranking-verdict", role="status", aria_live="polite", class_name="sr-only",
+    )
+    return rx.fragment(verdict, _banner(total))
+
+
+def _banner(total) -> rx.Component:
     return rx.cond(
         RankingBoardState.valid,
         rx.cond(
             total > 0,
-            rx.callout("Votre classement est valide : il sera pris en compte.", icon="check", color_scheme="green",
-                       id="ranking-valid", role="status"),
+            rx.callout(VALID_TEXT, icon="check", color_scheme="green", id="ranking-valid"),
         ),
         rx.callout.root(
             rx.callout.icon(rx.icon("triangle-alert")),
@@ -417,7 +430,6 @@ def _validity_banner() -> rx.Component:
                      padding_left="1.25em"),
             color_scheme="red",
             id="ranking-invalid",
-            role="alert",
         ),
     )
 
