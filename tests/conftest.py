@@ -33,6 +33,16 @@ def _postgres_url(name: str) -> str:
     return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def _create_postgres_database(template: str | None = None) -> tuple[str, str]:
+    """A new database on the test server (empty, or a copy of ``template``): (its name, its URL)."""
+    name = f"siimop_test_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    return name, _postgres_url(name)
+
+
 def _drop_postgres_database(name: str) -> None:
     admin = _postgres_admin()
     with admin.connect() as connection:
@@ -56,13 +66,9 @@ def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
         upgrade_to_head(url)
         get_engine(url).dispose()
         if POSTGRES_URL:
-            pg_template = f"siimop_template_{uuid.uuid4().hex[:12]}"
-            admin = _postgres_admin()
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{pg_template}"'))
-            admin.dispose()
-            upgrade_to_head(_postgres_url(pg_template))
-            get_engine(_postgres_url(pg_template)).dispose()
+            pg_template, template_url = _create_postgres_database()
+            upgrade_to_head(template_url)
+            get_engine(template_url).dispose()
             templates["postgresql"] = pg_template
         yield templates
     finally:
@@ -70,21 +76,12 @@ def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
             _drop_postgres_database(pg_template)
 
 
-def _copy_postgres_template(template: str) -> tuple[str, str]:
-    name = f"siimop_test_{uuid.uuid4().hex[:12]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return name, _postgres_url(name)
-
-
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_templates) -> Iterator[str]:
     """A migrated, empty database (a copy of the run's migrated template), configured as the app's database."""
     pg_name = None
     if request.param == "postgresql":
-        pg_name, url = _copy_postgres_template(migrated_templates["postgresql"])
+        pg_name, url = _create_postgres_database(template=migrated_templates["postgresql"])
     else:
         target = tmp_path / "siimop.db"
         shutil.copyfile(migrated_templates["sqlite"], target)
