@@ -20,7 +20,7 @@ from siimop_app.services import audit
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.post_access import require_staff, staff_post
 from siimop_app.services.post_table import followed_round
-from siimop_app.services.rankings import post_ranking
+from siimop_app.services.rankings import post_ranking, refresh_stored_validity
 
 
 class PostChangeError(UserError, ValueError):
@@ -107,6 +107,12 @@ def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
         post.places_opened = places
         post.updated_at = utcnow()
         session.add(post)
+        session.flush()
+        after: dict = {"places_opened": places}
+        verdicts = refresh_stored_validity(session, post)
+        if verdicts:
+            before["rankings_valid"] = {str(rid): old for rid, old, _ in verdicts}
+            after["rankings_valid"] = {str(rid): new for rid, _, new in verdicts}
         audit.record(session, actor_user_id=user.user_id, action="post.places", entity="post",
-                     entity_id=post.id, before=before, after={"places_opened": places})
+                     entity_id=post.id, before=before, after=after)
         return {"places_opened": places}

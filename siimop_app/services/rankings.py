@@ -149,6 +149,22 @@ def post_ranking(session: Session, post: Post, round_id: int, round_number: int 
     return PostRanking(cards, ranking, board, places_for_round(session, post, round_number))
 
 
+def refresh_stored_validity(session: Session, post: Post) -> list[tuple[int, bool, bool]]:
+    """The post's places changed: the stored verdict of its rankings in open rounds follows, since the subdivision
+    rule counts places (the tables filter and count on ``Ranking.is_valid``; the matching re-checks anyway).
+    Returns (ranking id, before, after) for each verdict that changed."""
+    changed = []
+    rows = session.exec(select(Ranking, Round).join(Round, Round.id == Ranking.round_id)
+                        .where(Ranking.post_id == post.id, Round.status == "open")).all()
+    for ranking, round_ in rows:
+        valid = post_ranking(session, post, round_.id, round_.number).check().valid
+        if ranking.is_valid != valid:
+            changed.append((ranking.id, ranking.is_valid, valid))
+            ranking.is_valid = valid
+            session.add(ranking)
+    return changed
+
+
 _READ_CALENDAR = object()
 
 

@@ -19,6 +19,7 @@ from siimop_app.models import (
     Phase,
     Post,
     Ranking,
+    RankingEntry,
     Region,
     Round,
     Specialty,
@@ -275,6 +276,46 @@ def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     assert '"places_opened": ' + str(row["places"]) in entries[1].before_json
     assert entries[0].actor_user_id == manager.user_id
     assert ps.post_detail_for_staff(manager, row["post_id"])["can_manage"] is True
+
+
+def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(demo):
+    """The subdivision rule counts places: with 1 place a local first is enough, with 3 places the first 3 ranks
+    need 2 locals. The table's "Classement valide" follows the change at once, as the post's page and the
+    matching do (it showed the verdict stored before the change)."""
+    admin = signed_in("admin")
+    round_id = _id_of(Round, wave_id=demo, number=1)
+    with transaction() as session:
+        for post in session.exec(select(Post).where(Post.wave_id == demo).order_by(Post.id)).all():
+            cards = candidates_of_post(session, post=post, round_id=round_id)
+            local = [c.student_id for c in cards if c.is_local]
+            outside = [c.student_id for c in cards if not c.is_local]
+            if len(local) >= 2 and len(outside) >= 2:
+                break
+        else:
+            pytest.fail("the demo holds a post with two local and two outside candidates")
+        post.places_opened = 1
+        session.add(post)
+        ranking = session.exec(select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
+        if ranking is None:
+            ranking = Ranking(round_id=round_id, post_id=post.id, is_valid=True)
+            session.add(ranking)
+            session.flush()
+        session.execute(sa.delete(RankingEntry).where(RankingEntry.ranking_id == ranking.id))
+        order = [local[0], *outside, *local[1:]]
+        session.add_all(RankingEntry(ranking_id=ranking.id, student_id=sid, rank=rank)
+                        for rank, sid in enumerate(order, start=1))
+        ranking.is_valid = True
+        session.add(ranking)
+        post_id, ranking_id = post.id, ranking.id
+    assert ps.post_detail_for_staff(admin, post_id)["ranking"]["valid"] is True
+    assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Oui"
+    pc.set_places(admin, post_id, 3)
+    assert ps.post_detail_for_staff(admin, post_id)["ranking"]["valid"] is False
+    assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Non"
+    with transaction() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places",
+                                                      AuditEntry.entity_id == post_id)).one()
+    assert f'"{ranking_id}": true' in entry.before_json and f'"{ranking_id}": false' in entry.after_json
 
 
 def test_places_below_the_assignments_or_negative_are_refused_and_nothing_changes(demo):
