@@ -6,6 +6,8 @@ import logging
 
 import reflex as rx
 
+from siimop_app.domain.errors import UserError
+
 from siimop_app.services import access, auth, calendar
 from siimop_app.settings import get_settings
 from siimop_app.states.session import AppState
@@ -39,7 +41,7 @@ class SignInState(AppState):
         address = (form_data or {}).get("email", self.email)
         try:
             self.sent_message = auth.request_sign_in(address)
-        except ValueError as invalid:
+        except UserError as invalid:
             self.error = str(invalid)
             self.email_invalid = True
         except Exception:

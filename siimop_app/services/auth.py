@@ -30,7 +30,7 @@ from siimop_app.db import transaction
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
 from siimop_app.services import audit, mail, outbox
 from siimop_app.settings import get_settings
-from siimop_app.validation import log_safe, parse_int
+from siimop_app.validation import UserInputError, log_safe, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +74,14 @@ def valid_email(raw: object) -> str:
     no DNS lookup), normalised to lower case; else ValueError with a French message. Lists, display names and
     CR/LF (header injection) are refused."""
     if not isinstance(raw, str) or len(raw) > 254:
-        raise ValueError(INVALID_EMAIL)
+        raise UserInputError(INVALID_EMAIL)
     text = raw.strip()
     if any(ch in text for ch in ",;<>\r\n\t ") or text.count("@") != 1:
-        raise ValueError(INVALID_EMAIL)
+        raise UserInputError(INVALID_EMAIL)
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValueError(INVALID_EMAIL) from None
+        raise UserInputError(INVALID_EMAIL) from None
 
 
 def looks_like_email(address: str) -> bool:

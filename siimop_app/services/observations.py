@@ -15,6 +15,7 @@ from siimop_app.models import Observation, utcnow
 from siimop_app.services import audit, candidates
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
+from siimop_app.validation import UserInputError
 
 MAX_LENGTH = 5000
 
@@ -37,7 +38,7 @@ def read(user: SignedInUser, student_id: int) -> str:
 def save(user: SignedInUser, student_id: int, text: str) -> str:
     text = text.strip()
     if len(text) > MAX_LENGTH:
-        raise ValueError(f"Vos observations ne peuvent pas dépasser {MAX_LENGTH} caractères.")
+        raise UserInputError(f"Vos observations ne peuvent pas dépasser {MAX_LENGTH} caractères.")
     with transaction() as session:
         _require_candidate(session, user, student_id)
         note = session.exec(

@@ -14,6 +14,8 @@ import logging
 
 import reflex as rx
 
+from siimop_app.domain.errors import UserError
+
 from siimop_app.domain.ranking_rules import BANNER
 from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, observations, rankings
@@ -260,7 +262,7 @@ class RankingBoardState(AppState):
             user = self._require("supervisor")
             self.observation = observations.save(user, self.file.student_id, self.observation)
             self.observation_message = "Vos observations ont été enregistrées."
-        except (AccessDenied, ValueError) as refused:
+        except UserError as refused:  # AccessDenied included
             self.observation_message = str(refused)
 
 
