@@ -112,7 +112,7 @@ def create_campaign(user: SignedInUser, *, name: str, news_url: str = "", copy_f
     name = _name(name, "le nom de la campagne")
     weeks = _weeks(shift_weeks)
     news_url = (news_url or "").strip()
-    if news_url and not news_url.startswith(("https://", "http://")):
+    if news_url and not news_url.startswith("https://"):
         raise SetupError("Le lien des actualités doit commencer par https://.", fields=("news_url",))
     with transaction() as session:
         if session.exec(select(Campaign).where(Campaign.name == name)).first():

@@ -1,4 +1,4 @@
-"""What the manager's "Tours d'appariement" page reads and does: the rounds of the latest wave, and
+"""What the manager's "Tours d'appariement" page reads and does: the rounds of a wave (today's by default), and
 in-person (round 3) placements typed as an INE and a post number. Closing a round is services.rounds."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Assignment, Campaign, Post, Round, Site, Student, User, Wave
-from siimop_app.services import rounds
+from siimop_app.services import calendar, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.scope import post_condition, scope_of
@@ -18,17 +18,40 @@ from siimop_app.validation import parse_int
 STATUS_LABELS = {"open": "Ouvert", "closing": "Clôture en cours", "closed": "Clôturé"}
 
 
-def _latest_wave_id(session) -> int | None:
-    return session.exec(
-        select(Wave.id).join(Campaign, Campaign.id == Wave.campaign_id).order_by(Campaign.id.desc(), Wave.number.desc())
-    ).first()
+def _waves(session) -> list[tuple[int, str]]:
+    """Every wave, newest campaign first: (id, "Campagne — Vague")."""
+    return [(wave_id, f"{campaign} — {wave}") for wave_id, campaign, wave in session.exec(
+        select(Wave.id, Campaign.name, Wave.name).join(Campaign, Campaign.id == Wave.campaign_id)
+        .order_by(Campaign.id.desc(), Wave.number.desc())
+    ).all()]
 
 
-def list_rounds(user: SignedInUser) -> list[dict]:
+def wave_choices(user: SignedInUser) -> list[dict[str, str]]:
+    """The waves whose rounds the page can show: a closed campaign's rounds stay readable, and a campaign's
+    first wave stays reachable once its second one ("Semestre décalé") exists."""
     require_role(user, *rounds.CLOSE_ROLES)
     with transaction() as session:
-        wave_id = _latest_wave_id(session)
-        if wave_id is None:
+        return [{"value": str(wave_id), "label": label} for wave_id, label in _waves(session)]
+
+
+def default_wave_id(user: SignedInUser) -> int | None:
+    """The wave the page opens on: the one whose calendar runs today, else the newest."""
+    require_role(user, *rounds.CLOSE_ROLES)
+    current = calendar.current_wave()
+    if current is not None:
+        return current.wave_id
+    with transaction() as session:
+        waves = _waves(session)
+    return waves[0][0] if waves else None
+
+
+def list_rounds(user: SignedInUser, wave_id: int | None = None) -> list[dict]:
+    """The rounds of ``wave_id`` (default: ``default_wave_id``)."""
+    require_role(user, *rounds.CLOSE_ROLES)
+    if wave_id is None:
+        wave_id = default_wave_id(user)
+    with transaction() as session:
+        if wave_id is None or session.get(Wave, wave_id) is None:
             return []
         placed = dict(session.exec(
             select(Assignment.round_id, sa.func.count()).join(Round, Round.id == Assignment.round_id)

@@ -56,6 +56,9 @@ def test_the_next_campaign_copies_the_calendar_shifted_by_whole_weeks(db_url):
     with pytest.raises(SetupError, match="semaines") as refused:
         create_campaign(admin, name="Campagne 2100", shift_weeks="un an")
     assert refused.value.fields == ("shift_weeks",)
+    with pytest.raises(SetupError, match="https://") as refused:  # the message says https: plain http is refused
+        create_campaign(admin, name="Campagne 2100", news_url="http://actualites.example.fr")
+    assert refused.value.fields == ("news_url",)
     with pytest.raises(AccessDenied):
         create_campaign(_user("coordinator"), name="Campagne 2101")
     fresh = create_campaign(_user("manager"), name="Campagne sans modèle")

@@ -8,10 +8,10 @@ import re
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.models import Assignment, Phase, Post, Round, Student, UserEmail
+from siimop_app.models import Assignment, Campaign, Phase, Post, Round, Student, UserEmail
 from siimop_app.pages.manager.rounds import ManagerRoundsState
 from siimop_app.pages.student.results import StudentResultsState
-from siimop_app.services import calendar, rounds
+from siimop_app.services import auth, calendar, campaign_setup, rounds
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 
@@ -30,6 +30,32 @@ def test_only_managers_and_admins_reach_the_rounds_page(db_url, outbox):
         state._pending = ("assign", 3, "X", "1")  # even a confirmation forged past the dialog
         state.confirm()
         assert state.error == "Vous n'avez pas accès à cette page."
+
+
+def test_the_rounds_page_opens_on_todays_wave_and_earlier_or_later_ones_stay_readable(db_url, outbox):
+    """With next year's campaign already created, the page still opens on the wave whose calendar runs today
+    (it showed the newest wave's rounds, so today's round could not be closed from the page); any wave can be
+    chosen, a forged one changes nothing."""
+    load_demo("ranking")
+    manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("admin")))
+    manager.load()
+    today_wave, today_rounds = manager.wave_id, [r["id"] for r in manager.rounds]
+    admin = auth.resolve_session(manager.session_cookie)
+    with transaction() as session:
+        demo_campaign = session.exec(select(Campaign.id)).one()
+    campaign_setup.create_campaign(admin, name="Campagne Mai 2099", copy_from=demo_campaign, shift_weeks=52)
+    manager.load()
+    assert manager.wave_id == today_wave and [r["id"] for r in manager.rounds] == today_rounds
+    assert [w["label"] for w in manager.waves][0].startswith("Campagne Mai 2099")
+    next_wave = manager.waves[0]["value"]
+    manager.set_wave(next_wave)
+    assert manager.wave_id == next_wave
+    assert [r["title"] for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]
+    assert not set(r["id"] for r in manager.rounds) & set(today_rounds)
+    manager.set_wave("999999")
+    assert manager.wave_id == next_wave
+    manager.set_wave(today_wave)
+    assert [r["id"] for r in manager.rounds] == today_rounds
 
 
 def _open_in_person_phase(round_id: int) -> None:

@@ -28,6 +28,9 @@ def _checked_id(value) -> int:
 
 class ManagerRoundsState(AppState):
     rounds: list[dict] = []
+    # The wave shown (its id as text) and the waves to choose from: earlier campaigns stay readable.
+    wave_id: str = ""
+    waves: list[dict[str, str]] = []
     error: str = ""
     message: str = ""
     closing: bool = False
@@ -45,10 +48,17 @@ class ManagerRoundsState(AppState):
     _pending: tuple = ()
 
     def _refresh(self, user) -> None:
-        self.rounds = round_admin.list_rounds(user)
+        self.waves = round_admin.wave_choices(user)
+        if self.wave_id not in {w["value"] for w in self.waves}:
+            default = round_admin.default_wave_id(user)
+            self.wave_id = str(default) if default is not None else ""
+        self.rounds = self._rounds(user)
         self.mail_status = outbox.status_line(user)
         in_person = next((r for r in self.rounds if r["in_person"]), None)
         self.placements = round_admin.in_person_placements(user, in_person["id"]) if in_person else []
+
+    def _rounds(self, user) -> list[dict]:
+        return round_admin.list_rounds(user, parse_int(self.wave_id, lo=1))
 
     @rx.event
     def load(self):
@@ -57,6 +67,18 @@ class ManagerRoundsState(AppState):
         user, redirect = self._enter("manager", *rounds.CLOSE_ROLES)
         if redirect:
             return redirect
+        self._refresh(user)
+
+    @rx.event
+    def set_wave(self, value: str):
+        self.error = self.message = ""
+        try:
+            user = self._require(*rounds.CLOSE_ROLES)
+        except AccessDenied as refused:
+            self.error = str(refused)
+            return
+        if str(value) in {w["value"] for w in round_admin.wave_choices(user)}:
+            self.wave_id = str(value)
         self._refresh(user)
 
     @rx.event
@@ -171,7 +193,7 @@ class ManagerRoundsState(AppState):
                 log.exception("closing round %s failed", round_id)
                 self.error = "La clôture a échoué ; le tour est resté ouvert, rien n'a été enregistré."
             self.closing = False
-            self.rounds = round_admin.list_rounds(user)
+            self.rounds = self._rounds(user)
 
     async def _drain(self, steps: queue.Queue) -> None:
         latest = None
@@ -322,6 +344,12 @@ def manager_rounds_page() -> rx.Component:
         rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="rounds-message",
                                             role="status")),
         progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
+        rx.hstack(
+            rx.el.label("Vague", html_for="round-wave", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+            rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w["label"], value=w["value"])),
+                         id="round-wave", value=s.wave_id, on_change=s.set_wave),
+            align="center", spacing="2", wrap="wrap",
+        ),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
         rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
         confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
