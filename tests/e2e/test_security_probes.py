@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import time
 import uuid
 from urllib.parse import quote, urlsplit
 
@@ -40,11 +41,16 @@ def _own_origin(harness) -> str:
 
 def _cookie(address: str) -> str:
     """A real session without a browser: the link is mailed (the harness shares this process) and used."""
-    from siimop_app.services import auth
+    from siimop_app.services import auth, outbox
     from siimop_app.settings import get_settings
     from tests.services.mailbox import links_for, token_of
 
+    before = len(links_for(get_settings().outbox_dir, address))
     auth._send_sign_in_link(address)
+    outbox.deliver_due()  # the server's sender thread may take it first: either way the link is written once
+    deadline = time.monotonic() + 15
+    while len(links_for(get_settings().outbox_dir, address)) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
     return auth.consume_sign_in_link(token_of(links_for(get_settings().outbox_dir, address)[-1]))
 
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.models import Application, Phase, Round, Student, UserEmail
+from siimop_app.models import Application, AuditEntry, Phase, Round, Student, UserEmail
 from siimop_app.services.candidates import sufficient_students
 from tests.e2e.conftest import sign_in, url
 
@@ -50,15 +50,19 @@ def _student_id(address: str) -> int:
 
 @pytest.fixture
 def empty_list(wishes_open):
-    """The demo student's round-1 hearts set aside (restored after)."""
+    """The demo student's round-1 hearts set aside, then restored with their receipt: the receipts the test's
+    saves issued are removed, so later tests find the list and its last receipt as the demo made them."""
     sid = _student_id(STUDENT)
     with transaction() as session:
         kept = session.exec(select(Application.post_id, Application.hearts)
                             .where(Application.student_id == sid, Application.round_id == wishes_open)).all()
+        last_audit = session.exec(select(sa.func.max(AuditEntry.id))).one() or 0
         session.execute(sa.delete(Application).where(Application.student_id == sid,
                                                      Application.round_id == wishes_open))
     yield wishes_open
     with transaction() as session:
+        session.execute(sa.delete(AuditEntry).where(AuditEntry.id > last_audit, AuditEntry.action == "wishes.save",
+                                                    AuditEntry.entity == "student", AuditEntry.entity_id == sid))
         session.execute(sa.delete(Application).where(Application.student_id == sid,
                                                      Application.round_id == wishes_open))
         for post_id, hearts in kept:

@@ -25,7 +25,7 @@ from siimop_app.db import get_engine, transaction
 from siimop_app.demo.cli import main as demo_main
 from siimop_app.migrations import upgrade_to_head
 from siimop_app.models import AuditEntry
-from siimop_app.services import auth
+from siimop_app.services import auth, outbox
 from siimop_app.settings import get_settings
 from siimop_app.states.session import AppState
 from siimop_app.validation import InvalidInput, check_payload
@@ -85,6 +85,7 @@ def cookies(tmp_path_factory):
 
     def cookie(address: str) -> str:
         auth._send_sign_in_link(address)
+        outbox.deliver_due()  # module scope: the per-test fixture that delivers at once is not in place yet
         return auth.consume_sign_in_link(token_of(links_for(Path(get_settings().outbox_dir), address)[-1]))
 
     yield {"anonymous": "", "no_role": cookie("sans-role@chu.example"), "admin": cookie("admin@demo.siimop.fr")}

@@ -81,13 +81,18 @@ class CandidateFile:
 _BLUR_ON_ENTER = rx.Var("((event) => { if (event.key === 'Enter') { event.preventDefault(); event.currentTarget.blur(); } })")
 
 # After a move the card may land far from where the user was: bring it into view and give the focus
-# back to the same control (or the card), once React has rendered the new board.
+# back to the same control (or the card), once React has rendered the new board. Only if the move lost the
+# focus (its control was re-created) or left it on that control: a user who has gone on meanwhile (a quick
+# keyboard user, a file opened) keeps their focus.
 _FOCUS_MOVED_CARD = """
 setTimeout(() => {{
   const card = document.getElementById("candidate-{student_id}");
-  if (!card) return;
-  card.scrollIntoView({{block: "nearest"}});
+  if (!card || document.querySelector('[role="dialog"]')) return;
   const control = card.querySelector("{selector}");
+  const active = document.activeElement;
+  const lost = !active || active === document.body || !active.isConnected;
+  if (!lost && active !== control && active !== card) return;
+  card.scrollIntoView({{block: "nearest"}});
   (control && !control.disabled ? control : card).focus({{preventScroll: true}});
 }}, 60);
 """
