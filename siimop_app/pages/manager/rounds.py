@@ -346,9 +346,10 @@ def manager_rounds_page() -> rx.Component:
         progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
         rx.hstack(
             rx.el.label("Vague", html_for="round-wave", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+            # A wave's name is long ("Campagne Mai 2026 — Vague 1 …"): the list narrows with the screen (320 px).
             rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w["label"], value=w["value"])),
-                         id="round-wave", value=s.wave_id, on_change=s.set_wave),
-            align="center", spacing="2", wrap="wrap",
+                         id="round-wave", value=s.wave_id, on_change=s.set_wave, max_width="100%", min_width="0"),
+            align="center", spacing="2", wrap="wrap", width="100%", min_width="0",
         ),
         rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
         rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
