@@ -105,7 +105,7 @@ def _dispatch(job, *args) -> None:
 def wait_for_sign_in_mails() -> None:
     """Block until every sign-in mail asked for so far has been handed over (command-line tools, benchmarks)."""
     _MAIL_WORKER.submit(lambda: None).result()
-    outbox.deliver_due()
+    outbox.wait_until_sent()
 
 
 def _logged(job, *args) -> None:

@@ -24,6 +24,7 @@ import email.policy
 import logging
 import os
 import threading
+import time
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -162,6 +163,21 @@ def next_due() -> dt.datetime | None:
     with transaction() as session:
         return session.exec(select(sa.func.min(OutboxMail.next_attempt_at))
                             .where(OutboxMail.status == "pending")).one()
+
+
+def wait_until_sent(timeout: float = 15.0) -> None:
+    """Deliver what is due and wait until nothing due is left waiting or being sent (command-line tools,
+    benchmarks): the sender thread may have claimed a mail first, and it is only written once it has left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        deliver_due()
+        with transaction() as session:
+            busy = session.exec(select(sa.func.count()).select_from(OutboxMail).where(
+                sa.or_(OutboxMail.status == "sending",
+                       sa.and_(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= utcnow())))).one()
+        if not busy or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 # One sender thread per process, started on first need (the app starts it at boot).
