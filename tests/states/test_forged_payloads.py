@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,12 @@ def cookies(tmp_path_factory):
 
     def cookie(address: str) -> str:
         auth._send_sign_in_link(address)
-        outbox.deliver_due()  # module scope: the per-test fixture that delivers at once is not in place yet
+        # Module scope: the per-test fixture that delivers at once is not in place yet, and a sender thread
+        # started by earlier (end-to-end) tests of this run may be the one sending it.
+        outbox.wait_until_sent()
+        deadline = time.monotonic() + 15
+        while not links_for(Path(get_settings().outbox_dir), address) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return auth.consume_sign_in_link(token_of(links_for(Path(get_settings().outbox_dir), address)[-1]))
 
     yield {"anonymous": "", "no_role": cookie("sans-role@chu.example"), "admin": cookie("admin@demo.siimop.fr")}
