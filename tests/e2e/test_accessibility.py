@@ -46,6 +46,10 @@ AXE = Axe()
 
 
 def assert_no_violation(page: Page, where: str) -> None:
+    # A toast sliding in is half transparent: axe would measure its colours mid-fade. Wait for finite
+    # animations and transitions to end (a spinner's infinite one never does).
+    page.wait_for_function("""() => document.getAnimations().every(a => a.playState !== 'running'
+                              || a.effect?.getComputedTiming().iterations === Infinity)""")
     found = AXE.run(page).response["violations"]
     assert not found, f"{where}: " + "; ".join(
         f"{v['id']} ({v['impact']}) at {v['nodes'][0]['target']}" for v in found)
