@@ -62,6 +62,7 @@ from siimop_app.services import audit
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.documents import clean_filename
+from siimop_app.services.ranking_verdicts import refresh_open_verdicts
 from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -870,6 +871,16 @@ def _frozen_by_matching(session: Session, rows: list[dict], existing_posts: dict
     return errors
 
 
+def _refresh_ranking_verdicts(session: Session, audit_rows: _Audit) -> None:
+    """Students or posts changed while rankings may be open: the stored verdicts follow (a deactivated candidate
+    leaves the boards, a new post raises the wishes a list needs), audited with the import."""
+    session.flush()
+    session.expire_all()  # the rows were written with Core statements: reload what the session holds
+    for ranking_id, before, after in refresh_open_verdicts(session):
+        audit_rows.add("ranking.revalidate", "ranking", ranking_id, before={"valid": before}, after={"valid": after})
+    session.flush()
+
+
 def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: bytes | None, actor: Actor,
                      apply: bool, deactivate_absent: bool, wave_id: int | None) -> ImportReport:
     session = Session(_engine(), expire_on_commit=False)
@@ -900,6 +911,9 @@ def _check_and_apply(kind: str, raw_rows: list, report: ImportReport, *, data: b
         else:
             _import_staff(session, actor, validated.rows, refs, report, errors, apply, deactivate_absent,
                           audit_rows)
+        if apply and not errors and kind in ("students", "posts") and (report.new or report.changed
+                                                                       or report.deactivated):
+            _refresh_ranking_verdicts(session, audit_rows)
         order = {c.header: index for index, c in enumerate(rules.FORMATS[kind])}
         report.errors = [str(e) for e in sorted(errors, key=lambda e: (e.line, order.get(e.column, -1)))]
         if report.errors or not apply:

@@ -20,7 +20,8 @@ from siimop_app.services import audit
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.post_access import require_staff, staff_post
 from siimop_app.services.post_table import followed_round
-from siimop_app.services.rankings import post_ranking, refresh_stored_validity
+from siimop_app.services.ranking_verdicts import refresh_open_verdicts
+from siimop_app.services.rankings import post_ranking
 
 
 class PostChangeError(UserError, ValueError):
@@ -109,7 +110,7 @@ def set_places(user: SignedInUser, post_id: int, places: int) -> dict:
         session.add(post)
         session.flush()
         after: dict = {"places_opened": places}
-        verdicts = refresh_stored_validity(session, post)
+        verdicts = refresh_open_verdicts(session, [post.id])
         if verdicts:
             before["rankings_valid"] = {str(rid): old for rid, old, _ in verdicts}
             after["rankings_valid"] = {str(rid): new for rid, _, new in verdicts}

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
-from siimop_app.domain.ranking_rules import Candidate, RankingCheck, check_ranking
+from siimop_app.domain.ranking_rules import RankingCheck
 from siimop_app.models import (
     POST_TYPE_LABELS,
     Application,
@@ -41,6 +41,7 @@ from siimop_app.services.candidates import CandidateCard, candidates_of_post, ra
 from siimop_app.services.candidates import eligible as eligible_students
 from siimop_app.services.documents import documents_of_student
 from siimop_app.services.posts import supervisor_post_cards
+from siimop_app.services.ranking_verdicts import board_check
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +121,7 @@ def _board(cards: dict[int, CandidateCard], entries: dict[int, RankingEntry]) ->
 
 def check_board(board: Board, cards: dict[int, CandidateCard], places: int) -> RankingCheck:
     """The ranking rules' verdict on a board of these candidates for ``places`` places."""
-    def candidates(ids):
-        return [Candidate(sid, cards[sid].is_local) for sid in ids]
-
-    return check_ranking(places=places, ranked=candidates(board.ranked), unranked=candidates(board.unranked),
-                         refused=candidates(board.refused))
+    return board_check(board, {sid: card.is_local for sid, card in cards.items()}, places)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,22 +144,6 @@ def post_ranking(session: Session, post: Post, round_id: int, round_number: int 
     ranking = session.exec(select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
     board = _board(cards, _entries(session, ranking.id if ranking else None))
     return PostRanking(cards, ranking, board, places_for_round(session, post, round_number))
-
-
-def refresh_stored_validity(session: Session, post: Post) -> list[tuple[int, bool, bool]]:
-    """The post's places changed: the stored verdict of its rankings in open rounds follows, since the subdivision
-    rule counts places (the tables filter and count on ``Ranking.is_valid``; the matching re-checks anyway).
-    Returns (ranking id, before, after) for each verdict that changed."""
-    changed = []
-    rows = session.exec(select(Ranking, Round).join(Round, Round.id == Ranking.round_id)
-                        .where(Ranking.post_id == post.id, Round.status == "open")).all()
-    for ranking, round_ in rows:
-        valid = post_ranking(session, post, round_.id, round_.number).check().valid
-        if ranking.is_valid != valid:
-            changed.append((ranking.id, ranking.is_valid, valid))
-            ranking.is_valid = valid
-            session.add(ranking)
-    return changed
 
 
 _READ_CALENDAR = object()

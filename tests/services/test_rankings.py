@@ -234,3 +234,51 @@ def test_a_closed_round_freezes_its_rankings(rts):
     assert not view.editable and "clôturé" in view.notice
     with pytest.raises(rankings.RankingEditError, match="clôturé"):
         rankings.apply_move(rts, post.id, "rank", sid)
+
+
+def test_a_candidate_withdrawn_by_a_correction_leaves_the_stored_verdict_true(rts):
+    """A ranking left with one candidate unranked is "non valide". When the manager withdraws that student from
+    the campaign (a correction of the students' data), the candidate leaves the board: the ranking's stored
+    verdict, which the coordinators' tables count and filter on, turns valid at once and the change is audited
+    (before, the tables kept "non valide" until the supervisor's next move)."""
+    from siimop_app.models import Student
+    from siimop_app.services.imports import correct_student, student_values
+
+    post = next(p for p in _posts(rts, referent=True) if len(rankings.ranking_board(rts, p.id).cards) >= 3)
+    view = rankings.ranking_board(rts, post.id)
+    for student_id in view.board.ranked + view.board.refused:
+        view = rankings.apply_move(rts, post.id, "unrank", student_id)
+    left_out, *others = sorted(view.cards, key=lambda sid: view.cards[sid].is_local)  # an outsider if any
+    for position, student_id in enumerate(sorted(others, key=lambda sid: not view.cards[sid].is_local), start=1):
+        view = rankings.apply_move(rts, post.id, "rank", student_id, position)
+    assert not view.check.valid and _stored(post.id)[0] is False
+    with transaction() as session:
+        ine = session.get(Student, left_out).ine
+        admin_id = session.exec(select(UserEmail.user_id).where(UserEmail.email == "admin@demo.siimop.fr")).one()
+    admin = SignedInUser(admin_id, "Demo", "Admin", "admin@demo.siimop.fr", ("admin",))
+    report = correct_student(admin, {**student_values(admin, ine), "participating": "non"})
+    assert report.applied, report.errors
+    assert left_out not in rankings.ranking_board(rts, post.id).cards
+    assert rankings.ranking_board(rts, post.id).check.valid
+    assert _stored(post.id)[0] is True
+    with transaction() as session:
+        ranking_id = session.exec(select(Ranking.id).where(Ranking.post_id == post.id)).one()
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "ranking.revalidate",
+                                                      AuditEntry.entity_id == ranking_id)).one()
+    assert audit.actor_user_id == admin_id and '"valid": false' in audit.before_json
+
+
+def test_the_bulk_recheck_agrees_with_every_board(rts):
+    """The bulk re-check that imports run finds nothing to change in a campaign whose verdicts are right, and
+    its verdict on each ranking is the one its board shows (the same rules on the same candidates)."""
+    from siimop_app.services.ranking_verdicts import refresh_open_verdicts
+
+    with transaction() as session:
+        assert refresh_open_verdicts(session) == []
+        stored = dict(session.exec(select(Ranking.post_id, Ranking.is_valid)).all())
+        session.execute(sa.update(Ranking).values(is_valid=sa.not_(Ranking.is_valid)))
+        session.expire_all()
+        assert len(refresh_open_verdicts(session)) == len(stored) > 10
+    for post in _posts(rts, referent=True) + _posts(rts, referent=False):
+        if post.id in stored:
+            assert rankings.ranking_board(rts, post.id).check.valid == stored[post.id]
