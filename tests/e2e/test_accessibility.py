@@ -42,6 +42,10 @@ PAGES = {
 }
 ZOOMED = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}  # a 1280×900 screen at 200 %
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# Buttons and links whose label spills out of their box (a fixed height with a label on two lines).
+SPILLED_LABELS = """() => [...document.querySelectorAll('main button, main a, main [role=button]')]
+    .filter(e => e.offsetParent !== null && e.scrollHeight > e.clientHeight + 2 && getComputedStyle(e).overflowY === 'visible')
+    .map(e => e.textContent.trim().slice(0, 60))"""
 AXE = Axe()
 
 
@@ -79,6 +83,7 @@ def _zoomed_tab(page: Page) -> Iterator[Page]:
 
 def _fits(page: Page, path: str, where: str) -> None:
     assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways {where}"
+    assert page.evaluate(SPILLED_LABELS) == [], f"{path}: labels spill out of their buttons {where}"
 
 
 @pytest.mark.parametrize("address", list(PAGES), ids=lambda a: a or "signed-out")

@@ -335,25 +335,28 @@ def _placements() -> rx.Component:
 def manager_rounds_page() -> rx.Component:
     s = ManagerRoundsState
     return shell(
-        rx.text(
-            "La clôture d'un tour prend les listes de vœux suffisantes, les classements valides et les places "
-            "restantes, lance l'appariement, vérifie sa stabilité et enregistre toutes les affectations d'un coup.",
-            size="2", color="#555",
+        rx.vstack(
+            rx.text(
+                "La clôture d'un tour prend les listes de vœux suffisantes, les classements valides et les places "
+                "restantes, lance l'appariement, vérifie sa stabilité et enregistre toutes les affectations d'un coup.",
+                size="2", color="#555",
+            ),
+            error_callout(s.error, "rounds-error"),
+            rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="rounds-message",
+                                                role="status")),
+            progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
+            rx.hstack(
+                rx.el.label("Vague", html_for="round-wave", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+                # A wave's name is long ("Campagne Mai 2026 — Vague 1 …"): the list narrows with the screen (320 px).
+                rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w["label"], value=w["value"])),
+                             id="round-wave", value=s.wave_id, on_change=s.set_wave, max_width="100%", min_width="0"),
+                align="center", spacing="2", wrap="wrap", width="100%", min_width="0",
+            ),
+            rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
+            rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
+            confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
+                           on_open_change=s.dismiss),
+            spacing="4", width="100%", align="stretch",
         ),
-        error_callout(s.error, "rounds-error"),
-        rx.cond(s.message != "", rx.callout(s.message, icon="check", color_scheme="green", id="rounds-message",
-                                            role="status")),
-        progress_status(s.closing, s.progress_label, s.progress_value, label_id="close-progress-label"),
-        rx.hstack(
-            rx.el.label("Vague", html_for="round-wave", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-            # A wave's name is long ("Campagne Mai 2026 — Vague 1 …"): the list narrows with the screen (320 px).
-            rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w["label"], value=w["value"])),
-                         id="round-wave", value=s.wave_id, on_change=s.set_wave, max_width="100%", min_width="0"),
-            align="center", spacing="2", wrap="wrap", width="100%", min_width="0",
-        ),
-        rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
-        rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
-        confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
-                       on_open_change=s.dismiss),
         title="Tours d'appariement",
     )
