@@ -30,7 +30,7 @@ def build_message(*, to: str, subject: str, text: str, html: str | None = None) 
     return message
 
 
-def _send_smtp(message: email.message.EmailMessage, smtp_url: str) -> None:
+def _open_smtp(smtp_url: str) -> smtplib.SMTP:
     """``smtp://user:pass@host:port`` (STARTTLS when ``?starttls=1``) or ``smtps://host:port``."""
     parts = urlsplit(smtp_url)
     host = parts.hostname or "localhost"
@@ -38,12 +38,58 @@ def _send_smtp(message: email.message.EmailMessage, smtp_url: str) -> None:
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=30)
     else:
         client = smtplib.SMTP(host, parts.port or 25, timeout=30)
-    with client:
+    try:
         if "starttls=1" in (parts.query or ""):
             client.starttls()
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+class Sender:
+    """Sends several messages over one SMTP connection (the outbox sends thousands of result mails: one
+    connection, and one TLS handshake, per batch rather than per mail). Opened on the first message; a
+    connection the server closed in between (idle time-out) is opened again once."""
+
+    def __init__(self) -> None:
+        self._client: smtplib.SMTP | None = None
+        self.connections = 0
+
+    def send(self, message: email.message.EmailMessage) -> None:
+        settings = get_settings()
+        if not settings.smtp_url:
+            path = _write_outbox(message, settings.outbox_dir)
+            log.info("mail written to %s (no SMTP configured)", path)
+            return
+        for attempt in (1, 2):
+            if self._client is None:
+                self._client = _open_smtp(settings.smtp_url)
+                self.connections += 1
+            try:
+                self._client.send_message(message)
+                break
+            except smtplib.SMTPServerDisconnected:
+                self._client = None
+                if attempt == 2:
+                    raise
+        log.info("mail sent by SMTP to %s: %s", message["To"], message["Subject"])
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (smtplib.SMTPException, OSError):
+                self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def _write_outbox(message: email.message.EmailMessage, outbox: Path) -> Path:
@@ -54,10 +100,5 @@ def _write_outbox(message: email.message.EmailMessage, outbox: Path) -> Path:
 
 
 def send(message: email.message.EmailMessage) -> None:
-    settings = get_settings()
-    if settings.smtp_url:
-        _send_smtp(message, settings.smtp_url)
-        log.info("mail sent by SMTP to %s: %s", message["To"], message["Subject"])
-    else:
-        path = _write_outbox(message, settings.outbox_dir)
-        log.info("mail written to %s (no SMTP configured)", path)
+    with Sender() as sender:
+        sender.send(message)

@@ -100,23 +100,24 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
                            .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(BATCH)).all()
     sent = 0
     link_expired = now - dt.timedelta(minutes=get_settings().sign_in_link_minutes)
-    for row_id, text, attempts, kind, created_at in due:
-        if not _claim(row_id, now):
-            continue  # another worker has it
-        if kind == "sign_in" and created_at < link_expired:
-            # SMTP was down longer than the link lives: a dead link is no help, the person asks for a new one.
-            _failed(row_id, max_attempts(), RuntimeError("lien de connexion expiré avant de pouvoir partir"))
-            continue
-        try:
-            mail.send(_parse(text))
-        except Exception as exc:  # SMTP down or refusing: try again later, the mail stays queued
-            _failed(row_id, attempts + 1, exc)
-            return sent, True
-        with transaction() as session:
-            session.execute(sa.update(OutboxMail).where(OutboxMail.id == row_id)
-                            .values(status="sent", sent_at=utcnow(), attempts=attempts + 1, last_error=None,
-                                    message=""))  # the text of a sent mail (a sign-in link) is not kept
-        sent += 1
+    with mail.Sender() as sender:  # one SMTP connection for the batch
+        for row_id, text, attempts, kind, created_at in due:
+            if not _claim(row_id, now):
+                continue  # another worker has it
+            if kind == "sign_in" and created_at < link_expired:
+                # SMTP was down longer than the link lives: a dead link is no help, the person asks for a new one.
+                _failed(row_id, max_attempts(), RuntimeError("lien de connexion expiré avant de pouvoir partir"))
+                continue
+            try:
+                sender.send(_parse(text))
+            except Exception as exc:  # SMTP down or refusing: try again later, the mail stays queued
+                _failed(row_id, attempts + 1, exc)
+                return sent, True
+            with transaction() as session:
+                session.execute(sa.update(OutboxMail).where(OutboxMail.id == row_id)
+                                .values(status="sent", sent_at=utcnow(), attempts=attempts + 1, last_error=None,
+                                        message=""))  # the text of a sent mail (a sign-in link) is not kept
+            sent += 1
     return sent, False
 
 

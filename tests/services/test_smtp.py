@@ -133,3 +133,38 @@ def test_a_mail_that_never_leaves_is_counted_as_failed(db_url, monkeypatch):
     assert (_count("pending"), _count("failed")) == (0, 1)
     with transaction() as session:
         assert session.exec(sa.select(OutboxMail.attempts)).scalar_one() == 3  # given up after its attempts
+
+
+class CountConnections(Collect):
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_result_mails_of_a_batch_share_one_smtp_connection(db_url, monkeypatch):
+    """Thousands of result mails leave over one connection per batch, not one each (a TLS handshake per mail
+    would make the national results take an hour, and providers throttle such senders)."""
+    handler = CountConnections()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    get_settings.cache_clear()
+    try:
+        from siimop_app.services import mail
+
+        with transaction() as session:
+            for n in range(30):
+                outbox.enqueue(session, mail.build_message(to=f"etudiant{n}@etu.fr", subject="Résultats",
+                                                           text="Vos résultats"), kind="result")
+        outbox.wait_until_sent()
+    finally:
+        controller.stop()
+        get_settings.cache_clear()
+    assert sorted(str(m["To"]) for m in handler.received) == sorted(f"etudiant{n}@etu.fr" for n in range(30))
+    assert handler.connections == 1
+    assert (_count("pending"), _count("sent")) == (0, 30)
