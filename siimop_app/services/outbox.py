@@ -31,7 +31,8 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.models import OutboxMail, utcnow
-from siimop_app.services import mail
+from siimop_app.domain.roles import Role
+from siimop_app.services import audit, mail
 from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -152,12 +153,32 @@ def status_line(user) -> str:
     """What managers read on the rounds page: is the mail of their rounds leaving?"""
     from siimop_app.services.access import require_role  # here: access → auth → outbox would be a cycle
 
-    require_role(user, "manager", "admin")
+    require_role(user, Role.MANAGER, Role.ADMIN)
     c = counts()
     text = f"E-mails : {c.pending} en attente d'envoi, {c.sent} envoyé(s), {c.failed} en échec."
     if c.failed:
-        text += " Les e-mails en échec n'ont pas pu partir malgré plusieurs essais : prévenez l'exploitant."
+        text += " Les e-mails en échec n'ont pas pu partir malgré plusieurs essais : " + (
+            "une fois le serveur d'envoi vérifié, renvoyez-les." if Role.ADMIN in user.roles
+            else "prévenez l'exploitant.")
     return text
+
+
+def retry_failed(user) -> int:
+    """The operator fixed the mail server: the mails given up go back in the queue, due now, with their attempts
+    counted again (admins only: the queue holds every region's mail). Sign-in links are left out, since they
+    have expired by then (the person asks for a new one). Audited; returns how many were queued again."""
+    from siimop_app.services.access import require_role
+
+    require_role(user, Role.ADMIN)
+    with transaction() as session:
+        queued = session.execute(
+            sa.update(OutboxMail).where(OutboxMail.status == "failed", OutboxMail.kind != "sign_in")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow(), claimed_at=None)).rowcount
+        if queued:
+            audit.record(session, actor_user_id=user.user_id, action="outbox.retry_failed", entity="outbox_mail",
+                         entity_id=None, after={"queued": queued})
+            sa.event.listen(session, "after_commit", lambda _s: _wake(), once=True)
+    return queued
 
 
 def next_due() -> dt.datetime | None:

@@ -175,3 +175,41 @@ def test_sending_results_is_for_managers_only_and_only_once_closed(db_url, outbo
     # Each result mail went through the outbox, once (with the manager's and coordinator's sign-in links): the
     # manager sees them sent, none waiting or failed.
     assert manager.mail_status == f"E-mails : 0 en attente d'envoi, {queued + 2} envoyé(s), 0 en échec."
+
+
+def test_an_admin_queues_the_failed_mails_again_once_the_server_is_back(db_url, outbox):
+    """Mails given up after their attempts (SMTP down for hours) are not lost: the admin sees them counted and
+    queues them again, with a confirmation; a manager is told to warn the operator and cannot forge the action."""
+    import sqlalchemy as sa
+
+    from siimop_app.models import AuditEntry, OutboxMail
+    from siimop_app.services import mail
+    from siimop_app.services import outbox as mail_outbox
+
+    load_demo("results")
+    with transaction() as session:
+        for n in range(3):
+            row = mail_outbox.enqueue(session, mail.build_message(to=f"e{n}@etu.fr", subject="Résultats", text="…"),
+                                      kind="result")
+            row.status, row.attempts, row.last_error = "failed", 12, "ConnectionRefusedError: down"
+        session.add(OutboxMail(kind="sign_in", to_address="x@etu.fr", subject="Lien", message="…", status="failed"))
+    manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
+    manager.load()
+    assert "4 en échec" in manager.mail_status and "prévenez l'exploitant" in manager.mail_status
+    assert not manager.can_retry_mail
+    manager._pending = ("retry_mail",)  # forged past the dialog
+    manager.confirm()
+    assert manager.error == "Vous n'avez pas accès à cette page."
+    admin = page_state(ManagerRoundsState, sign_in(outbox, demo_address("admin")))
+    admin.load()
+    assert admin.can_retry_mail and "renvoyez-les" in admin.mail_status
+    admin.ask_retry_mail()
+    assert admin.confirm_open and "4 e-mail(s)" in admin.confirm_text
+    admin.confirm()
+    assert admin.message == "3 e-mail(s) remis dans la file d'envoi."
+    assert "1 en échec" in admin.mail_status  # the expired sign-in link stays given up
+    with transaction() as session:
+        sent = session.exec(sa.select(sa.func.count()).select_from(OutboxMail).where(
+            OutboxMail.kind == "result", OutboxMail.status == "sent")).scalar_one()
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "outbox.retry_failed")).one()
+    assert sent == 3 and '"queued": 3' in audit.after_json

@@ -9,6 +9,7 @@ import queue
 
 import reflex as rx
 
+from siimop_app.domain.roles import Role
 from siimop_app.services import outbox, result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
@@ -41,6 +42,7 @@ class ManagerRoundsState(AppState):
     post_number: str = ""
     placements: list[dict] = []
     mail_status: str = ""  # the outbox's counts: result mails queued, sent, failed
+    can_retry_mail: bool = False  # an admin, and mails given up: they may be queued again
     # An irreversible action waits for the manager's confirmation, which says what it will do.
     confirm_open: bool = False
     confirm_title: str = ""
@@ -54,6 +56,7 @@ class ManagerRoundsState(AppState):
             self.wave_id = str(default) if default is not None else ""
         self.rounds = self._rounds(user)
         self.mail_status = outbox.status_line(user)
+        self.can_retry_mail = Role.ADMIN in user.roles and outbox.counts().failed > 0
         in_person = next((r for r in self.rounds if r["in_person"]), None)
         self.placements = round_admin.in_person_placements(user, in_person["id"]) if in_person else []
 
@@ -141,6 +144,23 @@ class ManagerRoundsState(AppState):
                   "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", row["id"]))
 
     @rx.event
+    def ask_retry_mail(self):
+        self.error = self.message = ""
+        failed = outbox.counts().failed
+        self._ask("Renvoyer les e-mails en échec ?",
+                  f"Remettre dans la file d'envoi les {failed} e-mail(s) qui n'ont pas pu partir (sauf les liens de "
+                  "connexion, expirés depuis) ? Vérifiez d'abord que le serveur d'envoi fonctionne de nouveau.",
+                  ("retry_mail",))
+
+    def _retry_mail(self):
+        try:
+            user = self._require(Role.ADMIN)
+            self.message = f"{outbox.retry_failed(user)} e-mail(s) remis dans la file d'envoi."
+            self._refresh(user)
+        except AccessDenied as refused:
+            self.error = str(refused)
+
+    @rx.event
     def dismiss(self, open_: bool = False):
         self.confirm_open = open_
         if not open_:
@@ -157,6 +177,8 @@ class ManagerRoundsState(AppState):
             return self._assign(*pending[1:])
         if pending[0] == "notify":
             return self._notify(pending[1])
+        if pending[0] == "retry_mail":
+            return self._retry_mail()
         return self._cancel(pending[1])
 
     @rx.event(background=True)
@@ -353,7 +375,12 @@ def manager_rounds_page() -> rx.Component:
                 align="center", spacing="2", wrap="wrap", width="100%", min_width="0",
             ),
             rx.vstack(rx.foreach(s.rounds, _round_card), spacing="3", width="100%", id="rounds"),
-            rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
+            rx.hstack(
+                rx.text(s.mail_status, size="2", id="mail-outbox-status", role="status"),
+                rx.cond(s.can_retry_mail, rx.button("Renvoyer les e-mails en échec…", on_click=s.ask_retry_mail,
+                                                    variant="soft", id="retry-failed-mail")),
+                align="center", spacing="3", wrap="wrap",
+            ),
             confirm_dialog(open_=s.confirm_open, title=s.confirm_title, text=s.confirm_text, on_confirm=s.confirm,
                            on_open_change=s.dismiss),
             spacing="4", width="100%", align="stretch",
