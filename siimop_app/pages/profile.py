@@ -7,6 +7,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import access, emails
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
@@ -28,7 +29,7 @@ class ProfileState(AppState):
     def load(self):
         self.error = self.message = ""
         self.address_invalid = False
-        user, redirect = self._enter(None)
+        user, redirect = self._enter(None, *routes.PROFILE.roles)
         if redirect:
             return redirect
         self.emails = emails.list_emails(user)
@@ -157,5 +158,5 @@ def email_validation_page() -> rx.Component:
                        "vous connecter.", icon="check", color_scheme="green", id="email-validated"),
             error_callout(EmailValidationState.error, "email-validation-error"),
         ),
-        rx.link("Retour à l'application", href="/"),
+        rx.link("Retour à l'application", href=routes.ROOT.path),
     )

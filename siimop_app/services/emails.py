@@ -10,6 +10,7 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.models import EmailKind, PendingEmail, UserEmail, utcnow
 from siimop_app.services import audit, mail, outbox
@@ -33,7 +34,7 @@ class EmailError(ValueError):
 
 
 def _send_validation(session, user: SignedInUser, link_row: PendingEmail, secret: str) -> None:
-    link = f"{get_settings().base_url}/profil/validation/{link_row.id}.{secret}"
+    link = get_settings().base_url + routes.EMAIL_VALIDATION.link(token=f"{link_row.id}.{secret}")
     outbox.enqueue(session, mail.build_message(
         to=link_row.email,
         subject="Validez votre adresse e-mail sur SiiMOP Appariement",

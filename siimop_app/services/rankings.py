@@ -15,9 +15,11 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
 from siimop_app.domain.ranking_rules import Candidate, RankingCheck, check_ranking
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import (
     POST_TYPE_LABELS,
     Application,
@@ -155,7 +157,7 @@ def refresh_stored_validity(session: Session, post: Post) -> list[tuple[int, boo
     Returns (ranking id, before, after) for each verdict that changed."""
     changed = []
     rows = session.exec(select(Ranking, Round).join(Round, Round.id == Ranking.round_id)
-                        .where(Ranking.post_id == post.id, Round.status == "open")).all()
+                        .where(Ranking.post_id == post.id, Round.status == RoundStatus.OPEN.value)).all()
     for ranking, round_ in rows:
         valid = post_ranking(session, post, round_.id, round_.number).check().valid
         if ranking.is_valid != valid:
@@ -179,7 +181,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
     round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
-    if round_id is not None and session.get(Round, round_id).status != "open":
+    if round_id is not None and session.get(Round, round_id).status != RoundStatus.OPEN.value:
         # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
         phase_open = False
         notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
@@ -301,7 +303,7 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
             status = "Classement non commencé"
         rows.append({
             **card.as_dict(),
-            "href": f"/rts/classement/{card.post_id}",
+            "href": routes.RANKING_BOARD.link(post_id=card.post_id),
             "candidates": counts.get(card.post_id, 0),
             "ranking_status": status,
             "ranking_valid": validity.get(card.post_id, False),

@@ -16,8 +16,10 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import auth, dry_run, reminders
 from siimop_app.services.access import AccessDenied
+from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
 from siimop_app.ui.data_table import statistic_tiles
@@ -25,14 +27,7 @@ from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
 
-ROUTE = "/coordonnateur/simulation"
-STAFF = dry_run.DRY_RUN_ROLES
 PHASE_LABELS = {"wishes": "période des vœux", "ranking": "période de classement"}
-
-
-def _interface_of(user: auth.SignedInUser | None) -> str:
-    roles = user.roles if user else ()
-    return next((role for role in STAFF if role in roles), "coordinator")
 
 
 class DryRunState(AppState):
@@ -73,7 +68,7 @@ class DryRunState(AppState):
         self.running = False
         self._clear()
         self.confirm_open = False
-        user, redirect = self._enter(_interface_of(self._user()), *STAFF)
+        user, redirect = self._enter(staff_interface(self._user()), *routes.DRY_RUN.roles)
         if redirect:
             self.can_remind = False
             return redirect
@@ -123,7 +118,7 @@ class DryRunState(AppState):
         if self.running:
             return None
         try:
-            user = self._require(*STAFF)
+            user = self._require(*dry_run.DRY_RUN_ROLES)
         except AccessDenied as denied:
             self.error = str(denied)
             return None

@@ -9,6 +9,9 @@ import queue
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.services import outbox, result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
@@ -64,7 +67,7 @@ class ManagerRoundsState(AppState):
     def load(self):
         self.error = self.message = ""
         self.confirm_open = False
-        user, redirect = self._enter("manager", *rounds.CLOSE_ROLES)
+        user, redirect = self._enter(Role.MANAGER, *routes.MANAGER_ROUNDS.roles)
         if redirect:
             return redirect
         self._refresh(user)
@@ -249,7 +252,7 @@ def _round_card(r: rx.Var) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(r["title"], size="4", as_="h2"),
-                rx.badge(r["status_label"], color_scheme=rx.cond(r["status"] == "closed", "green", "gray")),
+                rx.badge(r["status_label"], color_scheme=rx.cond(r["status"] == RoundStatus.CLOSED.value, "green", "gray")),
                 align="center",
                 spacing="3",
             ),
@@ -258,7 +261,7 @@ def _round_card(r: rx.Var) -> rx.Component:
             rx.cond(
                 r["in_person"],
                 rx.cond(
-                    r["status"] == "open",
+                    r["status"] == RoundStatus.OPEN.value,
                     rx.vstack(
                         # No <form>: its submit callback cannot see the round of this loop; Enter clicks the button.
                         rx.hstack(
@@ -281,7 +284,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                 ),
                 rx.fragment(
                     rx.cond(
-                        r["status"] == "closed",
+                        r["status"] == RoundStatus.CLOSED.value,
                         rx.cond(
                             r["notified"],
                             rx.text("Résultats envoyés par e-mail.", size="2", color="#555"),
@@ -290,7 +293,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                         ),
                     ),
                     rx.cond(
-                        r["status"] == "open",
+                        r["status"] == RoundStatus.OPEN.value,
                         rx.button(
                             "Clôturer le tour et lancer l'appariement…",
                             on_click=ManagerRoundsState.ask_close(r["id"]),

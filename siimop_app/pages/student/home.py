@@ -12,6 +12,8 @@ import dataclasses
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, overview, wishes
 from siimop_app.services.access import AccessDenied
@@ -46,7 +48,7 @@ class StudentHomeState(AppState):
         self.summary, self.file_docs, self.presentation = {}, [], ""
         self.editing = self.file_editable = False
         self.error = self.notice = ""
-        user, redirect = self._enter("student", "student")
+        user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_HOME.roles)
         if redirect:
             return redirect
         found = overview.student_summary(user_id=user.user_id)
@@ -58,7 +60,7 @@ class StudentHomeState(AppState):
         self.error = ""
         self.notice = ""
         try:
-            user = self._require("student")
+            user = self._require(Role.STUDENT)
         except AccessDenied as denied:
             self.summary, self.file_docs, self.presentation = {}, [], ""
             self.error = str(denied)
