@@ -8,8 +8,8 @@ import logging
 import reflex as rx
 
 from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.services import access, emails
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import public_page, shell
@@ -46,7 +46,7 @@ class ProfileState(AppState):
             self.emails = emails.list_emails(user)
             self.message = "Un lien de validation a été envoyé à cette adresse : elle sera ajoutée quand vous l'aurez suivi."
             self.form_version += 1
-        except (emails.EmailError, AccessDenied) as refused:
+        except UserError as refused:
             log.info("secondary address refused: %s", refused)
             self.error = str(refused)
             self.address_invalid = isinstance(refused, emails.EmailError)
@@ -67,7 +67,7 @@ class ProfileState(AppState):
             remove(user, row_id)
             self.emails = emails.list_emails(user)
             self.message = "L'adresse a été supprimée."
-        except (emails.EmailError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
 

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from siimop_app import routes
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
 from siimop_app.services import audit, mail, outbox
@@ -47,7 +48,7 @@ LINK_INVALID_MESSAGE = (
 _HASHER = pbkdf2_sha256.using(rounds=10000)
 
 
-class SignInError(Exception):
+class SignInError(UserError):
     """A sign-in link that cannot be used; the message is for the user, in French."""
 
 

@@ -45,8 +45,9 @@ from sqlmodel import Session, select
 from siimop_app import matching
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
-from siimop_app.domain.sufficiency import required_wishes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import STAFF_ROLES
+from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.matching.algorithms import deferred_acceptance
 from siimop_app.models import (
     Application,
@@ -99,7 +100,7 @@ POST_REASONS = {
 RANKING_STATUS = {"invalid": "Classement non valide", "missing": "Classement manquant"}
 
 
-class DryRunError(Exception):
+class DryRunError(UserError):
     """A refused dry run; the message is for the user, in French."""
 
 

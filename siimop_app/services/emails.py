@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from siimop_app import routes
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import EmailKind, PendingEmail, UserEmail, utcnow
 from siimop_app.services import audit, mail, outbox
 from siimop_app.services.auth import SignedInUser, new_secret, split_token, valid_email, verify_secret
@@ -29,7 +30,7 @@ ADDRESS_TAKEN = ("Cette adresse est déjà rattachée à un autre compte SiiMOP 
 LINK_INVALID = "Ce lien de validation n'est pas valide : il a déjà été utilisé ou a expiré. Ajoutez l'adresse à nouveau."
 
 
-class EmailError(ValueError):
+class EmailError(UserError, ValueError):
     """An address change that cannot be made; the message is for the user, in French."""
 
 

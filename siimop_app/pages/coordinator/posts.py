@@ -129,7 +129,7 @@ class StaffPostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
             self._show(user, post_id)
-        except (AccessDenied, imports.ImportRefused) as denied:
+        except UserError as denied:
             log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
             self._clear()
             self.error = str(denied)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.services import auth, dry_run, reminders
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.filtered_table import staff_interface
@@ -82,7 +83,7 @@ class DryRunState(AppState):
         self.error = self.message = ""
         try:
             targets = reminders.reminder_targets(self._require(*reminders.REMIND_ROLES))
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             return
         self.confirm_text, self.confirm_open = targets.question(), True
@@ -97,7 +98,7 @@ class DryRunState(AppState):
         self.error = self.message = ""
         try:
             report = reminders.send_reminders(self._require(*reminders.REMIND_ROLES))
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("reminders refused: %s", refused)
             self.error = str(refused)
             return
@@ -129,7 +130,7 @@ class DryRunState(AppState):
     def _finish(self, outcome: Callable[[], dry_run.DryRunReport]) -> None:
         try:
             self._show(outcome())
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             self._clear()
             self._check_round()

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 ROLE_CHOICES = [(Role.COORDINATOR, "Coordonnateur"), (Role.MANAGER, "Gestionnaire"),
                 (Role.SUPERVISOR, "Responsable de terrain"), (Role.ADMIN, "Administrateur")]
-REFUSALS = (AccessDenied, people_admin.PeopleError, imports.ImportRefused)
 STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
 
 
@@ -93,7 +92,7 @@ class PeopleState(AppState):
                 raise AccessDenied(people_admin.NOT_YOURS)
             self.message = change(user, user_id)
             self._show(user, user_id)
-        except REFUSALS as refused:
+        except UserError as refused:
             log.warning("people change refused: %s", refused)
             self.error = str(refused)
             self.error_about = about

@@ -10,6 +10,7 @@ import queue
 import reflex as rx
 
 from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.domain.round_status import RoundStatus
 from siimop_app.services import outbox, result_mail, round_admin, rounds
@@ -103,7 +104,7 @@ class ManagerRoundsState(AppState):
             user = self._require(*rounds.CLOSE_ROLES)
             round_id = _checked_id(round_id)
             self._ask("Clôturer le tour ?", round_admin.close_preview(user, round_id), ("close", round_id))
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
     @rx.event
@@ -116,7 +117,7 @@ class ManagerRoundsState(AppState):
                                                     post_number=self.post_number)
             self._ask("Confirmer l'affectation ?", preview.confirmation(),
                       ("assign", round_id, self.ine, self.post_number))
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("in-person placement refused: %s (%r, %r)", refused, self.ine, self.post_number)
             self.error = str(refused)
 
@@ -190,7 +191,7 @@ class ManagerRoundsState(AppState):
             try:
                 report = task.result()
                 self.message = report.summary()
-            except (rounds.RoundError, AccessDenied) as refused:
+            except UserError as refused:
                 self.error = str(refused)
             except Exception:
                 log.exception("closing round %s failed", round_id)
@@ -219,7 +220,7 @@ class ManagerRoundsState(AppState):
                             f"{sent.supervisors} responsables." if not sent.already_sent
                             else "Les résultats de ce tour ont déjà été envoyés.")
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
     def _assign(self, round_id: int, ine: str, post_number: str):
@@ -228,7 +229,7 @@ class ManagerRoundsState(AppState):
             self.message = round_admin.assign_in_person(user, round_id=round_id, ine=ine, post_number=post_number)
             self.ine = self.post_number = ""
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("in-person placement refused: %s (%r, %r)", refused, ine, post_number)
             self.error = str(refused)
 
@@ -237,7 +238,7 @@ class ManagerRoundsState(AppState):
             user = self._require(*rounds.CLOSE_ROLES)
             self.message = round_admin.cancel_in_person(user, assignment_id=assignment_id)
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("cancelling in-person placement %s refused: %s", assignment_id, refused)
             self.error = str(refused)
 

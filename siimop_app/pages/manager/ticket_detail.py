@@ -7,10 +7,10 @@ from __future__ import annotations
 import reflex as rx
 
 from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
@@ -44,7 +44,7 @@ class TicketDetailState(AppState):
             if ticket_id is None:
                 raise support.TicketError(support.NOT_FOUND)
             self._show(action(user, ticket_id))
-        except (support.TicketError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             return
         self.notice = done

@@ -11,19 +11,17 @@ from __future__ import annotations
 import reflex as rx
 
 from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, post_details
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
 from siimop_app.validation import parse_id
 
 UPLOAD_ID = "descriptive-file-upload"
-REFUSALS = (AccessDenied, PhaseClosedError, DocumentError)
 BAD_POST = "Ce poste ne fait pas partie de vos postes."
 
 
@@ -79,7 +77,7 @@ class PostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(BAD_POST)
             self.notice = action(user, post_id)
-        except REFUSALS as refused:
+        except UserError as refused:
             self.error = str(refused)
         try:
             self._refresh(user)
