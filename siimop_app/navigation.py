@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from siimop_app import routes
 from siimop_app.domain.roles import Role
 
 
@@ -19,38 +20,38 @@ class MenuEntry:
 
 MENUS: dict[str, tuple[MenuEntry, ...]] = {
     Role.SUPERVISOR: (
-        MenuEntry("Mes postes", "posts", "/rts/postes"),
-        MenuEntry("Classement des candidatures", "ranking", "/rts/classement"),
-        MenuEntry("Affectations", "results", "/rts/affectations"),
+        MenuEntry("Mes postes", "posts", routes.SUPERVISOR_POSTS.path),
+        MenuEntry("Classement des candidatures", "ranking", routes.RANKING_LIST.path),
+        MenuEntry("Affectations", "results", routes.SUPERVISOR_ASSIGNMENTS.path),
     ),
     Role.STUDENT: (
-        MenuEntry("Mon dossier", "student_files", "/etudiant"),
-        MenuEntry("Mes vœux", "wishes", "/etudiant/voeux"),
-        MenuEntry("Résultats", "results", "/etudiant/resultats"),
+        MenuEntry("Mon dossier", "student_files", routes.STUDENT_HOME.path),
+        MenuEntry("Mes vœux", "wishes", routes.WISHES.path),
+        MenuEntry("Résultats", "results", routes.STUDENT_RESULTS.path),
     ),
     Role.COORDINATOR: (
-        MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
-        MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
-        MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
-        MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
-        MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
-        MenuEntry("Simulation du tour", "ranking", "/coordonnateur/simulation"),
+        MenuEntry("Gestion des étudiants", "management", routes.STUDENT_TABLE.path),
+        MenuEntry("Gestion des postes", "management", routes.POST_TABLE.path),
+        MenuEntry("Gestion des responsables des terrains de stage", "management", routes.SUPERVISOR_TABLE.path),
+        MenuEntry("Résultats", "management", routes.RESULT_TABLE.path),
+        MenuEntry("Gestion des coordonnateurs", "management", routes.COORDINATOR_TABLE.path),
+        MenuEntry("Simulation du tour", "ranking", routes.DRY_RUN.path),
     ),
     Role.MANAGER: (
-        MenuEntry("Tableau de bord", "management", "/gestionnaire"),
-        MenuEntry("Calendrier de la campagne", "management", "/gestionnaire/calendrier"),
-        MenuEntry("Tours d'appariement", "results", "/gestionnaire/tours"),
-        MenuEntry("Simulation du tour", "ranking", "/coordonnateur/simulation"),
-        MenuEntry("Campagnes", "management", "/gestionnaire/campagnes"),
-        MenuEntry("Importer des données", "management", "/gestionnaire/imports"),
-        MenuEntry("Historique des imports", "management", "/gestionnaire/imports/historique"),
-        MenuEntry("Personnes et rôles", "management", "/gestionnaire/personnes"),
-        MenuEntry("Gestion des étudiants", "management", "/coordonnateur"),
-        MenuEntry("Gestion des postes", "management", "/coordonnateur/postes"),
-        MenuEntry("Gestion des responsables des terrains de stage", "management", "/coordonnateur/responsables"),
-        MenuEntry("Résultats", "management", "/coordonnateur/resultats"),
-        MenuEntry("Gestion des coordonnateurs", "management", "/coordonnateur/coordonnateurs"),
-        MenuEntry("Tickets d'assistance", "management", "/gestionnaire/tickets"),
+        MenuEntry("Tableau de bord", "management", routes.MANAGER_HOME.path),
+        MenuEntry("Calendrier de la campagne", "management", routes.MANAGER_CALENDAR.path),
+        MenuEntry("Tours d'appariement", "results", routes.MANAGER_ROUNDS.path),
+        MenuEntry("Simulation du tour", "ranking", routes.DRY_RUN.path),
+        MenuEntry("Campagnes", "management", routes.CAMPAIGNS.path),
+        MenuEntry("Importer des données", "management", routes.IMPORTS.path),
+        MenuEntry("Historique des imports", "management", routes.IMPORT_HISTORY.path),
+        MenuEntry("Personnes et rôles", "management", routes.PEOPLE.path),
+        MenuEntry("Gestion des étudiants", "management", routes.STUDENT_TABLE.path),
+        MenuEntry("Gestion des postes", "management", routes.POST_TABLE.path),
+        MenuEntry("Gestion des responsables des terrains de stage", "management", routes.SUPERVISOR_TABLE.path),
+        MenuEntry("Résultats", "management", routes.RESULT_TABLE.path),
+        MenuEntry("Gestion des coordonnateurs", "management", routes.COORDINATOR_TABLE.path),
+        MenuEntry("Tickets d'assistance", "management", routes.TICKET_INBOX.path),
     ),
 }
 MENUS[Role.ADMIN] = MENUS[Role.MANAGER]

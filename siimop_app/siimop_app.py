@@ -7,6 +7,7 @@ import logging
 import reflex as rx
 from reflex_components_core.base.error_boundary import ErrorBoundary
 
+from siimop_app import routes
 from siimop_app.file_routes import files_api
 from siimop_app.origins import origin_allowed
 from siimop_app.ui.reconnection import reconnection_notice
@@ -65,7 +66,6 @@ logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 for _handler in logging.getLogger().handlers:  # client text never forges a log line (issue 10, hole 10)
     _handler.setFormatter(SafeLogFormatter(LOG_FORMAT))
 
-TITLE = "SiiMOP Appariement"
 
 def _french_error_boundary(stateful: bool) -> rx.Component:
     # Reflex's default boundary shows an English message and the stack trace; ours speaks French and
@@ -100,55 +100,45 @@ async def _mail_sender():
 
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.
 app.sio.eio.cors_allowed_origins = origin_allowed
-app.add_page(not_found_page, route="404", title=f"Page introuvable · {TITLE}", on_load=AppState.enter_public)
-app.add_page(root_page, route="/", title=TITLE, on_load=RootState.route)
-app.add_page(sign_in_page, route="/connexion", title=f"Connexion · {TITLE}", on_load=SignInState.reset_form)
-app.add_page(link_page, route="/connexion/jeton/[token]", title=f"Connexion · {TITLE}", on_load=LinkState.use_link)
-app.add_page(closed_page, route="/fermee", title=f"Application fermée · {TITLE}", on_load=ClosedState.load)
-app.add_page(supervisor_posts_page, route="/rts/postes", title=f"Mes postes · {TITLE}", on_load=SupervisorPostsState.load)
-app.add_page(post_detail_page, route="/rts/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=PostDetailState.load)
-app.add_page(supervisor_assignments_page, route="/rts/affectations", title=f"Affectations · {TITLE}", on_load=SupervisorAssignmentsState.load)
-app.add_page(ranking_list_page, route="/rts/classement", title=f"Classement · {TITLE}", on_load=RankingListState.load)
-app.add_page(ranking_board_page, route="/rts/classement/[post_id]", title=f"Classement · {TITLE}",
-             on_load=RankingBoardState.load)
-app.add_page(student_home_page, route="/etudiant", title=f"Mon dossier · {TITLE}", on_load=StudentHomeState.load)
-app.add_page(wishes_page, route="/etudiant/voeux", title=f"Mes vœux · {TITLE}", on_load=WishesState.load)
-app.add_page(wishes_receipt_page, route="/etudiant/voeux/recu", title=f"Récépissé · {TITLE}", on_load=WishesReceiptState.load)
-app.add_page(coordinator_home_page, route="/coordonnateur", title=f"Coordonnateur · {TITLE}", on_load=CoordinatorHomeState.load)
-app.add_page(post_table_page, route="/coordonnateur/postes", title=f"Gestion des postes · {TITLE}", on_load=PostTableState.load)
-app.add_page(result_table_page, route="/coordonnateur/resultats", title=f"Résultats · {TITLE}", on_load=ResultTableState.load)
-app.add_page(staff_post_detail_page, route="/coordonnateur/postes/[post_id]", title=f"Détail du poste · {TITLE}", on_load=StaffPostDetailState.load)
-app.add_page(supervisor_table_page, route="/coordonnateur/responsables", title=f"Gestion des responsables des terrains de stage · {TITLE}", on_load=SupervisorTableState.load)
-app.add_page(coordinator_table_page, route="/coordonnateur/coordonnateurs", title=f"Gestion des coordonnateurs · {TITLE}", on_load=CoordinatorTableState.load)
-app.add_page(dry_run_page, route="/coordonnateur/simulation", title=f"Simulation du tour · {TITLE}",
-             on_load=DryRunState.load)
-app.add_page(manager_home_page, route="/gestionnaire", title=f"Gestionnaire · {TITLE}", on_load=ManagerHomeState.load)
-app.add_page(manager_calendar_page, route="/gestionnaire/calendrier", title=f"Calendrier · {TITLE}",
-             on_load=ManagerCalendarState.load)
-app.add_page(manager_rounds_page, route="/gestionnaire/tours", title=f"Tours d'appariement · {TITLE}",
-             on_load=ManagerRoundsState.load)
-app.add_page(manager_campaigns_page, route="/gestionnaire/campagnes", title=f"Campagnes · {TITLE}",
-             on_load=ManagerCampaignsState.load)
-app.add_page(people_page, route="/gestionnaire/personnes", title=f"Personnes et rôles · {TITLE}",
-             on_load=PeopleState.load)
-app.add_page(manager_imports_page, route="/gestionnaire/imports", title=f"Importer des données · {TITLE}",
-             on_load=ManagerImportsState.load)
-app.add_page(import_history_page, route="/gestionnaire/imports/historique", title=f"Historique des imports · {TITLE}",
-             on_load=ImportHistoryState.load)
-app.add_page(student_results_page, route="/etudiant/resultats", title=f"Mes résultats · {TITLE}",
-             on_load=StudentResultsState.load)
-app.add_page(profile_page, route="/profil", title=f"Mon profil · {TITLE}", on_load=ProfileState.load)
-app.add_page(email_validation_page, route="/profil/validation/[token]", title=f"Validation d'adresse · {TITLE}",
-             on_load=EmailValidationState.validate)
-app.add_page(support_page, route="/assistance", title=f"Assistance · {TITLE}", on_load=SupportState.load)
-app.add_page(accessibility_page, route="/accessibilite", title=f"Déclaration d'accessibilité · {TITLE}",
-             on_load=AppState.enter_public)
-app.add_page(follow_ticket_page, route="/assistance/suivi/[ticket_token]", title=f"Suivi de ticket · {TITLE}",
-             on_load=FollowTicketState.load)
-app.add_page(my_tickets_page, route="/assistance/mes-tickets", title=f"Mes tickets · {TITLE}",
-             on_load=MyTicketsState.load)
-app.add_page(ticket_inbox_page, route="/gestionnaire/tickets", title=f"Tickets d'assistance · {TITLE}",
-             on_load=TicketInboxState.load)
-app.add_page(ticket_detail_page, route="/gestionnaire/tickets/[ticket_id]", title=f"Ticket d'assistance · {TITLE}",
-             on_load=TicketDetailState.load)
-app.add_page(help_page, route="/aide", title=f"Aide · {TITLE}", on_load=HelpState.load)
+# Each page's path and title come from the registry (routes.py); here, what draws it and what loads it.
+PAGES = (
+    (routes.NOT_FOUND, not_found_page, AppState.enter_public),
+    (routes.ROOT, root_page, RootState.route),
+    (routes.SIGN_IN, sign_in_page, SignInState.reset_form),
+    (routes.SIGN_IN_LINK, link_page, LinkState.use_link),
+    (routes.CLOSED, closed_page, ClosedState.load),
+    (routes.SUPERVISOR_POSTS, supervisor_posts_page, SupervisorPostsState.load),
+    (routes.SUPERVISOR_POST, post_detail_page, PostDetailState.load),
+    (routes.SUPERVISOR_ASSIGNMENTS, supervisor_assignments_page, SupervisorAssignmentsState.load),
+    (routes.RANKING_LIST, ranking_list_page, RankingListState.load),
+    (routes.RANKING_BOARD, ranking_board_page, RankingBoardState.load),
+    (routes.STUDENT_HOME, student_home_page, StudentHomeState.load),
+    (routes.WISHES, wishes_page, WishesState.load),
+    (routes.WISHES_RECEIPT, wishes_receipt_page, WishesReceiptState.load),
+    (routes.STUDENT_TABLE, coordinator_home_page, CoordinatorHomeState.load),
+    (routes.POST_TABLE, post_table_page, PostTableState.load),
+    (routes.RESULT_TABLE, result_table_page, ResultTableState.load),
+    (routes.STAFF_POST, staff_post_detail_page, StaffPostDetailState.load),
+    (routes.SUPERVISOR_TABLE, supervisor_table_page, SupervisorTableState.load),
+    (routes.COORDINATOR_TABLE, coordinator_table_page, CoordinatorTableState.load),
+    (routes.DRY_RUN, dry_run_page, DryRunState.load),
+    (routes.MANAGER_HOME, manager_home_page, ManagerHomeState.load),
+    (routes.MANAGER_CALENDAR, manager_calendar_page, ManagerCalendarState.load),
+    (routes.MANAGER_ROUNDS, manager_rounds_page, ManagerRoundsState.load),
+    (routes.CAMPAIGNS, manager_campaigns_page, ManagerCampaignsState.load),
+    (routes.PEOPLE, people_page, PeopleState.load),
+    (routes.IMPORTS, manager_imports_page, ManagerImportsState.load),
+    (routes.IMPORT_HISTORY, import_history_page, ImportHistoryState.load),
+    (routes.STUDENT_RESULTS, student_results_page, StudentResultsState.load),
+    (routes.PROFILE, profile_page, ProfileState.load),
+    (routes.EMAIL_VALIDATION, email_validation_page, EmailValidationState.validate),
+    (routes.SUPPORT, support_page, SupportState.load),
+    (routes.ACCESSIBILITY, accessibility_page, AppState.enter_public),
+    (routes.FOLLOW_TICKET, follow_ticket_page, FollowTicketState.load),
+    (routes.MY_TICKETS, my_tickets_page, MyTicketsState.load),
+    (routes.TICKET_INBOX, ticket_inbox_page, TicketInboxState.load),
+    (routes.TICKET_DETAIL, ticket_detail_page, TicketDetailState.load),
+    (routes.HELP, help_page, HelpState.load),
+)
+for _page, _component, _on_load in PAGES:
+    app.add_page(_component, route=_page.path, title=_page.document_title, on_load=_on_load)

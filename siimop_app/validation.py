@@ -58,6 +58,20 @@ def parse_int(value: object, *, lo: int = 0, hi: int = MAX_INT) -> int | None:
     return number if lo <= number <= hi else None
 
 
+def parse_id(value: object) -> int | None:
+    """A row's id from the URL (a page's "[post_id]"), a form or an event: the one reader of ids (``str.isdigit``
+    would also pass "²", which ``int`` refuses). None when it is not one."""
+    return parse_int(value if isinstance(value, int) else str(value or ""))
+
+
+def require_id(value: object, refusal: str) -> int:
+    """``parse_id``, else a ``UserError`` with ``refusal``, the French message the page shows."""
+    found = parse_id(value)
+    if found is None:
+        raise UserError(refusal)
+    return found
+
+
 def text_of(value: object, *, max_length: int = MAX_TEXT) -> str:
     """A string from the browser, or InvalidInput (a list, a dict or a number where text is expected)."""
     if not isinstance(value, str):
@@ -85,7 +99,8 @@ def log_safe(value: object, limit: int = 500) -> str:
 ID_PARAMS = frozenset({"region", "subdivision", "specialty", "wave", "round", "post", "student"})
 MAX_PARAMS = 30
 MAX_PARAM_LENGTH = 200
-ANY_VALUES = frozenset({"", "all", "tous", "toutes"})  # "no filter", however a link or a select spells it
+ALL = "all"  # the one value a page's select sends for "no filter" (Radix selects cannot hold an empty value)
+NO_FILTER = frozenset({"", ALL, "tous", "toutes"})  # what a service reads as "no filter", however spelt
 
 
 def check_query(params: Mapping[str, str]) -> None:
@@ -96,7 +111,7 @@ def check_query(params: Mapping[str, str]) -> None:
         if len(key) > MAX_KEY or len(value) > MAX_PARAM_LENGTH or not (key + value).isprintable():
             raise InvalidInput(f"parameter {log_safe(key, 40)}: too long or not printable",
                                f"Paramètre invalide : {log_safe(key, 40)}.")
-        if key in ID_PARAMS and value.strip().lower() not in ANY_VALUES and parse_int(value, lo=1) is None:
+        if key in ID_PARAMS and value.strip().lower() not in NO_FILTER and parse_int(value, lo=1) is None:
             raise InvalidInput(f"parameter {key}={log_safe(value, 40)}: not an id",
                                f"Paramètre invalide : {key} doit être un numéro.")
 

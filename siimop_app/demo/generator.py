@@ -39,6 +39,8 @@ from siimop_app.demo import reference_data as ref
 from siimop_app.demo.calendar_plan import plan
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
 from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.roles import Role
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
     Application,
@@ -89,10 +91,10 @@ SCALES = {
 DEMO_ACCOUNTS = {
     "rts": ("Isabelle", "Fernbach", f"rts@{DEMO_DOMAIN}"),
     "rts2": ("Carole", "Barthelemy", f"rts2@{DEMO_DOMAIN}"),
-    "student": ("Rémi", "Thermidor", f"etudiant@{DEMO_DOMAIN}"),
-    "coordinator": ("Sophie", "Moreau-Thiberge", f"coordo@{DEMO_DOMAIN}"),
-    "manager": ("Arnaud", "Monier", f"ars@{DEMO_DOMAIN}"),
-    "admin": ("Admin", "Siimop", f"admin@{DEMO_DOMAIN}"),
+    Role.STUDENT: ("Rémi", "Thermidor", f"etudiant@{DEMO_DOMAIN}"),
+    Role.COORDINATOR: ("Sophie", "Moreau-Thiberge", f"coordo@{DEMO_DOMAIN}"),
+    Role.MANAGER: ("Arnaud", "Monier", f"ars@{DEMO_DOMAIN}"),
+    Role.ADMIN: ("Admin", "Siimop", f"admin@{DEMO_DOMAIN}"),
 }
 DEMO_SPECIALTY = "MED-URG"
 DEMO_RTS_SUBDIVISION = "AMIENS"
@@ -221,7 +223,7 @@ class DemoGenerator:
         self.wave_id = self.rows.add(Wave, campaign_id=campaign_id, number=1,
                                      name=f"Vague 1 Campagne Mai {year}", subtitle="Docteurs Juniors")
         self.round_ids = {
-            number: self.rows.add(Round, wave_id=self.wave_id, number=number, in_person=number == 3, status="open",
+            number: self.rows.add(Round, wave_id=self.wave_id, number=number, in_person=number == 3, status=RoundStatus.OPEN.value,
                                   closed_at=None, closed_by_user_id=None, instance_json=None, result_json=None,
                                   certificate=None)
             for number in (1, 2, 3)
@@ -248,11 +250,11 @@ class DemoGenerator:
         for index, (spec, sub) in enumerate(self.student_keys):
             is_demo = index == len(self.student_keys) - 1
             if is_demo:
-                first, last, email = DEMO_ACCOUNTS["student"]
+                first, last, email = DEMO_ACCOUNTS[Role.STUDENT]
             else:
                 first, last = self._random_person()
                 email = self._unique_email(first, last, f"etu.{DEMO_DOMAIN}")
-            user_id = self._user(first, last, email, ("student", {}), logged_in=is_demo or rng.random() < 0.4)
+            user_id = self._user(first, last, email, (Role.STUDENT, {}), logged_in=is_demo or rng.random() < 0.4)
             if is_demo:
                 self.rows.add(UserEmail, user_id=user_id, email=STUDENT_SECONDARY_EMAIL, kind="personal",
                               validated_at=self.now, created_at=self.now)
@@ -281,7 +283,7 @@ class DemoGenerator:
             return self.rng.choice(existing)
         first, last = self._random_person()
         user_id = self._user(first, last, self._unique_email(first, last, f"chu.{DEMO_DOMAIN}"),
-                             ("supervisor", {}), logged_in=self.rng.random() < 0.5)
+                             (Role.SUPERVISOR, {}), logged_in=self.rng.random() < 0.5)
         existing.append(user_id)
         self.report.supervisors += 1
         return user_id
@@ -378,9 +380,9 @@ class DemoGenerator:
         first, last, email = DEMO_ACCOUNTS["rts"]
         # Like many RTS, the demo one also coordinates the specialty locally: the shell links both interfaces.
         local = {"subdivision_id": self.subdivision_ids[sub], "specialty_id": self.specialty_ids[spec]}
-        rts = self._user(first, last, email, ("supervisor", {}), ("coordinator", local), logged_in=True)
+        rts = self._user(first, last, email, (Role.SUPERVISOR, {}), (Role.COORDINATOR, local), logged_in=True)
         first, last, email = DEMO_ACCOUNTS["rts2"]
-        rts2 = self._user(first, last, email, ("supervisor", {}), logged_in=True)
+        rts2 = self._user(first, last, email, (Role.SUPERVISOR, {}), logged_in=True)
         self.report.supervisors += 2
         by_name = {name: i for i, name in zip(self.establishments[sub], ref.establishment_names(sub))}
 
@@ -405,20 +407,20 @@ class DemoGenerator:
 
     # ----------------------------------------------------------- coordinators
     def _staff(self) -> None:
-        first, last, email = DEMO_ACCOUNTS["coordinator"]
-        self._user(first, last, email, ("coordinator", {"subdivision_id": self.subdivision_ids[DEMO_RTS_SUBDIVISION],
+        first, last, email = DEMO_ACCOUNTS[Role.COORDINATOR]
+        self._user(first, last, email, (Role.COORDINATOR, {"subdivision_id": self.subdivision_ids[DEMO_RTS_SUBDIVISION],
                                                          "specialty_id": self.specialty_ids[DEMO_SPECIALTY]}),
                    logged_in=True)
-        first, last, email = DEMO_ACCOUNTS["manager"]
+        first, last, email = DEMO_ACCOUNTS[Role.MANAGER]
         region = self.subdivision_region[DEMO_RTS_SUBDIVISION]
-        self._user(first, last, email, ("manager", {"region_id": self.region_ids[region]}), logged_in=True)
-        first, last, email = DEMO_ACCOUNTS["admin"]
-        self._user(first, last, email, ("admin", {}), logged_in=True)
+        self._user(first, last, email, (Role.MANAGER, {"region_id": self.region_ids[region]}), logged_in=True)
+        first, last, email = DEMO_ACCOUNTS[Role.ADMIN]
+        self._user(first, last, email, (Role.ADMIN, {}), logged_in=True)
         # One coordinator per specialty and subdivision that has students, as in a real campaign.
         for spec, sub in sorted(set(self.student_keys)):
             first, last = self._random_person()
             self._user(first, last, self._unique_email(first, last, f"univ.{DEMO_DOMAIN}"),
-                       ("coordinator", {"subdivision_id": self.subdivision_ids[sub],
+                       (Role.COORDINATOR, {"subdivision_id": self.subdivision_ids[sub],
                                         "specialty_id": self.specialty_ids[spec]}),
                        logged_in=self.rng.random() < 0.7)
 

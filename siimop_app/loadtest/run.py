@@ -32,6 +32,8 @@ import time
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+from siimop_app import routes
+
 MAX_USERS = 3000
 MAX_SECONDS = 1800
 
@@ -95,7 +97,7 @@ def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
     from sqlmodel import select
 
     from siimop_app.db import transaction
-    from siimop_app.models import Application, PostSupervisor, RoleGrant, Student, User, UserEmail
+    from siimop_app.models import Application, PostSupervisor, Role, RoleGrant, Student, User, UserEmail
 
     with transaction() as session:
         sup = session.exec(
@@ -116,7 +118,7 @@ def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
             select(Student.user_id).join(User, User.id == Student.user_id)
             .where(Student.participating, User.is_active).order_by(Student.id)).all())
         coordinators = list(session.exec(
-            select(RoleGrant.user_id).where(RoleGrant.role == "coordinator").distinct()
+            select(RoleGrant.user_id).where(RoleGrant.role == Role.COORDINATOR).distinct()
             .order_by(RoleGrant.user_id)).all())
         taken = set(u for u, _ in supervisors[:n_sup]) | set(students[:n_stu]) | set(coordinators[:n_coord])
         people = session.exec(
@@ -208,7 +210,7 @@ class Journeys:
         from siimop_app.loadtest.client import SocketError
 
         tab = self._tab(cookie)
-        path = f"/rts/classement/{post_id}"
+        path = routes.RANKING_BOARD.link(post_id=post_id)
         if not await self._open(tab, "supervisor", path, {"post_id": str(post_id)}):
             return
         suffix = self.board.get_full_name().rpartition(".")[2]
@@ -242,7 +244,7 @@ class Journeys:
         from siimop_app.loadtest.client import SocketError
 
         tab = self._tab(cookie)
-        if not await self._open(tab, "student", "/etudiant/voeux"):
+        if not await self._open(tab, "student", routes.WISHES.path):
             return
         suffix = self.wishes.get_full_name().rpartition(".")[2]
         try:
@@ -262,13 +264,13 @@ class Journeys:
                             self.f.ok("student.rate", seconds)
                     seconds = await tab.send(_handler(self.wishes, "save"), redirects=True)
                     error = tab.var(suffix, "error")
-                    if error or tab.path != "/etudiant/voeux/recu":
+                    if error or tab.path != routes.WISHES_RECEIPT.path:
                         self.f.fail("student.save", str(error or f"stayed on {tab.path}"))
                     else:
                         self.f.ok("student.save", seconds)
                     if not await self._pause():
                         return
-                    self.f.ok("student.back", await tab.navigate("/etudiant/voeux"))
+                    self.f.ok("student.back", await tab.navigate(routes.WISHES.path))
                 except SocketError as exc:
                     self.f.fail("student.save", str(exc))
                     return
@@ -278,7 +280,7 @@ class Journeys:
 
     async def coordinator(self, cookie: str) -> None:
         tab = self._tab(cookie)
-        if not await self._open(tab, "coordinator", "/coordonnateur"):
+        if not await self._open(tab, "coordinator", routes.STUDENT_TABLE.path):
             return
         suffix = self.coordinator_home.get_full_name().rpartition(".")[2]
         try:
@@ -297,7 +299,7 @@ class Journeys:
             if not await self._pause():
                 return
             tab = self._tab()
-            if not await self._open(tab, "signin", "/connexion"):
+            if not await self._open(tab, "signin", routes.SIGN_IN.path):
                 continue
             try:
                 form = self.sign_in_state.get_full_name().rpartition(".")[2]
@@ -308,9 +310,9 @@ class Journeys:
                     continue
                 self.f.ok("signin.request", seconds)
                 link = await asyncio.to_thread(mint_link, user_id)  # the link the mail carries
-                seconds = await tab.navigate(f"/connexion/jeton/{link}", {"token": link})
+                seconds = await tab.navigate(routes.SIGN_IN_LINK.link(token=link), {"token": link})
                 cookie = tab.var("app_state", "session_cookie", "")
-                if cookie and tab.path != "/connexion":  # signed in, and sent on to their home page
+                if cookie and tab.path != routes.SIGN_IN.path:  # signed in, and sent on to their home page
                     self.f.ok("signin.link", seconds)
                 else:
                     self.f.fail("signin.link", "no session cookie")

@@ -8,6 +8,7 @@ import enum
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from siimop_app.domain.round_status import RoundStatus  # noqa: F401  (re-exported)
 from siimop_app.models._base import utcnow
 
 
@@ -21,12 +22,6 @@ class PhaseKind(str, enum.Enum):
     RESULTS = "results"
     IN_PERSON = "in_person"  # round 3, outside the platform
     MANAGEMENT = "management"  # coordinators' and managers' tables
-
-
-class RoundStatus(str, enum.Enum):
-    OPEN = "open"
-    CLOSING = "closing"
-    CLOSED = "closed"
 
 
 class Campaign(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.ui.shell import open_page
 
 
@@ -54,7 +55,7 @@ def accessibility_page() -> rx.Component:
         ),
         rx.heading("Retour d'information et contact", size="4", as_="h2"),
         rx.text("Si vous n'arrivez pas à accéder à un contenu ou à un service, signalez-le par le ",
-                rx.link("formulaire d'assistance", href="/assistance", id="accessibility-contact"),
+                rx.link("formulaire d'assistance", href=routes.SUPPORT.path, id="accessibility-contact"),
                 " (type de problème « Autre ») : nous vous répondrons et vous proposerons une alternative."),
         rx.heading("Voies de recours", size="4", as_="h2"),
         rx.text("Si vous constatez un défaut d'accessibilité vous empêchant d'accéder à un contenu ou à une "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.ui.shell import SIDEBAR_BG, open_page
 
 
@@ -13,8 +14,8 @@ def not_found_page() -> rx.Component:
         rx.text("L'adresse demandée ne correspond à aucune page de SiiMOP Appariement. Elle a peut-être été mal "
                 "saisie, ou la page a été déplacée.", id="not-found"),
         rx.hstack(
-            rx.link("Retour à l'accueil", href="/", id="back-home"),
-            rx.link("Signaler un problème à l'assistance", href="/assistance"),
+            rx.link("Retour à l'accueil", href=routes.ROOT.path, id="back-home"),
+            rx.link("Signaler un problème à l'assistance", href=routes.SUPPORT.path),
             spacing="4",
             wrap="wrap",
         ),
@@ -33,8 +34,8 @@ def render_error_fallback() -> rx.Component:
                     "Rechargez la page ; si le problème persiste, signalez-le à l'assistance."),
             rx.el.p(
                 rx.el.a("Recharger la page", href="", style={"marginRight": "1.5rem"}),
-                rx.el.a("Retour à l'accueil", href="/", style={"marginRight": "1.5rem"}),
-                rx.el.a("Assistance", href="/assistance"),
+                rx.el.a("Retour à l'accueil", href=routes.ROOT.path, style={"marginRight": "1.5rem"}),
+                rx.el.a("Assistance", href=routes.SUPPORT.path),
             ),
             style={"maxWidth": "40rem", "padding": "2rem", "background": "white", "borderRadius": "8px"},
         ),

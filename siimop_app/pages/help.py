@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import help as help_topics
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import open_page
@@ -93,9 +94,9 @@ def help_page() -> rx.Component:
         rx.el.nav(
             rx.heading("Toutes les rubriques", size="3", as_="h2"),
             rx.el.ul(rx.foreach(s.topic_list, lambda t: rx.el.li(
-                rx.link(t["title"], href="/aide?sujet=" + t["slug"])))),
+                rx.link(t["title"], href=routes.HELP_TOPIC + t["slug"])))),
             aria_label="Rubriques de l'aide",
         ),
-        rx.link("Retour à l'application", href="/"),
+        rx.link("Retour à l'application", href=routes.ROOT.path),
         title="Aide",
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.states.ticket_reply import RequesterReply
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
 from siimop_app.ui.tickets import requester_ticket
+from siimop_app.domain.errors import UserError
+from siimop_app.validation import require_id
 
 
 class MyTicketsState(RequesterReply, AppState):
@@ -26,7 +28,7 @@ class MyTicketsState(RequesterReply, AppState):
     @rx.event
     def load(self):
         self.tickets, self.view, self.reply, self.error, self.notice = [], {}, "", "", ""
-        user, redirect = self._enter(None)
+        user, redirect = self._enter(None, *routes.MY_TICKETS.roles)
         if redirect:
             return redirect
         self.tickets = support.my_tickets(user)
@@ -36,10 +38,10 @@ class MyTicketsState(RequesterReply, AppState):
         self.error = self.notice = ""
         self.reply = ""
         try:
-            self.view = support.my_ticket(self._require(), int(ticket_id))
-        except (support.TicketError, AccessDenied, TypeError, ValueError) as refused:
+            self.view = support.my_ticket(self._require(), require_id(ticket_id, support.NOT_FOUND))
+        except UserError as refused:
             self.view = {}
-            self.error = str(refused) if isinstance(refused, (support.TicketError, AccessDenied)) else support.NOT_FOUND
+            self.error = str(refused)
 
 
 def _ticket_row(ticket: rx.Var) -> rx.Component:
@@ -56,7 +58,7 @@ def _ticket_row(ticket: rx.Var) -> rx.Component:
 def my_tickets_page() -> rx.Component:
     s = MyTicketsState
     return shell(
-        rx.hstack(rx.link("Ouvrir un nouveau ticket", href="/assistance"), spacing="3"),
+        rx.hstack(rx.link("Ouvrir un nouveau ticket", href=routes.SUPPORT.path), spacing="3"),
         rx.cond(
             s.tickets.length() > 0,
             rx.table.root(

@@ -7,8 +7,9 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.services import access, emails
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import public_page, shell
@@ -28,7 +29,7 @@ class ProfileState(AppState):
     def load(self):
         self.error = self.message = ""
         self.address_invalid = False
-        user, redirect = self._enter(None)
+        user, redirect = self._enter(None, *routes.PROFILE.roles)
         if redirect:
             return redirect
         self.emails = emails.list_emails(user)
@@ -45,7 +46,7 @@ class ProfileState(AppState):
             self.emails = emails.list_emails(user)
             self.message = "Un lien de validation a été envoyé à cette adresse : elle sera ajoutée quand vous l'aurez suivi."
             self.form_version += 1
-        except (emails.EmailError, AccessDenied) as refused:
+        except UserError as refused:
             log.info("secondary address refused: %s", refused)
             self.error = str(refused)
             self.address_invalid = isinstance(refused, emails.EmailError)
@@ -66,7 +67,7 @@ class ProfileState(AppState):
             remove(user, row_id)
             self.emails = emails.list_emails(user)
             self.message = "L'adresse a été supprimée."
-        except (emails.EmailError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
 
@@ -157,5 +158,5 @@ def email_validation_page() -> rx.Component:
                        "vous connecter.", icon="check", color_scheme="green", id="email-validated"),
             error_callout(EmailValidationState.error, "email-validation-error"),
         ),
-        rx.link("Retour à l'application", href="/"),
+        rx.link("Retour à l'application", href=routes.ROOT.path),
     )

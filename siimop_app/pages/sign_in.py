@@ -6,6 +6,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.domain.errors import UserError
 
 from siimop_app.services import access, auth, calendar
@@ -61,7 +62,7 @@ class LinkState(AppState):
         except auth.SignInError as refused:
             self.error = str(refused)
             return
-        return rx.redirect("/")
+        return rx.redirect(routes.ROOT.path)
 
 
 class RootState(AppState):
@@ -69,7 +70,7 @@ class RootState(AppState):
     def route(self):
         user = self._user()
         if user is None:
-            return rx.redirect("/connexion")
+            return rx.redirect(routes.SIGN_IN.path)
         return rx.redirect(access.home_for(user, calendar.current_wave() is not None))
 
 
@@ -113,7 +114,7 @@ def sign_in_page() -> rx.Component:
             rx.callout(SignInState.sent_message, icon="mail-check", color_scheme="green", id="sign-in-sent", role="status"),
         ),
         error_callout(SignInState.error, "sign-in-error"),
-        rx.link("En cas d'échec de connexion, merci d'ouvrir un ticket d'assistance en cliquant ici", href="/assistance", size="2"),
+        rx.link("En cas d'échec de connexion, merci d'ouvrir un ticket d'assistance en cliquant ici", href=routes.SUPPORT.path, size="2"),
     )
 
 
@@ -123,7 +124,7 @@ def link_page() -> rx.Component:
             LinkState.error != "",
             rx.vstack(
                 rx.callout(LinkState.error, icon="triangle-alert", color_scheme="red", id="link-error", role="alert"),
-                rx.link("Recevoir un nouveau lien de connexion", href="/connexion"),
+                rx.link("Recevoir un nouveau lien de connexion", href=routes.SIGN_IN.path),
             ),
             rx.text("Connexion en cours…", id="link-pending"),
         ),

@@ -6,6 +6,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import support
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, invalid_field, notice
@@ -239,6 +240,6 @@ def support_page() -> rx.Component:
             s.confirmation != "",
             rx.callout(s.confirmation, icon="check", color_scheme="green", id="ticket-created", role="status"),
         ),
-        rx.cond(s.user_name != "", rx.link("Mes tickets", href="/assistance/mes-tickets", id="my-tickets-link")),
+        rx.cond(s.user_name != "", rx.link("Mes tickets", href=routes.MY_TICKETS.path, id="my-tickets-link")),
         title="Assistance",
     )

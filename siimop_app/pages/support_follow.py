@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.file_routes import TICKET_ATTACHMENT_ROUTE, backend_url
 from siimop_app.services import support
 from siimop_app.states.session import AppState
@@ -41,6 +42,6 @@ def follow_ticket_page() -> rx.Component:
             s.view.contains("id"),
             requester_ticket(FollowTicketState, backend_url(f"{TICKET_ATTACHMENT_ROUTE}/" + s.ticket_token)),
         ),
-        rx.link("Ouvrir un nouveau ticket", href="/assistance"),
+        rx.link("Ouvrir un nouveau ticket", href=routes.SUPPORT.path),
         title="Suivi de votre ticket",
     )

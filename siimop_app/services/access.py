@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import STAFF_ROLES, Role
 from siimop_app.services.auth import SignedInUser
 
 # Each role's home page; the order is the order of preference when a person holds several roles.
 ROLE_HOMES: dict[str, str] = {
-    Role.ADMIN: "/gestionnaire",
-    Role.MANAGER: "/gestionnaire",
-    Role.COORDINATOR: "/coordonnateur",
-    Role.SUPERVISOR: "/rts/postes",
-    Role.STUDENT: "/etudiant",
+    Role.ADMIN: routes.MANAGER_HOME.path,
+    Role.MANAGER: routes.MANAGER_HOME.path,
+    Role.COORDINATOR: routes.STUDENT_TABLE.path,
+    Role.SUPERVISOR: routes.SUPERVISOR_POSTS.path,
+    Role.STUDENT: routes.STUDENT_HOME.path,
 }
 ROLE_INTERFACE_LABELS: dict[str, str] = {
     Role.STUDENT: "Étudiant",
@@ -49,7 +50,7 @@ def home_for(user: SignedInUser, campaign_open: bool = True) -> str:
     role = primary_role(user, campaign_open)
     if role:
         return ROLE_HOMES[role]
-    return "/fermee" if not campaign_open else "/profil"
+    return routes.CLOSED.path if not campaign_open else routes.PROFILE.path
 
 
 def require_role(user: SignedInUser | None, *roles: str) -> SignedInUser:

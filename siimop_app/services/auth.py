@@ -26,7 +26,10 @@ from email_validator import EmailNotValidError, validate_email
 from passlib.hash import pbkdf2_sha256
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
 from siimop_app.services import audit, mail, outbox
 from siimop_app.settings import get_settings
@@ -45,7 +48,7 @@ LINK_INVALID_MESSAGE = (
 _HASHER = pbkdf2_sha256.using(rounds=10000)
 
 
-class SignInError(Exception):
+class SignInError(UserError):
     """A sign-in link that cannot be used; the message is for the user, in French."""
 
 
@@ -159,7 +162,7 @@ def _send_sign_in_link(address: str) -> None:
         )
         session.add(token)
         session.flush()
-        link = f"{settings.base_url}/connexion/jeton/{token.id}.{secret}"
+        link = settings.base_url + routes.SIGN_IN_LINK.link(token=f"{token.id}.{secret}")
         message = mail.build_message(
             to=address,
             subject="Votre lien de connexion à SiiMOP Appariement",
@@ -243,9 +246,8 @@ def consume_sign_in_link(token_value: str) -> str:
 
 
 def _roles(session: Session, user_id: int) -> tuple[str, ...]:
-    order = ["student", "supervisor", "coordinator", "manager", "admin"]
     held = set(session.exec(select(RoleGrant.role).where(RoleGrant.user_id == user_id)).all())
-    return tuple(role for role in order if role in held)
+    return tuple(role for role in Role if role in held)  # in Role's order: student first
 
 
 def resolve_session(cookie_value: str) -> SignedInUser | None:

@@ -45,6 +45,8 @@ from sqlmodel import Session, select
 from siimop_app import matching
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import STAFF_ROLES
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.matching.algorithms import deferred_acceptance
 from siimop_app.models import (
@@ -70,7 +72,7 @@ from siimop_app.services.scope import Scope, post_condition, scope_of, student_c
 
 log = logging.getLogger(__name__)
 
-DRY_RUN_ROLES = ("coordinator", "manager", "admin")
+DRY_RUN_ROLES = STAFF_ROLES
 MAX_ROWS = 300  # rows of each list sent to the page; the totals are always complete
 
 Progress = Callable[[str, float], None]
@@ -98,7 +100,7 @@ POST_REASONS = {
 RANKING_STATUS = {"invalid": "Classement non valide", "missing": "Classement manquant"}
 
 
-class DryRunError(Exception):
+class DryRunError(UserError):
     """A refused dry run; the message is for the user, in French."""
 
 

@@ -10,7 +10,9 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import select
 
+from siimop_app import routes
 from siimop_app.db import transaction
+from siimop_app.domain.errors import UserError
 from siimop_app.models import EmailKind, PendingEmail, UserEmail, utcnow
 from siimop_app.services import audit, mail, outbox
 from siimop_app.services.auth import SignedInUser, new_secret, split_token, valid_email, verify_secret
@@ -28,12 +30,12 @@ ADDRESS_TAKEN = ("Cette adresse est déjà rattachée à un autre compte SiiMOP 
 LINK_INVALID = "Ce lien de validation n'est pas valide : il a déjà été utilisé ou a expiré. Ajoutez l'adresse à nouveau."
 
 
-class EmailError(ValueError):
+class EmailError(UserError, ValueError):
     """An address change that cannot be made; the message is for the user, in French."""
 
 
 def _send_validation(session, user: SignedInUser, link_row: PendingEmail, secret: str) -> None:
-    link = f"{get_settings().base_url}/profil/validation/{link_row.id}.{secret}"
+    link = get_settings().base_url + routes.EMAIL_VALIDATION.link(token=f"{link_row.id}.{secret}")
     outbox.enqueue(session, mail.build_message(
         to=link_row.email,
         subject="Validez votre adresse e-mail sur SiiMOP Appariement",

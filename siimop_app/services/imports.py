@@ -34,6 +34,7 @@ from siimop_app.domain import import_rules as rules
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import RowError, quoted
 from siimop_app.domain.roles import Role
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.imports.reading import UnreadableFile, read_table
 from siimop_app.models import (
     POST_TYPE_LABELS,
@@ -218,7 +219,7 @@ def _owners(session: Session, emails: list[str]) -> dict[str, int]:
 
 def _matched_round(session: Session, wave_ids: list[int] | None = None) -> int | None:
     """The number of a round whose matching has run (in the latest campaign, or in these waves), else None."""
-    query = select(Round.number).join(Wave, Wave.id == Round.wave_id).where(Round.status == "closed")
+    query = select(Round.number).join(Wave, Wave.id == Round.wave_id).where(Round.status == RoundStatus.CLOSED.value)
     if wave_ids is None:
         latest = session.exec(select(Campaign.id).order_by(Campaign.id.desc())).first()
         query = query.where(Wave.campaign_id == latest)
@@ -408,7 +409,7 @@ def _supervisors(session: Session, connection, rows: list[dict], header: dict, e
     _insert(connection, RoleGrant, [{"user_id": uid, "role": Role.SUPERVISOR, "region_id": None, "subdivision_id": None,
                                      "specialty_id": None} for uid in missing])
     for uid in missing:
-        audit_rows.add("import.grant.create", "user", uid, after={"role": "supervisor"})
+        audit_rows.add("import.grant.create", "user", uid, after={"role": Role.SUPERVISOR})
     return ids
 
 

@@ -30,8 +30,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.db import transaction
+from siimop_app.domain.roles import MANAGER_ROLES, Role
 from siimop_app.models import OutboxMail, utcnow
-from siimop_app.domain.roles import Role
 from siimop_app.services import audit, mail
 from siimop_app.settings import get_settings
 
@@ -153,7 +153,7 @@ def status_line(user) -> str:
     """What managers read on the rounds page: is the mail of their rounds leaving?"""
     from siimop_app.services.access import require_role  # here: access → auth → outbox would be a cycle
 
-    require_role(user, Role.MANAGER, Role.ADMIN)
+    require_role(user, *MANAGER_ROLES)
     c = counts()
     text = f"E-mails : {c.pending} en attente d'envoi, {c.sent} envoyé(s), {c.failed} en échec."
     if c.failed:

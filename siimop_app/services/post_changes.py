@@ -11,6 +11,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import (
     Assignment,
     Round,
@@ -59,7 +60,7 @@ def places_change_effect(user: SignedInUser, post_id: int, places: int) -> str:
         before = post.places_opened
         lines = [f"Le poste passera de {before} à {places} place(s) ouverte(s)."]
         round_id, round_number = followed_round(session, post.wave_id)
-        if round_id is not None and session.get(Round, round_id).status != "closed":
+        if round_id is not None and session.get(Round, round_id).status != RoundStatus.CLOSED.value:
             found = post_ranking(session, post, round_id, round_number)
             cards, ranking, offered_before = found.cards, found.ranking, found.places
             offered_after = max(offered_before + places - before, 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.db import transaction
 from siimop_app.models import (
     POST_TYPE_LABELS,
@@ -63,7 +64,7 @@ def post_detail_for_staff(user: SignedInUser, post_id: int) -> dict:
         if round_id is not None:
             found = post_ranking(session, post, round_id, round_number)
             cards, board, places, check = found.cards, found.board, found.places, found.check()
-            round_closed = session.get(Round, round_id).status == "closed"
+            round_closed = session.get(Round, round_id).status == RoundStatus.CLOSED.value
             assigned_here = {sid for sid, rid, *_ in assigned_rows if rid == round_id}
             round_label = f"Tour {round_number} – {wave_name}"
             ranks = {sid: rank for rank, sid in enumerate(board.ranked, start=1)}

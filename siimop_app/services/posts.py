@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.models import (
     POST_TYPE_LABELS,
@@ -48,7 +49,7 @@ class PostCard:
         return f"{self.places_left} poste(s) restant à attribuer sur les {self.places_opened} poste(s) ouvert(s)"
 
     def as_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "places_text": self.places_text, "href": f"/rts/postes/{self.post_id}"}
+        return {**dataclasses.asdict(self), "places_text": self.places_text, "href": routes.SUPERVISOR_POST.link(post_id=self.post_id)}
 
 
 def assigned_count_subquery(session: Session, *, published_only: bool = True):

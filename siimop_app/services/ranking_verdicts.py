@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from siimop_app.domain.ranking_edit import Board
 from siimop_app.domain.ranking_rules import Candidate, RankingCheck, check_ranking
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import Application, Assignment, Post, Ranking, RankingEntry, Round, Student
 from siimop_app.services.candidates import eligible
 
@@ -92,7 +93,7 @@ def refresh_open_verdicts(session: Session, post_ids: Iterable[int] | None = Non
     Reads through ``session``: call it after the change is flushed (and after ``session.expire_all()`` when the
     change was written with Core statements, which the session's objects do not see)."""
     query = (select(Ranking, Post, Round).join(Post, Post.id == Ranking.post_id)
-             .join(Round, Round.id == Ranking.round_id).where(Round.status == "open").order_by(Ranking.id))
+             .join(Round, Round.id == Ranking.round_id).where(Round.status == RoundStatus.OPEN.value).order_by(Ranking.id))
     wanted = None if post_ids is None else sorted(set(post_ids))
     rows = []
     if wanted is None:

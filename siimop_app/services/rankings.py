@@ -15,9 +15,11 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
 from siimop_app.domain.ranking_rules import RankingCheck
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import (
     POST_TYPE_LABELS,
     Application,
@@ -160,7 +162,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
     round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
-    if round_id is not None and session.get(Round, round_id).status != "open":
+    if round_id is not None and session.get(Round, round_id).status != RoundStatus.OPEN.value:
         # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
         phase_open = False
         notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
@@ -282,7 +284,7 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
             status = "Classement non commencé"
         rows.append({
             **card.as_dict(),
-            "href": f"/rts/classement/{card.post_id}",
+            "href": routes.RANKING_BOARD.link(post_id=card.post_id),
             "candidates": counts.get(card.post_id, 0),
             "ranking_status": status,
             "ranking_valid": validity.get(card.post_id, False),

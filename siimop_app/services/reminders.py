@@ -24,6 +24,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlmodel import select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.domain.ranking_rules import BANNER, MSG_UNRANKED_LEFT
 from siimop_app.models import Post, PostSupervisor, Reminder, Site, Student, User, UserEmail
@@ -156,11 +157,11 @@ def _message(person: Person, which: OpenRound) -> mail.email.message.EmailMessag
         body = ("Le classement des candidatures de vos postes ci-dessous ne sera pas pris en compte dans "
                 f"l'appariement du tour {which.round_number} s'il reste en l'état :\n\n"
                 + "\n".join(f"- {line}" for line in person.lines)
-                + f"\n\nVous pouvez le compléter jusqu'au {deadline} : {base}/rts/classement\n")
+                + f"\n\nVous pouvez le compléter jusqu'au {deadline} : {base}{routes.RANKING_LIST.path}\n")
     else:
         subject = f"Rappel : votre liste de vœux est insuffisante (tour {which.round_number})"
         body = (f"{person.lines[0]}\n\nUne liste insuffisante n'est pas prise en compte dans l'appariement du tour "
-                f"{which.round_number}. Vous pouvez la compléter jusqu'au {deadline} : {base}/etudiant/voeux\n")
+                f"{which.round_number}. Vous pouvez la compléter jusqu'au {deadline} : {base}{routes.WISHES.path}\n")
     return mail.build_message(to=person.email, subject=subject,
                               text=f"Bonjour {person.name},\n\n{body}\nSiiMOP Appariement\n")
 

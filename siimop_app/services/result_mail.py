@@ -17,6 +17,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlmodel import select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import DatedPhase, opens_at
 from siimop_app.models import (
@@ -137,7 +138,7 @@ def notify_results(round_id: int, *, actor_user_id: int | None = None) -> Notify
                 to=address,
                 subject=f"Affectations du tour {round_.number} sur vos postes",
                 text=(f"Bonjour {first} {last},\n\nAffectations du tour {round_.number} :\n" + "\n".join(lines)
-                      + f"\n\nDétail dans l'onglet Affectations : {base_url}/rts/affectations\n"),
+                      + f"\n\nDétail dans l'onglet Affectations : {base_url}{routes.SUPERVISOR_ASSIGNMENTS.path}\n"),
             ), kind="result")
             sent_supervisors += 1
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import Assignment, Campaign, Post, Round, Site, Student, User, Wave
 from siimop_app.services import calendar, rounds
 from siimop_app.services.access import require_role
@@ -15,7 +16,7 @@ from siimop_app.services.auth import SignedInUser
 from siimop_app.services.scope import post_condition, scope_of
 from siimop_app.validation import parse_int
 
-STATUS_LABELS = {"open": "Ouvert", "closing": "Clôture en cours", "closed": "Clôturé"}
+STATUS_LABELS = {RoundStatus.OPEN: "Ouvert", RoundStatus.CLOSING: "Clôture en cours", RoundStatus.CLOSED: "Clôturé"}
 
 
 def _waves(session) -> list[tuple[int, str]]:

@@ -20,6 +20,7 @@ import logging
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.models import (
     Document,
@@ -63,7 +64,7 @@ STATUS_LABELS = {
     "waiting_user": "En attente de l'utilisateur",
     "resolved": "Résolu",
 }
-STAFF_ROLES = MANAGER_ROLES  # who answers the tickets of their scope
+DESK_ROLES = MANAGER_ROLES  # who answers the tickets of their scope (coordinators do not)
 
 FIELD_LABELS = {
     "full_name": "Nom complet",
@@ -176,7 +177,7 @@ def _ip_hash(client_ip: str) -> str | None:
 
 
 def _follow_link(ticket_id: int, secret: str) -> str:
-    return f"{get_settings().base_url}/assistance/suivi/{ticket_id}.{secret}"
+    return get_settings().base_url + routes.FOLLOW_TICKET.link(ticket_token=f"{ticket_id}.{secret}")
 
 
 def _send(to: str, subject: str, text: str) -> None:
@@ -415,8 +416,8 @@ def reply_as_user(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
 # ------------------------------------------------------------------ managers
 def staff_condition(session: Session, user: auth.SignedInUser) -> sa.ColumnElement[bool]:
     """The tickets a manager or admin may see: confirmed, in their scope (an admin's scope is everything)."""
-    require_role(user, *STAFF_ROLES)
-    scope = scopes.scope_of(session, user.user_id, STAFF_ROLES)
+    require_role(user, *DESK_ROLES)
+    scope = scopes.scope_of(session, user.user_id, DESK_ROLES)
     return sa.and_(SupportTicket.confirmed_at.is_not(None),
                    scopes.ticket_condition(scope, SupportTicket.subdivision_id))
 
@@ -431,7 +432,7 @@ def _staff_ticket(session: Session, user: auth.SignedInUser, ticket_id: int) -> 
 
 
 def staff_may_read_attachment(session: Session, user: auth.SignedInUser, document_id: int) -> bool:
-    if not set(STAFF_ROLES) & set(user.roles):
+    if not set(DESK_ROLES) & set(user.roles):
         return False
     return session.exec(select(SupportTicket.id).where(SupportTicket.attachment_document_id == document_id,
                                                        staff_condition(session, user))).first() is not None
@@ -449,7 +450,7 @@ def attachment_by_link(token: str) -> Document | None:
 
 def colleagues(session: Session, ticket: SupportTicket) -> list[dict[str, str]]:
     """The managers and admins who see this ticket: whom it may be assigned to."""
-    grants = session.exec(select(RoleGrant).where(RoleGrant.role.in_(STAFF_ROLES))).all()
+    grants = session.exec(select(RoleGrant).where(RoleGrant.role.in_(DESK_ROLES))).all()
     region_of = dict(session.exec(select(Subdivision.id, Subdivision.region_id)).all())
     allowed = set()
     for grant in grants:

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from siimop_app.validation import ANY_VALUES as NO_FILTER  # what a service reads as "no filter"
+# ALL: the value a page's select sends for "no filter" (re-exported); NO_FILTER: every spelling a service reads so.
+from siimop_app.validation import ALL, NO_FILTER  # noqa: F401
 
-ALL = "all"  # the one value a select sends for "no filter" (Radix selects cannot hold an empty value)
 MOMENT_TEXT = "%d/%m/%Y %H:%M:%S"
 NEVER = "X"  # the seed's mark for "never" / "none", on screen and in the files alike
 

@@ -50,6 +50,7 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, DatedPhase
 from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.domain.sufficiency import MAX_HEARTS, Sufficiency, check_sufficiency
 from siimop_app.models import (
     POST_TYPE_LABELS,
@@ -107,7 +108,7 @@ class WishError(UserError, ValueError):
 
 # ---------------------------------------------------------------- helpers
 def _student(session: Session, user: SignedInUser) -> Student:
-    require_role(user, "student")
+    require_role(user, Role.STUDENT)
     student = session.exec(select(Student).where(Student.user_id == user.user_id)).first()
     if student is None:
         raise AccessDenied(NO_STUDENT)

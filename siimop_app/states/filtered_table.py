@@ -9,7 +9,7 @@ is checked here before it reaches a query.
 ``KitTable``: all of that and the rest, for a table defined with ``services.table_kit.Table``: the guard and
 the filter lists on load, the page (past the end: the last one), the typed lines, the statistics kept live
 (``keep_live``) and the export's query string. A page's state declares ``rows`` (a list of its table's
-line class), ``sort`` and one ``f_<key>`` per select filter, and says ``_table()`` and ``_route()``.
+line class), ``sort`` and one ``f_<key>`` per select filter, and says ``_table()`` and ``_page()`` (its registry entry).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.models import STAFF_ROLES
 from siimop_app.services import auth
 from siimop_app.services.access import AccessDenied, require_role
@@ -131,11 +132,15 @@ class KitTable(FilteredTable, mixin=True):
     def _table(self) -> Table:
         raise NotImplementedError
 
-    def _route(self) -> str:
+    def _page(self) -> routes.Page:
+        """The page's entry in the registry: its path (the live refresh's) and who may open it."""
         raise NotImplementedError
 
+    def _route(self) -> str:
+        return self._page().path
+
     def _roles(self) -> tuple[str, ...]:
-        return STAFF_ROLES
+        return self._page().roles or STAFF_ROLES
 
     def _context(self) -> dict:
         """Extra arguments for the table's query and statistics, read once per refresh."""

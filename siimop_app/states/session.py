@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.navigation import MENUS
 from siimop_app.services import access, auth, calendar
 from siimop_app.services.access import AccessDenied
@@ -112,8 +113,8 @@ class AppState(rx.State):
             user = self._require(*roles)
         except AccessDenied as denied:
             if self._user() is None:
-                return None, rx.redirect("/connexion")
-            return None, [rx.toast.error(str(denied)), rx.redirect("/")]
+                return None, rx.redirect(routes.SIGN_IN.path)
+            return None, [rx.toast.error(str(denied)), rx.redirect(routes.ROOT.path)]
         wave = calendar.current_wave()
         campaign_open = wave is not None
         if interface is None:
@@ -154,5 +155,5 @@ class AppState(rx.State):
         for cookie in {self.session_cookie, self._socket_cookie()} - {""}:
             auth.sign_out(cookie)
         self._drop_private_state()
-        return rx.redirect("/connexion")
+        return rx.redirect(routes.SIGN_IN.path)
 

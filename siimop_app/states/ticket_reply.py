@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app.domain.errors import UserError
 from siimop_app.services import support
-from siimop_app.services.access import AccessDenied
 
 SENT = "Votre message a été ajouté au ticket."
 
@@ -34,7 +34,7 @@ class RequesterReply(rx.State, mixin=True):
             return
         try:
             self.view = self._send_reply(self.reply)
-        except (support.TicketError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             return
         self.reply = ""

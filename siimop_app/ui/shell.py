@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.states.session import AppState
 
 SIDEBAR_BG = "#1d3557"  # dark blue; white text on it has a contrast ratio above 11:1
@@ -12,9 +13,9 @@ ACCENT = "#e85d04"
 FOOTER_LINKS = (
     ("UNESS.fr", "https://www.uness.fr"),
     ("SiiMOP", "https://siimop.uness.fr"),
-    ("Tutoriel SiiMOP Appariement", "/aide?sujet=accueil"),
-    ("CGU", "/aide?sujet=cgu"),
-    ("Accessibilité : partiellement conforme", "/accessibilite"),
+    ("Tutoriel SiiMOP Appariement", routes.HELP_TOPIC + "accueil"),
+    ("CGU", routes.HELP_TOPIC + "cgu"),
+    ("Accessibilité : partiellement conforme", routes.ACCESSIBILITY.path),
 )
 
 
@@ -45,7 +46,7 @@ def sidebar() -> rx.Component:
             rx.link(
                 rx.text("SiiMOP", size="6", weight="bold", color="white"),
                 rx.text("Appariement", color="white", size="2"),
-                href="/",
+                href=routes.ROOT.path,
                 underline="none",
                 aria_label="SiiMOP Appariement, accueil",
             ),
@@ -70,11 +71,11 @@ def sidebar() -> rx.Component:
                 AppState.other_interfaces,
                 lambda other: rx.link("» " + other["label"], href=other["href"], color="white", size="2"),
             ),
-            rx.link("Mon Profil", href="/profil", color="white", size="2"),
-            rx.link("Assistance", href="/assistance", color="white", size="2", id="assistance-link"),
-            rx.link("Mes tickets", href="/assistance/mes-tickets", color="white", size="2", id="my-tickets-menu"),
+            rx.link("Mon Profil", href=routes.PROFILE.path, color="white", size="2"),
+            rx.link("Assistance", href=routes.SUPPORT.path, color="white", size="2", id="assistance-link"),
+            rx.link("Mes tickets", href=routes.MY_TICKETS.path, color="white", size="2", id="my-tickets-menu"),
             # The help of the page the user is on: the path travels in the link.
-            rx.link("Aide contextuelle", href="/aide?page=" + AppState.router.url.path, color="white", size="2",
+            rx.link("Aide contextuelle", href=routes.HELP_FOR_PAGE + AppState.router.url.path, color="white", size="2",
                     id="help-link"),
             rx.button(
                 "Se déconnecter",

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import coordinator_table
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
-
-ROUTE = "/coordonnateur/coordonnateurs"
 
 
 class CoordinatorTableState(KitTable, AppState):
@@ -28,8 +27,8 @@ class CoordinatorTableState(KitTable, AppState):
     def _table(self) -> Table:
         return coordinator_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
+    def _page(self) -> routes.Page:
+        return routes.COORDINATOR_TABLE
 
 
 def coordinator_table_page() -> rx.Component:

@@ -15,6 +15,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.models import STAFF_ROLES
 from siimop_app.services import auth, calendar, overview, student_table
@@ -28,7 +29,6 @@ from siimop_app.validation import parse_int
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = student_table.TABLE.page_size
-ROUTE = "/coordonnateur"
 _statistics_for = live_statistics_of(student_table.TABLE)  # what the live refresh runs (tests call it)
 
 
@@ -66,8 +66,8 @@ class CoordinatorHomeState(KitTable, AppState):
     def _table(self) -> Table:
         return student_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
+    def _page(self) -> routes.Page:
+        return routes.STUDENT_TABLE
 
     def _context(self) -> dict:
         return {"wave_round": student_table.current_round()}  # one read for the page and its statistics

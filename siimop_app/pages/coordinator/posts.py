@@ -13,6 +13,7 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.models import MANAGER_ROLES, STAFF_ROLES
@@ -25,20 +26,13 @@ from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, correction_form, error_callout, notice
 from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
-from siimop_app.validation import parse_int
+from siimop_app.validation import parse_id, parse_int
 
 log = logging.getLogger(__name__)
 
-STAFF = STAFF_ROLES
-MANAGERS = MANAGER_ROLES
 PAGE_SIZE = post_table.TABLE.page_size
-ROUTE = "/coordonnateur/postes"
 REFUSED = (UserError,)
 POST_COLUMNS = [(c.key, c.header) for c in FORMATS["posts"]]
-
-
-def _interface(user: SignedInUser | None) -> str:
-    return staff_interface(user)
 
 
 class PostTableState(KitTable, AppState):
@@ -56,8 +50,8 @@ class PostTableState(KitTable, AppState):
     def _table(self) -> Table:
         return post_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
+    def _page(self) -> routes.Page:
+        return routes.POST_TABLE
 
     def _clear(self) -> None:
         KitTable._clear(self)
@@ -65,7 +59,7 @@ class PostTableState(KitTable, AppState):
         self.can_manage = self.loaded = False
 
     def _on_load(self, user: SignedInUser) -> None:
-        self.can_manage = bool(set(MANAGERS) & set(user.roles))
+        self.can_manage = bool(set(MANAGER_ROLES) & set(user.roles))
         self.loaded = True
 
     # --------------------------------------------------------- manager action
@@ -73,7 +67,7 @@ class PostTableState(KitTable, AppState):
     def toggle_ars(self, post_id: int, value: bool):
         self.error = ""
         try:
-            user = self._require(*STAFF)  # the service refuses coordinators, in French
+            user = self._require(*STAFF_ROLES)  # the service refuses coordinators, in French
             if isinstance(post_id, bool) or not isinstance(post_id, int) or not isinstance(value, bool):
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
             post_changes.set_validated_by_ars(user, post_id, value)
@@ -103,7 +97,7 @@ class StaffPostDetailState(AppState):
     error: str = ""
 
     def _requested_post(self) -> int | None:
-        return parse_int(str(self.post_id or ""))
+        return parse_id(self.post_id)
 
     def _clear(self) -> None:
         self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
@@ -127,7 +121,7 @@ class StaffPostDetailState(AppState):
     def load(self):
         self._clear()
         self.error = ""
-        user, redirect = self._enter(_interface(self._user()), *STAFF)
+        user, redirect = self._enter(staff_interface(self._user()), *routes.STAFF_POST.roles)
         if redirect:
             return redirect
         try:
@@ -135,7 +129,7 @@ class StaffPostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
             self._show(user, post_id)
-        except (AccessDenied, imports.ImportRefused) as denied:
+        except UserError as denied:
             log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
             self._clear()
             self.error = str(denied)
@@ -143,7 +137,7 @@ class StaffPostDetailState(AppState):
     def _act(self, action, success: str):
         self.error = ""
         try:
-            user = self._require(*STAFF)  # the service refuses coordinators, in French
+            user = self._require(*STAFF_ROLES)  # the service refuses coordinators, in French
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
@@ -178,7 +172,7 @@ class StaffPostDetailState(AppState):
             return rx.toast.info("Le nombre de places est inchangé.")
         self.error = ""
         try:
-            user = self._require(*STAFF)
+            user = self._require(*STAFF_ROLES)
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
@@ -211,7 +205,7 @@ class StaffPostDetailState(AppState):
         self.error, self.correction_errors, self.correction_fields = "", [], []
         values = {key: str(form.get(key, "") or "")[:300] for key, _ in POST_COLUMNS}
         try:
-            user = self._require(*MANAGERS)
+            user = self._require(*MANAGER_ROLES)
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
@@ -236,7 +230,7 @@ def _yes_no(value) -> rx.Component:
 
 
 def _link_cell(key: str, **props):
-    return lambda line: rx.table.cell(rx.link(getattr(line, key), href=f"{ROUTE}/" + line.id.to(str), **props))
+    return lambda line: rx.table.cell(rx.link(getattr(line, key), href=routes.STAFF_POST.link_prefix + line.id.to(str), **props))
 
 
 def _ars_cell(line: rx.Var) -> rx.Component:
@@ -339,7 +333,7 @@ def staff_post_detail_page() -> rx.Component:
     d = s.detail
     r = s.ranking
     return shell(
-        rx.link("← Retour à la liste des postes", href=ROUTE, id="back-to-posts"),
+        rx.link("← Retour à la liste des postes", href=routes.POST_TABLE.path, id="back-to-posts"),
         error_callout(s.error, "post-error"),
         rx.cond(
             s.loaded,

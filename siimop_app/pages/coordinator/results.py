@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import result_table
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable
@@ -17,7 +18,6 @@ from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
 
 PAGE_SIZE = result_table.TABLE.page_size
-ROUTE = "/coordonnateur/resultats"
 
 
 class ResultTableState(KitTable, AppState):
@@ -35,8 +35,8 @@ class ResultTableState(KitTable, AppState):
     def _table(self) -> Table:
         return result_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
+    def _page(self) -> routes.Page:
+        return routes.RESULT_TABLE
 
 
 # ------------------------------------------------------------------ view

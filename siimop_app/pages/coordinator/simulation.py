@@ -16,8 +16,11 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.services import auth, dry_run, reminders
 from siimop_app.services.access import AccessDenied
+from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
 from siimop_app.ui.data_table import statistic_tiles
@@ -25,14 +28,7 @@ from siimop_app.ui.shell import shell
 
 log = logging.getLogger(__name__)
 
-ROUTE = "/coordonnateur/simulation"
-STAFF = dry_run.DRY_RUN_ROLES
 PHASE_LABELS = {"wishes": "période des vœux", "ranking": "période de classement"}
-
-
-def _interface_of(user: auth.SignedInUser | None) -> str:
-    roles = user.roles if user else ()
-    return next((role for role in STAFF if role in roles), "coordinator")
 
 
 class DryRunState(AppState):
@@ -73,7 +69,7 @@ class DryRunState(AppState):
         self.running = False
         self._clear()
         self.confirm_open = False
-        user, redirect = self._enter(_interface_of(self._user()), *STAFF)
+        user, redirect = self._enter(staff_interface(self._user()), *routes.DRY_RUN.roles)
         if redirect:
             self.can_remind = False
             return redirect
@@ -87,7 +83,7 @@ class DryRunState(AppState):
         self.error = self.message = ""
         try:
             targets = reminders.reminder_targets(self._require(*reminders.REMIND_ROLES))
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             return
         self.confirm_text, self.confirm_open = targets.question(), True
@@ -102,7 +98,7 @@ class DryRunState(AppState):
         self.error = self.message = ""
         try:
             report = reminders.send_reminders(self._require(*reminders.REMIND_ROLES))
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("reminders refused: %s", refused)
             self.error = str(refused)
             return
@@ -123,7 +119,7 @@ class DryRunState(AppState):
         if self.running:
             return None
         try:
-            user = self._require(*STAFF)
+            user = self._require(*dry_run.DRY_RUN_ROLES)
         except AccessDenied as denied:
             self.error = str(denied)
             return None
@@ -134,7 +130,7 @@ class DryRunState(AppState):
     def _finish(self, outcome: Callable[[], dry_run.DryRunReport]) -> None:
         try:
             self._show(outcome())
-        except (dry_run.DryRunError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             self._clear()
             self._check_round()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
 from siimop_app.services import auth, fill_rates, supervisor_table
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable
@@ -19,7 +20,6 @@ from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
 
 PAGE_SIZE = supervisor_table.TABLE.page_size
-ROUTE = "/coordonnateur/responsables"
 
 
 class SupervisorTableState(KitTable, AppState):
@@ -34,8 +34,8 @@ class SupervisorTableState(KitTable, AppState):
     def _table(self) -> Table:
         return supervisor_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
+    def _page(self) -> routes.Page:
+        return routes.SUPERVISOR_TABLE
 
     def _clear(self) -> None:
         KitTable._clear(self)

@@ -6,12 +6,14 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.services import calendar_admin
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
-from siimop_app.validation import parse_int
+from siimop_app.validation import require_id
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ class ManagerCalendarState(AppState):
     @rx.event
     def load(self):
         self.error = self.saved = ""
-        user, redirect = self._enter("manager", *calendar_admin.CALENDAR_ROLES)
+        user, redirect = self._enter(Role.MANAGER, *routes.MANAGER_CALENDAR.roles)
         if redirect:
             return redirect
         self.phases = calendar_admin.list_phases(user)
@@ -34,17 +36,13 @@ class ManagerCalendarState(AppState):
         self.error = self.saved = ""
         try:
             user = self._require(*calendar_admin.CALENDAR_ROLES)
-            phase_id = parse_int(form.get("phase_id"))
-            if phase_id is None:
-                raise ValueError("unknown phase")
+            phase_id = require_id(form.get("phase_id"), "Phase inconnue.")
             calendar_admin.set_phase_dates(user, phase_id, str(form.get("starts_on", "")), str(form.get("ends_on", "")))
             self.phases = calendar_admin.list_phases(user)
             self.saved = "Les dates ont été enregistrées."
-        except (AccessDenied, calendar_admin.CalendarError) as refused:
+        except UserError as refused:
             log.warning("calendar change refused: %s (%r)", refused, form)
             self.error = str(refused)
-        except ValueError:
-            self.error = "Phase inconnue."
 
 
 def _row(phase: rx.Var) -> rx.Component:

@@ -7,13 +7,15 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.services import campaign_setup
-from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar_admin import CALENDAR_ROLES
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, invalid_field
 from siimop_app.ui.shell import shell
-from siimop_app.validation import fields_at_fault
+from siimop_app.validation import fields_at_fault, parse_id, require_id
 
 log = logging.getLogger(__name__)
 ERROR_ID = "campaigns-error"
@@ -38,7 +40,7 @@ class ManagerCampaignsState(AppState):
     def load(self):
         self.error = self.message = self.error_form = ""
         self.error_fields = []
-        user, redirect = self._enter("manager", *CALENDAR_ROLES)
+        user, redirect = self._enter(Role.MANAGER, *routes.CAMPAIGNS.roles)
         if redirect:
             return redirect
         self._refresh(user)
@@ -51,12 +53,10 @@ class ManagerCampaignsState(AppState):
             self.message = action(user)
             self.form_version += 1
             self._refresh(user)
-        except (AccessDenied, campaign_setup.SetupError) as refused:
+        except UserError as refused:
             log.warning("campaign setup refused: %s (%r)", refused, form)
             self.error = str(refused)
             self.error_form, self.error_fields = form_name, fields_at_fault(refused)
-        except ValueError:
-            self.error = "Campagne inconnue."
 
     @rx.event
     def create(self, form: dict):
@@ -65,7 +65,7 @@ class ManagerCampaignsState(AppState):
         def action(user):
             campaign = campaign_setup.create_campaign(
                 user, name=str(form.get("name", "")), news_url=str(form.get("news_url", "")),
-                copy_from=int(source) if source.isdigit() else None,
+                copy_from=parse_id(source),
                 shift_weeks=str(form.get("shift_weeks", campaign_setup.DEFAULT_SHIFT_WEEKS)))
             return (f"La campagne « {campaign.name} » est créée. Vérifiez son calendrier, puis importez les "
                     "étudiants, les postes et le personnel.")
@@ -75,7 +75,7 @@ class ManagerCampaignsState(AppState):
     @rx.event
     def add_wave(self, form: dict):
         def action(user):
-            wave = campaign_setup.add_wave(user, campaign_id=int(str(form.get("campaign_id", ""))),
+            wave = campaign_setup.add_wave(user, campaign_id=require_id(form.get("campaign_id"), "Campagne inconnue."),
                                            name=str(form.get("name", "")), subtitle=str(form.get("subtitle", "")),
                                            shift_weeks=str(form.get("shift_weeks", "0") or "0"))
             return f"La vague « {wave.name} » est ajoutée."

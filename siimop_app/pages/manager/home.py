@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.domain.calendar import is_open
 from siimop_app.models import MANAGER_ROLES
 from siimop_app.services import calendar, overview
@@ -18,7 +20,7 @@ class ManagerHomeState(AppState):
 
     @rx.event
     def load(self):
-        user, redirect = self._enter("manager", "manager", "admin")
+        user, redirect = self._enter(Role.MANAGER, *routes.MANAGER_HOME.roles)
         if redirect:
             return redirect
         now = calendar.now()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.domain.calendar import PARIS
 from siimop_app.file_routes import backend_url
 from siimop_app.import_routes import batch_path
@@ -17,7 +19,7 @@ class ImportHistoryState(AppState):
 
     @rx.event
     def load(self):
-        user, redirect = self._enter("manager", *imports.IMPORT_ROLES)
+        user, redirect = self._enter(Role.MANAGER, *routes.IMPORT_HISTORY.roles)
         if redirect:
             return redirect
         self.batches = [
@@ -63,6 +65,6 @@ def import_history_page() -> rx.Component:
             ),
             rx.text("Aucun import n'a encore été appliqué.", id="import-history-empty"),
         ),
-        rx.link("Importer des données", href="/gestionnaire/imports"),
+        rx.link("Importer des données", href=routes.IMPORTS.path),
         title="Historique des imports",
     )

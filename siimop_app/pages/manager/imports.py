@@ -8,6 +8,8 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.domain.import_rules import FORMATS, KIND_LABELS, KINDS
 from siimop_app.file_routes import backend_url
 from siimop_app.import_routes import template_path
@@ -54,7 +56,7 @@ class ManagerImportsState(AppState):
         self.error = self.receipt = ""
         self.file_refused = False
         self._clear_preview()
-        _, redirect = self._enter("manager", *imports.IMPORT_ROLES)
+        _, redirect = self._enter(Role.MANAGER, *routes.IMPORTS.roles)
         if redirect:
             return redirect
 
@@ -285,6 +287,6 @@ def manager_imports_page() -> rx.Component:
         ),
         rx.cond(s.busy, rx.hstack(rx.spinner(), rx.text("Vérification du fichier…"), role="status")),
         _preview(),
-        rx.link("Historique des imports", href="/gestionnaire/imports/historique"),
+        rx.link("Historique des imports", href=routes.IMPORT_HISTORY.path),
         title="Importer des données",
     )

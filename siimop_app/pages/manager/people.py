@@ -8,6 +8,9 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.services import imports, people_admin
@@ -16,18 +19,13 @@ from siimop_app.services.imports import IMPORT_ROLES
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import correction_form, error_callout, invalid_field
 from siimop_app.ui.shell import shell
+from siimop_app.validation import parse_id, require_id
 
 log = logging.getLogger(__name__)
 
-ROLE_CHOICES = [("coordinator", "Coordonnateur"), ("manager", "Gestionnaire"), ("supervisor", "Responsable de terrain"),
-                ("admin", "Administrateur")]
-REFUSALS = (AccessDenied, people_admin.PeopleError, imports.ImportRefused)
+ROLE_CHOICES = [(Role.COORDINATOR, "Coordonnateur"), (Role.MANAGER, "Gestionnaire"),
+                (Role.SUPERVISOR, "Responsable de terrain"), (Role.ADMIN, "Administrateur")]
 STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
-
-
-def _id(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 class PeopleState(AppState):
@@ -51,7 +49,7 @@ class PeopleState(AppState):
         self.error = self.message = self.error_about = ""
         self.results, self.selected, self.grants, self.emails, self.history = [], {}, [], [], []
         self.student_form, self.correction_errors, self.correction_fields = {}, [], []
-        _, redirect = self._enter("manager", *IMPORT_ROLES)
+        _, redirect = self._enter(Role.MANAGER, *routes.PEOPLE.roles)
         if redirect:
             return redirect
         self.options = people_admin.place_choices()
@@ -89,12 +87,12 @@ class PeopleState(AppState):
         self.error = self.message = self.error_about = ""
         try:
             user = self._require(*IMPORT_ROLES)
-            user_id = _id(self.selected.get("id"))
+            user_id = parse_id(self.selected.get("id"))
             if user_id is None:
                 raise AccessDenied(people_admin.NOT_YOURS)
             self.message = change(user, user_id)
             self._show(user, user_id)
-        except REFUSALS as refused:
+        except UserError as refused:
             log.warning("people change refused: %s", refused)
             self.error = str(refused)
             self.error_about = about
@@ -104,17 +102,17 @@ class PeopleState(AppState):
         self.error = self.message = self.error_about = ""
         self.correction_errors = self.correction_fields = []
         try:
-            self._show(self._require(*IMPORT_ROLES), int(user_id))
-        except (REFUSALS + (ValueError,)) as refused:
+            self._show(self._require(*IMPORT_ROLES), require_id(user_id, people_admin.NOT_YOURS))
+        except UserError as refused:
             self.selected = {}
-            self.error = str(refused) if not isinstance(refused, ValueError) else people_admin.NOT_YOURS
+            self.error = str(refused)
 
     @rx.event
     def grant(self, form: dict):
         def change(user, user_id):
-            people_admin.grant_role(user, user_id, str(form.get("role", "")), region_id=_id(form.get("region_id")),
-                                    subdivision_id=_id(form.get("subdivision_id")),
-                                    specialty_id=_id(form.get("specialty_id")))
+            people_admin.grant_role(user, user_id, str(form.get("role", "")), region_id=parse_id(form.get("region_id")),
+                                    subdivision_id=parse_id(form.get("subdivision_id")),
+                                    specialty_id=parse_id(form.get("specialty_id")))
             return "Le rôle a été attribué."
 
         self._act(change)
@@ -122,7 +120,7 @@ class PeopleState(AppState):
     @rx.event
     def revoke(self, grant_id: str):
         def change(user, _user_id):
-            people_admin.revoke_grant(user, int(grant_id))
+            people_admin.revoke_grant(user, require_id(grant_id, people_admin.NOT_YOURS))
             return "Le rôle a été retiré."
 
         self._act(change)
@@ -167,7 +165,7 @@ def _detail(before: str, after: str) -> str:
     def short(text: str) -> str:
         try:
             value = json.loads(text) if text else None
-        except ValueError:
+        except json.JSONDecodeError:
             return text
         return ", ".join(f"{k} : {v}" for k, v in value.items()) if isinstance(value, dict) else ""
 

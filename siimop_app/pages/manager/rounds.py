@@ -9,7 +9,10 @@ import queue
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
+from siimop_app.domain.round_status import RoundStatus
 from siimop_app.services import outbox, result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
@@ -67,7 +70,7 @@ class ManagerRoundsState(AppState):
     def load(self):
         self.error = self.message = ""
         self.confirm_open = False
-        user, redirect = self._enter("manager", *rounds.CLOSE_ROLES)
+        user, redirect = self._enter(Role.MANAGER, *routes.MANAGER_ROUNDS.roles)
         if redirect:
             return redirect
         self._refresh(user)
@@ -103,7 +106,7 @@ class ManagerRoundsState(AppState):
             user = self._require(*rounds.CLOSE_ROLES)
             round_id = _checked_id(round_id)
             self._ask("Clôturer le tour ?", round_admin.close_preview(user, round_id), ("close", round_id))
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
     @rx.event
@@ -116,7 +119,7 @@ class ManagerRoundsState(AppState):
                                                     post_number=self.post_number)
             self._ask("Confirmer l'affectation ?", preview.confirmation(),
                       ("assign", round_id, self.ine, self.post_number))
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("in-person placement refused: %s (%r, %r)", refused, self.ine, self.post_number)
             self.error = str(refused)
 
@@ -209,7 +212,7 @@ class ManagerRoundsState(AppState):
             try:
                 report = task.result()
                 self.message = report.summary()
-            except (rounds.RoundError, AccessDenied) as refused:
+            except UserError as refused:
                 self.error = str(refused)
             except Exception:
                 log.exception("closing round %s failed", round_id)
@@ -238,7 +241,7 @@ class ManagerRoundsState(AppState):
                             f"{sent.supervisors} responsables." if not sent.already_sent
                             else "Les résultats de ce tour ont déjà été envoyés.")
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
 
     def _assign(self, round_id: int, ine: str, post_number: str):
@@ -247,7 +250,7 @@ class ManagerRoundsState(AppState):
             self.message = round_admin.assign_in_person(user, round_id=round_id, ine=ine, post_number=post_number)
             self.ine = self.post_number = ""
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("in-person placement refused: %s (%r, %r)", refused, ine, post_number)
             self.error = str(refused)
 
@@ -256,7 +259,7 @@ class ManagerRoundsState(AppState):
             user = self._require(*rounds.CLOSE_ROLES)
             self.message = round_admin.cancel_in_person(user, assignment_id=assignment_id)
             self._refresh(user)
-        except (rounds.RoundError, AccessDenied) as refused:
+        except UserError as refused:
             log.warning("cancelling in-person placement %s refused: %s", assignment_id, refused)
             self.error = str(refused)
 
@@ -271,7 +274,7 @@ def _round_card(r: rx.Var) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(r["title"], size="4", as_="h2"),
-                rx.badge(r["status_label"], color_scheme=rx.cond(r["status"] == "closed", "green", "gray")),
+                rx.badge(r["status_label"], color_scheme=rx.cond(r["status"] == RoundStatus.CLOSED.value, "green", "gray")),
                 align="center",
                 spacing="3",
             ),
@@ -280,7 +283,7 @@ def _round_card(r: rx.Var) -> rx.Component:
             rx.cond(
                 r["in_person"],
                 rx.cond(
-                    r["status"] == "open",
+                    r["status"] == RoundStatus.OPEN.value,
                     rx.vstack(
                         # No <form>: its submit callback cannot see the round of this loop; Enter clicks the button.
                         rx.hstack(
@@ -303,7 +306,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                 ),
                 rx.fragment(
                     rx.cond(
-                        r["status"] == "closed",
+                        r["status"] == RoundStatus.CLOSED.value,
                         rx.cond(
                             r["notified"],
                             rx.text("Résultats envoyés par e-mail.", size="2", color="#555"),
@@ -312,7 +315,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                         ),
                     ),
                     rx.cond(
-                        r["status"] == "open",
+                        r["status"] == RoundStatus.OPEN.value,
                         rx.button(
                             "Clôturer le tour et lancer l'appariement…",
                             on_click=ManagerRoundsState.ask_close(r["id"]),

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
-from siimop_app.services.access import AccessDenied
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
 from siimop_app.ui.tickets import attachment_link, message_form, ticket_summary, ticket_thread
+from siimop_app.validation import parse_id
 
 
 class TicketDetailState(AppState):
@@ -27,8 +29,7 @@ class TicketDetailState(AppState):
     notice: str = ""
 
     def _ticket_id(self) -> int | None:
-        raw = str(self.ticket_id or "")
-        return int(raw) if raw.isdigit() else None
+        return parse_id(self.ticket_id)
 
     def _show(self, view: dict) -> None:
         self.colleagues = view.pop("colleagues", [])
@@ -43,7 +44,7 @@ class TicketDetailState(AppState):
             if ticket_id is None:
                 raise support.TicketError(support.NOT_FOUND)
             self._show(action(user, ticket_id))
-        except (support.TicketError, AccessDenied) as refused:
+        except UserError as refused:
             self.error = str(refused)
             return
         self.notice = done
@@ -52,7 +53,7 @@ class TicketDetailState(AppState):
     def load(self):
         self.view, self.colleagues, self.reply, self.note, self.assignee, self.error, self.notice = (
             {}, [], "", "", "", "", "")
-        user, redirect = self._enter(staff_interface(self._user(), MANAGER_ROLES), *MANAGER_ROLES)
+        user, redirect = self._enter(staff_interface(self._user(), routes.TICKET_DETAIL.roles), *routes.TICKET_DETAIL.roles)
         if redirect:
             return redirect
         try:
@@ -90,10 +91,11 @@ class TicketDetailState(AppState):
 
     @rx.event
     def assign(self):
-        if not self.assignee.isdigit():
+        colleague = parse_id(self.assignee)
+        if colleague is None:
             self.error = "Choisissez le collègue à qui confier ce ticket."
             return
-        self._act(lambda user, tid: support.assign(user, tid, int(self.assignee)), "Le ticket a été assigné.")
+        self._act(lambda user, tid: support.assign(user, tid, colleague), "Le ticket a été assigné.")
 
     @rx.event
     def escalate(self):
@@ -142,7 +144,7 @@ def _actions() -> rx.Component:
 def ticket_detail_page() -> rx.Component:
     s = TicketDetailState
     return shell(
-        rx.link("« Retour aux tickets", href="/gestionnaire/tickets", id="back-to-tickets"),
+        rx.link("« Retour aux tickets", href=routes.TICKET_INBOX.path, id="back-to-tickets"),
         error_callout(s.error, "ticket-action-error"),
         rx.cond(s.notice != "", rx.callout(s.notice, icon="check", color_scheme="green", role="status",
                                             id="ticket-action-notice")),

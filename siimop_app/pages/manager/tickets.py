@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from siimop_app.domain.roles import MANAGER_ROLES
+from siimop_app import routes
 from siimop_app.services import support, ticket_table
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable
 from siimop_app.states.session import AppState
 from siimop_app.ui.data_table import table_section
 from siimop_app.ui.shell import shell
-
-ROUTE = "/gestionnaire/tickets"
+from siimop_app.validation import parse_int
 
 
 class TicketInboxState(KitTable, AppState):
@@ -31,22 +30,18 @@ class TicketInboxState(KitTable, AppState):
     def _table(self) -> Table:
         return ticket_table.TABLE
 
-    def _route(self) -> str:
-        return ROUTE
-
-    def _roles(self) -> tuple[str, ...]:
-        return MANAGER_ROLES
+    def _page(self) -> routes.Page:
+        return routes.TICKET_INBOX
 
     def _filters(self) -> dict[str, str]:
         values = KitTable._filters(self)
-        index = values["problem"]
-        values["problem"] = support.PROBLEM_TYPES[int(index)] if index.isdigit() and int(index) < len(
-            support.PROBLEM_TYPES) else ""
+        index = parse_int(values["problem"], hi=len(support.PROBLEM_TYPES) - 1)
+        values["problem"] = support.PROBLEM_TYPES[index] if index is not None else ""
         return values
 
 
 def _subject(line: rx.Var) -> rx.Component:
-    return rx.table.cell(rx.link(line.subject, href="/gestionnaire/tickets/" + line.id.to(str),
+    return rx.table.cell(rx.link(line.subject, href=routes.TICKET_DETAIL.link_prefix + line.id.to(str),
                                  class_name="ticket-link"))
 
 

@@ -12,16 +12,16 @@ import dataclasses
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, overview, wishes
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, labelled_value
 from siimop_app.ui.shell import shell
 
-REFUSALS = (AccessDenied, PhaseClosedError, DocumentError)
 UPLOAD_IDS = {kind: f"upload-{kind.replace('_', '-')}" for kind in documents.STUDENT_KINDS}
 
 
@@ -46,7 +46,7 @@ class StudentHomeState(AppState):
         self.summary, self.file_docs, self.presentation = {}, [], ""
         self.editing = self.file_editable = False
         self.error = self.notice = ""
-        user, redirect = self._enter("student", "student")
+        user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_HOME.roles)
         if redirect:
             return redirect
         found = overview.student_summary(user_id=user.user_id)
@@ -58,14 +58,14 @@ class StudentHomeState(AppState):
         self.error = ""
         self.notice = ""
         try:
-            user = self._require("student")
+            user = self._require(Role.STUDENT)
         except AccessDenied as denied:
             self.summary, self.file_docs, self.presentation = {}, [], ""
             self.error = str(denied)
             return
         try:
             self.notice = action(user)
-        except REFUSALS as refused:
+        except UserError as refused:
             self.error = str(refused)
         try:
             self._load_file(user)

@@ -6,6 +6,8 @@ import dataclasses
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.services import calendar, rounds
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import shell
@@ -17,7 +19,7 @@ class StudentResultsState(AppState):
 
     @rx.event
     def load(self):
-        user, redirect = self._enter("student", "student")
+        user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_RESULTS.roles)
         if redirect:
             return redirect
         now = calendar.now()

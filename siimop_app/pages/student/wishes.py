@@ -18,6 +18,9 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, wishes
 from siimop_app.services.access import AccessDenied
@@ -25,13 +28,11 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
-from siimop_app.validation import parse_int
+from siimop_app.validation import ALL, NO_FILTER, parse_int
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-ALL = "all"
-REFUSED = (AccessDenied, PhaseClosedError, wishes.WishError, ValueError)
 NOT_SHOWN = "Ce poste ne fait pas partie de la liste affichée."
 WARN_ON_LEAVE = ("window.onbeforeunload = function (e) { e.preventDefault(); e.returnValue = ''; return ''; };")
 NO_WARNING = "window.onbeforeunload = null;"
@@ -70,7 +71,7 @@ class WishesState(AppState):
 
     def _filters(self) -> dict:
         def value(raw: str) -> str:
-            return "" if raw == ALL else raw
+            return "" if raw.lower() in NO_FILTER else raw
         return {"region": value(self.f_region), "subdivision": value(self.f_subdivision),
                 "post_type": value(self.f_type), "months": value(self.f_months), "decale": value(self.f_decale),
                 "search": self.f_search, "rated_only": self.f_rated_only}
@@ -98,7 +99,7 @@ class WishesState(AppState):
         self.window_text = ""
 
     def _student(self):
-        return self._require("student")
+        return self._require(Role.STUDENT)
 
     @rx.event
     def load(self):
@@ -109,7 +110,7 @@ class WishesState(AppState):
         self._clear()
         self.error = ""
         self.notice = ""
-        user, redirect = self._enter("student", "student")
+        user, redirect = self._enter(Role.STUDENT, *routes.WISHES.roles)
         if redirect:
             self._draft, self._draft_key = {}, ""
             return redirect
@@ -228,7 +229,7 @@ class WishesState(AppState):
             ]
             self.pending = len(draft)
             self.counter = wishes.sufficiency_for(user, draft)
-        except REFUSED as refused:
+        except UserError as refused:
             self.error = str(refused)
             return rx.toast.error(str(refused))
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
@@ -247,13 +248,13 @@ class WishesState(AppState):
         try:
             user = self._student()
             wishes.save_wishes(user, dict(self._draft))
-        except REFUSED as refused:
+        except UserError as refused:
             log.warning("wishes refused for session %s: %s", self.session_cookie[:4], refused)
             self.error = str(refused)
             return rx.toast.error(str(refused))
         self._draft = {}
         self.pending = 0
-        return [rx.call_script(NO_WARNING), rx.redirect("/etudiant/voeux/recu")]
+        return [rx.call_script(NO_WARNING), rx.redirect(routes.WISHES_RECEIPT.path)]
 
 
 class WishesReceiptState(AppState):
@@ -266,7 +267,7 @@ class WishesReceiptState(AppState):
         self.receipt = {}
         self.loaded = False
         self.error = ""
-        user, redirect = self._enter("student", "student")
+        user, redirect = self._enter(Role.STUDENT, *routes.WISHES_RECEIPT.roles)
         if redirect:
             return redirect
         try:
@@ -384,13 +385,13 @@ def _save_bar() -> rx.Component:
                 rx.text("Toutes vos modifications sont enregistrées.", size="2", color="#555", id="wishes-saved"),
             ),
             rx.spacer(),
-            rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
+            rx.link("Mon dernier récépissé", href=routes.WISHES_RECEIPT.path, id="last-receipt-link", size="2"),
             align="center",
             spacing="4",
             width="100%",
             wrap="wrap",  # 320 px wide: the unsaved-changes count goes under the button instead of off screen
         ),
-        rx.link("Mon dernier récépissé", href="/etudiant/voeux/recu", id="last-receipt-link", size="2"),
+        rx.link("Mon dernier récépissé", href=routes.WISHES_RECEIPT.path, id="last-receipt-link", size="2"),
     )
 
 
@@ -599,14 +600,14 @@ def wishes_receipt_page() -> rx.Component:
                                 "et l'horodatage, et permet de prouver ce qui a été enregistré.", size="2",
                                 color="#555"),
                     ),
-                    rx.link("← Retour à mes vœux", href="/etudiant/voeux", id="back-to-wishes"),
+                    rx.link("← Retour à mes vœux", href=routes.WISHES.path, id="back-to-wishes"),
                     spacing="3",
                     width="100%",
                     align="start",
                 ),
                 rx.vstack(
                     rx.text("Vous n'avez encore enregistré aucun vœu.", id="no-receipt"),
-                    rx.link("← Retour à mes vœux", href="/etudiant/voeux", id="back-to-wishes"),
+                    rx.link("← Retour à mes vœux", href=routes.WISHES.path, id="back-to-wishes"),
                 ),
             ),
         ),

@@ -6,6 +6,8 @@ import dataclasses
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.services import calendar, results
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import notice
@@ -74,7 +76,7 @@ class SupervisorAssignmentsState(AppState):
     def load(self):
         self.rounds = []
         self.notice = ""
-        user, redirect = self._enter("supervisor", "supervisor")
+        user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_ASSIGNMENTS.roles)
         if redirect:
             return redirect
         wave = calendar.current_wave()

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.errors import UserError
+from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, post_details
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.documents import DocumentError
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
 from siimop_app.ui.shell import shell
-from siimop_app.validation import parse_int
+from siimop_app.validation import parse_id
 
 UPLOAD_ID = "descriptive-file-upload"
-REFUSALS = (AccessDenied, PhaseClosedError, DocumentError)
 BAD_POST = "Ce poste ne fait pas partie de vos postes."
 
 
@@ -34,8 +34,7 @@ class PostDetailState(AppState):
     notice: str = ""
 
     def _post_id(self) -> int | None:
-        raw = str(getattr(self, "post_id", "") or "")  # the "[post_id]" argument of the route
-        return parse_int(raw)
+        return parse_id(getattr(self, "post_id", ""))  # the "[post_id]" argument of the route
 
     def _clear(self) -> None:
         self.detail = {}
@@ -55,7 +54,7 @@ class PostDetailState(AppState):
         self._clear()
         self.error = ""
         self.notice = ""
-        user, redirect = self._enter("supervisor", "supervisor")
+        user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POST.roles)
         if redirect:
             return redirect
         try:
@@ -68,7 +67,7 @@ class PostDetailState(AppState):
         self.error = ""
         self.notice = ""
         try:
-            user = self._require("supervisor")
+            user = self._require(Role.SUPERVISOR)
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
@@ -78,7 +77,7 @@ class PostDetailState(AppState):
             if post_id is None:
                 raise AccessDenied(BAD_POST)
             self.notice = action(user, post_id)
-        except REFUSALS as refused:
+        except UserError as refused:
             self.error = str(refused)
         try:
             self._refresh(user)
@@ -282,7 +281,7 @@ def _detail() -> rx.Component:
     return rx.vstack(
         rx.link(
             "← ", detail["supervisor"].to(str), " - ", detail["establishment"].to(str),
-            href="/rts/postes", weight="bold", size="4", underline="hover", id="back-to-posts",
+            href=routes.SUPERVISOR_POSTS.path, weight="bold", size="4", underline="hover", id="back-to-posts",
         ),
         rx.cond(
             detail["phase_open"].to(bool),
@@ -343,7 +342,7 @@ def post_detail_page() -> rx.Component:
         rx.cond(PostDetailState.loaded, _detail()),
         rx.text(
             "Une donnée est erronée ? ",
-            rx.link("Demande de correction via le support", href="/assistance", id="support-correction"),
+            rx.link("Demande de correction via le support", href=routes.SUPPORT.path, id="support-correction"),
             ".",
             size="2",
             color="#555",

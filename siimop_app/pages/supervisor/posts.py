@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.services import calendar, posts
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import post_card
@@ -15,7 +17,7 @@ class SupervisorPostsState(AppState):
 
     @rx.event
     def load(self):
-        user, redirect = self._enter("supervisor", "supervisor")
+        user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POSTS.roles)
         if redirect:
             return redirect
         wave = calendar.current_wave()
@@ -30,7 +32,7 @@ def supervisor_posts_page() -> rx.Component:
     return shell(
         rx.text(
             "Une donnée est erronée ? ",
-            rx.link("Demande de correction via le support", href="/assistance"),
+            rx.link("Demande de correction via le support", href=routes.SUPPORT.path),
             ".",
             size="2",
             color="#555",

@@ -14,22 +14,21 @@ import logging
 
 import reflex as rx
 
+from siimop_app import routes
+from siimop_app.domain.roles import Role
 from siimop_app.domain.errors import UserError
 
 from siimop_app.domain.ranking_rules import BANNER
 from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, observations, rankings
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import CandidateCard
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
 from siimop_app.ui.shell import shell
-from siimop_app.validation import parse_int
+from siimop_app.validation import parse_id, parse_int
 
 log = logging.getLogger(__name__)
-
-REFUSED_MOVE = (AccessDenied, PhaseClosedError, rankings.RankingEditError, ValueError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +102,7 @@ class RankingListState(AppState):
 
     @rx.event
     def load(self):
-        user, redirect = self._enter("supervisor", "supervisor")
+        user, redirect = self._enter(Role.SUPERVISOR, *routes.RANKING_LIST.roles)
         if redirect:
             return redirect
         wave = calendar.current_wave()
@@ -143,7 +142,7 @@ class RankingBoardState(AppState):
     observation_message: str = ""
 
     def _requested_post(self) -> int | None:
-        return parse_int(str(self.post_id or ""))
+        return parse_id(self.post_id)
 
     def _show(self, view: rankings.RankingView) -> None:
         cards = view.cards
@@ -176,7 +175,7 @@ class RankingBoardState(AppState):
         reopen = self.file.student_id if self.file_open else 0
         self._clear()
         self.error = ""
-        user, redirect = self._enter("supervisor", "supervisor")
+        user, redirect = self._enter(Role.SUPERVISOR, *routes.RANKING_BOARD.roles)
         if redirect:
             return redirect
         post_id = self._requested_post()
@@ -195,12 +194,12 @@ class RankingBoardState(AppState):
     def _move(self, action: str, student_id: int, position: int | None = None):
         self.error = ""
         try:
-            user = self._require("supervisor")
+            user = self._require(Role.SUPERVISOR)
             post_id = self._requested_post()
             if post_id is None:
                 raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
             self._show(rankings.apply_move(user, post_id, action, student_id, position))
-        except REFUSED_MOVE as refused:
+        except UserError as refused:
             log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
             self.error = str(refused)
             self.board_revision += 1
@@ -248,7 +247,7 @@ class RankingBoardState(AppState):
     def open_file(self, student_id: int):
         self.observation_message = ""
         try:
-            user = self._require("supervisor")
+            user = self._require(Role.SUPERVISOR)
             self._read_file(user, self._requested_post() or 0, student_id)
         except AccessDenied as denied:
             self.error = str(denied)
@@ -264,7 +263,7 @@ class RankingBoardState(AppState):
     @rx.event
     def save_observation(self):
         try:
-            user = self._require("supervisor")
+            user = self._require(Role.SUPERVISOR)
             self.observation = observations.save(user, self.file.student_id, self.observation)
             self.observation_message = "Vos observations ont été enregistrées."
         except UserError as refused:  # AccessDenied included
@@ -537,7 +536,7 @@ def ranking_board_page() -> rx.Component:
         rx.cond(
             s.board_loaded,
             rx.vstack(
-                rx.link("← " + s.title, href="/rts/classement", weight="bold", id="ranking-title"),
+                rx.link("← " + s.title, href=routes.RANKING_LIST.path, weight="bold", id="ranking-title"),
                 rx.hstack(
                     rx.badge(s.access_label, color_scheme="blue", id="access-label"),
                     rx.text(s.places.to(str) + " place(s) à pourvoir", size="2"),
