@@ -24,7 +24,7 @@ from siimop_app.models import Region, RoleGrant, Specialty, Subdivision, User
 from siimop_app.services import post_table
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
     NEVER,
@@ -174,14 +174,14 @@ def iter_coordinators(user: SignedInUser, *, filters: Mapping[str, object] | Non
             yield from _to_rows(part)
 
 
-def coordinator_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[dict[str, str]]:
+def coordinator_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[Figure]:
     """"Coordonnateurs connectés" (distinct people) of the filtered table."""
     clean = TABLE.clean(filters)
     with transaction() as session:
         where = _conditions(scopes.staff_scope(session, user), clean)
         ids = _joined(select(User.id, User.last_login_at)).where(*where).distinct().subquery()
         people, signed_in = session.exec(select(sa.func.count(ids.c.id), sa.func.count(ids.c.last_login_at))).one()
-    return [{"key": "signed_in", "label": "Coordonnateurs connectés", "value": percent(int(signed_in), int(people))}]
+    return [Figure("Coordonnateurs connectés", percent(int(signed_in), int(people)), key="signed_in")]
 
 
 TABLE = Table(

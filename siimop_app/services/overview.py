@@ -21,6 +21,16 @@ from siimop_app.models import (
 from siimop_app.services import scope as scopes
 
 
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One statistic as its tile shows it: the value ("3019/7384 (40%)") over its label; ``key`` names it for
+    the code that reads one figure among several."""
+
+    label: str
+    value: str
+    key: str = ""
+
+
 def percent(part: int, whole: int) -> str:
     """The seed's statistic format: "3019/7384 (40%)". Truncated, as the seed does: 99.9 % never reads 100 %."""
     share = 100 * part // whole if whole else 0
@@ -67,7 +77,7 @@ def student_summary(*, user_id: int) -> StudentSummary | None:
     )
 
 
-def scope_figures(*, user_id: int, wave_id: int | None, roles: tuple[str, ...]) -> list[dict[str, str]]:
+def scope_figures(*, user_id: int, wave_id: int | None, roles: tuple[str, ...]) -> list[Figure]:
     """Headline figures for the coordinator/manager home, restricted to the user's scope, in a few aggregate queries."""
     with transaction() as session:
         scope = scopes.scope_of(session, user_id, roles)
@@ -96,10 +106,10 @@ def scope_figures(*, user_id: int, wave_id: int | None, roles: tuple[str, ...]) 
             .where(post_where, Ranking.is_valid)
         ).one()
     return [
-        {"label": "Étudiants connectés", "value": percent(signed_in, students)},
-        {"label": "Participation à la campagne", "value": percent(participating, students)},
-        {"label": "Semestre décalé", "value": percent(decale, students)},
-        {"label": "Postes (places ouvertes)", "value": f"{posts} ({places} places)"},
-        {"label": "Postes validés par l'ARS", "value": percent(validated, posts)},
-        {"label": "Classements valides", "value": percent(valid_rankings, posts)},
+        Figure("Étudiants connectés", percent(signed_in, students)),
+        Figure("Participation à la campagne", percent(participating, students)),
+        Figure("Semestre décalé", percent(decale, students)),
+        Figure("Postes (places ouvertes)", f"{posts} ({places} places)"),
+        Figure("Postes validés par l'ARS", percent(validated, posts)),
+        Figure("Classements valides", percent(valid_rankings, posts)),
     ]

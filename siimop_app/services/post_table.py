@@ -46,7 +46,7 @@ from siimop_app.models import (
 from siimop_app.services import calendar
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import sufficient_students
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.post_access import require_staff, staff_post_condition
 from siimop_app.services.queries import clamp, contains
 from siimop_app.services.results import published_assignment
@@ -475,7 +475,7 @@ def query_posts(
 
 
 def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, object] | None = None
-                    ) -> list[dict[str, str]]:
+                    ) -> list[Figure]:
     """"Statistiques Postes" of the filtered posts of the scope, in a few aggregate queries."""
     user = require_staff(user)
     filters = _parsed(filters)
@@ -494,11 +494,11 @@ def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, obje
                 _candidate_condition(session, q.round_id, q.wave_id, True))).one()
     posts, places, validated, valid_rankings, assigned = map(int, (posts, places, validated, valid_rankings, assigned))
     return [
-        {"label": "Postes", "value": f"{posts} ({places} places ouvertes)"},
-        {"label": "Postes avec candidatures", "value": percent(int(with_candidates), posts)},
-        {"label": "Classements valides", "value": percent(valid_rankings, posts)},
-        {"label": "Postes validés par l'ARS", "value": percent(validated, posts)},
-        {"label": "Places affectées", "value": percent(assigned, places)},
+        Figure("Postes", f"{posts} ({places} places ouvertes)"),
+        Figure("Postes avec candidatures", percent(int(with_candidates), posts)),
+        Figure("Classements valides", percent(valid_rankings, posts)),
+        Figure("Postes validés par l'ARS", percent(validated, posts)),
+        Figure("Places affectées", percent(assigned, places)),
     ]
 
 

@@ -37,7 +37,7 @@ from siimop_app.models import (
 )
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.queries import clamp, contains, ordered
 from siimop_app.services.results import published_round_ids
 from siimop_app.services.table_kit import REGION, SPECIALTY, SUBDIVISION, Column, Filter, Table, line_class
@@ -270,7 +270,7 @@ def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[st
 
 
 def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,
-                      at: dt.datetime | None = None) -> list[dict[str, str]]:
+                      at: dt.datetime | None = None) -> list[Figure]:
     """The filtered results' figures, in the seed's "n/N (p%)" style.
 
     * "Étudiants affectés": distinct students among the filtered rows / the students of the scope
@@ -328,8 +328,8 @@ def result_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
             .join(Round, Round.id == Assignment.round_id).where(*filled_where)
         ).one()
     return [
-        {"key": "assigned", "label": "Étudiants affectés", "value": percent(placed, students)},
-        {"key": "places", "label": "Places pourvues", "value": percent(filled, int(opened))},
+        Figure("Étudiants affectés", percent(placed, students), key="assigned"),
+        Figure("Places pourvues", percent(filled, int(opened)), key="places"),
     ]
 
 

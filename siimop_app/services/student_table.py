@@ -44,7 +44,7 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import posts_offered, sufficient_students
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.queries import clamp, contains, main_email_contains, main_email_of, ordered
 from siimop_app.services.results import published_assignment, published_round_ids
 from siimop_app.services.table_kit import (
@@ -283,7 +283,7 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
 
 
 def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,
-                       wave_round: tuple[int | None, int | None] | None = None) -> list[dict[str, str]]:
+                       wave_round: tuple[int | None, int | None] | None = None) -> list[Figure]:
     """The seed's "Pourcentages de la campagne en cours" for the filtered students: two aggregate queries."""
     clean = TABLE.clean(filters)
     wave_id, round_id = wave_round if wave_round is not None else current_round()
@@ -323,11 +323,11 @@ def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None 
             sufficient = sum(n for spec, sub, rated, n in groups
                              if rated >= required_wishes(offered.get((spec, sub), 0)))
     return [
-        {"key": "signed_in", "label": "Étudiants connectés", "value": percent(signed_in, students)},
-        {"key": "sufficient", "label": "Listes de vœux suffisantes", "value": percent(sufficient, students)},
-        {"key": "participating", "label": "Participation à la campagne", "value": percent(participating, students)},
-        {"key": "decale", "label": "Semestre décalé", "value": percent(decale, students)},
-        {"key": "assigned", "label": "Étudiants affectés", "value": percent(placed, students)},
+        Figure("Étudiants connectés", percent(signed_in, students), key="signed_in"),
+        Figure("Listes de vœux suffisantes", percent(sufficient, students), key="sufficient"),
+        Figure("Participation à la campagne", percent(participating, students), key="participating"),
+        Figure("Semestre décalé", percent(decale, students), key="decale"),
+        Figure("Étudiants affectés", percent(placed, students), key="assigned"),
     ]
 
 

@@ -28,7 +28,7 @@ from siimop_app.domain.calendar import to_paris
 from siimop_app.models import Post, PostSupervisor, Ranking, Specialty, Subdivision, User
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.post_table import filter_options, followed_round, staff_wave_id
 from siimop_app.services.queries import clamp, main_email_of, ordered, person_matches
 from siimop_app.services.table_kit import (
@@ -220,7 +220,7 @@ def iter_supervisors(user: SignedInUser, *, filters: Mapping[str, object] | None
             yield from _to_rows(session, q, list(part))
 
 
-def supervisor_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[dict[str, str]]:
+def supervisor_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[Figure]:
     """"RTS connectés" and "Classements valides" (of the référent posts, current round) of the filtered table."""
     with transaction() as session:
         q = _build(session, user, filters)
@@ -231,8 +231,8 @@ def supervisor_statistics(user: SignedInUser, filters: Mapping[str, object] | No
             sa.func.coalesce(sa.func.sum(q.per.c.valid), 0),
         ))).one()
     return [
-        {"key": "signed_in", "label": "RTS connectés", "value": percent(int(signed_in), int(supervisors))},
-        {"key": "valid", "label": "Classements valides", "value": percent(int(valid), int(referent))},
+        Figure("RTS connectés", percent(int(signed_in), int(supervisors)), key="signed_in"),
+        Figure("Classements valides", percent(int(valid), int(referent)), key="valid"),
     ]
 
 

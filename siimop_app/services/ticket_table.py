@@ -17,7 +17,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Subdivision, SupportTicket, User
 from siimop_app.services import support
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import percent
+from siimop_app.services.overview import Figure, percent
 from siimop_app.services.table_kit import NO_FILTER, Column, Filter, Table, line_class
 
 # Newest first, never sorted otherwise.
@@ -106,7 +106,7 @@ def query_tickets(user: SignedInUser, *, filters: Mapping[str, object] | None = 
     ], total
 
 
-def ticket_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[dict[str, str]]:
+def ticket_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None) -> list[Figure]:
     """"Tickets ouverts" (not resolved, among the filtered tickets whatever the status filter) and "Réponse en
     moins d'un jour" (tickets whose first answer came within 24 h of their opening, among the filtered ones)."""
     clean = _clean(filters)
@@ -120,8 +120,8 @@ def ticket_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
                                 .where(*where, SupportTicket.first_answer_at.is_not(None))).all()
     quick = sum(1 for opened, first in answered if first - opened <= ANSWER_DELAY)
     return [
-        {"label": "Tickets ouverts", "value": percent(int(still_open), int(total))},
-        {"label": "Réponse en moins d'un jour", "value": percent(quick, int(total))},
+        Figure("Tickets ouverts", percent(int(still_open), int(total))),
+        Figure("Réponse en moins d'un jour", percent(quick, int(total))),
     ]
 
 

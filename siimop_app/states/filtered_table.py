@@ -25,6 +25,7 @@ from siimop_app.services import auth
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.live_statistics import keep_live
+from siimop_app.services.overview import Figure
 
 
 class FilteredTable(rx.State, mixin=True):
@@ -111,14 +112,14 @@ def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
 def live_statistics_of(table: Table, roles=STAFF_ROLES):
     """The live refresh's computation for ``table``: re-reads the session and the scope every time (it runs in
     a worker thread, long after the page loaded)."""
-    def compute(cookie: str, filters) -> list[dict[str, str]]:
+    def compute(cookie: str, filters) -> list[Figure]:
         return table.statistics(require_role(auth.resolve_session(cookie), *roles), filters)
 
     return compute
 
 
 class KitTable(FilteredTable, mixin=True):
-    statistics: list[dict[str, str]] = []
+    statistics: list[Figure] = []
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     export_query: str = ""
     error: str = ""

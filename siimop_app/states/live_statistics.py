@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from siimop_app.services.access import AccessDenied
+from siimop_app.services.overview import Figure
 
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 10.0
 WATCH_ROUNDS = 180  # 30 minutes, then a reload restarts it
 
-Compute = Callable[[str, Any], list[dict[str, str]]]
+Compute = Callable[[str, Any], list[Figure]]
 
 
 async def keep_live(state: Any, token: int, route: str, compute: Compute) -> None:

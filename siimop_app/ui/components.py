@@ -43,18 +43,6 @@ def _post_card(card: rx.Var) -> rx.Component:
     )
 
 
-def figure_tile(item: rx.Var) -> rx.Component:
-    """A statistic in the seed's "3019/7384 (40%)" style."""
-    return rx.card(
-        rx.vstack(
-            rx.text(item["value"], size="5", weight="bold", color="#1d3557"),
-            rx.text(item["label"], size="2", color="#444"),
-            spacing="1",
-        ),
-        min_width="min(12em, 100%)",
-    )
-
-
 def labelled_value(label: str, value) -> rx.Component:
     return rx.hstack(rx.text(label, weight="bold", min_width="min(17em, 100%)"), rx.text(value), spacing="3",
                      wrap="wrap")

@@ -106,14 +106,14 @@ def pager(page, pages, total, on_previous, on_next, *, element_id: str = "table-
 
 
 def statistic_tiles(items, *, element_id: str) -> rx.Component:
-    """Statistics in the seed's "3019/7384 (40%)" style; ``items`` is a Var of ``{"label", "value"}`` dicts."""
+    """Statistics in the seed's "3019/7384 (40%)" style; ``items`` is a Var of ``overview.Figure``."""
     return rx.flex(
         rx.foreach(
             items,
             lambda item: rx.card(
                 rx.vstack(
-                    rx.text(item["value"], size="5", weight="bold", color="#1d3557", class_name="stat-value"),
-                    rx.text(item["label"], size="2", color="#444", class_name="stat-label"),
+                    rx.text(item.value, size="5", weight="bold", color="#1d3557", class_name="stat-value"),
+                    rx.text(item.label, size="2", color="#444", class_name="stat-label"),
                     spacing="1",
                 ),
                 min_width="min(12em, 100%)",

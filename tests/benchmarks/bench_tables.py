@@ -88,7 +88,7 @@ def bench_students(ctx: Context) -> None:
     median, worst, stats = _timed(lambda: student_table.student_statistics(admin, {}, wave_round=wave_round),
                                   ctx.repeat)
     print(f"  statistics (5 percentages, whole country)            {median:7.1f} ms median, {worst:7.1f} max  "
-          f"{[s['value'] for s in stats]}")
+          f"{[s.value for s in stats]}")
 
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(CoordinatorHomeState.get_full_name().split("."))

@@ -156,7 +156,7 @@ def test_filters_sort_and_paging(demo):
 def test_candidate_filter_and_statistics_match_direct_counts(demo):
     manager = signed_in("manager")
     filters = pt.PostFilters(subdivision_id=_id_of(Subdivision, label="SUBDI LILLE"))
-    stats = {s["label"]: s["value"] for s in pt.post_statistics(manager, filters)}
+    stats = {s.label: s.value for s in pt.post_statistics(manager, filters)}
     ids = _post_ids(demo, Subdivision.label == "SUBDI LILLE")
     round_id = _id_of(Round, wave_id=demo, number=1)
     with transaction() as session:

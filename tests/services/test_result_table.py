@@ -184,7 +184,7 @@ def test_statistics(published, outbox):
     for account, filters in (("coordinator", {}), ("manager", {}), ("admin", {}), ("admin", {"q": "a"})):
         user = user_of(outbox, account)
         rows = all_rows(user, filters=filters)
-        stats = {s["key"]: FRACTION.match(s["value"]).groups() for s in
+        stats = {s.key: FRACTION.match(s.value).groups() for s in
                  result_table.result_statistics(user, filters)}
         assert int(stats["assigned"][0]) == len({(r.ine) for r in rows}) > 0
         assert int(stats["assigned"][1]) >= int(stats["assigned"][0])
@@ -192,7 +192,7 @@ def test_statistics(published, outbox):
         assert 0 < filled <= opened
     coordinator = user_of(outbox, "coordinator")
     lille = _id_of(Subdivision, Subdivision.code, "LILLE")
-    assert [s["value"] for s in result_table.result_statistics(coordinator, {"subdivision": str(lille)})] == \
+    assert [s.value for s in result_table.result_statistics(coordinator, {"subdivision": str(lille)})] == \
         ["0/0 (0%)", "0/0 (0%)"]
 
 
@@ -213,7 +213,7 @@ def test_nothing_before_publication(db_url, outbox):
     admin = user_of(outbox, "admin")
     assert result_table.query_results(admin) == ([], 0)
     assert result_table.filter_options(admin)["rounds"] == []
-    assert {s["key"]: s["value"] for s in result_table.result_statistics(admin)}["places"] == "0/0 (0%)"
+    assert {s.key: s.value for s in result_table.result_statistics(admin)}["places"] == "0/0 (0%)"
     cookie = cookie_of(outbox, DEMO_ACCOUNTS["admin"][2])
     assert _csv_rows(_fetch(cookie, "csv").content) == [[h for _, h in result_table.COLUMNS]]
     # From 00:00 Paris on its results day, the round shows.

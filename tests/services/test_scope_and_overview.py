@@ -32,7 +32,7 @@ def _user_id(account: str) -> int:
 
 
 def _figures(user_id: int, wave_id: int | None, roles: tuple[str, ...]) -> dict[str, str]:
-    return {f["label"]: f["value"] for f in overview.scope_figures(user_id=user_id, wave_id=wave_id, roles=roles)}
+    return {f.label: f.value for f in overview.scope_figures(user_id=user_id, wave_id=wave_id, roles=roles)}
 
 
 def _students_and_posts(figures: dict[str, str]) -> tuple[int, int, int, int]:
@@ -146,7 +146,7 @@ def test_without_an_open_wave_there_are_no_posts_but_students_still_count(demo):
 
 def test_the_six_headline_figures_are_in_the_seed_format(demo):
     figures = overview.scope_figures(user_id=_user_id("coordinator"), wave_id=demo, roles=("coordinator",))
-    assert [f["label"] for f in figures] == [
+    assert [f.label for f in figures] == [
         "Étudiants connectés",
         "Participation à la campagne",
         "Semestre décalé",

@@ -143,14 +143,14 @@ def test_affectation_filter_and_column(demo, outbox, monkeypatch):
     # Stored but not yet published (the round closed before its results day): nothing shows.
     assert all_rows(admin, filters={"affectation": "affecte"}) == []
     assert next(r for r in all_rows(admin) if r.id == student_id).assignment == ""
-    assert {s["key"]: s["value"] for s in student_table.student_statistics(admin)}["assigned"] == "0/320 (0%)"
+    assert {s.key: s.value for s in student_table.student_statistics(admin)}["assigned"] == "0/320 (0%)"
     assert all(w["result"] != "Affecté(e)" for w in student_table.student_wishes_detail(admin, student_id)["wishes"])
     monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
     get_settings.cache_clear()
     placed = all_rows(admin, filters={"affectation": "affecte"})
     assert [(r.id, r.assignment) for r in placed] == [(student_id, site)]
     assert student_id not in {r.id for r in all_rows(admin, filters={"affectation": "non_affecte"})}
-    stats = {s["key"]: s["value"] for s in student_table.student_statistics(admin)}
+    stats = {s.key: s.value for s in student_table.student_statistics(admin)}
     assert stats["assigned"] == "1/320 (0%)"
 
 
@@ -195,7 +195,7 @@ def test_statistics_equal_direct_counts(demo, outbox):
                              ("admin", {"decale": "oui"})):
         user = user_of(outbox, account)
         rows = all_rows(user, filters=filters)
-        stats = {s["key"]: FRACTION.match(s["value"]).groups() for s in
+        stats = {s.key: FRACTION.match(s.value).groups() for s in
                  student_table.student_statistics(user, filters)}
         n = len(rows)
         assert stats["signed_in"][:2] == (str(sum(r.last_login_at is not None for r in rows)), str(n))

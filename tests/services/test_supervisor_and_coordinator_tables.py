@@ -147,11 +147,11 @@ def test_supervisor_statistics_equal_direct_counts(demo, outbox):
     for account, filters in (("coordinator", {}), ("manager", {}), ("admin", {"q": "a"})):
         user = user_of(outbox, account)
         rows = all_supervisors(user, filters=filters)
-        stats = {s["key"]: FRACTION.match(s["value"]).groups() for s in
+        stats = {s.key: FRACTION.match(s.value).groups() for s in
                  supervisor_table.supervisor_statistics(user, filters)}
         assert stats["signed_in"][:2] == (str(sum(r.last_login_at is not None for r in rows)), str(len(rows)))
         assert stats["valid"][:2] == (str(sum(r.rankings_valid for r in rows)), str(sum(r.referent for r in rows)))
-    labels = [s["label"] for s in supervisor_table.supervisor_statistics(user_of(outbox, "admin"))]
+    labels = [s.label for s in supervisor_table.supervisor_statistics(user_of(outbox, "admin"))]
     assert labels == ["RTS connectés", "Classements valides"]
 
 
@@ -224,7 +224,7 @@ def test_coordinator_filters_sort_and_statistics(demo, outbox):
     by_email = all_coordinators(admin, sort="email", descending=True)
     assert [r.email for r in by_email] == sorted((r.email for r in everyone), reverse=True)
     assert [r.id for r in all_coordinators(admin, sort="nope")] == [r.id for r in everyone]
-    stats = FRACTION.match(coordinator_table.coordinator_statistics(admin)[0]["value"]).groups()
+    stats = FRACTION.match(coordinator_table.coordinator_statistics(admin)[0].value).groups()
     people = {r.user_id: r.last_login_at for r in everyone}
     assert stats[:2] == (str(sum(v is not None for v in people.values())), str(len(people)))
 

@@ -13,6 +13,7 @@ from siimop_app.db import transaction
 from siimop_app.models import AuditEntry, Document, Region, Subdivision, SupportTicket
 from siimop_app.services import auth, documents, support, ticket_table
 from siimop_app.services.access import AccessDenied
+from siimop_app.services.overview import Figure
 from tests.services.factories import make_user
 from tests.services.mailbox import messages
 
@@ -228,8 +229,8 @@ def test_the_inbox_filters_and_its_statistics(desk, outbox):
     assert _inbox(desk["lille_manager"], subdivision=str(desk["TOURS"])) == []
     assert _inbox(desk["lille_manager"], status="n'importe quoi") == [str(second.id), str(first.id)]
     assert ticket_table.ticket_statistics(manager, {}) == [
-        {"label": "Tickets ouverts", "value": "1/2 (50%)"},
-        {"label": "Réponse en moins d'un jour", "value": "1/2 (50%)"},
+        Figure("Tickets ouverts", "1/2 (50%)"),
+        Figure("Réponse en moins d'un jour", "1/2 (50%)"),
     ]
     assert ticket_table.subdivision_options(manager) == [{"value": str(desk["LILLE"]), "label": "SUBDI LILLE"}]
     with pytest.raises(AccessDenied):

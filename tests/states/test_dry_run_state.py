@@ -47,7 +47,7 @@ def test_a_coordinator_runs_the_simulation_and_sees_their_scope(db_url, outbox):
     _run(state)
     assert state.error == "" and state.has_report and not state.running
     assert state.heading.startswith("Simulation du tour 1 faite le ")
-    assert state.tiles[0]["label"].startswith("Étudiants affectés") and "%)" in state.tiles[0]["value"]
+    assert state.tiles[0].label.startswith("Étudiants affectés") and "%)" in state.tiles[0].value
     assert [row["label"] for row in state.by_specialty] == ["MÉDECINE D'URGENCE"]
     assert [row["label"] for row in state.by_subdivision] == ["SUBDI AMIENS"]
     assert state.rankings_sentence.endswith("classements non valides ou manquants étaient corrigés.")

@@ -70,8 +70,8 @@ def _student_is_empty(state) -> None:
 
 
 def _coordinator_has_data(state) -> None:
-    assert [f["label"] for f in state.figures][:2] == ["Étudiants connectés", "Participation à la campagne"]
-    assert state.figures[0]["value"] != "0/0 (0%)"  # the coordinator's area has students
+    assert [f.label for f in state.figures][:2] == ["Étudiants connectés", "Participation à la campagne"]
+    assert state.figures[0].value != "0/0 (0%)"  # the coordinator's area has students
 
 
 def _coordinator_is_empty(state) -> None:
@@ -79,7 +79,7 @@ def _coordinator_is_empty(state) -> None:
 
 
 def _manager_has_data(state) -> None:
-    assert len(state.figures) == 6 and state.figures[0]["value"] != "0/0 (0%)"
+    assert len(state.figures) == 6 and state.figures[0].value != "0/0 (0%)"
     assert state.phases, "the wave's calendar is shown"
     running = [p for p in state.phases if p["status"] == "En cours"]
     assert any(p["label"] == "Classement des candidatures" and p["round"] == "Tour 1" for p in running)

@@ -14,6 +14,7 @@ from siimop_app.pages.coordinator.posts import PostTableState
 from siimop_app.pages.coordinator.results import ResultTableState
 from siimop_app.pages.coordinator.supervisors import SupervisorTableState
 from siimop_app.services.access import AccessDenied
+from siimop_app.services.overview import Figure
 from siimop_app.states import live_statistics
 from tests.states.test_guards import demo_address, load_demo, page_state, sign_in
 
@@ -56,10 +57,10 @@ def test_the_figures_are_recomputed_with_the_current_filters():
 
     def compute(cookie, filters):
         seen.append((cookie, filters))
-        return [{"label": "Postes", "value": f"{len(seen)}/10 ({len(seen) * 10}%)"}]
+        return [Figure("Postes", f"{len(seen)}/10 ({len(seen) * 10}%)")]
 
     asyncio.run(live_statistics.keep_live(page, 1, "/coordonnateur/postes", compute))
-    assert page.stats_refreshed == 5 and page.statistics == [{"label": "Postes", "value": "5/10 (50%)"}]
+    assert page.stats_refreshed == 5 and page.statistics == [Figure("Postes", "5/10 (50%)")]
     assert seen[0] == ("cookie", {"region": "all"})
 
 

@@ -44,7 +44,7 @@ def test_the_coordinator_loads_one_page_and_reads_only(db_url, outbox):
     assert redirects(state.load()) == []
     assert state.loaded and 0 < len(state.rows) <= PAGE_SIZE and not state.can_manage
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
-    assert [s["label"] for s in state.statistics][0] == "Postes"
+    assert [s.label for s in state.statistics][0] == "Postes"
     assert state.interface == "coordinator"
     # A forged filter value (another subdivision's id, garbage) narrows nothing beyond the scope.
     state.set_filter("subdivision", str(_subdivision_id("SUBDI LILLE")))

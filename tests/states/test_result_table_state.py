@@ -37,7 +37,7 @@ def test_coordinator_sees_the_results_of_their_scope(db_url, outbox):
     assert 0 < state.total <= PAGE_SIZE and len(state.rows) == state.total
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     assert {row.round for row in state.rows} == {"Tour 1"}
-    assert [s["label"] for s in state.statistics] == ["Étudiants affectés", "Places pourvues"]
+    assert [s.label for s in state.statistics] == ["Étudiants affectés", "Places pourvues"]
     assert state.interface == "coordinator"
     assert next(m for m in state.menu if m["label"] == "Résultats")["href"] == "/coordonnateur/resultats"
     assert "sort=last_name" in state.export_query and len(state.rounds) == 1

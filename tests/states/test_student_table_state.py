@@ -24,7 +24,7 @@ def test_coordinator_loads_the_students_of_their_scope_and_the_live_refresh_star
     assert result.handler.fn.__qualname__ == "CoordinatorHomeState.watch_statistics"
     assert 0 < state.total <= PAGE_SIZE and len(state.rows) == state.total
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
-    assert [s["label"] for s in state.statistics][:2] == ["Étudiants connectés", "Listes de vœux suffisantes"]
+    assert [s.label for s in state.statistics][:2] == ["Étudiants connectés", "Listes de vœux suffisantes"]
     assert state.menu[0]["label"] == "Gestion des étudiants" and state.interface == "coordinator"
     assert "sort=last_name" in state.export_query
 
@@ -64,10 +64,10 @@ def test_students_and_supervisors_are_sent_away(db_url, outbox):
 def test_filters_change_rows_and_statistics(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, "manager")
-    before = [s["value"] for s in state.statistics]
+    before = [s.value for s in state.statistics]
     state.set_filter("decale", "oui")
     assert 0 < state.total < 174 and all(row.decale == "oui" for row in state.rows)
-    assert [s["value"] for s in state.statistics] != before
+    assert [s.value for s in state.statistics] != before
     assert "decale=oui" in state.export_query
     state.search({"q": state.rows[0].ine})
     assert state.total == 1
@@ -88,7 +88,7 @@ def test_forged_filter_values_outside_the_scope_give_nothing_more(db_url, outbox
     for value in (*others, "0", "-1", "1 OR 1=1"):
         state.set_filter("subdivision", value)
         assert state.total == 0 and state.rows == [], value
-        assert all(s["value"] == "0/0 (0%)" for s in state.statistics)
+        assert all(s.value == "0/0 (0%)" for s in state.statistics)
     state.set_filter("subdivision", "all")
     assert state.total == mine
     state.sort_by("password")  # not sortable: ignored

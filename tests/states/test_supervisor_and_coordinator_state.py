@@ -49,7 +49,7 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, SupervisorTableState, "coordinator")
     assert {row.subdivisions for row in state.rows} == {"SUBDI AMIENS"}
-    assert [s["label"] for s in state.statistics] == ["RTS connectés", "Classements valides"]
+    assert [s.label for s in state.statistics] == ["RTS connectés", "Classements valides"]
     assert [r["label"] for r in state.by_specialty] == ["MÉDECINE D'URGENCE"]
     assert [r["label"] for r in state.by_subdivision] == ["SUBDI AMIENS"]
     assert state.specialty_chart_height > 0

@@ -22,7 +22,7 @@ from siimop_app.services import auth, calendar, overview, student_table
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable, live_statistics_of
 from siimop_app.states.session import AppState
-from siimop_app.ui.data_table import plain_header, table_section
+from siimop_app.ui.data_table import plain_header, statistic_tiles, table_section
 from siimop_app.ui.shell import shell
 from siimop_app.validation import parse_int
 
@@ -49,7 +49,7 @@ class StudentWish:
 
 
 class CoordinatorHomeState(KitTable, AppState):
-    figures: list[dict[str, str]] = []  # the headline figures of the whole scope
+    figures: list[overview.Figure] = []  # the headline figures of the whole scope
     rows: list[student_table.StudentLine] = []
     sort: str = student_table.DEFAULT_SORT
     f_region: str = ALL
@@ -155,9 +155,7 @@ def coordinator_home_page() -> rx.Component:
                 aria_label="Voir les vœux de " + line.first_name + " " + line.last_name))],
         ),
         rx.text("Votre périmètre", weight="bold", margin_top="1em"),
-        rx.flex(rx.foreach(s.figures, lambda item: rx.card(
-            rx.vstack(rx.text(item["value"], weight="bold", color="#1d3557"), rx.text(item["label"], size="2"),
-                      spacing="1"), min_width="min(12em, 100%)")), wrap="wrap", gap="3", id="scope-figures"),
+        statistic_tiles(s.figures, element_id="scope-figures"),
         _detail_dialog(),
         title="Suivi des Docteurs Juniors et des candidatures",
     )

@@ -20,6 +20,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.services import auth, dry_run, reminders
 from siimop_app.services.access import AccessDenied
+from siimop_app.services.overview import Figure
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
@@ -41,7 +42,7 @@ class DryRunState(AppState):
     message: str = ""
     has_report: bool = False
     heading: str = ""
-    tiles: list[dict[str, str]] = []
+    tiles: list[Figure] = []
     by_specialty: list[dict] = []
     by_subdivision: list[dict] = []
     unplaced: list[dict] = []
@@ -143,12 +144,11 @@ class DryRunState(AppState):
         self.has_report = True
         self.heading = f"Simulation du tour {report.round_number} faite le {report.at}"
         self.tiles = [
-            {"label": "Étudiants affectés (projection, votre périmètre)", "value": report.rate},
-            {"label": "Étudiants qui resteraient non affectés", "value": str(report.unplaced_total)},
-            {"label": "Places qui resteraient vides", "value": f"{report.empty_places_total} "
-                                                              f"({report.empty_posts_total} poste(s))"},
-            {"label": "Affectés sur l'ensemble du tour (appariement national)",
-             "value": f"{report.round_placed}/{report.round_students}"},
+            Figure("Étudiants affectés (projection, votre périmètre)", report.rate),
+            Figure("Étudiants qui resteraient non affectés", str(report.unplaced_total)),
+            Figure("Places qui resteraient vides", f"{report.empty_places_total} ({report.empty_posts_total} poste(s))"),
+            Figure("Affectés sur l'ensemble du tour (appariement national)",
+                   f"{report.round_placed}/{report.round_students}"),
         ]
         self.by_specialty, self.by_subdivision = report.by_specialty, report.by_subdivision
         self.unplaced = report.unplaced

@@ -10,12 +10,12 @@ from siimop_app.domain.calendar import is_open
 from siimop_app.models import MANAGER_ROLES
 from siimop_app.services import calendar, overview
 from siimop_app.states.session import AppState
-from siimop_app.ui.components import figure_tile
+from siimop_app.ui.data_table import statistic_tiles
 from siimop_app.ui.shell import shell
 
 
 class ManagerHomeState(AppState):
-    figures: list[dict[str, str]] = []
+    figures: list[overview.Figure] = []
     phases: list[dict[str, str]] = []
 
     @rx.event
@@ -71,6 +71,6 @@ def manager_home_page() -> rx.Component:
             rx.text("Aucune campagne n'est ouverte aujourd'hui."),
         ),
         rx.heading("Pourcentages de la campagne en cours", size="4", as_="h2", margin_top="1em"),
-        rx.flex(rx.foreach(ManagerHomeState.figures, figure_tile), wrap="wrap", gap="3", id="scope-figures"),
+        statistic_tiles(ManagerHomeState.figures, element_id="scope-figures"),
         title="Tableau de bord gestionnaire",
     )
