@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from siimop_app.db import transaction
-from siimop_app.models import RoleGrant, User, UserEmail, utcnow
+from siimop_app.demo.calendar_plan import plan
+from siimop_app.models import Campaign, Phase, RoleGrant, Round, User, UserEmail, Wave, utcnow
+from siimop_app.services import calendar
 
 
 def make_user(email: str, *roles: str, first: str = "Camille", last: str = "Durand",
@@ -26,3 +28,25 @@ def make_user(email: str, *roles: str, first: str = "Camille", last: str = "Dura
 
 def days_ago(days: float) -> dt.datetime:
     return utcnow() - dt.timedelta(days=days)
+
+
+def make_campaign(phase: str = "ranking", *, today: dt.date | None = None) -> dict[int, int]:
+    """A campaign of one wave dated as the demo's (files, posts, two matched rounds, an in-person third) so that
+    ``today`` (default: the app's today, ``SIIMOP_TODAY`` included) falls in ``phase`` ("closed": it is over).
+    No people, posts or wishes. Returns {round number: round id}."""
+    today = today or calendar.now().date()
+    with transaction() as session:
+        campaign = Campaign(name=f"Campagne Mai {today.year}")
+        session.add(campaign)
+        session.flush()
+        wave = Wave(campaign_id=campaign.id, number=1, name=f"Vague 1 Campagne Mai {today.year}",
+                    subtitle="Docteurs Juniors")
+        session.add(wave)
+        session.flush()
+        rounds = {number: Round(wave_id=wave.id, number=number, in_person=number == 3) for number in (1, 2, 3)}
+        session.add_all(rounds.values())
+        session.flush()
+        for planned in plan(today, phase):
+            session.add(Phase(wave_id=wave.id, round_id=rounds[planned.round_number].id if planned.round_number else None,
+                              kind=planned.kind, starts_on=planned.starts_on, ends_on=planned.ends_on))
+        return {number: round_.id for number, round_ in rounds.items()}
