@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import select
+
 from siimop_app.db import transaction
 from siimop_app.demo.calendar_plan import plan
-from siimop_app.models import Campaign, Phase, RoleGrant, Round, User, UserEmail, Wave, utcnow
+from siimop_app.domain.roles import Role
+from siimop_app.models import (
+    Campaign,
+    Phase,
+    RoleGrant,
+    Round,
+    Specialty,
+    Student,
+    Subdivision,
+    User,
+    UserEmail,
+    Wave,
+    utcnow,
+)
 from siimop_app.services import calendar
+from siimop_app.services.auth import SignedInUser
 
 
 def make_user(email: str, *roles: str, first: str = "Camille", last: str = "Durand",
@@ -50,3 +66,15 @@ def make_campaign(phase: str = "ranking", *, today: dt.date | None = None) -> di
             session.add(Phase(wave_id=wave.id, round_id=rounds[planned.round_number].id if planned.round_number else None,
                               kind=planned.kind, starts_on=planned.starts_on, ends_on=planned.ends_on))
         return {number: round_.id for number, round_ in rounds.items()}
+
+
+def make_student(email: str, *, first: str = "Rémi", last: str = "Thermidor", participating: bool = True,
+                 ine: str = "0000000001A") -> SignedInUser:
+    """A student of the first subdivision and DES of the reference data, as signed in (no wishes, no file)."""
+    user_id = make_user(email, Role.STUDENT, first=first, last=last)
+    with transaction() as session:
+        subdivision = session.exec(select(Subdivision.id).order_by(Subdivision.id)).first()
+        specialty = session.exec(select(Specialty.id).order_by(Specialty.id)).first()
+        session.add(Student(user_id=user_id, ine=ine, intern_number=ine[:8], subdivision_id=subdivision,
+                            specialty_id=specialty, participating=participating))
+    return SignedInUser(user_id, first, last, email, (Role.STUDENT,))

@@ -1,4 +1,4 @@
-"""Wishes (hearts), their receipt, the live sufficiency counter and the student's file, on a real database."""
+"""Wishes (hearts), their receipt and the live sufficiency counter, on a real database."""
 
 from __future__ import annotations
 
@@ -14,17 +14,14 @@ from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.models import (
     Application,
     AuditEntry,
-    Document,
-    Phase,
     Post,
     Specialty,
     Student,
     UserEmail,
 )
-from siimop_app.services import auth, documents, receipts, student_file, wish_posts, wish_window, wishes
+from siimop_app.services import auth, documents, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.documents import DocumentError
 from tests.services.mailbox import messages
 from tests.services.test_documents_and_post_detail import tiny_pdf
 
@@ -264,48 +261,6 @@ def test_the_counter_follows_the_threshold(wishes_open):
     many, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=100)
     counter = wishes.sufficiency_for(user, {r["post_id"]: 1 for r in many})
     assert counter["sufficient"] and counter["rated"] >= 100 and f"{counter['rated']} postes notés" in counter["message"]
-
-
-# -------------------------------------------------------------- student file
-def test_presentation_and_documents(wishes_open):
-    user = wishes_open
-    assert student_file.save_presentation(user, "  Urgentiste motivé.\r\nDisponible.  ") == "Urgentiste motivé.\nDisponible."
-    with pytest.raises(DocumentError, match="5 000"):
-        student_file.save_presentation(user, "x" * 5001)
-    first = student_file.upload_document(user, "cv", "mon cv.pdf", tiny_pdf("CV 1"))
-    with transaction() as session:
-        old_key = session.get(Document, first["id"]).storage_key
-    second = student_file.upload_document(user, "cv", "cv-2024.pdf", tiny_pdf("CV 2"))
-    student_file.upload_document(user, "cover_letter", "lettre.pdf", tiny_pdf("Lettre"))
-    with pytest.raises(DocumentError, match="PDF"):
-        student_file.upload_document(user, "training_contract", "contrat.docx", b"PK...")
-    with pytest.raises(DocumentError):
-        student_file.upload_document(user, "post_description", "x.pdf", tiny_pdf())
-    found = student_file.student_file(user)
-    assert found["presentation"] == "Urgentiste motivé.\nDisponible." and found["editable"]
-    by_kind = {d["kind"]: d["file"] for d in found["documents"]}
-    assert by_kind["cv"]["id"] == second["id"] and by_kind["cv"]["filename"] == "cv-2024.pdf"
-    assert by_kind["cover_letter"]["filename"] == "lettre.pdf" and by_kind["training_contract"] is None
-    assert not (documents._root() / old_key).exists()  # the replaced bytes are gone after the commit
-    with transaction() as session:
-        assert session.get(Document, first["id"]) is None
-        actions = [a for (a,) in session.execute(sa.select(AuditEntry.action).where(
-            AuditEntry.action.like("student.%")).order_by(AuditEntry.id))]
-    assert actions == ["student.presentation.update", "student.document.replace", "student.document.replace",
-                       "student.document.replace"]
-
-
-def test_the_file_is_frozen_once_the_wishes_close(db_url, outbox):
-    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
-    user = _user(STUDENT)
-    assert not student_file.student_file(user)["editable"]
-    with pytest.raises(PhaseClosedError, match="dépôt du dossier"):
-        student_file.save_presentation(user, "Trop tard")
-    with pytest.raises(PhaseClosedError):
-        student_file.upload_document(user, "cv", "cv.pdf", tiny_pdf())
-    with transaction() as session:
-        assert session.exec(select(Phase).where(Phase.kind == "wishes")).first() is not None
-        assert session.exec(select(Document).where(Document.kind == "cv")).first() is None
 
 
 def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
