@@ -9,19 +9,8 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.demo.calendar_plan import plan
 from siimop_app.domain.roles import Role
-from siimop_app.models import (
-    Campaign,
-    Phase,
-    RoleGrant,
-    Round,
-    Specialty,
-    Student,
-    Subdivision,
-    User,
-    UserEmail,
-    Wave,
-    utcnow,
-)
+from siimop_app.models import Campaign, Phase, RoleGrant, Round, Specialty, Student, Subdivision, User, UserEmail
+from siimop_app.models import Wave, utcnow
 from siimop_app.services import calendar
 from siimop_app.services.auth import SignedInUser
 
@@ -63,8 +52,9 @@ def make_campaign(phase: str = "ranking", *, today: dt.date | None = None) -> di
         session.add_all(rounds.values())
         session.flush()
         for planned in plan(today, phase):
-            session.add(Phase(wave_id=wave.id, round_id=rounds[planned.round_number].id if planned.round_number else None,
-                              kind=planned.kind, starts_on=planned.starts_on, ends_on=planned.ends_on))
+            round_id = rounds[planned.round_number].id if planned.round_number else None
+            session.add(Phase(wave_id=wave.id, round_id=round_id, kind=planned.kind, starts_on=planned.starts_on,
+                              ends_on=planned.ends_on))
         return {number: round_.id for number, round_ in rounds.items()}
 
 
