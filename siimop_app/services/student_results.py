@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import DatedPhase, day_text, opens_at
+from siimop_app.domain.roles import Role
 from siimop_app.models import (
     Application,
     Assignment,
@@ -26,7 +27,6 @@ from siimop_app.models import (
     Specialty,
     Subdivision,
 )
-from siimop_app.domain.roles import Role
 from siimop_app.services import calendar
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
