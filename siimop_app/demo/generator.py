@@ -18,7 +18,7 @@ Decisions the generator makes (they shape the demo, not the product rules):
   campaigns do (2020: 1,179 of 1,226). The rest are valid by construction.
   Validity is always computed by ``siimop_app.domain.ranking_rules``.
 - Every student with wishes has the receipt of their last submission (an audit row made by
-  ``services.wishes.receipt_record``, as saving does), dated inside round 1's wishes phase.
+  ``services.receipts.receipt_record``, as saving does), dated inside round 1's wishes phase.
 - The demo accounts' own posts are left unranked during the ranking phase so a
   visitor can rank them; once it is over they are ranked like the others.
 """
@@ -62,7 +62,7 @@ from siimop_app.models import (
     utcnow,
 )
 from siimop_app.services import audit
-from siimop_app.services.wishes import RECEIPT_ACTION, receipt_record
+from siimop_app.services.receipts import RECEIPT_ACTION, receipt_record
 from siimop_app.reference import ReferenceIds
 
 DEMO_DOMAIN = "demo.siimop.fr"

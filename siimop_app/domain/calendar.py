@@ -24,6 +24,11 @@ def to_paris(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(PARIS)
 
 
+def day_text(day: dt.date | None) -> str:
+    """A day as the screens and mails write it: "dd/mm/yyyy" ("" for none)."""
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
 @dataclasses.dataclass(frozen=True)
 class DatedPhase:
     kind: str

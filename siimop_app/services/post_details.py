@@ -23,9 +23,8 @@ from siimop_app.models import (
     Specialty,
     SpecialtyOption,
     User,
-    UserEmail,
 )
-from siimop_app.services import audit, calendar, documents, post_access, posts
+from siimop_app.services import audit, calendar, documents, post_access, posts, queries
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.calendar import PhaseClosedError
@@ -43,12 +42,6 @@ NO_FILE = "Aucun fichier descriptif n'a été téléchargé."
 
 def _full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {(last or '').upper()}".strip()
-
-
-def _main_email(session: Session, user_id: int) -> str:
-    return session.exec(
-        select(UserEmail.email).where(UserEmail.user_id == user_id).order_by((UserEmail.kind != "main"), UserEmail.id)
-    ).first() or ""
 
 
 def _phase_is_open(post: Post) -> bool:
@@ -102,7 +95,7 @@ def post_detail(user: SignedInUser, post_id: int) -> dict:
                 .order_by(PostSupervisor.is_referent.desc(), PostSupervisor.id)
             ).first()
             if row is not None:
-                other = {"name": _full_name(row[1], row[2]), "email": _main_email(session, row[0])}
+                other = {"name": _full_name(row[1], row[2]), "email": queries.main_email(session, row[0])}
     is_referent = bool(link and link.is_referent)
     phase_open = _phase_is_open(post)
     return {

@@ -1,13 +1,13 @@
 """SQL pieces every table service shares: a LIKE-safe text search, a person's main address, NULLs-last sorting.
 
-They build SQLAlchemy expressions only (no session, no Reflex), so each table keeps its own joins and says
-which columns its text filter searches.
+They build SQLAlchemy expressions (no Reflex; only ``main_email`` reads, in the caller's session), so each table
+keeps its own joins and says which columns its text filter searches.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from siimop_app.models import User, UserEmail
 
@@ -30,6 +30,13 @@ def main_email_of(user_id, correlate=User):
         .correlate(correlate)
         .scalar_subquery()
     )
+
+
+def main_email(session: Session, user_id: int) -> str:
+    """Where a person's mail goes: their main address, else their first one ("" if they have none)."""
+    return session.exec(
+        select(UserEmail.email).where(UserEmail.user_id == user_id).order_by((UserEmail.kind != "main"), UserEmail.id)
+    ).first() or ""
 
 
 def main_email_contains(user_id, text: str, correlate=User) -> sa.ColumnElement[bool]:

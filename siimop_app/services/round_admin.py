@@ -10,7 +10,7 @@ from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.round_status import RoundStatus
 from siimop_app.models import Assignment, Campaign, Post, Round, Site, Student, User, Wave
-from siimop_app.services import calendar, rounds
+from siimop_app.services import calendar, in_person, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.scope import post_condition, scope_of
@@ -97,12 +97,12 @@ def _resolve(session, round_id: int, ine: str, post_number: str) -> tuple[int, i
     return student.id, post.id
 
 
-def preview_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number: str) -> rounds.ManualPlacement:
+def preview_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number: str) -> in_person.ManualPlacement:
     """The placement the manager is about to confirm, checked by every rule, nothing written."""
     require_role(user, *rounds.CLOSE_ROLES)
     with transaction() as session:
         student_id, post_id = _resolve(session, round_id, ine, post_number)
-    return rounds.preview_manual(round_id=round_id, student_id=student_id, post_id=post_id,
+    return in_person.preview_manual(round_id=round_id, student_id=student_id, post_id=post_id,
                                  actor_user_id=user.user_id)
 
 
@@ -111,14 +111,14 @@ def assign_in_person(user: SignedInUser, *, round_id: int, ine: str, post_number
     require_role(user, *rounds.CLOSE_ROLES)
     with transaction() as session:
         student_id, post_id = _resolve(session, round_id, ine, post_number)
-    placed = rounds.assign_manually(round_id=round_id, student_id=student_id, post_id=post_id,
+    placed = in_person.assign_manually(round_id=round_id, student_id=student_id, post_id=post_id,
                                     actor_user_id=user.user_id)
     return f"{placed.student_name} (INE {placed.ine}) est affecté(e) au poste n° {placed.post_number}."
 
 
 def cancel_in_person(user: SignedInUser, *, assignment_id: int) -> str:
     require_role(user, *rounds.CLOSE_ROLES)
-    rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=user.user_id)
+    in_person.cancel_manual(assignment_id=assignment_id, actor_user_id=user.user_id)
     return "L'affectation a été annulée."
 
 

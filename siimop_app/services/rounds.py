@@ -1,4 +1,4 @@
-"""Closing a round (SPEC §6): snapshot → matching → check → one write; round 3 by hand; students' results.
+"""Closing a matched round (SPEC §6): snapshot → matching → check → one write.
 
 Closing a round is the one moment the platform writes results. It is built so that it
 happens exactly once and either completely or not at all:
@@ -28,6 +28,9 @@ gives it back (see that module).
 
 The tie-break seed of a round is its database id (documented, reproducible): the same
 round snapshot always gives the same bytes of result.
+
+Round 3's in-person placements are recorded by hand (``services.in_person``); a student reads their results
+through ``services.student_results``.
 """
 
 from __future__ import annotations
@@ -48,13 +51,12 @@ from sqlmodel import Session, select
 
 from siimop_app import matching
 from siimop_app.db import transaction
-from siimop_app.domain.calendar import DatedPhase, closes_at, opens_at
+from siimop_app.domain.calendar import DatedPhase, closes_at, day_text
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.ranking_rules import Candidate, check_ranking
 from siimop_app.models import (
     Application,
     Assignment,
-    Establishment,
     Phase,
     PhaseKind,
     Post,
@@ -63,35 +65,25 @@ from siimop_app.models import (
     RoleGrant,
     Round,
     RoundStatus,
-    Site,
-    Specialty,
     Student,
-    Subdivision,
-    User,
     utcnow,
 )
 from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, calendar
 from siimop_app.services.candidates import sufficient_students
-from siimop_app.services.scope import post_condition, scope_of
 from siimop_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CLOSE_ROLES",
     "CloseReport",
     "RoundError",
-    "StudentRoundResult",
-    "ManualPlacement",
-    "assign_manually",
     "build_instance",
-    "cancel_manual",
     "check_stored",
     "close_round",
-    "preview_manual",
     "release_claim",
     "require_closable",
-    "round_result_for_student",
     "solve_snapshot",
 ]
 
@@ -322,7 +314,7 @@ def _require_ranking_over(session: Session, round_: Round) -> None:
                            ends_on=ranking.ends_on)
         if calendar.now() < closes_at(phase):
             raise RoundError(
-                f"Le classement du tour {round_.number} est ouvert jusqu'au {_fr_date(ranking.ends_on)} à 23h59 : "
+                f"Le classement du tour {round_.number} est ouvert jusqu'au {day_text(ranking.ends_on)} à 23h59 : "
                 "le tour ne peut pas encore être clôturé."
             )
 
@@ -540,248 +532,3 @@ def check_stored(round_id: int) -> matching.Certificate:
         instance_json, result_json = round_.instance_json, round_.result_json
     instance = matching.Instance.from_dict(json.loads(instance_json))
     return matching.check(instance, json.loads(result_json))
-
-
-# ----------------------------------------------------------------------------- round 3, by hand
-
-@dataclasses.dataclass(frozen=True)
-class ManualPlacement:
-    """An in-person placement as checked before it is written: what the manager confirms."""
-
-    round_id: int
-    round_number: int
-    student_id: int
-    student_name: str
-    ine: str
-    post_id: int
-    post_number: int
-    post_label: str
-    places_left_after: int
-
-    def confirmation(self) -> str:
-        return (f"Affecter {self.student_name} (INE {self.ine}) au poste n° {self.post_number} ({self.post_label}) "
-                f"pour le tour {self.round_number} ? Il restera {self.places_left_after} place(s) sur ce poste. "
-                "L'étudiant verra ce résultat dès l'enregistrement.")
-
-
-def _require_in_person_phase(session: Session, round_: Round) -> None:
-    """Round 3 placements belong to its in-person phase only (SPEC §6), checked here, on the server."""
-    phase = session.exec(
-        select(Phase).where(Phase.round_id == round_.id, Phase.kind == PhaseKind.IN_PERSON.value)
-    ).first()
-    dated = phase and DatedPhase(kind=phase.kind, round_number=round_.number, starts_on=phase.starts_on,
-                                 ends_on=phase.ends_on)
-    now = calendar.now()
-    if dated is None or not (opens_at(dated) <= now < closes_at(dated)):
-        when = f" (du {_fr_date(phase.starts_on)} au {_fr_date(phase.ends_on)})" if phase else ""
-        raise RoundError(f"Les affectations du tour {round_.number} en présentiel ne se saisissent que pendant "
-                         f"sa période{when}.")
-
-
-def _check_manual(session: Session, *, round_id: int, student_id: int, post_id: int,
-                  actor_user_id: int) -> ManualPlacement:
-    """Every rule of an in-person placement; French ``RoundError`` for the first that fails."""
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise RoundError("Ce tour n'existe pas.")
-    if not round_.in_person:
-        raise RoundError("Les affectations manuelles ne concernent que le tour en présentiel.")
-    if round_.status != RoundStatus.OPEN.value:
-        raise RoundError("Ce tour est clôturé : il n'est plus possible d'y affecter un étudiant.")
-    _require_in_person_phase(session, round_)
-    post = session.get(Post, post_id)
-    if post is None or post.wave_id != round_.wave_id:
-        raise RoundError("Ce poste n'appartient pas à cette vague.")
-    student = session.get(Student, student_id)
-    if student is None:
-        raise RoundError("Cet étudiant n'existe pas.")
-    scope = scope_of(session, actor_user_id, CLOSE_ROLES)
-    in_scope = session.exec(
-        select(sa.func.count()).select_from(Post).where(Post.id == post_id, post_condition(scope))
-    ).one()
-    if not in_scope:
-        raise RoundError("Ce poste ne relève pas de votre périmètre de gestionnaire.")
-    if post.calling_specialty_id != student.specialty_id:
-        raise RoundError("Ce poste n'est pas ouvert à la spécialité de cet étudiant.")
-    earlier = session.exec(
-        select(Round.number).join(Assignment, Assignment.round_id == Round.id)
-        .where(Round.wave_id == round_.wave_id, Assignment.student_id == student_id)
-    ).first()
-    if earlier is not None:
-        raise RoundError(f"Cet étudiant est déjà affecté dans cette vague (tour {earlier}).")
-    filled = session.exec(
-        select(sa.func.count()).select_from(Assignment).join(Round, Round.id == Assignment.round_id)
-        .where(Round.wave_id == round_.wave_id, Assignment.post_id == post_id)
-    ).one()
-    if filled >= post.places_opened:
-        raise RoundError("Ce poste n'a plus de place disponible.")
-    site, establishment = session.exec(
-        select(Site.name, Establishment.name).join(Establishment, Establishment.id == Site.establishment_id)
-        .where(Site.id == post.site_id)
-    ).one()
-    user = session.get(User, student.user_id)
-    return ManualPlacement(
-        round_id=round_id, round_number=round_.number, student_id=student_id,
-        student_name=f"{user.first_name} {user.last_name.upper()}", ine=student.ine, post_id=post_id,
-        post_number=post.post_number, post_label=f"{site} – {establishment}",
-        places_left_after=post.places_opened - filled - 1,
-    )
-
-
-def preview_manual(*, round_id: int, student_id: int, post_id: int, actor_user_id: int) -> ManualPlacement:
-    """What ``assign_manually`` would write, checked by the same rules, writing nothing."""
-    with transaction() as session:
-        return _check_manual(session, round_id=round_id, student_id=student_id, post_id=post_id,
-                             actor_user_id=actor_user_id)
-
-
-def assign_manually(*, round_id: int, student_id: int, post_id: int, actor_user_id: int) -> ManualPlacement:
-    """Record an in-person (round 3) placement: during that round's in-person phase; a manager whose scope
-    covers the post; a place left; the student not yet placed in the wave. One transaction, audited;
-    French ``RoundError`` otherwise."""
-    with transaction() as session:
-        # A no-op UPDATE first: it locks the round's row (PostgreSQL) / takes the write lock (SQLite),
-        # so two managers placing on the same round are serialised and cannot overfill a post.
-        session.execute(sa.update(Round).where(Round.id == round_id).values(status=Round.status))
-        placement = _check_manual(session, round_id=round_id, student_id=student_id, post_id=post_id,
-                                  actor_user_id=actor_user_id)
-        assignment = Assignment(round_id=round_id, student_id=student_id, post_id=post_id, method="manual",
-                                created_by_user_id=actor_user_id)
-        session.add(assignment)
-        session.flush()
-        audit.record(
-            session,
-            actor_user_id=actor_user_id,
-            action="assignment.manual",
-            entity="assignment",
-            entity_id=assignment.id,
-            after={"round_id": round_id, "round_number": placement.round_number, "student_id": student_id,
-                   "post_id": post_id, "places_left": placement.places_left_after},
-        )
-        return placement
-
-
-def cancel_manual(*, assignment_id: int, actor_user_id: int) -> None:
-    """Undo an in-person placement while that phase is open (a typing mistake); audited with what it was."""
-    with transaction() as session:
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None or assignment.method != "manual":
-            raise RoundError("Cette affectation n'existe pas ou n'a pas été saisie en présentiel.")
-        session.execute(sa.update(Round).where(Round.id == assignment.round_id).values(status=Round.status))
-        round_ = session.get(Round, assignment.round_id)
-        if round_.status != RoundStatus.OPEN.value:
-            raise RoundError("Ce tour est clôturé : ses affectations ne peuvent plus être annulées.")
-        _require_in_person_phase(session, round_)
-        scope = scope_of(session, actor_user_id, CLOSE_ROLES)
-        in_scope = session.exec(
-            select(sa.func.count()).select_from(Post).where(Post.id == assignment.post_id, post_condition(scope))
-        ).one()
-        if not in_scope:
-            raise RoundError("Ce poste ne relève pas de votre périmètre de gestionnaire.")
-        before = {"round_id": round_.id, "round_number": round_.number, "student_id": assignment.student_id,
-                  "post_id": assignment.post_id, "created_by_user_id": assignment.created_by_user_id}
-        session.delete(assignment)
-        audit.record(session, actor_user_id=actor_user_id, action="assignment.manual_cancel", entity="assignment",
-                     entity_id=assignment_id, before=before)
-
-
-# ----------------------------------------------------------------------------- the student's result page
-
-@dataclasses.dataclass(frozen=True)
-class StudentRoundResult:
-    """One published round as the student sees it."""
-
-    round_id: int
-    number: int
-    title: str  # "Tour 1"
-    assigned: bool
-    post: dict[str, Any] | None  # post_id, specialty, site_name, establishment, subdivision, method
-    status_text: str  # "Affecté(e) : …" or "Non affecté(e)"
-    next_step: str  # what comes next, in French ("" once assigned)
-
-
-def _fr_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def student_results(*, user_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
-    """The results of the student signed in as ``user_id`` in the wave (nothing for a user who is no student)."""
-    with transaction() as session:
-        student_id = session.exec(select(Student.id).where(Student.user_id == user_id)).first()
-        return round_result_for_student(session, student_id, wave_id, at) if student_id else []
-
-
-def round_result_for_student(session: Session, student_id: int, wave_id: int, at: dt.datetime) -> list[StudentRoundResult]:
-    """The student's result per round of the wave published at ``at``, in order, until they are placed.
-
-    A matched round is published when its "results" phase opens; an in-person round shows as soon as a
-    manager recorded a placement. Unplaced: why when we know it (no wish, insufficient list) and what
-    comes next (the next round's wishes, the in-person round, or the ARS / scolarité).
-    """
-    rounds = session.exec(select(Round).where(Round.wave_id == wave_id).order_by(Round.number)).all()
-    phases = session.exec(select(Phase).where(Phase.wave_id == wave_id, Phase.round_id.is_not(None))).all()
-    by_round: dict[int, dict[str, Phase]] = defaultdict(dict)
-    for phase in phases:
-        by_round[phase.round_id][phase.kind] = phase
-    assignments = {
-        rid: row for rid, *row in session.exec(
-            select(Assignment.round_id, Assignment.post_id, Assignment.method, Specialty.label, Site.name,
-                   Establishment.name, Subdivision.label)
-            .join(Post, Post.id == Assignment.post_id)
-            .join(Specialty, Specialty.id == Post.calling_specialty_id)
-            .join(Site, Site.id == Post.site_id)
-            .join(Establishment, Establishment.id == Site.establishment_id)
-            .join(Subdivision, Subdivision.id == Post.subdivision_id)
-            .join(Round, Round.id == Assignment.round_id)
-            .where(Assignment.student_id == student_id, Round.wave_id == wave_id)
-        ).all()
-    }
-
-    def dated(phase: Phase | None) -> DatedPhase | None:
-        if phase is None:
-            return None
-        return DatedPhase(kind=phase.kind, round_number=None, starts_on=phase.starts_on, ends_on=phase.ends_on)
-
-    out: list[StudentRoundResult] = []
-    for index, round_ in enumerate(rounds):
-        results_phase = dated(by_round[round_.id].get(PhaseKind.RESULTS.value))
-        published = (results_phase is not None and opens_at(results_phase) <= at) or (
-            round_.in_person and round_.id in assignments)
-        if not published:
-            break
-        title = f"Tour {round_.number}"
-        row = assignments.get(round_.id)
-        if row is not None:
-            post_id, method, specialty, site, establishment, subdivision = row
-            post = {"post_id": post_id, "specialty": specialty, "site_name": site, "establishment": establishment,
-                    "subdivision": subdivision, "method": method}
-            out.append(StudentRoundResult(round_.id, round_.number, title, True, post,
-                                          f"Affecté(e) : {site} – {establishment} ({subdivision})", ""))
-            break
-        if round_.in_person:
-            out.append(StudentRoundResult(round_.id, round_.number, title, False, None, "Non affecté(e)",
-                                          "Rapprochez-vous de votre ARS ou de votre scolarité."))
-            continue
-        why = ""
-        rated = session.exec(
-            select(sa.func.count()).select_from(Application)
-            .where(Application.round_id == round_.id, Application.student_id == student_id, Application.hearts > 0)
-        ).one()
-        if not rated:
-            why = "Vous n'aviez formulé aucun vœu pour ce tour. "
-        elif student_id not in sufficient_students(session, round_.id, [student_id]):
-            why = "Votre liste de vœux était insuffisante : elle n'a pas été prise en compte dans ce tour. "
-        following = rounds[index + 1] if index + 1 < len(rounds) else None
-        if following is None:
-            nxt = "Rapprochez-vous de votre ARS ou de votre scolarité."
-        elif following.in_person:
-            phase = by_round[following.id].get(PhaseKind.IN_PERSON.value)
-            when = f" du {_fr_date(phase.starts_on)} au {_fr_date(phase.ends_on)}" if phase else ""
-            nxt = (f"Le tour {following.number} se déroule en présentiel{when} : "
-                   "votre ARS ou votre scolarité vous indiquera les modalités.")
-        else:
-            phase = by_round[following.id].get(PhaseKind.WISHES.value)
-            when = f" du {_fr_date(phase.starts_on)} au {_fr_date(phase.ends_on)}" if phase else ""
-            nxt = f"Vous pourrez formuler de nouveaux vœux pour le tour {following.number}{when}, sur les places restantes."
-        out.append(StudentRoundResult(round_.id, round_.number, title, False, None, "Non affecté(e)", why + nxt))
-    return out

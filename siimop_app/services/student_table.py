@@ -8,7 +8,7 @@ by ``candidates.sufficient_students`` for the rows shown only; the statistics co
 it with one grouped query and the domain's ``required_wishes``.
 
 "Current round" is the round of the wishes phase the students see now (the open
-one, else the last one started, else the first): ``wishes.wishes_window``.
+one, else the last one started, else the first): ``wish_window.wishes_window``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from siimop_app.services.table_kit import (
     line_class,
     shown,
 )
+from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
 
 NOT_IN_SCOPE = "Cet étudiant ne fait pas partie de votre périmètre."
@@ -119,8 +120,6 @@ class StudentRow:
 # ------------------------------------------------------------------ helpers
 def current_round() -> tuple[int | None, int | None]:
     """(wave id, round id) of the campaign in progress, as the students see it."""
-    from siimop_app.services.wishes import wishes_window  # late: wishes imports much of the app
-
     window = wishes_window()
     return window.wave_id, window.round_id
 

@@ -11,6 +11,15 @@ total, scoped in SQL), ``iterate`` (every row in the table's order, for the file
 * the export's columns, rows and query string (``export_columns``, ``export_rows``, ``export_query``).
 
 No Reflex here: the state (``states.filtered_table``) and the view (``ui.data_table``) read these definitions.
+
+Not on the kit: the student's Mes vœux list (``services.wish_posts``, ``pages/student/wishes.py``). Moving it would
+change what the student sees or the kit's shape: it is a list of post cards with a hearts radio group each, not a
+table (no columns, no sortable headers: one fixed order, the student's subdivision first); its rows carry the
+tab's unsaved hearts over the saved ones (``saved``/``changed``), which a frozen line from columns cannot; it has a
+yes/no checkbox filter ("Seulement mes postes notés") and a region select that empties the subdivision one, where
+the kit's filters are independent selects; its counter is the live sufficiency of the draft, not statistics of
+the filters, and it has no export; its pagers (two, 20 posts, "← Précédent"/"Suivant →") and its students-only
+guard differ from the staff tables'. Bring it over only if the kit grows card rows, boolean and dependent filters.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from siimop_app.models import (
     UserEmail,
 )
 from siimop_app.services.candidates import posts_offered
-from siimop_app.services.wishes import RECEIPT_ACTION
+from siimop_app.services.receipts import RECEIPT_ACTION
 from siimop_app.settings import get_settings
 from tests.e2e.conftest import TIMEOUT_MS, sign_in, url
 from tests.services.mailbox import messages

@@ -1,4 +1,6 @@
-"""The server's calendar (SPEC §3): which wave is open today and which actions are open, on a real database."""
+"""The server's calendar (SPEC §3): which wave is open today and which actions are open, on a real database.
+
+A campaign's calendar alone (``factories.make_campaign``) is enough, except where the demo itself is tested."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from siimop_app.demo.cli import main as demo_main
 from siimop_app.domain.calendar import PARIS
 from siimop_app.services import calendar
 from siimop_app.settings import get_settings
+from tests.services.factories import make_campaign
 
 
 def _load_demo(phase: str, *extra: str) -> None:
@@ -36,7 +39,7 @@ def test_the_app_is_open_in_every_demo_phase_and_closed_after_the_campaign(db_ur
 
 
 def test_ranking_is_open_during_the_ranking_phase(db_url):
-    _load_demo("ranking")
+    make_campaign("ranking")
     today = calendar.now().date()
     opened = calendar.require_open("ranking").phase
     assert opened.kind == "ranking" and opened.round_number == 1
@@ -46,7 +49,7 @@ def test_ranking_is_open_during_the_ranking_phase(db_url):
 
 
 def test_ranking_is_refused_in_french_during_the_wishes_phase(db_url):
-    _load_demo("wishes")
+    make_campaign("wishes")
     assert calendar.require_open("wishes").phase.round_number == 1
     with pytest.raises(calendar.PhaseClosedError) as refused:
         calendar.require_open("ranking")
@@ -56,14 +59,14 @@ def test_ranking_is_refused_in_french_during_the_wishes_phase(db_url):
 
 
 def test_nothing_is_open_when_the_campaign_is_over(db_url):
-    _load_demo("closed")
+    make_campaign("closed")
     for kind in calendar.PHASE_LABELS:
         with pytest.raises(calendar.PhaseClosedError, match=calendar.PHASE_LABELS[kind]):
             calendar.require_open(kind)
 
 
 def test_siimop_today_pins_now_and_a_day_after_the_last_phase_closes_the_app(db_url, monkeypatch):
-    _load_demo("ranking")
+    make_campaign("ranking")
     wave = calendar.current_wave()
     last_day = max(p.ends_on for p in wave.phases)
     first_day = min(p.starts_on for p in wave.phases)
@@ -82,7 +85,7 @@ def test_siimop_today_pins_now_and_a_day_after_the_last_phase_closes_the_app(db_
 
 
 def test_siimop_today_accepts_an_instant_and_the_deadline_is_23_59_59_paris(db_url, monkeypatch):
-    _load_demo("ranking")
+    make_campaign("ranking")
     ranking = calendar.require_open("ranking").phase
     day_after = ranking.ends_on + dt.timedelta(days=1)
 
@@ -120,7 +123,7 @@ def test_a_calendar_edit_is_seen_by_the_next_event_though_one_event_reads_the_ca
     from siimop_app.db import transaction
     from siimop_app.models import Phase
 
-    _load_demo("ranking")
+    make_campaign("ranking")
 
     def close_ranking() -> None:
         with transaction() as session:

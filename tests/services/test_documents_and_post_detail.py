@@ -39,6 +39,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 from siimop_app.settings import get_settings
 from siimop_app.states.session import SESSION_COOKIE
+from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
 
 
@@ -136,11 +137,10 @@ def fetch(cookie: str | None, document_id: int, inline: bool = False):
 
 # ------------------------------------------------------------------ storage
 def test_store_read_and_delete_a_pdf(db_url):
-    load_demo("posts")
-    owner = user_of(demo("rts"))
+    owner = make_user("rts@example.fr", "supervisor")  # storage needs only an owner
     data = tiny_pdf()
     with transaction() as session:
-        document = documents.store_pdf(session, owner_user_id=owner.user_id, kind="post_description",
+        document = documents.store_pdf(session, owner_user_id=owner, kind="post_description",
                                        filename="../../Présentation du service.pdf", data=data)
     assert document.id and document.filename == "Présentation du service.pdf"
     assert document.sha256 == hashlib.sha256(data).hexdigest() and document.size_bytes == len(data)
@@ -161,11 +161,10 @@ def test_store_read_and_delete_a_pdf(db_url):
     ("cv.pdf", oversized_pdf(), documents.TOO_LARGE),
 ])
 def test_store_refuses_what_is_not_a_small_pdf(db_url, filename, data, message):
-    load_demo("posts")
-    owner = user_of(demo("rts"))
+    owner = make_user("etudiant@example.fr", "student")
     with pytest.raises(DocumentError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         with transaction() as session:
-            documents.store_pdf(session, owner_user_id=owner.user_id, kind="cv", filename=filename, data=data)
+            documents.store_pdf(session, owner_user_id=owner, kind="cv", filename=filename, data=data)
     assert "Le fichier" in message
     with transaction() as session:
         assert session.exec(select(sa.func.count()).select_from(Document)).one() == 0
@@ -173,11 +172,10 @@ def test_store_refuses_what_is_not_a_small_pdf(db_url, filename, data, message):
 
 
 def test_a_rolled_back_transaction_leaves_no_file(db_url):
-    load_demo("posts")
-    owner = user_of(demo("rts"))
+    owner = make_user("etudiant@example.fr", "student")
     with pytest.raises(RuntimeError):
         with transaction() as session:
-            documents.store_pdf(session, owner_user_id=owner.user_id, kind="cv", filename="cv.pdf", data=tiny_pdf())
+            documents.store_pdf(session, owner_user_id=owner, kind="cv", filename="cv.pdf", data=tiny_pdf())
             assert len(stored_files()) == 1
             raise RuntimeError("something else failed")
     assert stored_files() == []

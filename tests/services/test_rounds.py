@@ -28,7 +28,7 @@ from siimop_app.models import (
     UserEmail,
 )
 from siimop_app.rounds_cli import main as cli_main
-from siimop_app.services import calendar, rounds
+from siimop_app.services import calendar, in_person, rounds, student_results
 from siimop_app.services.candidates import candidates_of_post, sufficient_students
 from siimop_app.services.rounds import RoundError
 
@@ -383,36 +383,36 @@ def test_in_person_placements_only_during_their_phase_and_cancellable_there(demo
     post, student, _ = _free_place_and_student()
     _set_in_person_phase(round3, open_now=False)
     with pytest.raises(RoundError, match="pendant sa période"):
-        rounds.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+        in_person.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
     with pytest.raises(RoundError, match="pendant sa période"):
-        rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
     assert (student.id, post.id, "manual") not in _assignments(round3)
 
     _set_in_person_phase(round3, open_now=True)
-    preview = rounds.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    preview = in_person.preview_manual(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
     assert f"n° {post.post_number}" in preview.confirmation() and student.ine in preview.confirmation()
     assert _assignments(round3) == []  # a preview writes nothing
-    rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    in_person.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
     with transaction() as session:
         assignment_id = session.exec(select(Assignment.id).where(Assignment.round_id == round3)).one()
     _set_in_person_phase(round3, open_now=False)
     with pytest.raises(RoundError, match="pendant sa période"):
-        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+        in_person.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
     _set_in_person_phase(round3, open_now=True)
     with pytest.raises(RoundError, match="périmètre"):
-        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=_user_id("coordo@demo.siimop.fr"))
-    rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+        in_person.cancel_manual(assignment_id=assignment_id, actor_user_id=_user_id("coordo@demo.siimop.fr"))
+    in_person.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
     assert _assignments(round3) == []
     with transaction() as session:
         cancelled = session.exec(select(AuditEntry).where(AuditEntry.action == "assignment.manual_cancel")).one()
     assert cancelled.actor_user_id == admin and json.loads(cancelled.before_json)["student_id"] == student.id
     with pytest.raises(RoundError, match="n'existe pas"):
-        rounds.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
+        in_person.cancel_manual(assignment_id=assignment_id, actor_user_id=admin)
     round1_assignment = _assignments(demo)[0]
     with transaction() as session:
         matched_id = session.exec(select(Assignment.id).where(Assignment.student_id == round1_assignment[0])).one()
     with pytest.raises(RoundError, match="présentiel"):
-        rounds.cancel_manual(assignment_id=matched_id, actor_user_id=admin)
+        in_person.cancel_manual(assignment_id=matched_id, actor_user_id=admin)
 
 
 def test_manual_placements_in_round_three(demo):
@@ -422,21 +422,21 @@ def test_manual_placements_in_round_three(demo):
     admin = _user_id("admin@demo.siimop.fr")
     post, student, left = _free_place_and_student()
     with pytest.raises(RoundError, match="présentiel"):
-        rounds.assign_manually(round_id=demo, student_id=student.id, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=demo, student_id=student.id, post_id=post.id, actor_user_id=admin)
     with pytest.raises(RoundError, match="périmètre"):
-        rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id,
+        in_person.assign_manually(round_id=round3, student_id=student.id, post_id=post.id,
                                actor_user_id=_user_id("rts@demo.siimop.fr"))
     already = _assignments(demo)[0][0]
     with pytest.raises(RoundError, match="déjà affecté"):
-        rounds.assign_manually(round_id=round3, student_id=already, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=round3, student_id=already, post_id=post.id, actor_user_id=admin)
 
-    rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+    in_person.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
     assert (student.id, post.id, "manual") in _assignments(round3)
     with transaction() as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "assignment.manual")).one()
     assert audit.actor_user_id == admin and json.loads(audit.after_json)["student_id"] == student.id
     with pytest.raises(RoundError, match="déjà affecté"):
-        rounds.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=round3, student_id=student.id, post_id=post.id, actor_user_id=admin)
 
     # Fill the post's remaining places, then one more is refused.
     for _ in range(left - 1):
@@ -445,7 +445,7 @@ def test_manual_placements_in_round_three(demo):
                 select(Student).where(Student.specialty_id == post.calling_specialty_id,
                                       Student.id.not_in(select(Assignment.student_id))).order_by(Student.id)
             ).first()
-        rounds.assign_manually(round_id=round3, student_id=other.id, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=round3, student_id=other.id, post_id=post.id, actor_user_id=admin)
     with transaction() as session:
         spare = session.exec(
             select(Student).where(Student.specialty_id == post.calling_specialty_id,
@@ -453,7 +453,7 @@ def test_manual_placements_in_round_three(demo):
         ).first()
     assert spare is not None
     with pytest.raises(RoundError, match="plus de place"):
-        rounds.assign_manually(round_id=round3, student_id=spare.id, post_id=post.id, actor_user_id=admin)
+        in_person.assign_manually(round_id=round3, student_id=spare.id, post_id=post.id, actor_user_id=admin)
     assert _audits("assignment.manual") == left
 
 
@@ -468,10 +468,10 @@ def test_the_students_result_page(demo):
             select(Student.id).where(Student.participating, Student.id.not_in(select(Assignment.student_id)))
             .order_by(Student.id)
         ).first()
-        before = rounds.round_result_for_student(session, placed_id, round1.wave_id,
+        before = student_results.round_result_for_student(session, placed_id, round1.wave_id,
                                                  published - dt.timedelta(days=1))
-        won = rounds.round_result_for_student(session, placed_id, round1.wave_id, published)
-        lost = rounds.round_result_for_student(session, unplaced, round1.wave_id, published)
+        won = student_results.round_result_for_student(session, placed_id, round1.wave_id, published)
+        lost = student_results.round_result_for_student(session, unplaced, round1.wave_id, published)
     assert before == []
     assert len(won) == 1 and won[0].assigned and won[0].post["post_id"] == post_id and won[0].next_step == ""
     assert len(lost) == 1 and not lost[0].assigned and lost[0].status_text == "Non affecté(e)"
@@ -530,7 +530,7 @@ def test_result_emails_go_once_from_the_results_date(demo, capsys):
 
 def test_round_two_wishes_are_for_unplaced_students_on_posts_with_places_left(demo):
     from siimop_app.models import UserEmail
-    from siimop_app.services import wishes
+    from siimop_app.services import wish_posts, wishes
     from siimop_app.services.auth import SignedInUser
 
     rounds.close_round(round_id=demo, actor_user_id=None)
@@ -559,6 +559,6 @@ def test_round_two_wishes_are_for_unplaced_students_on_posts_with_places_left(de
 
     with pytest.raises(wishes.WishError, match="déjà affecté"):
         wishes.save_wishes(as_user(placed), {full_post: 5})
-    rows, total = wishes.browse_posts(as_user(unplaced), offset=0, limit=500)
+    rows, total = wish_posts.browse_posts(as_user(unplaced), offset=0, limit=500)
     assert total == len(rows) and full_post not in {row["post_id"] for row in rows}
     assert all(row["places_left"] > 0 for row in rows)

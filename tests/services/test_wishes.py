@@ -1,4 +1,4 @@
-"""Wishes (hearts), their receipt, the live sufficiency counter and the student's file, on a real database."""
+"""Wishes (hearts), their receipt and the live sufficiency counter, on a real database."""
 
 from __future__ import annotations
 
@@ -14,17 +14,14 @@ from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.models import (
     Application,
     AuditEntry,
-    Document,
-    Phase,
     Post,
     Specialty,
     Student,
     UserEmail,
 )
-from siimop_app.services import auth, documents, wishes
+from siimop_app.services import auth, documents, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
-from siimop_app.services.documents import DocumentError
 from tests.services.mailbox import messages
 from tests.services.test_documents_and_post_detail import tiny_pdf
 
@@ -75,7 +72,7 @@ def _other_specialty_post() -> int:
 def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_open):
     user = wishes_open
     me = _student()
-    rows, total = wishes.browse_posts(user, filters={}, offset=0, limit=10)
+    rows, total = wish_posts.browse_posts(user, filters={}, offset=0, limit=10)
     with transaction() as session:
         expected = session.exec(select(sa.func.count()).select_from(Post)
                                 .where(Post.calling_specialty_id == me.specialty_id)).one()
@@ -86,43 +83,43 @@ def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_op
     # Paging: pages are disjoint and cover everything.
     seen = []
     for offset in range(0, total, 25):
-        page, again = wishes.browse_posts(user, filters={}, offset=offset, limit=25)
+        page, again = wish_posts.browse_posts(user, filters={}, offset=offset, limit=25)
         assert again == total
         seen += [r["post_id"] for r in page]
     assert len(seen) == len(set(seen)) == total
     # Filters.
-    options = wishes.filter_options(user)
+    options = wish_posts.filter_options(user)
     sub = options["subdivisions"][0]
-    rows, n = wishes.browse_posts(user, filters={"subdivision": sub["id"]}, offset=0, limit=100)
+    rows, n = wish_posts.browse_posts(user, filters={"subdivision": sub["id"]}, offset=0, limit=100)
     assert n and {r["subdivision"] for r in rows} == {sub["label"]}
-    rows, n = wishes.browse_posts(user, filters={"decale": "oui", "months": "6"}, offset=0, limit=100)
+    rows, n = wish_posts.browse_posts(user, filters={"decale": "oui", "months": "6"}, offset=0, limit=100)
     assert all(r["decale"] and r["duration"] == "6 mois" for r in rows)
-    rows, n = wishes.browse_posts(user, filters={"post_type": "couple"}, offset=0, limit=100)
+    rows, n = wish_posts.browse_posts(user, filters={"post_type": "couple"}, offset=0, limit=100)
     assert n and {r["type_and_access"] for r in rows} == {"Couplé"}
     region = options["regions"][0]
-    _, in_region = wishes.browse_posts(user, filters={"region": region["id"]}, offset=0, limit=1)
+    _, in_region = wish_posts.browse_posts(user, filters={"region": region["id"]}, offset=0, limit=1)
     assert 0 < in_region < total
     # Text search, case-insensitive, over site, establishment, supervisor and indication; never another specialty.
-    rows, n = wishes.browse_posts(user, filters={"search": "abbeville"}, offset=0, limit=100)
+    rows, n = wish_posts.browse_posts(user, filters={"search": "abbeville"}, offset=0, limit=100)
     assert n >= 1 and all("ABBEVILLE" in r["establishment"] for r in rows)
-    rows, n = wishes.browse_posts(user, filters={"search": "fernbach"}, offset=0, limit=100)
+    rows, n = wish_posts.browse_posts(user, filters={"search": "fernbach"}, offset=0, limit=100)
     assert n >= 1 and all("FERNBACH" in r["supervisor"] for r in rows) and {r["specialty"] for r in rows} == {label}
-    assert wishes.browse_posts(user, filters={"search": "%"}, offset=0, limit=5)[1] == 0
+    assert wish_posts.browse_posts(user, filters={"search": "%"}, offset=0, limit=5)[1] == 0
     # Hearts come with the rows; "rated only" keeps those.
-    rated, n = wishes.browse_posts(user, filters={"rated_only": True}, offset=0, limit=100)
+    rated, n = wish_posts.browse_posts(user, filters={"rated_only": True}, offset=0, limit=100)
     assert n == sum(1 for h in wishes.current_hearts(user).values() if h > 0)
     assert all(r["hearts"] > 0 for r in rated)
 
 
 def test_browse_refuses_a_supervisor(wishes_open):
     with pytest.raises(AccessDenied):
-        wishes.browse_posts(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), filters={}, offset=0, limit=5)
+        wish_posts.browse_posts(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), filters={}, offset=0, limit=5)
 
 
 # -------------------------------------------------------------------- saving
 def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open, outbox):
     user = wishes_open
-    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=30)
+    rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=30)
     before = wishes.current_hearts(user)
     fresh = [r["post_id"] for r in rows if r["post_id"] not in before][:2]
     rated = next(pid for pid, h in before.items() if h > 0)
@@ -144,24 +141,24 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     mails = [m for m in messages(outbox) if str(m["To"]) == STUDENT and "Récépissé" in str(m["Subject"])]
     assert len(mails) == 1 and receipt.digest in mails[0].get_body(("plain",)).get_content()
     # The receipt can be shown again and checked later.
-    again = wishes.latest_receipt(user)
+    again = receipts.latest_receipt(user)
     assert again.digest == receipt.digest and again.wishes == receipt.wishes
-    assert wishes.verify_receipt(user, receipt.digest.upper()).at_iso == receipt.at_iso
-    assert wishes.verify_receipt(user, "000000000000") is None
+    assert receipts.verify_receipt(user, receipt.digest.upper()).at_iso == receipt.at_iso
+    assert receipts.verify_receipt(user, "000000000000") is None
 
 
 def test_the_demo_gives_each_student_the_receipt_of_the_wishes_it_recorded(wishes_open):
     user = wishes_open
-    receipt = wishes.latest_receipt(user)
+    receipt = receipts.latest_receipt(user)
     recorded = wishes.current_hearts(user)
     assert recorded and receipt.issued and receipt.round_number == 1
     assert {w["post_id"]: w["hearts"] for w in receipt.wishes} == recorded
-    assert wishes.verify_receipt(user, receipt.digest) is not None  # the digest proves the stored row
+    assert receipts.verify_receipt(user, receipt.digest) is not None  # the digest proves the stored row
     with transaction() as session:
         students_with_wishes = session.exec(select(sa.func.count(sa.distinct(Application.student_id)))).one()
-        receipts = session.exec(select(sa.func.count(sa.distinct(AuditEntry.entity_id)))
-                                .where(AuditEntry.action == "wishes.save")).one()
-    assert receipts == students_with_wishes
+        students_with_receipts = session.exec(select(sa.func.count(sa.distinct(AuditEntry.entity_id)))
+                                              .where(AuditEntry.action == "wishes.save")).one()
+    assert students_with_receipts == students_with_wishes
 
 
 def test_recorded_wishes_without_a_receipt_are_shown_as_recorded(wishes_open):
@@ -170,33 +167,33 @@ def test_recorded_wishes_without_a_receipt_are_shown_as_recorded(wishes_open):
     me = _student()
     with transaction() as session:
         session.execute(sa.delete(AuditEntry).where(AuditEntry.action == "wishes.save", AuditEntry.entity_id == me.id))
-    shown = wishes.latest_receipt(user)
+    shown = receipts.latest_receipt(user)
     assert not shown.issued and shown.digest == "" and shown.round_number == 1
     assert {w["post_id"]: w["hearts"] for w in shown.wishes} == wishes.current_hearts(user)
     assert shown.sufficiency["sufficient"]
     # A receipt that no longer matches what is recorded gives way to what is recorded.
     receipt = wishes.save_wishes(user, {})
-    assert wishes.latest_receipt(user) == receipt
+    assert receipts.latest_receipt(user) == receipt
     with transaction() as session:
         session.execute(sa.update(Application).where(Application.student_id == me.id).values(hearts=1))
-    shown = wishes.latest_receipt(user)
+    shown = receipts.latest_receipt(user)
     assert not shown.issued and {w["hearts"] for w in shown.wishes} == {1}
 
 
 def test_digest_is_stable_for_the_same_data_and_changes_with_it():
-    one = wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={3: 2, 1: 5}, at_iso="2024-03-04T10:00:00+01:00")
-    two = wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2}, at_iso="2024-03-04T10:00:00+01:00")
+    one = receipts.receipt_digest(ine="1505002560D", round_id=1, hearts={3: 2, 1: 5}, at_iso="2024-03-04T10:00:00+01:00")
+    two = receipts.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2}, at_iso="2024-03-04T10:00:00+01:00")
     assert one == two and len(one) == 12 and int(one, 16) >= 0
-    assert one != wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 3},
+    assert one != receipts.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 3},
                                         at_iso="2024-03-04T10:00:00+01:00")
-    assert one != wishes.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2},
+    assert one != receipts.receipt_digest(ine="1505002560D", round_id=1, hearts={1: 5, 3: 2},
                                         at_iso="2024-03-04T10:00:01+01:00")
 
 
 @pytest.mark.parametrize("bad", [6, -1, True, 2.5, "trois", None])
 def test_hearts_out_of_range_are_refused_in_french_and_nothing_is_written(wishes_open, bad):
     user = wishes_open
-    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=2)
+    rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=2)
     before = _snapshot()
     with pytest.raises(wishes.WishError, match="entre 0 et 5"):
         wishes.save_wishes(user, {rows[0]["post_id"]: 3, rows[1]["post_id"]: bad})
@@ -206,7 +203,7 @@ def test_hearts_out_of_range_are_refused_in_french_and_nothing_is_written(wishes
 @pytest.mark.parametrize("forged", ["other_specialty", "unknown", "garbage"])
 def test_a_post_outside_the_specialty_refuses_the_whole_submission(wishes_open, forged):
     user = wishes_open
-    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=1)
+    rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=1)
     bad = {"other_specialty": _other_specialty_post(), "unknown": 999_999, "garbage": "1 OR 1=1"}[forged]
     before = _snapshot()
     with pytest.raises(wishes.WishError, match="ne fait pas partie des postes de votre spécialité"):
@@ -217,9 +214,9 @@ def test_a_post_outside_the_specialty_refuses_the_whole_submission(wishes_open, 
 def test_out_of_phase_saving_is_refused(db_url, outbox):
     assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
     user = _user(STUDENT)
-    rows, _ = wishes.browse_posts(user, filters={}, offset=0, limit=1)
+    rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=1)
     assert rows, "the list stays readable outside the phase"
-    window = wishes.wishes_window()
+    window = wish_window.wishes_window()
     assert not window.editable and "terminée" in window.text and window.round_number == 1
     before = _snapshot()
     with pytest.raises(PhaseClosedError, match="n'est pas ouverte"):
@@ -228,7 +225,7 @@ def test_out_of_phase_saving_is_refused(db_url, outbox):
 
 
 def test_a_supervisor_or_non_participant_cannot_save(wishes_open):
-    rows, _ = wishes.browse_posts(wishes_open, filters={}, offset=0, limit=1)
+    rows, _ = wish_posts.browse_posts(wishes_open, filters={}, offset=0, limit=1)
     with pytest.raises(AccessDenied):
         wishes.save_wishes(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), {rows[0]["post_id"]: 5})
     with transaction() as session:
@@ -250,7 +247,7 @@ def test_the_counter_follows_the_threshold(wishes_open):
     assert empty["message"].startswith("Votre liste est insuffisante")
     required = empty["required"]
     assert required >= 4
-    rows, _ = wishes.browse_posts(other, filters={}, offset=0, limit=required)
+    rows, _ = wish_posts.browse_posts(other, filters={}, offset=0, limit=required)
     draft = {r["post_id"]: 1 for r in rows[: required - 1]}
     almost = wishes.sufficiency_for(other, draft)
     assert almost["rated"] == required - 1 and almost["missing"] == 1 and not almost["sufficient"]
@@ -261,58 +258,16 @@ def test_the_counter_follows_the_threshold(wishes_open):
     receipt = wishes.save_wishes(other, draft)
     assert not receipt.sufficiency["sufficient"] and receipt.sufficiency["missing"] == 1
     # Rating many posts across subdivisions (more than offered at home) stays sufficient, with the real count.
-    many, _ = wishes.browse_posts(user, filters={}, offset=0, limit=100)
+    many, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=100)
     counter = wishes.sufficiency_for(user, {r["post_id"]: 1 for r in many})
     assert counter["sufficient"] and counter["rated"] >= 100 and f"{counter['rated']} postes notés" in counter["message"]
-
-
-# -------------------------------------------------------------- student file
-def test_presentation_and_documents(wishes_open):
-    user = wishes_open
-    assert wishes.save_presentation(user, "  Urgentiste motivé.\r\nDisponible.  ") == "Urgentiste motivé.\nDisponible."
-    with pytest.raises(DocumentError, match="5 000"):
-        wishes.save_presentation(user, "x" * 5001)
-    first = wishes.upload_document(user, "cv", "mon cv.pdf", tiny_pdf("CV 1"))
-    with transaction() as session:
-        old_key = session.get(Document, first["id"]).storage_key
-    second = wishes.upload_document(user, "cv", "cv-2024.pdf", tiny_pdf("CV 2"))
-    wishes.upload_document(user, "cover_letter", "lettre.pdf", tiny_pdf("Lettre"))
-    with pytest.raises(DocumentError, match="PDF"):
-        wishes.upload_document(user, "training_contract", "contrat.docx", b"PK...")
-    with pytest.raises(DocumentError):
-        wishes.upload_document(user, "post_description", "x.pdf", tiny_pdf())
-    found = wishes.student_file(user)
-    assert found["presentation"] == "Urgentiste motivé.\nDisponible." and found["editable"]
-    by_kind = {d["kind"]: d["file"] for d in found["documents"]}
-    assert by_kind["cv"]["id"] == second["id"] and by_kind["cv"]["filename"] == "cv-2024.pdf"
-    assert by_kind["cover_letter"]["filename"] == "lettre.pdf" and by_kind["training_contract"] is None
-    assert not (documents._root() / old_key).exists()  # the replaced bytes are gone after the commit
-    with transaction() as session:
-        assert session.get(Document, first["id"]) is None
-        actions = [a for (a,) in session.execute(sa.select(AuditEntry.action).where(
-            AuditEntry.action.like("student.%")).order_by(AuditEntry.id))]
-    assert actions == ["student.presentation.update", "student.document.replace", "student.document.replace",
-                       "student.document.replace"]
-
-
-def test_the_file_is_frozen_once_the_wishes_close(db_url, outbox):
-    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
-    user = _user(STUDENT)
-    assert not wishes.student_file(user)["editable"]
-    with pytest.raises(PhaseClosedError, match="dépôt du dossier"):
-        wishes.save_presentation(user, "Trop tard")
-    with pytest.raises(PhaseClosedError):
-        wishes.upload_document(user, "cv", "cv.pdf", tiny_pdf())
-    with transaction() as session:
-        assert session.exec(select(Phase).where(Phase.kind == "wishes")).first() is not None
-        assert session.exec(select(Document).where(Document.kind == "cv")).first() is None
 
 
 def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
     """The demo describes the RTS's Abbeville site; a site's descriptive PDF is offered through the private route."""
     from siimop_app.models import DocumentKind, Site
 
-    rows, _ = wishes.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
+    rows, _ = wish_posts.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
     assert any(row["description"] for row in rows)
     with transaction() as session:
         site = session.exec(select(Site).where(Site.name == "S.A.U. - SMUR", Site.description != "")).first()
@@ -320,5 +275,5 @@ def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
                                   kind=DocumentKind.POST_DESCRIPTION.value, filename="fiche.pdf", data=tiny_pdf())
         site.descriptive_document_id = doc.id
         session.add(site)
-    rows, _ = wishes.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
+    rows, _ = wish_posts.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
     assert any(row["file_path"] == documents.download_path(doc.id, inline=True) for row in rows)

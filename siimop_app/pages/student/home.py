@@ -1,7 +1,7 @@
 """Mon dossier: the student's identity, presentation text and documents (CV, lettre, contrat de formation).
 
 The file can change while the "student_files" or the "wishes" phase is open
-(``services.wishes``, which checks the phase and the owner at every change); a new
+(``services.student_file``, which checks the phase and the owner at every change); a new
 PDF of a kind replaces the previous one. Supervisors of the posts the student applied
 to read it during the ranking phase.
 """
@@ -16,7 +16,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
-from siimop_app.services import documents, overview, wishes
+from siimop_app.services import documents, overview, student_file
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, labelled_value
@@ -36,7 +36,7 @@ class StudentHomeState(AppState):
     notice: str = ""
 
     def _load_file(self, user) -> None:
-        found = wishes.student_file(user)
+        found = student_file.student_file(user)
         self.presentation = found["presentation"]
         self.file_docs = found["documents"]
         self.file_editable = found["editable"]
@@ -84,14 +84,14 @@ class StudentHomeState(AppState):
 
     @rx.event
     def set_presentation_draft(self, value: str):
-        self.presentation_draft = value[: wishes.MAX_PRESENTATION_CHARS + 1]
+        self.presentation_draft = value[: student_file.MAX_PRESENTATION_CHARS + 1]
 
     @rx.event
     def save_presentation(self, form: dict | None = None):
         text = (form or {}).get("presentation", self.presentation_draft)
 
         def action(user):
-            wishes.save_presentation(user, text)
+            student_file.save_presentation(user, text)
             self.editing = False
             return "Votre texte de présentation a été enregistré."
 
@@ -105,7 +105,7 @@ class StudentHomeState(AppState):
         filename = upload.filename or ""
 
         def action(user):
-            wishes.upload_document(user, kind, filename, data)
+            student_file.upload_document(user, kind, filename, data)
             return f"{documents.KIND_LABELS[kind]} : le document a été enregistré."
 
         self._act(action)
@@ -146,10 +146,10 @@ def _presentation() -> rx.Component:
                     rx.vstack(
                         rx.text_area(value=StudentHomeState.presentation_draft,
                                      on_change=StudentHomeState.set_presentation_draft, name="presentation",
-                                     id="presentation-input", max_length=wishes.MAX_PRESENTATION_CHARS, rows="10",
+                                     id="presentation-input", max_length=student_file.MAX_PRESENTATION_CHARS, rows="10",
                                      width="100%", aria_label="Texte de présentation"),
                         rx.text(StudentHomeState.presentation_draft.length().to(str),
-                                f" / {wishes.MAX_PRESENTATION_CHARS} caractères", size="1", color="#555"),
+                                f" / {student_file.MAX_PRESENTATION_CHARS} caractères", size="1", color="#555"),
                         rx.hstack(
                             rx.button("Enregistrer", type="submit", id="save-presentation"),
                             rx.button("Annuler", type="button", variant="outline",

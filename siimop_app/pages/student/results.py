@@ -8,7 +8,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.roles import Role
-from siimop_app.services import calendar, rounds
+from siimop_app.services import student_results
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import shell
 
@@ -22,21 +22,10 @@ class StudentResultsState(AppState):
         user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_RESULTS.roles)
         if redirect:
             return redirect
-        now = calendar.now()
-        wave = calendar.current_wave(now)
-        self.results, self.notice = [], ""
-        if wave is None:
-            return
-        found = rounds.student_results(user_id=user.user_id, wave_id=wave.wave_id, at=now)
+        found, self.notice = student_results.student_results(user)
         self.results = [
             {**dataclasses.asdict(r), "post": r.post or {}} for r in found
         ]
-        if not self.results:
-            upcoming = wave.current_or_next("results", now)
-            self.notice = (
-                f"Les résultats du premier tour seront publiés le {upcoming.starts_on:%d/%m/%Y}."
-                if upcoming else "Aucun résultat n'est encore publié."
-            )
 
 
 def _result(r: rx.Var) -> rx.Component:

@@ -7,7 +7,7 @@ this browser tab's state (``_draft``, kept across pages and filters); an orange 
 counts them and the browser warns before the tab is closed. The sufficiency counter
 at the top is computed live from the saved hearts plus these changes.
 
-Only the visible page of posts is in the state (paged in SQL by ``services.wishes``);
+Only the visible page of posts is in the state (paged in SQL by ``services.wish_posts``);
 every handler re-reads the session, and the service re-checks the phase, the posts'
 specialty and wave, and the values: a forged event changes nothing.
 """
@@ -22,7 +22,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
-from siimop_app.services import calendar, wishes
+from siimop_app.services import calendar, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.states.session import AppState
@@ -77,11 +77,12 @@ class WishesState(AppState):
                 "search": self.f_search, "rated_only": self.f_rated_only}
 
     def _refresh(self, user) -> None:
-        rows, total = wishes.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE, limit=PAGE_SIZE)
+        rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
+                                              limit=PAGE_SIZE)
         if rows == [] and total and self.page:
             self.page = max(0, (total - 1) // PAGE_SIZE)
-            rows, total = wishes.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
-                                              limit=PAGE_SIZE)
+            rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
+                                                  limit=PAGE_SIZE)
         for row in rows:
             row["saved"] = row["hearts"]
             row["hearts"] = self._draft.get(row["post_id"], row["hearts"])
@@ -115,7 +116,7 @@ class WishesState(AppState):
             self._draft, self._draft_key = {}, ""
             return redirect
         try:
-            window = wishes.wishes_window()
+            window = wish_window.wishes_window()
             key = f"{user.user_id}:{window.round_id}:{window.editable}"
             if key != self._draft_key:  # another person, round or phase: nothing carries over
                 self._draft, self._draft_key = {}, key
@@ -127,7 +128,7 @@ class WishesState(AppState):
                                        "comptent qu'une fois enregistrés.")
             self.editable = window.editable
             self.window_text = window.text
-            options = wishes.filter_options(user)
+            options = wish_posts.filter_options(user)
             self.regions, self.subdivisions = options["regions"], options["subdivisions"]
             self._refresh(user)
             self.loaded = True
@@ -271,7 +272,7 @@ class WishesReceiptState(AppState):
         if redirect:
             return redirect
         try:
-            found = wishes.latest_receipt(user)
+            found = receipts.latest_receipt(user)
         except AccessDenied as denied:
             self.error = str(denied)
             return

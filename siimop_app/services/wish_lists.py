@@ -1,0 +1,37 @@
+"""A student's list in a round as recorded: the hearts per post, and whether the list is sufficient.
+
+Sufficiency counts the posts rated ≥ 1 heart, against the posts offered to the student's specialty **in the
+student's subdivision** (README, Decisions; the same count as ``services.candidates``). The wishes page, its
+live counter and the receipts all read a list through here.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from siimop_app.domain.sufficiency import check_sufficiency
+from siimop_app.models import Application, Student
+from siimop_app.services.candidates import posts_offered
+
+
+def hearts_in_round(session: Session, student_id: int, round_id: int | None) -> dict[int, int]:
+    """The student's recorded hearts in the round, post id → hearts (empty for no round)."""
+    if round_id is None:
+        return {}
+    rows = session.exec(
+        select(Application.post_id, Application.hearts)
+        .where(Application.round_id == round_id, Application.student_id == student_id)
+    ).all()
+    return {post_id: hearts for post_id, hearts in rows}
+
+
+def sufficiency_of(session: Session, student: Student, wave_id: int | None, hearts: dict[int, int]) -> dict:
+    """Whether ``hearts`` is a sufficient list for ``student`` in the wave: sufficient, rated, required, missing
+    and the message the student reads."""
+    offered = 0
+    if wave_id is not None:
+        key = (student.specialty_id, student.subdivision_id)
+        offered = posts_offered(session, wave_id, [key]).get(key, 0)
+    found = check_sufficiency(hearts=list(hearts.values()), posts_offered=offered)
+    return {"sufficient": found.sufficient, "rated": found.rated, "required": found.required,
+            "missing": found.missing, "message": found.message}

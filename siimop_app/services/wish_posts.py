@@ -1,0 +1,166 @@
+"""Browsing the posts a student rates (SPEC §4): the posts of **their specialty in the current wave** (any
+subdivision), with places left, filtered and paged in SQL, each with the student's saved hearts.
+
+Round 2 offers only the places left: a post every place of which is taken (by any stored placement, as the round
+close counts them) is not shown. The student's own subdivision comes first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from siimop_app.db import transaction
+from siimop_app.models import (
+    POST_TYPE_LABELS,
+    Application,
+    Establishment,
+    Post,
+    Region,
+    Site,
+    Specialty,
+    SpecialtyOption,
+    Student,
+    Subdivision,
+    User,
+)
+from siimop_app.services.auth import SignedInUser
+from siimop_app.services.documents import download_path
+from siimop_app.services.posts import assigned_count_subquery, card_of
+from siimop_app.services.queries import contains
+from siimop_app.services.student_access import signed_in_student
+from siimop_app.services.wish_window import wishes_window
+from siimop_app.validation import parse_int
+
+MAX_PAGE_SIZE = 100
+DECALE_FILTER = {"oui": True, "non": False}
+
+
+def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
+    """One query for the cards of the student's specialty in the wave, with places and the student's hearts."""
+    # Which posts a round offers depends on every stored placement (as the round close counts them).
+    assigned = assigned_count_subquery(session, published_only=False)
+    site_supervisor = aliased(User)
+    hearts = (
+        sa.func.coalesce(Application.hearts, 0)
+        if round_id is not None else sa.literal(0)
+    )
+    query = (
+        select(
+            Post,
+            Site.name,
+            Specialty.label,
+            SpecialtyOption.label,
+            Establishment.name,
+            Subdivision.label,
+            site_supervisor.first_name,
+            site_supervisor.last_name,
+            sa.func.coalesce(assigned.c.assigned, 0),
+            hearts.label("hearts"),
+            Site.description,
+            Site.descriptive_document_id,
+        )
+        .join(Site, Site.id == Post.site_id)
+        .join(Specialty, Specialty.id == Post.calling_specialty_id)
+        .join(Establishment, Establishment.id == Site.establishment_id)
+        .join(Subdivision, Subdivision.id == Post.subdivision_id)
+        .outerjoin(SpecialtyOption, SpecialtyOption.id == Post.option_id)
+        .outerjoin(site_supervisor, site_supervisor.id == Site.supervisor_user_id)
+        .outerjoin(assigned, assigned.c.post_id == Post.id)
+        .where(Post.wave_id == wave_id, Post.calling_specialty_id == student.specialty_id,
+               # Round 2 offers only the places left.
+               Post.places_opened > sa.func.coalesce(assigned.c.assigned, 0))
+    )
+    if round_id is not None:
+        query = query.outerjoin(Application, sa.and_(
+            Application.post_id == Post.id, Application.round_id == round_id, Application.student_id == student.id))
+    return query, site_supervisor
+
+
+def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):
+    filters = filters or {}
+    region = parse_int(filters.get("region"))
+    if region is not None:
+        query = query.where(Subdivision.region_id == region)
+    subdivision = parse_int(filters.get("subdivision"))
+    if subdivision is not None:
+        query = query.where(Post.subdivision_id == subdivision)
+    post_type = str(filters.get("post_type") or "")
+    if post_type in POST_TYPE_LABELS:
+        query = query.where(Post.post_type == post_type)
+    months = parse_int(filters.get("months"))
+    if months in (6, 12):
+        query = query.where(Post.months == months)
+    decale = filters.get("decale")
+    if isinstance(decale, str):
+        decale = DECALE_FILTER.get(decale)
+    if isinstance(decale, bool):
+        query = query.where(Post.decale == decale)
+    if filters.get("rated_only"):
+        query = query.where(Application.hearts > 0) if round_id is not None else query.where(sa.false())
+    text = " ".join(str(filters.get("search") or "").split())[:100]
+    if text:
+        supervisor_name = sa.func.coalesce(site_supervisor.first_name, "") + " " + sa.func.coalesce(
+            site_supervisor.last_name, "")
+        fields = (Site.name, Establishment.name, Post.indication, supervisor_name, site_supervisor.last_name)
+        query = query.where(sa.or_(*(contains(f, text) for f in fields)))
+    return query
+
+
+def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int = 0,
+                 limit: int = 20) -> tuple[list[dict], int]:
+    """One page of the posts of the student's specialty in the current wave, with the student's saved hearts.
+
+    Filters (all optional): ``region`` / ``subdivision`` (ids), ``post_type`` (simple/couple/mixte),
+    ``months`` (6/12), ``decale`` ("oui"/"non" or a bool), ``search`` (site, establishment, supervisor,
+    indication), ``rated_only``. The student's own subdivision comes first. Returns (rows, total).
+    """
+    window = wishes_window()
+    offset = max(0, int(offset or 0))
+    limit = min(MAX_PAGE_SIZE, max(1, int(limit or 20)))
+    with transaction() as session:
+        student = signed_in_student(session, user)
+        if window.wave_id is None:
+            return [], 0
+        query, site_supervisor = _card_query(session, student, window.wave_id, window.round_id)
+        query = _apply_filters(query, filters or {}, site_supervisor, window.round_id)
+        total = session.exec(select(sa.func.count()).select_from(query.order_by(None).subquery())).one()
+        rows = session.exec(
+            query.order_by((Post.subdivision_id != student.subdivision_id), Subdivision.label, Site.name,
+                           Post.post_number).offset(offset).limit(limit)
+        ).all()
+    result = []
+    for (post, site_name, specialty, option, establishment, subdivision, first, last, taken, hearts,
+         description, document_id) in rows:
+        card = card_of(post, site_name=site_name, specialty=specialty, option=option, establishment=establishment,
+                       subdivision=subdivision, supervisor_first=first, supervisor_last=last, assigned=taken,
+                       type_and_access=POST_TYPE_LABELS[post.post_type])
+        result.append({**card.as_dict(), "href": "", "hearts": int(hearts or 0),
+                       "local": post.subdivision_id == student.subdivision_id,
+                       # What the supervisor wrote about the post, and its descriptive PDF (SPEC §2).
+                       "description": description or "",
+                       "file_path": download_path(document_id, inline=True) if document_id else ""})
+    return result, int(total)
+
+
+def filter_options(user: SignedInUser) -> dict:
+    """The regions and subdivisions that hold posts of the student's specialty in the wave (for the filters)."""
+    window = wishes_window()
+    with transaction() as session:
+        student = signed_in_student(session, user)
+        if window.wave_id is None:
+            return {"regions": [], "subdivisions": []}
+        rows = session.exec(
+            select(Region.id, Region.name, Subdivision.id, Subdivision.label)
+            .join(Subdivision, Subdivision.region_id == Region.id)
+            .join(Post, Post.subdivision_id == Subdivision.id)
+            .where(Post.wave_id == window.wave_id, Post.calling_specialty_id == student.specialty_id)
+            .distinct()
+        ).all()
+    regions = sorted({(rid, name) for rid, name, _, _ in rows}, key=lambda r: r[1])
+    subdivisions = sorted({(sid, label, rid) for rid, _, sid, label in rows}, key=lambda s: s[1])
+    return {
+        "regions": [{"id": str(rid), "label": name} for rid, name in regions],
+        "subdivisions": [{"id": str(sid), "label": label, "region": str(rid)} for sid, label, rid in subdivisions],
+    }
