@@ -45,7 +45,8 @@
     if (!next) return;
     event.preventDefault();  // no page scrolling
     next.focus();
-    next.click();
+    // A read-only group (outside its phase) lets the keyboard read each choice without choosing it.
+    if (radio.closest('[role="radiogroup"]').getAttribute("aria-readonly") !== "true") next.click();
   });
   var DIALOG = '[role="dialog"], [role="alertdialog"]';
   var beforeDialog = null;

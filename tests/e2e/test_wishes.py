@@ -146,4 +146,17 @@ def test_outside_the_wishes_phase_the_page_is_read_only(page, harness):
     page.goto(url(harness, "/etudiant/voeux"))
     expect(page.locator("#wishes-window")).to_contain_text("terminée")
     expect(page.locator("#save-wishes")).to_have_count(0)
-    expect(page.locator(".wish-row").first.get_by_role("radio", name="5 cœurs sur 5")).to_be_disabled()
+    # Read-only, not disabled: the keyboard still reaches each post's hearts and screen readers say "lecture
+    # seule"; a click is refused by the server and changes nothing.
+    row = page.locator(".wish-row").first
+    group = row.get_by_role("radiogroup")
+    expect(group).to_have_attribute("aria-readonly", "true")
+    given = row.locator(".hearts-value").inner_text()
+    checked = group.locator('[role="radio"][aria-checked="true"]')
+    expect(checked).to_have_attribute("tabindex", "0")
+    checked.focus()
+    page.keyboard.press("ArrowRight")
+    expect(row.locator(".hearts-value")).to_have_text(given)
+    row.get_by_role("radio", name="5 cœurs sur 5").click()
+    expect(page.locator("#wishes-error")).to_contain_text("vœux")
+    expect(row.locator(".hearts-value")).to_have_text(given)

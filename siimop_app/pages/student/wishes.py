@@ -398,7 +398,10 @@ def _save_bar() -> rx.Component:
 
 def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **props) -> rx.Component:
     """One choice of the hearts radio group (WAI-ARIA "radio group"): only the checked choice is a tab stop
-    (roving tabindex); the arrow keys move and check within the group (assets/a11y.js); Space checks."""
+    (roving tabindex); the arrow keys move and check within the group (assets/a11y.js); Space checks.
+
+    Outside the wishes phase the group is read-only, not disabled: a keyboard or screen reader user still reaches
+    each post's hearts and hears them ("lecture seule"); a click gets the server's refusal, nothing changes."""
     checked = row["hearts"].to(int) == count
     return rx.el.button(
         content,
@@ -407,7 +410,6 @@ def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **p
         aria_checked=checked,
         tab_index=rx.cond(checked, 0, -1),
         on_click=WishesState.set_hearts(row["post_id"], count),
-        disabled=~WishesState.editable,
         aria_label=label,
         **props,
     )
@@ -451,6 +453,7 @@ def _hearts_control(row: rx.Var) -> rx.Component:
             *[_heart_button(row, count) for count in range(1, 6)],
             role="radiogroup",
             aria_labelledby=label_id,
+            aria_readonly=rx.cond(WishesState.editable, "false", "true"),
             spacing="1",
             align="center",
             class_name="hearts-control",
