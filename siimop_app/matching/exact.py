@@ -30,11 +30,20 @@ Pipeline (deterministic: students and posts in input order, solver options pinne
    ("s gets a post rated at least as high, or p is full with students ranked above
    s"). Rows of forced students at their forced level are dominated and dropped. Long
    rankings use cumulative count variables (Delorme et al.) to keep the rows short.
+   For posts with several places, also ``sum(x[s,q] : s rated q >= p) >= x[t,p]`` for
+   every ``t`` ranked below ``s`` (a student ranked below ``s`` on ``p`` means ``p``
+   prefers ``s`` to one of its students), written with a chain of continuous variables
+   ``u[j] = max(x[t,p] : t at position >= j)``: implied by the integers, not by the
+   relaxation, which it tightens where the capacity-weighted row is weak.
 4. **Objectives, lexicographic**: maximise the number placed; then, with that number
-   fixed, maximise ``M*(#5 hearts) + (#4 hearts)`` and then ``M*(#3) + (#2)`` with
-   ``M`` = the block's number placed + 1 (so each weighted stage is exactly the
-   lexicographic order of its two levels: the weights stay small, no numerical risk);
-   the 1-heart count then follows. Each stage first solves the linear relaxation: if
+   fixed, the hearts: ``w5*(#5 hearts) + w4*(#4) + w3*(#3) + w2*(#2)`` in one stage,
+   each weight one more than the most the lower levels can add (``w2 = 1``, ``w3 = n2 +
+   1``, ... with ``n_h`` the number of students who still have a post at ``h`` hearts),
+   so the stage is exactly the lexicographic order; levels are split into several stages
+   only when a stage's values would exceed ``MAX_OBJECTIVE`` (1e7: exact integers,
+   HiGHS's tolerances far below 1). One integer program instead of two: each pays a
+   root search whatever its objective. The 1-heart count then follows. Each stage
+   first solves the linear relaxation: if
    its bound already equals the current matching's value, the stage is proven without
    branching. Otherwise HiGHS branches, warm started with the current matching (the
    fast heuristic's at the first stage).
@@ -46,7 +55,8 @@ Pipeline (deterministic: students and posts in input order, solver options pinne
 
 A proof is only claimed from numbers recomputed here: the solver's bound (rounded down,
 objectives are integers) must not exceed the value of the matching actually extracted
-and re-checked. A block stopped by the node limit (deterministic) or by the time budget
+and re-checked. HiGHS's presolve is off: in 1.16 it was seen to call a matching optimal
+while a better one exists. A block stopped by the node limit (deterministic) or by the time budget
 keeps its best matching (never fewer students than the heuristic) and its proven bound.
 """
 
