@@ -30,11 +30,20 @@ Pipeline (deterministic: students and posts in input order, solver options pinne
    ("s gets a post rated at least as high, or p is full with students ranked above
    s"). Rows of forced students at their forced level are dominated and dropped. Long
    rankings use cumulative count variables (Delorme et al.) to keep the rows short.
+   For posts with several places, also ``sum(x[s,q] : s rated q >= p) >= x[t,p]`` for
+   every ``t`` ranked below ``s`` (a student ranked below ``s`` on ``p`` means ``p``
+   prefers ``s`` to one of its students), written with a chain of continuous variables
+   ``u[j] = max(x[t,p] : t at position >= j)``: implied by the integers, not by the
+   relaxation, which it tightens where the capacity-weighted row is weak.
 4. **Objectives, lexicographic**: maximise the number placed; then, with that number
-   fixed, maximise ``M*(#5 hearts) + (#4 hearts)`` and then ``M*(#3) + (#2)`` with
-   ``M`` = the block's number placed + 1 (so each weighted stage is exactly the
-   lexicographic order of its two levels: the weights stay small, no numerical risk);
-   the 1-heart count then follows. Each stage first solves the linear relaxation: if
+   fixed, the hearts: ``w5*(#5 hearts) + w4*(#4) + w3*(#3) + w2*(#2)`` in one stage,
+   each weight one more than the most the lower levels can add (``w2 = 1``, ``w3 = n2 +
+   1``, ... with ``n_h`` the number of students who still have a post at ``h`` hearts),
+   so the stage is exactly the lexicographic order; levels are split into several stages
+   only when a stage's values would exceed ``MAX_OBJECTIVE`` (1e7: exact integers,
+   HiGHS's tolerances far below 1). One integer program instead of two: each pays a
+   root search whatever its objective. The 1-heart count then follows. Each stage
+   first solves the linear relaxation: if
    its bound already equals the current matching's value, the stage is proven without
    branching. Otherwise HiGHS branches, warm started with the current matching (the
    fast heuristic's at the first stage).
@@ -46,7 +55,8 @@ Pipeline (deterministic: students and posts in input order, solver options pinne
 
 A proof is only claimed from numbers recomputed here: the solver's bound (rounded down,
 objectives are integers) must not exceed the value of the matching actually extracted
-and re-checked. A block stopped by the node limit (deterministic) or by the time budget
+and re-checked. HiGHS's presolve is off: in 1.16 it was seen to call a matching optimal
+while a better one exists. A block stopped by the node limit (deterministic) or by the time budget
 keeps its best matching (never fewer students than the heuristic) and its proven bound.
 """
 
@@ -73,8 +83,15 @@ INLINE_MAX = 40
 # slows the typical ones (hearts stages 2-3x on our benchmark): off by default.
 THRESHOLDS = False
 THRESHOLD_MIN_EXTRA = 5
-# The weighted hearts stages: (higher level, lower level).
-HEARTS_STAGES = ((5, 4), (3, 2))
+# "Nobody ranked below s takes p unless s gets a post rated at least as high as p", for
+# posts with several places (implied by the capacity rows when there is one place). Valid
+# for every weakly stable matching; it halves the hardest hearts search of the national
+# demo (a relaxation 3% tighter, one node instead of 130).
+BELOW_ROWS = True
+# The hearts levels, best first, merged into as few weighted stages as the largest value
+# of an objective allows (see _hearts_stages): one stage per block on our instances.
+HEARTS_LEVELS = (5, 4, 3, 2)
+MAX_OBJECTIVE = 1e7  # integers far below 2**53, and HiGHS's tolerances stay far below 1
 _EPS = 1e-6
 
 
@@ -112,7 +129,13 @@ def solver_options(seed: int) -> dict[str, Any]:
         "random_seed": int(seed) % 2_147_483_647,
         "mip_rel_gap": 0.0,
         "mip_abs_gap": 0.999,  # objectives are integers: a gap below 1 is a proof
-        "presolve": "on",
+        # HiGHS 1.16's presolve was seen to return a wrong optimum on these models (a block
+        # of the national demo: "optimal" one below a weakly stable matching that exists; the
+        # same model read back, "infeasible"): off, at no cost on our benchmarks.
+        "presolve": "off",
+        # A first-solution heuristic: every search here is warm started (0.5 s of the
+        # national demo's 139 small integer programs).
+        "mip_heuristic_run_feasibility_jump": False,
     }
 
 
@@ -327,6 +350,7 @@ class _Model:
         # Count columns: (post, k, column) with column = number assigned among positions < k.
         self.counts: list[tuple[int, int, int]] = []
         self.thresholds: list[tuple[int, int, int]] = []
+        self.ucols: list[tuple[int, int, int]] = []
         self.plists = red.plists
         for p in block.posts:
             sl = red.plists[p]
@@ -378,6 +402,29 @@ class _Model:
                 else:
                     above = [xi[t, p] for t in sl[:k]]
                     row(geq + above, [float(k_p)] * len(geq) + [1.0] * k, float(k_p), inf)
+            if BELOW_ROWS and k_p > 1:
+                # u[j] = max over positions >= j of x[s_j, p] (continuous); then
+                # geq(s_k) >= u[k+1]: if p takes a student ranked below s, s must get >= p.
+                nxt = -1
+                ucol: dict[int, int] = {}
+                for j in range(len(sl) - 1, k_p, -1):
+                    uj = ncols
+                    ncols += 1
+                    col_hi.append(1.0)
+                    col_int.append(False)
+                    self.ucols.append((p, j, uj))
+                    row([uj, xi[sl[j], p]], [1.0, -1.0], 0.0, inf)
+                    if nxt >= 0:
+                        row([uj, nxt], [1.0, -1.0], 0.0, inf)
+                    nxt = uj
+                    ucol[j] = uj
+                for k in range(k_p, len(sl) - 1):
+                    s = sl[k]
+                    h = hearts[s][p]
+                    if red.forced[s] >= h:
+                        continue
+                    geq = [xi[s, q] for q in red.prefs[s] if hearts[s][q] >= h]
+                    row(geq + [ucol[k + 1]], [1.0] * len(geq) + [-1.0], 0.0, inf)
         self.n_cols = ncols
         self.n_rows = len(rows_lo)
         self.nnz = len(index)
@@ -424,6 +471,9 @@ class _Model:
             members = inside.get(p, ())
             vals[ck] = float(sum(1 for t in self.plists[p][:k] if t in members))
         cap = self.c.cap
+        for p, j, uj in self.ucols:
+            members = inside.get(p, ())
+            vals[uj] = 1.0 if any(t in members for t in self.plists[p][j:]) else 0.0
         for p, k, zk in self.thresholds:
             members = inside.get(p, ())
             vals[zk] = 1.0 if sum(1 for t in self.plists[p][:k] if t in members) >= cap[p] else 0.0
@@ -504,6 +554,41 @@ def _key(c: Compiled, assign: dict[int, int]) -> tuple[int, ...]:
     return (len(assign), *reversed(counts[1:]))
 
 
+def _hearts_stages(c: Compiled, red: Reduction, b: _Block) -> list[dict[int, float]]:
+    """The hearts stages of a block, best levels first: level -> weight maps maximised one
+    after the other, the previous stages' values kept.
+
+    Consecutive levels share a stage while its largest value stays below
+    ``MAX_OBJECTIVE``: each level weighs one more than the most the lower levels of its
+    stage can add (a mixed radix on the number of students who still have a post at that
+    level, at most the block's maximum-matching bound), so a stage is exactly the
+    lexicographic order of its levels. One integer program instead of two (or four)
+    for the whole hearts order: each costs a root search whatever its objective."""
+    hearts = c.hearts
+    most = {lv: min(b.bound, sum(1 for s in b.students if any(hearts[s][p] == lv for p in red.prefs[s])))
+            for lv in HEARTS_LEVELS}
+    groups: list[list[int]] = []
+    top = 0.0  # the largest value of the last group (its lowest level weighing 1)
+    for lv in HEARTS_LEVELS:
+        # A new lowest level multiplies the group's weights by most[lv] + 1.
+        if groups and top * (most[lv] + 1) + most[lv] <= MAX_OBJECTIVE:
+            groups[-1].append(lv)
+            top = top * (most[lv] + 1) + most[lv]
+        else:
+            groups.append([lv])
+            top = float(most[lv])
+    stages = []
+    for group in groups:
+        weights: dict[int, float] = {}
+        top = 0.0
+        for lv in reversed(group):  # lowest level weighs 1
+            weights[lv] = top + 1.0
+            top += weights[lv] * most[lv]
+        if top:
+            stages.append(weights)
+    return stages
+
+
 def _floor(bound: float | None) -> float:
     """An objective bound rounded down (objectives are integers); infinity if unknown."""
     if bound is None or not math.isfinite(bound):
@@ -557,21 +642,21 @@ class _Stage:
             b.best = sol
         value = m.value(b.best)
         upper = min(upper, _floor(bound))
-        if upper > value and status == "optimal":
+        if upper > value and status == "optimal" and m.options.get("presolve") != "off":
             # The solver says optimal but the matching it returned falls short of its
             # bound: never trusted. Solve again without presolve, from the best known.
             m.h.setOptionValue("presolve", "off")
             try:
                 status, sol, bound, more = m.mip(b.best, min(time_limit, self.remaining()), self.node_limit)
             finally:
-                m.h.setOptionValue("presolve", m.options.get("presolve", "on"))
+                m.h.setOptionValue("presolve", m.options["presolve"])
             b.nodes += more
             if sol is not None and _valid_block(self.c, sol) and accept(sol):
                 b.best = sol
             value = m.value(b.best)
             upper = min(upper, _floor(bound))
-            if upper > value and status == "optimal":
-                status = "solver inconsistency (bound above the matching returned)"
+        if upper > value and status == "optimal":
+            status = "solver inconsistency (bound above the matching returned)"
         return upper <= value, ("optimal" if upper <= value else status), upper
 
 
@@ -727,12 +812,11 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
             hearts_started.add(i)
             m = model_of(i)
             placed = len(b.best)
-            weight = float(placed + 1)
             m.add_at_least({k: 1.0 for k in range(m.n_x)}, float(placed))
             b.hearts_proven = b.proven
             b.hearts_stopped_by = "optimal"
-            for high, low in HEARTS_STAGES:
-                costs = [weight if hearts[s][p] == high else 1.0 if hearts[s][p] == low else 0.0 for s, p in m.pairs]
+            for weights in _hearts_stages(c, red, b):
+                costs = [weights.get(hearts[s][p], 0.0) for s, p in m.pairs]
                 m.set_objective(costs)
                 base_key = _key(c, b.best)
                 proven, status, _ = stage.run(m, b, min(block_deadline, t0 + remaining()) - time.perf_counter(),
