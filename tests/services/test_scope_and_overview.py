@@ -155,8 +155,8 @@ def test_the_six_headline_figures_are_in_the_seed_format(demo):
         "Classements valides",
     ]
     for figure in figures:
-        if figure["label"] != "Postes (places ouvertes)":
-            part, whole, _ = map(int, FRACTION.match(figure["value"]).groups())
+        if figure.label != "Postes (places ouvertes)":
+            part, whole, _ = map(int, FRACTION.match(figure.value).groups())
             assert 0 <= part <= whole
 
 
