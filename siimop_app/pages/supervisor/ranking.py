@@ -146,19 +146,29 @@ class RankingBoardState(AppState):
         return parse_int(str(self.post_id or ""))
 
     def _show(self, view: rankings.RankingView) -> None:
-        cards = view.cards
         self.title = view.title
         self.access_label = view.access_label
         self.other_supervisors = list(view.other_supervisors)
-        self.places = view.places
-        self.editable = view.editable
-        self.notice = view.notice
-        self.ranked = [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)]
-        self.unranked = [BoardCard.of(cards[sid]) for sid in view.board.unranked]
-        self.refused = [BoardCard.of(cards[sid]) for sid in view.board.refused]
-        self.valid = view.check.valid
-        self.problems = list(view.check.problems)
+        self._show_board(view)
         self.board_loaded = True
+
+    def _show_board(self, view: rankings.RankingView) -> None:
+        """The board, banner and places of ``view``. A var is assigned only when its value changed: Reflex sends
+        every assigned var back to the browser, and a move touches one or two columns, not the whole board."""
+        cards = view.cards
+        shown = {
+            "places": view.places,
+            "editable": view.editable,
+            "notice": view.notice,
+            "ranked": [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)],
+            "unranked": [BoardCard.of(cards[sid]) for sid in view.board.unranked],
+            "refused": [BoardCard.of(cards[sid]) for sid in view.board.refused],
+            "valid": view.check.valid,
+            "problems": list(view.check.problems),
+        }
+        for name, value in shown.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
         self.board_revision += 1
 
     def _clear(self) -> None:
@@ -193,13 +203,14 @@ class RankingBoardState(AppState):
             self._read_file(user, post_id, reopen)
 
     def _move(self, action: str, student_id: int, position: int | None = None):
-        self.error = ""
+        if self.error:  # assigned only when it changes: every assigned var goes back to the browser
+            self.error = ""
         try:
             user = self._require("supervisor")
             post_id = self._requested_post()
             if post_id is None:
                 raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
-            self._show(rankings.apply_move(user, post_id, action, student_id, position))
+            self._show_board(rankings.apply_move(user, post_id, action, student_id, position))
         except REFUSED_MOVE as refused:
             log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
             self.error = str(refused)
