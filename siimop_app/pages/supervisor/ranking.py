@@ -9,6 +9,7 @@ that fail. The candidate cards never carry hearts.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -202,15 +203,22 @@ class RankingBoardState(AppState):
             # The page's data was reloaded (reconnection, second tab): an open file stays open, re-read.
             self._read_file(user, post_id, reopen)
 
-    def _move(self, action: str, student_id: int, position: int | None = None):
+    def _apply(self, action: str, student_id: int, position: int | None) -> rankings.RankingView:
+        user = self._require("supervisor")
+        post_id = self._requested_post()
+        if post_id is None:
+            raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
+        return rankings.apply_move(user, post_id, action, student_id, position)
+
+    async def _move(self, action: str, student_id: int, position: int | None = None):
         if self.error:  # assigned only when it changes: every assigned var goes back to the browser
             self.error = ""
         try:
-            user = self._require("supervisor")
-            post_id = self._requested_post()
-            if post_id is None:
-                raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
-            self._show_board(rankings.apply_move(user, post_id, action, student_id, position))
+            # The session check and the move's transaction (about 15 round trips to the database) run in a
+            # thread: the worker's event loop serves its other clients meanwhile instead of waiting with them
+            # (issue 13). This client's state is held by this event until it returns, so nothing else touches it.
+            view = await asyncio.to_thread(self._apply, action, student_id, position)
+            self._show_board(view)
         except REFUSED_MOVE as refused:
             log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
             self.error = str(refused)
@@ -219,27 +227,27 @@ class RankingBoardState(AppState):
         return rx.call_script(_FOCUS_MOVED_CARD.format(student_id=int(student_id), selector=_FOCUS_AFTER[action]))
 
     @rx.event
-    def rank_last(self, student_id: int):
-        return self._move("rank", student_id)
+    async def rank_last(self, student_id: int):
+        return await self._move("rank", student_id)
 
     @rx.event
-    def move_up(self, student_id: int):
-        return self._move("up", student_id)
+    async def move_up(self, student_id: int):
+        return await self._move("up", student_id)
 
     @rx.event
-    def move_down(self, student_id: int):
-        return self._move("down", student_id)
+    async def move_down(self, student_id: int):
+        return await self._move("down", student_id)
 
     @rx.event
-    def refuse(self, student_id: int):
-        return self._move("refuse", student_id)
+    async def refuse(self, student_id: int):
+        return await self._move("refuse", student_id)
 
     @rx.event
-    def unrank(self, student_id: int):
-        return self._move("unrank", student_id)
+    async def unrank(self, student_id: int):
+        return await self._move("unrank", student_id)
 
     @rx.event
-    def set_rank(self, student_id: int, value: str):
+    async def set_rank(self, student_id: int, value: str):
         current = next((c.rank for c in self.ranked if c.id == student_id), None)
         if current is not None and str(value).strip() == str(current):
             return None  # left unchanged (or blurred after Enter applied it): nothing to save
@@ -248,7 +256,7 @@ class RankingBoardState(AppState):
             self.error = "Le rang doit être un nombre entier."
             self.board_revision += 1
             return rx.toast.error(self.error)
-        return self._move("rank", student_id, rank)
+        return await self._move("rank", student_id, rank)
 
     def _read_file(self, user, post_id: int, student_id: int) -> None:
         self.file = CandidateFile.of(rankings.candidate_file(user, post_id, student_id))
