@@ -18,6 +18,7 @@ It closes round 1 of the package's demo campaign, so it runs after the other pro
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import random
 import threading
@@ -236,7 +237,9 @@ def test_a_round_closed_under_load_writes_what_the_same_close_writes_without_loa
         assert certificate.ok and expected.assignments
 
         refused_before_close = sum(len(o.refused) for o in crowd.outcomes)
-        message = asyncio.run(_close_from_the_page(prod_server, manager_cookie, round_id))
+        # In a thread of its own: the Playwright tests before this one leave an event loop running in this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            message = pool.submit(asyncio.run, _close_from_the_page(prod_server, manager_cookie, round_id)).result()
         # The tabs kept acting through the close, and still do.
         crowd.wait_for(lambda: sum(len(o.refused) for o in crowd.outcomes) >= refused_before_close + SUPERVISORS,
                        "refusals after the close")
