@@ -89,7 +89,8 @@ def main() -> int:
     state = root.get_substate(RankingBoardState.get_full_name().split("."))
     state.session_cookie = cookie
     started = time.perf_counter()
-    state.load()
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(state.load())  # async: its database work in a thread, as the server runs it
     load_ms = 1000 * (time.perf_counter() - started)
     candidates = len(state.unranked)
 
@@ -98,8 +99,6 @@ def main() -> int:
     queries: list[int] = []
     statements = [0]
     sa.event.listen(get_engine(), "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
-
-    loop = asyncio.new_event_loop()
 
     def timed(handler, *handler_args) -> None:
         statements[0] = 0

@@ -179,7 +179,12 @@ class RankingBoardState(AppState):
         self.file = CandidateFile()
 
     @rx.event
-    def load(self):
+    async def load(self):
+        # In a thread, as a move (see ``_move``): a board load is ~20 queries the worker's other clients need not
+        # wait for.
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
         with calendar.read_once():  # the shell and the board: one calendar read
             return self._load_board()
 
