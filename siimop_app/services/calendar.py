@@ -70,23 +70,30 @@ class WaveCalendar:
         return next((rid for rid, n in self.round_numbers.items() if n == number), None)
 
 
-def _load(session: Session, wave: Wave) -> WaveCalendar:
-    campaign = session.get(Campaign, wave.campaign_id)
-    rounds = {r.id: r.number for r in session.exec(select(Round).where(Round.wave_id == wave.id))}
-    phases = tuple(
-        DatedPhase(kind=p.kind, round_number=rounds.get(p.round_id), starts_on=p.starts_on, ends_on=p.ends_on)
-        for p in session.exec(select(Phase).where(Phase.wave_id == wave.id).order_by(Phase.starts_on))
-    )
-    return WaveCalendar(
-        campaign_id=campaign.id,
-        campaign_name=campaign.name,
-        news_url=campaign.news_url or get_settings().news_url,
-        wave_id=wave.id,
-        wave_name=wave.name,
-        wave_subtitle=wave.subtitle,
-        phases=phases,
-        round_numbers=rounds,
-    )
+def _read_all(session: Session) -> list[WaveCalendar]:
+    """Every wave's calendar in three queries, whatever the number of waves (every event of every page reads it)."""
+    rounds: dict[int, dict[int, int]] = {}
+    for round_id, wave_id, number in session.exec(select(Round.id, Round.wave_id, Round.number)):
+        rounds.setdefault(wave_id, {})[round_id] = number
+    phases: dict[int, list[DatedPhase]] = {}
+    for p in session.exec(select(Phase).order_by(Phase.starts_on, Phase.id)):
+        phases.setdefault(p.wave_id, []).append(DatedPhase(
+            kind=p.kind, round_number=rounds.get(p.wave_id, {}).get(p.round_id), starts_on=p.starts_on,
+            ends_on=p.ends_on))
+    return [
+        WaveCalendar(
+            campaign_id=campaign.id,
+            campaign_name=campaign.name,
+            news_url=campaign.news_url or get_settings().news_url,
+            wave_id=wave.id,
+            wave_name=wave.name,
+            wave_subtitle=wave.subtitle,
+            phases=tuple(phases.get(wave.id, ())),
+            round_numbers=rounds.get(wave.id, {}),
+        )
+        for wave, campaign in session.exec(
+            select(Wave, Campaign).join(Campaign, Campaign.id == Wave.campaign_id).order_by(Wave.id))
+    ]
 
 
 # Inside ``read_once`` (one event of a page), the calendar rows are read once: a page load asked for them five
@@ -109,7 +116,7 @@ def _calendars() -> list[WaveCalendar]:
     if memo:
         return memo[0]
     with transaction() as session:
-        calendars = [_load(session, wave) for wave in session.exec(select(Wave).order_by(Wave.id))]
+        calendars = _read_all(session)
     if memo is not None:
         memo.append(calendars)
     return calendars

@@ -63,9 +63,12 @@ def placed_in_wave(session: Session, wave_id: int, student_ids: Iterable[int]) -
     ).all())
 
 
-def sufficient_students(session: Session, round_id: int, student_ids: Iterable[int] | None = None) -> set[int]:
-    """The students (among ``student_ids``, or all) whose list in this round is sufficient."""
-    wave_id = session.get(Round, round_id).wave_id
+def sufficient_students(session: Session, round_id: int, student_ids: Iterable[int] | None = None,
+                        wave_id: int | None = None) -> set[int]:
+    """The students (among ``student_ids``, or all) whose list in this round is sufficient (``wave_id``: the
+    round's wave, when the caller knows it)."""
+    if wave_id is None:
+        wave_id = session.get(Round, round_id).wave_id
     query = (
         select(Student.id, Student.specialty_id, Student.subdivision_id, sa.func.count(Application.id))
         .join(Application, Application.student_id == Student.id)
@@ -88,12 +91,14 @@ def _placed_in_round(session: Session, round_id: int, student_ids: list[int]) ->
     ).all())
 
 
-def eligible(session: Session, round_id: int, student_ids: list[int]) -> set[int]:
+def eligible(session: Session, round_id: int, student_ids: list[int], wave_id: int | None = None) -> set[int]:
     """Of students who gave a post of the round one heart or more: those whose list is sufficient and who were
-    not placed in an earlier round. The one rule behind the board, the candidate's file and the file route."""
-    wave_id = session.get(Round, round_id).wave_id
+    not placed in an earlier round. The one rule behind the board, the candidate's file and the file route.
+    ``wave_id``: the round's wave, when the caller knows it (one query less on every ranking move)."""
+    if wave_id is None:
+        wave_id = session.get(Round, round_id).wave_id
     placed_elsewhere = placed_in_wave(session, wave_id, student_ids) - _placed_in_round(session, round_id, student_ids)
-    return sufficient_students(session, round_id, student_ids) - placed_elsewhere
+    return sufficient_students(session, round_id, student_ids, wave_id) - placed_elsewhere
 
 
 def _hearted(round_id: int):
@@ -112,7 +117,8 @@ def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[C
         .where(_hearted(round_id), Application.post_id == post.id)
         .order_by(User.last_name, User.first_name, Student.id)
     ).all()
-    kept = eligible(session, round_id, [student.id for student, *_ in rows])
+    # The post's applications in this round exist only if the round is of the post's wave.
+    kept = eligible(session, round_id, [student.id for student, *_ in rows], post.wave_id)
     return [
         CandidateCard(
             student_id=student.id,

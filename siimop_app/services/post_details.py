@@ -65,8 +65,7 @@ def _require_posts_phase(post: Post) -> None:
 def post_detail(user: SignedInUser, post_id: int) -> dict:
     """The detail of a post its supervisor opens from Mes postes; AccessDenied (French) for anyone else."""
     with transaction() as session:
-        post = post_access.require_supervised_post(session, user, post_id, referent=False)
-        link = post_access.supervisor_link(session, user.user_id, post_id)
+        post, link = post_access.supervised_post(session, user, post_id, referent=False)
         site_supervisor = aliased(User)
         site, establishment, approval_specialty, site_option, first, last = session.exec(
             select(Site, Establishment.name, Specialty.label, SpecialtyOption.label,

@@ -149,24 +149,34 @@ def post_ranking(session: Session, post: Post, round_id: int, round_number: int 
 
 
 _READ_CALENDAR = object()
+_NO_HEADER = ("", "", ())
 
 
-def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: bool,
-          wave=_READ_CALENDAR) -> tuple[RankingView, Ranking | None]:
-    """``wave``: the current wave when the caller has just read it (a move, after ``require_open``): the calendar
-    is read once per event, not twice (issue 13: it was a third of a move's queries)."""
-    post = post_access.require_supervised_post(session, user, post_id, referent=False)
-    is_referent = post_access.supervisor_link(session, user.user_id, post_id).is_referent
+def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: bool, wave=_READ_CALENDAR,
+          referent: bool = False, header: bool = True) -> tuple[RankingView, Ranking | None, dict[int, RankingEntry]]:
+    """The post's board as ``user`` may see it (AccessDenied unless they supervise it, as référent when
+    ``referent``), its ranking row and its entries.
+
+    ``wave``: the current wave when the caller has just read it (a move, after ``require_open``): the calendar
+    is read once per event, not twice (issue 13: it was a third of a move's queries). ``header``: False for a
+    move, which changes neither the title nor the other supervisors (the page keeps those of its load).
+    ``for_update``: the ranking row is locked, and the round's row shared-locked, so that a round close waits for
+    a move in flight (its snapshot then sees the move) and a move after the close's claim sees the round closing.
+    """
+    post, link = post_access.supervised_post(session, user, post_id, referent=referent)
+    is_referent = link.is_referent
     if wave is _READ_CALENDAR:
         wave = calendar.current_wave()
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
     round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
-    if round_id is not None and session.get(Round, round_id).status != RoundStatus.OPEN.value:
-        # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
-        phase_open = False
-        notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
-    title, access_label, others = _header(session, post, user, is_referent)
+    if round_id is not None:
+        status = select(Round.status).where(Round.id == round_id)
+        if session.exec(status.with_for_update(read=True) if for_update else status).one() != RoundStatus.OPEN.value:
+            # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
+            phase_open = False
+            notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
+    title, access_label, others = _header(session, post, user, is_referent) if header else _NO_HEADER
     places = places_for_round(session, post, round_number)
     ranking = None
     cards: dict[int, CandidateCard] = {}
@@ -174,7 +184,8 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         query = select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)
         ranking = session.exec(query.with_for_update() if for_update else query).first()
         cards = {card.student_id: card for card in candidates_of_post(session, post=post, round_id=round_id)}
-    board = _board(cards, _entries(session, ranking.id if ranking else None))
+    entries = _entries(session, ranking.id if ranking else None)
+    board = _board(cards, entries)
     if not is_referent and not notice:
         notice = "Vous n'êtes pas le responsable référent de ce poste : vous voyez le classement sans pouvoir le modifier."
     view = RankingView(
@@ -191,22 +202,24 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         board=board,
         check=check_board(board, cards, places),
     )
-    return view, ranking
+    return view, ranking, entries
 
 
 def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
     """The post's ranking as its supervisor sees it (read-only unless référent during the ranking phase)."""
     with transaction() as session:
-        view, _ = _load(session, user, post_id, for_update=False)
+        view, _, _ = _load(session, user, post_id, for_update=False)
         return view
 
 
 def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, position: int | None = None) -> RankingView:
-    """Apply one move and save it; raises AccessDenied, PhaseClosedError or RankingEditError (French) otherwise."""
+    """Apply one move and save it; raises AccessDenied, PhaseClosedError or RankingEditError (French) otherwise.
+
+    The view returned carries no header (title, access, other supervisors): a move does not change them."""
     with transaction() as session:
         opened = calendar.require_open("ranking")
-        post_access.require_supervised_post(session, user, post_id, referent=True)
-        view, ranking = _load(session, user, post_id, for_update=True, wave=opened.wave)
+        view, ranking, entries = _load(session, user, post_id, for_update=True, wave=opened.wave, referent=True,
+                                       header=False)
         if not view.editable or view.round_id is None:
             raise RankingEditError(view.notice or "Le classement ne peut pas être modifié.")
         board = apply(view.board, action, student_id, position)
@@ -222,7 +235,6 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         ranking.updated_by_user_id = user.user_id
         session.add(ranking)
         session.flush()
-        entries = _entries(session, ranking.id)
         updates, inserts = [], []
         for sid in view.cards:
             after = board.state_of(sid)
@@ -295,7 +307,7 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
 def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> dict:
     """The "Dossier candidature" of one of the post's candidates: presentation text and documents."""
     with transaction() as session:
-        view, _ = _load(session, user, post_id, for_update=False)
+        view, _, _ = _load(session, user, post_id, for_update=False, header=False)
         card = view.cards.get(student_id)
         if card is None:
             raise AccessDenied("Cet étudiant ne fait pas partie des candidatures de ce poste.")

@@ -12,7 +12,7 @@ Start the backend first on the national demo in the ranking phase, e.g. (Postgre
 
 Each step runs ``python -m siimop_app.loadtest`` (every move checked in the database) and prints its p50/p95/p99,
 error rate and events/s; with ``--server-pid``, the resident memory of that process tree before and after (per
-open tab). The machine's load average is printed with every step: on a shared machine figures move with it.
+open tab) and the CPU time it spent per answered event. The machine's load average is printed with every step: on a shared machine figures move with it.
 Figures are printed, never asserted. ``--quick`` is a smoke run (2 supervisors, 4 s) for the test suite, which
 needs a backend it does not start: it prints a notice and exits 0 when none answers.
 """
@@ -36,6 +36,21 @@ def _rss_kb(pid: int) -> int:
     return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) // 1024
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server's process tree (its workers included)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8400")
@@ -54,16 +69,24 @@ def main() -> int:
             return 0
     for users in [int(s) for s in args.steps.split(",")]:
         before = _rss_kb(args.server_pid) if args.server_pid else 0
+        cpu_before = _cpu_seconds(args.server_pid) if args.server_pid else 0.0
         run = subprocess.run([sys.executable, "-m", "siimop_app.loadtest", "--url", args.url, "--supervisors",
                               str(users), "--duration", str(args.duration), "--think", str(args.think),
                               "--ramp", str(min(10.0, args.duration / 3))],
                              cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
         after = _rss_kb(args.server_pid) if args.server_pid else 0
+        cpu = _cpu_seconds(args.server_pid) - cpu_before if args.server_pid else 0.0
         print(f"=== {users} active supervisors, one move every {args.think:g} s each ===")
         print(run.stdout.strip() or run.stderr.strip()[-2000:])
         if args.server_pid:
             print(f"server memory: {before / 1024:.0f} MB before, {after / 1024:.0f} MB after "
                   f"({(after - before) / max(users, 1):.0f} KB per tab opened, states kept after they left)")
+            # Every socket message the server handled in the step: page opens (hydrate + on_load) and actions.
+            events = sum(int(line.split()[1]) for line in run.stdout.splitlines()
+                         if line.split()[:1] and line.split()[0].endswith((".move", ".open")) and len(line.split()) > 1
+                         and line.split()[1].isdigit())
+            print(f"server CPU: {cpu:.1f} s for {events} answered events ({1000 * cpu / max(events, 1):.1f} ms per "
+                  "event, page opens included; the machine's other load does not count)")
         sys.stdout.flush()
     return 0
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from siimop_app.db import transaction
-from siimop_app.models import AuditEntry, SignInToken, User, UserSession, utcnow
+from siimop_app.models import AuditEntry, RoleGrant, SignInToken, User, UserSession, utcnow
 from siimop_app.services import auth
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, messages, token_of
@@ -117,6 +117,27 @@ def test_sign_out_and_expiry_end_the_session(db_url, outbox):
     assert auth.resolve_session(cookie) is None
     assert auth.resolve_session("garbage") is None
     assert auth.resolve_session(cookie.split(".")[0] + ".wrong") is None
+
+
+def test_each_event_sees_the_roles_and_the_account_as_they_are_now(db_url, outbox):
+    """The session is resolved afresh on every event (one query, no cache): a role granted or withdrawn and a
+    disabled account count at once; several grants of one role give it once, in the fixed order."""
+    user_id = make_user("multi@chu.fr", "manager", "supervisor", secondary={"perso@mail.fr": True})
+    with transaction() as session:
+        session.add(RoleGrant(user_id=user_id, role="supervisor"))
+    auth.request_sign_in("perso@mail.fr")  # signed in with a secondary address: the main one is shown
+    cookie = auth.consume_sign_in_link(token_of(links_for(outbox, "perso@mail.fr")[0]))
+    user = auth.resolve_session(cookie)
+    assert (user.email, user.roles, user.display_name) == ("multi@chu.fr", ("supervisor", "manager"), "Camille DURAND")
+    with transaction() as session:
+        session.execute(sa.delete(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role == "manager"))
+    assert auth.resolve_session(cookie).roles == ("supervisor",)
+    with transaction() as session:
+        session.execute(sa.delete(RoleGrant).where(RoleGrant.user_id == user_id))
+    assert auth.resolve_session(cookie).roles == ()  # still signed in, with no interface open
+    with transaction() as session:
+        session.execute(sa.update(User).where(User.id == user_id).values(is_active=False))
+    assert auth.resolve_session(cookie) is None
 
 
 def test_sign_in_is_audited_and_records_last_login(db_url, outbox):

@@ -4,7 +4,9 @@ returned events say (redirects, toasts). An upgrade of Reflex that moves these i
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import inspect
 
 import reflex as rx
 from reflex.istate.data import PageData
@@ -23,6 +25,11 @@ def page_state(cls: type[AppState], cookie: str = "", *, path: str = "", params:
     state = root.get_substate(cls.get_full_name().split("."))
     state.session_cookie = cookie
     return state
+
+
+def settle(result):
+    """A handler's result as Reflex gets it: awaited when the handler is async (its database work in a thread)."""
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def specs(result) -> list:

@@ -7,6 +7,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.models import Post, PostSupervisor, Ranking, UserEmail
 from siimop_app.pages.supervisor.ranking import RankingBoardState, RankingListState
+from tests.states.reflex_state import settle
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 
@@ -27,10 +28,10 @@ def test_the_referent_loads_and_ranks(db_url, outbox):
     load_demo("ranking")
     post_id = _posts_of(demo_address("rts"), referent=True)[0]
     state = _board(sign_in(outbox, demo_address("rts")), post_id)
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.editable and state.unranked and not state.ranked
     first = state.unranked[0].id
-    state.rank_last(first)
+    settle(state.rank_last(first))
     assert [card.id for card in state.ranked] == [first] and state.error == ""
     assert not hasattr(state.ranked[0], "hearts")
 
@@ -39,12 +40,12 @@ def test_a_forged_event_on_another_supervisors_post_changes_nothing(db_url, outb
     load_demo("ranking")
     mine = _posts_of(demo_address("rts"), referent=True)[0]
     owner = _board(sign_in(outbox, demo_address("rts")), mine)
-    owner.load()
+    settle(owner.load())
     victim = owner.unranked[0].id
     intruder = _board(sign_in(outbox, demo_address("rts2")), mine)
-    intruder.load()
+    settle(intruder.load())
     assert intruder.error == "Ce poste ne fait pas partie de vos postes." and intruder.unranked == []
-    intruder.rank_last(victim)  # an event forged in the browser
+    settle(intruder.rank_last(victim))  # an event forged in the browser
     assert intruder.error == "Ce poste ne fait pas partie de vos postes."
     with transaction() as session:
         assert session.exec(select(Ranking).where(Ranking.post_id == mine)).first() is None
@@ -54,12 +55,12 @@ def test_a_non_referent_cannot_rank_and_a_student_cannot_even_load(db_url, outbo
     load_demo("ranking")
     mixte = _posts_of(demo_address("rts"), referent=False)[0]
     state = _board(sign_in(outbox, demo_address("rts")), mixte)
-    state.load()
+    settle(state.load())
     assert not state.editable
-    state.rank_last(state.unranked[0].id)
+    settle(state.rank_last(state.unranked[0].id))
     assert "référent" in state.error and state.ranked == []
     student = _board(sign_in(outbox, demo_address("student")), mixte)
-    assert redirects(student.load()) == ["/"]
+    assert redirects(settle(student.load())) == ["/"]
     assert student.unranked == []
 
 
@@ -67,15 +68,15 @@ def test_garbage_post_ids_and_ranks_are_refused_in_french(db_url, outbox):
     load_demo("ranking")
     cookie = sign_in(outbox, demo_address("rts"))
     state = _board(cookie, "1 OR 1=1")
-    state.load()
+    settle(state.load())
     assert state.error == "Ce poste ne fait pas partie de vos postes."
     post_id = _posts_of(demo_address("rts"), referent=True)[0]
     state = _board(cookie, post_id)
-    state.load()
+    settle(state.load())
     sid = state.unranked[0].id
-    state.set_rank(sid, "abc")
+    settle(state.set_rank(sid, "abc"))
     assert state.error == "Le rang doit être un nombre entier."
-    state.set_rank(sid, "99")
+    settle(state.set_rank(sid, "99"))
     assert state.error.startswith("Le rang doit être un nombre entier entre 1 et")
     assert state.ranked == []
 

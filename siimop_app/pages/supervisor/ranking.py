@@ -9,16 +9,16 @@ that fail. The candidate cards never carry hearts.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
 import reflex as rx
 
 from siimop_app import routes
-from siimop_app.domain.roles import Role
 from siimop_app.domain.errors import UserError
-
 from siimop_app.domain.ranking_rules import BANNER
+from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, observations, rankings
 from siimop_app.services.access import AccessDenied
@@ -145,19 +145,29 @@ class RankingBoardState(AppState):
         return parse_id(self.post_id)
 
     def _show(self, view: rankings.RankingView) -> None:
-        cards = view.cards
         self.title = view.title
         self.access_label = view.access_label
         self.other_supervisors = list(view.other_supervisors)
-        self.places = view.places
-        self.editable = view.editable
-        self.notice = view.notice
-        self.ranked = [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)]
-        self.unranked = [BoardCard.of(cards[sid]) for sid in view.board.unranked]
-        self.refused = [BoardCard.of(cards[sid]) for sid in view.board.refused]
-        self.valid = view.check.valid
-        self.problems = list(view.check.problems)
+        self._show_board(view)
         self.board_loaded = True
+
+    def _show_board(self, view: rankings.RankingView) -> None:
+        """The board, banner and places of ``view``. A var is assigned only when its value changed: Reflex sends
+        every assigned var back to the browser, and a move touches one or two columns, not the whole board."""
+        cards = view.cards
+        shown = {
+            "places": view.places,
+            "editable": view.editable,
+            "notice": view.notice,
+            "ranked": [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)],
+            "unranked": [BoardCard.of(cards[sid]) for sid in view.board.unranked],
+            "refused": [BoardCard.of(cards[sid]) for sid in view.board.refused],
+            "valid": view.check.valid,
+            "problems": list(view.check.problems),
+        }
+        for name, value in shown.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
         self.board_revision += 1
 
     def _clear(self) -> None:
@@ -167,7 +177,12 @@ class RankingBoardState(AppState):
         self.file = CandidateFile()
 
     @rx.event
-    def load(self):
+    async def load(self):
+        # In a thread, as a move (see ``_move``): a board load is ~20 queries the worker's other clients need not
+        # wait for.
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
         with calendar.read_once():  # the shell and the board: one calendar read
             return self._load_board()
 
@@ -191,14 +206,22 @@ class RankingBoardState(AppState):
             # The page's data was reloaded (reconnection, second tab): an open file stays open, re-read.
             self._read_file(user, post_id, reopen)
 
-    def _move(self, action: str, student_id: int, position: int | None = None):
-        self.error = ""
+    def _apply(self, action: str, student_id: int, position: int | None) -> rankings.RankingView:
+        user = self._require(Role.SUPERVISOR)
+        post_id = self._requested_post()
+        if post_id is None:
+            raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
+        return rankings.apply_move(user, post_id, action, student_id, position)
+
+    async def _move(self, action: str, student_id: int, position: int | None = None):
+        if self.error:  # assigned only when it changes: every assigned var goes back to the browser
+            self.error = ""
         try:
-            user = self._require(Role.SUPERVISOR)
-            post_id = self._requested_post()
-            if post_id is None:
-                raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
-            self._show(rankings.apply_move(user, post_id, action, student_id, position))
+            # The session check and the move's transaction (about 15 round trips to the database) run in a
+            # thread: the worker's event loop serves its other clients meanwhile instead of waiting with them
+            # (issue 13). This client's state is held by this event until it returns, so nothing else touches it.
+            view = await asyncio.to_thread(self._apply, action, student_id, position)
+            self._show_board(view)
         except UserError as refused:
             log.warning("ranking move %s of student %r on post %r refused: %s", action, student_id, self.post_id, refused)
             self.error = str(refused)
@@ -207,27 +230,27 @@ class RankingBoardState(AppState):
         return rx.call_script(_FOCUS_MOVED_CARD.format(student_id=int(student_id), selector=_FOCUS_AFTER[action]))
 
     @rx.event
-    def rank_last(self, student_id: int):
-        return self._move("rank", student_id)
+    async def rank_last(self, student_id: int):
+        return await self._move("rank", student_id)
 
     @rx.event
-    def move_up(self, student_id: int):
-        return self._move("up", student_id)
+    async def move_up(self, student_id: int):
+        return await self._move("up", student_id)
 
     @rx.event
-    def move_down(self, student_id: int):
-        return self._move("down", student_id)
+    async def move_down(self, student_id: int):
+        return await self._move("down", student_id)
 
     @rx.event
-    def refuse(self, student_id: int):
-        return self._move("refuse", student_id)
+    async def refuse(self, student_id: int):
+        return await self._move("refuse", student_id)
 
     @rx.event
-    def unrank(self, student_id: int):
-        return self._move("unrank", student_id)
+    async def unrank(self, student_id: int):
+        return await self._move("unrank", student_id)
 
     @rx.event
-    def set_rank(self, student_id: int, value: str):
+    async def set_rank(self, student_id: int, value: str):
         current = next((c.rank for c in self.ranked if c.id == student_id), None)
         if current is not None and str(value).strip() == str(current):
             return None  # left unchanged (or blurred after Enter applied it): nothing to save
@@ -236,7 +259,7 @@ class RankingBoardState(AppState):
             self.error = "Le rang doit être un nombre entier."
             self.board_revision += 1
             return rx.toast.error(self.error)
-        return self._move("rank", student_id, rank)
+        return await self._move("rank", student_id, rank)
 
     def _read_file(self, user, post_id: int, student_id: int) -> None:
         self.file = CandidateFile.of(rankings.candidate_file(user, post_id, student_id))
