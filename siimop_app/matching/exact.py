@@ -58,6 +58,10 @@ objectives are integers) must not exceed the value of the matching actually extr
 and re-checked. HiGHS's presolve is off: in 1.16 it was seen to call a matching optimal
 while a better one exists. A block stopped by the node limit (deterministic) or by the time budget
 keeps its best matching (never fewer students than the heuristic) and its proven bound.
+
+A market solved to a proof is remembered (:mod:`.memo`) and reused while its inputs are
+unchanged; so that its outcome depends on it alone, the reduction and the polish run
+market by market.
 """
 
 from __future__ import annotations

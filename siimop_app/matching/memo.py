@@ -23,9 +23,8 @@ from typing import Any
 
 from .instance import Compiled
 
-# A national round has a few hundred markets of ~25 students (the demo: 6,568 students);
-# these bounds keep a dozen national snapshots' worth of distinct markets, ~5 MB
-# (measured: see the README).
+# The national demo has 544 markets (6,495 students in them), ~1 KB each in here: these
+# bounds keep about seven national snapshots' worth of distinct markets, under ~10 MB.
 MAX_ENTRIES = 4096
 MAX_STUDENTS = 100_000
 
