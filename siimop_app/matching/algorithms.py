@@ -291,22 +291,34 @@ def augment(c: Compiled, assign: list[int], deadline: float | None = None,
 
 
 def improve_chains(c: Compiled, assign: list[int], deadline: float | None = None,
-                   budget: int | None = None) -> int:
+                   budget: int | None = None, groups: list[list[int]] | None = None) -> int:
     """Pareto-improve placed students with chains and cycles that may include
     indifferent (equal-hearts) moves: a student w moves to a post they rate strictly
     higher, displacing a student who moves to a post rated at least as high, ...,
     until someone takes w's old place (cycle) or a free place (chain; w's old place
     may stay empty only if nobody strictly prefers it). Generalises stable
     improvement cycles, which cannot reorganise students who are indifferent.
+    ``groups``: lists of students (whole markets) improved one after the other, each
+    with its own ``budget``, so that a group's outcome depends on its market alone
+    (exact mode's per-market memo relies on it); default: everyone, one budget.
     Mutates ``assign``; returns the number of moves applied.
     """
     m = _Mover(c, assign, deadline, budget)
+    moves = 0
+    for group in (range(len(assign)),) if groups is None else groups:
+        m.budget = budget
+        moves += _chain_moves(c, m, group)
+    return moves
+
+
+def _chain_moves(c: Compiled, m: _Mover, students) -> int:
+    assign = m.assign
     hearts = c.hearts
     moves = 0
     progress = True
     while progress and not m.exhausted():
         progress = False
-        for w in range(len(assign)):
+        for w in students:
             x = assign[w]
             if x < 0:
                 continue
@@ -326,7 +338,8 @@ def improve_chains(c: Compiled, assign: list[int], deadline: float | None = None
     return moves
 
 
-def stable_improvement_cycles(c: Compiled, assign: list[int], deadline: float | None = None) -> int:
+def stable_improvement_cycles(c: Compiled, assign: list[int], deadline: float | None = None,
+                              posts: list[int] | None = None) -> int:
     """Erdil & Ergin (2008) stable improvement cycles, for ties on the student side.
 
     For each post p let e(p) be the best-ranked student who strictly prefers p to
@@ -335,23 +348,26 @@ def stable_improvement_cycles(c: Compiled, assign: list[int], deadline: float | 
     walking predecessors. Rotating every cycle makes each student on it strictly
     happier and keeps weak stability; repeat until none is left. The result is not
     Pareto-dominated (for students) by any other weakly stable matching. The set of
-    placed students never changes. Mutates ``assign``; returns the number of cycles.
+    placed students never changes. ``posts``: only the cycles through these posts
+    (whole markets: a cycle never leaves its market); default: every post. Mutates
+    ``assign``; returns the number of cycles.
     """
     n_posts = len(c.cap)
+    scan = range(n_posts) if posts is None else posts
     cycles = 0
     while True:
         _check_deadline(deadline)
         cur_h = current_hearts(c, assign)
         pred = [-1] * n_posts
         mover = [-1] * n_posts
-        for p in range(n_posts):
+        for p in scan:
             e, _ = _top_desirers(c, p, cur_h)
             if e >= 0 and assign[e] >= 0:
                 pred[p] = assign[e]
                 mover[p] = e
         state = [0] * n_posts  # 0 unseen, 1 on current walk, 2 done
         found: list[list[int]] = []
-        for start in range(n_posts):
+        for start in scan:
             if state[start]:
                 continue
             walk = []

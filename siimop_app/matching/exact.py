@@ -58,6 +58,10 @@ objectives are integers) must not exceed the value of the matching actually extr
 and re-checked. HiGHS's presolve is off: in 1.16 it was seen to call a matching optimal
 while a better one exists. A block stopped by the node limit (deterministic) or by the time budget
 keeps its best matching (never fewer students than the heuristic) and its proven bound.
+
+A market solved to a proof is remembered (:mod:`.memo`) and reused while its inputs are
+unchanged; so that its outcome depends on it alone, the reduction and the polish run
+market by market.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import algorithms as alg
+from . import memo
 from .instance import MAX_HEARTS, Compiled
 
 SOLVER = "HiGHS"
@@ -142,9 +147,12 @@ def solver_options(seed: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- markets
 
 
-def _components(n_students: int, n_posts: int, prefs: list[list[int]]) -> list[tuple[list[int], list[int]]]:
+def _components(n_students: int, n_posts: int, prefs: list[list[int]],
+                students: list[int] | None = None) -> list[tuple[list[int], list[int]]]:
     """Connected components of the bipartite graph ``prefs`` (student -> posts), each as
-    (students, posts) in input order, ordered by first student; isolated nodes skipped."""
+    (students, posts) in input order, ordered by first student; isolated nodes skipped.
+    ``students`` (increasing, closed under the graph: whole markets): only theirs."""
+    which = range(n_students) if students is None else students
     parent = list(range(n_students + n_posts))
 
     def find(a: int) -> int:
@@ -155,9 +163,9 @@ def _components(n_students: int, n_posts: int, prefs: list[list[int]]) -> list[t
             parent[a], a = root, parent[a]
         return root
 
-    for s, pl in enumerate(prefs):
+    for s in which:
         rs = find(s)
-        for p in pl:
+        for p in prefs[s]:
             rp = find(n_students + p)
             if rp != rs:
                 if rp < rs:
@@ -166,8 +174,8 @@ def _components(n_students: int, n_posts: int, prefs: list[list[int]]) -> list[t
                 else:
                     parent[rp] = rs
     groups: dict[int, tuple[list[int], list[int]]] = {}
-    for s, pl in enumerate(prefs):
-        if pl:
+    for s in which:
+        if prefs[s]:
             groups.setdefault(find(s), ([], []))[0].append(s)
     for p in range(n_posts):
         r = find(n_students + p)
@@ -192,7 +200,8 @@ class Reduction:
     are exactly those of the original instance). ``prefs[s]``: remaining posts of s in
     ``Compiled.prefs`` order; ``plists[p]``: remaining students of p by rank;
     ``forced[s]``: s is placed in every weakly stable matching, on a post rated at least
-    ``forced[s]`` hearts (0: not forced)."""
+    ``forced[s]`` hearts (0: not forced). ``parts``: (passes, removed by posts offer, by
+    students apply) of each part reduced."""
 
     prefs: list[list[int]]
     plists: list[list[int]]
@@ -200,20 +209,37 @@ class Reduction:
     passes: int = 0
     removed_offer: int = 0
     removed_apply: int = 0
+    parts: list[tuple[int, int, int]] = field(default_factory=list)
 
 
-def reduce_pairs(c: Compiled) -> Reduction:
+def reduce_pairs(c: Compiled, parts: list[tuple[list[int], list[int]]] | None = None) -> Reduction:
     """Posts-offer / students-apply reduction to a fixed point (see module docstring).
 
-    Each pass computes its removals from the lists as they were at its start; removals
-    only shorten lists, which keeps every justification valid, so a batch is sound."""
-    hearts, rank, cap = c.hearts, c.rank, c.cap
+    ``parts``: independent (students, posts) groups — markets — reduced one after the
+    other, each counted apart (``Reduction.parts``); default: the whole instance at once.
+    The pairs kept are the same either way (a removal is justified inside its market),
+    and ``passes`` is the most any part needed: what one pass over everything needs."""
     red = Reduction([list(pl) for pl in c.prefs], [list(sl) for sl in c.plists], [0] * c.n_students)
+    for students, posts in [(range(c.n_students), range(c.n_posts))] if parts is None else parts:
+        counts = _reduce_part(c, red, students, posts)
+        red.parts.append(counts)
+        red.passes = max(red.passes, counts[0])
+        red.removed_offer += counts[1]
+        red.removed_apply += counts[2]
+    return red
+
+
+def _reduce_part(c: Compiled, red: Reduction, students, posts) -> tuple[int, int, int]:
+    """Reduce one part in place. Each pass computes its removals from the lists as they
+    were at its start; removals only shorten lists, which keeps every justification
+    valid, so a batch is sound."""
+    hearts, rank, cap = c.hearts, c.rank, c.cap
     prefs, plists, forced = red.prefs, red.plists, red.forced
-    posts_to_scan = range(c.n_posts)
-    students_to_scan: set[int] = set(range(c.n_students))
+    posts_to_scan = posts
+    students_to_scan: set[int] = set(students)
+    passes = removed_offer = removed_apply = 0
     while True:
-        red.passes += 1
+        passes += 1
         dead: set[tuple[int, int]] = set()
         # Posts offer: the first `places` remaining students of a post are forced at its level.
         for p in posts_to_scan:
@@ -229,7 +255,8 @@ def reduce_pairs(c: Compiled) -> Reduction:
         n_offer = len(dead)
         # Students apply: a unique favourite; `places` such applicants close the post below them.
         applicants: dict[int, list[int]] = {}
-        for s, pl in enumerate(prefs):
+        for s in students:
+            pl = prefs[s]
             if pl and (len(pl) == 1 or hearts[s][pl[1]] < hearts[s][pl[0]]):
                 applicants.setdefault(pl[0], []).append(rank[pl[0]][s])
         for p in sorted(applicants):
@@ -239,10 +266,10 @@ def reduce_pairs(c: Compiled) -> Reduction:
                 cut = ranks[cap[p] - 1]
                 rp = rank[p]
                 dead.update((s, p) for s in plists[p] if rp[s] > cut)
-        red.removed_offer += n_offer
-        red.removed_apply += len(dead) - n_offer
+        removed_offer += n_offer
+        removed_apply += len(dead) - n_offer
         if not dead:
-            return red
+            return passes, removed_offer, removed_apply
         by_student: dict[int, set[int]] = {}
         by_post: dict[int, set[int]] = {}
         for s, p in dead:
@@ -695,19 +722,35 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     hearts afterwards with the time left. Raises :class:`SolverUnavailable` if highspy
     is needed (some block keeps ties) and cannot be imported; any other exception is a
     failure the caller reports.
+
+    A market whose inputs (:func:`~siimop_app.matching.memo.market_key`) equal those of a
+    market solved to a proof earlier in this process is not solved again: its stored
+    outcome is the one solving it again would give (see :mod:`.memo`).
     """
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     options = solver_options(c.seed)
-    red = reduce_pairs(c)
-    for s, p in enumerate(fast):
-        if p >= 0 and p not in red.prefs[s]:
-            raise RuntimeError(f"the reduction removed pair ({c.sids[s]}, {c.pids[p]}) of a weakly stable matching")
     mk = markets(c)
     market_index = {s: i for i, (students, _) in enumerate(mk) for s in students}
+    settings = _memo_settings(c, node_limit, polish_budget, options)
+    keys = [memo.market_key(c, students, posts, fast, settings) for students, posts in mk]
+    reused = {mi: hit for mi, key in enumerate(keys) if (hit := memo.MARKETS.get(key)) is not None}
+    todo_markets = [mi for mi in range(len(mk)) if mi not in reused]
+    todo_students = sorted(s for mi in todo_markets for s in mk[mi][0])
+    known = [alg.UNASSIGNED] * c.n_students  # the reused markets' matchings
+    for mi, hit in reused.items():
+        students, posts = mk[mi]
+        for s, local in zip(students, hit.assign):
+            if local >= 0:
+                known[s] = posts[local]
+    red = reduce_pairs(c, [mk[mi] for mi in todo_markets])
+    for s in todo_students:
+        p = fast[s]
+        if p >= 0 and p not in red.prefs[s]:
+            raise RuntimeError(f"the reduction removed pair ({c.sids[s]}, {c.pids[p]}) of a weakly stable matching")
     hearts = c.hearts
     blocks: list[_Block] = []
-    for students, posts in _components(c.n_students, c.n_posts, red.prefs):
+    for students, posts in _components(c.n_students, c.n_posts, red.prefs, todo_students):
         pairs = sum(len(red.prefs[s]) for s in students)
         ties = any(len({hearts[s][p] for p in red.prefs[s]}) < len(red.prefs[s]) for s in students)
         b = _Block(market_index[students[0]], students, posts, pairs, ties,
@@ -723,10 +766,14 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
 
     models: dict[int, _Model] = {}
     solver: list[Any] = []  # highspy, imported on first need (an instance without ties needs none)
+    used_solver = {mi for mi, hit in reused.items() if hit.solver_used}
+    if used_solver:  # as solving those markets again would: highspy missing still means the fallback
+        solver.append(load_highspy())
 
     def model_of(i: int) -> _Model:
         if not solver:
             solver.append(load_highspy())
+        used_solver.add(blocks[i].market)
         if i not in models:
             models[i] = _Model(solver[0], c, red, blocks[i], options)
         return models[i]
@@ -781,19 +828,20 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
 
     # Polish (cheap, deterministic): stable improvement cycles and chains never lower the
     # number placed and only make students better off: a good start for the hearts stages.
-    assign = [alg.UNASSIGNED] * c.n_students
+    # Market by market (own budget, own re-check): a market's outcome depends on it alone.
+    polished = list(known)
     for b in blocks:
         for s, p in b.best.items():
-            assign[s] = p
-    polished = list(assign)
-    alg.stable_improvement_cycles(c, polished, None)
-    alg.improve_chains(c, polished, None, polish_budget)
-    alg.stable_improvement_cycles(c, polished, None)
-    if alg.is_valid_int(c, polished):
-        for b in blocks:
-            cand = {s: polished[s] for s in b.students if polished[s] >= 0}
-            if _key(c, cand) > _key(c, b.best):
-                b.best = cand
+            polished[s] = p
+    todo_posts = sorted(p for mi in todo_markets for p in mk[mi][1])
+    alg.stable_improvement_cycles(c, polished, None, todo_posts)
+    alg.improve_chains(c, polished, None, polish_budget, [mk[mi][0] for mi in todo_markets])
+    alg.stable_improvement_cycles(c, polished, None, todo_posts)
+    broken = _broken_markets(c, polished, market_index)
+    for b in blocks:
+        cand = {s: polished[s] for s in b.students if polished[s] >= 0}
+        if b.market not in broken and _key(c, cand) > _key(c, b.best):
+            b.best = cand
 
     # Phase B: hearts, lexicographically, the number placed kept.
     hearts_started: set[int] = set()
@@ -834,7 +882,7 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
                    and blocks[i].hearts_stopped_by in ("time limit", "time budget exhausted")])
 
     # Never worse than the heuristic, block by block (placed first, then hearts).
-    final = [alg.UNASSIGNED] * c.n_students
+    final = list(known)
     for b in blocks:
         if _key(c, b.warm) > _key(c, b.best):
             b.best = dict(b.warm)
@@ -848,9 +896,16 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
 
     per_market: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
+    by_market: dict[int, list[_Block]] = {}
+    for b in blocks:
+        by_market.setdefault(b.market, []).append(b)
     for mi, (students, posts) in enumerate(mk):
-        bs = [b for b in blocks if b.market == mi]
         mid = f"M{mi + 1}"
+        if mi in reused:
+            per_market.append({"id": mid, **reused[mi].stats})
+            seconds[mid] = 0.0
+            continue
+        bs = by_market.get(mi, [])
         placed = sum(len(b.best) for b in bs)
         methods = sorted({b.method for b in bs})
         stops = sorted({b.stopped_by for b in bs if b.stopped_by != "optimal"})
@@ -878,6 +933,10 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
             "nodes": sum(b.nodes for b in bs),
         })
         seconds[mid] = round(sum(b.seconds for b in bs), 3)
+    # The reduction's figures, market by market (reused ones as stored): the same totals
+    # as one reduction of the whole instance.
+    reduced = dict(zip(todo_markets, red.parts))
+    counts = [reused[mi].reduction if mi in reused else reduced[mi] for mi in range(len(mk))]
     placed = sum(1 for p in final if p >= 0)
     upper = sum(m["upper_bound"] for m in per_market)
     optimal = all(m["proven_optimal"] for m in per_market)
@@ -895,16 +954,51 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
             "solver_options": options,
             "markets_count": len(mk),
             "reduction": {"acceptable_pairs": sum(len(pl) for pl in c.prefs),
-                          "pairs_kept": sum(len(pl) for pl in red.prefs),
-                          "passes": red.passes,
-                          "removed_posts_offer": red.removed_offer,
-                          "removed_students_apply": red.removed_apply,
-                          "students_forced": sum(1 for f in red.forced if f)},
+                          "pairs_kept": sum(m["pairs_after_reduction"] for m in per_market),
+                          "passes": max([1] + [n[0] for n in counts]),
+                          "removed_posts_offer": sum(n[1] for n in counts),
+                          "removed_students_apply": sum(n[2] for n in counts),
+                          "students_forced": sum(m["students_forced"] for m in per_market)},
             "markets": per_market,
         },
     }
+    # Remember the markets solved to a proof (none cut by the clock or the node limit).
+    stored = 0
+    for mi in todo_markets:
+        bs = by_market.get(mi, [])
+        if all(b.stopped_by == "optimal" and b.hearts_stopped_by == "optimal" for b in bs):
+            students, posts = mk[mi]
+            local = {p: i for i, p in enumerate(posts)}
+            entry = {k: v for k, v in per_market[mi].items() if k != "id"}
+            memo.MARKETS.put(keys[mi], memo.SolvedMarket(tuple(local.get(final[s], -1) for s in students), entry,
+                                                         reduced[mi], mi in used_solver))
+            stored += 1
     cpu_end = time.process_time()
     timings = {"exact_reduce": t_reduce - t_start, "exact_placed": t_placed - t_reduce,
                "exact_hearts": t_end - t_placed, "exact_cpu_placed": cpu_placed - cpu_start,
-               "exact_cpu_hearts": cpu_end - cpu_placed, "exact_markets": seconds}
+               "exact_cpu_hearts": cpu_end - cpu_placed, "exact_markets": seconds,
+               "exact_memo": {"reused": len(reused), "solved": [f"M{mi + 1}" for mi in todo_markets],
+                              "stored": stored}}
     return ExactOutcome(final, stats, timings)
+
+
+def _memo_settings(c: Compiled, node_limit: int, polish_budget: int, options: dict[str, Any]) -> tuple:
+    """What shapes a market's solve besides its data: the tie-break seed, the solver's
+    options, the node limit, the polish budget and the model's switches (read at each
+    call: a test may change them)."""
+    return (c.seed, node_limit, polish_budget, tuple(sorted(options.items())), INLINE_MAX, THRESHOLDS,
+            THRESHOLD_MIN_EXTRA, BELOW_ROWS, HEARTS_LEVELS, MAX_OBJECTIVE, _EPS, _lp_guided.__defaults__)
+
+
+def _broken_markets(c: Compiled, assign: list[int], market_of: dict[int, int]) -> set[int]:
+    """The markets where ``assign`` is not weakly stable (an unacceptable pair, a post over
+    capacity, a blocking pair): each market judged on its own, as a reused one was."""
+    broken: set[int] = set()
+    for p, members in enumerate(alg.members_of(c, assign)):
+        if len(members) > c.cap[p]:
+            broken.update(market_of.get(s, -1) for s in members)
+    for s, p in enumerate(assign):
+        if p >= 0 and (p not in c.hearts[s] or s not in c.rank[p]):
+            broken.add(market_of.get(s, -1))
+    broken.update(market_of.get(s, -1) for s, _ in alg.blocking_pairs_int(c, assign))
+    return broken

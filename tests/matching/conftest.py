@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,3 +20,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("matching")
+
+
+@pytest.fixture(autouse=True)
+def _no_market_remembered_from_another_test():
+    """Exact mode reuses markets solved earlier in the process (``matching.memo``): each
+    test starts without them, since some tests replace the solver by a broken one."""
+    from siimop_app.matching.memo import MARKETS
+
+    MARKETS.clear()
