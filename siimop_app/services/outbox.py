@@ -204,12 +204,13 @@ def wait_until_sent(timeout: float = 15.0) -> None:
 
 # One sender thread per process, started on first need (the app starts it at boot).
 _WAKE = threading.Event()
+_STOP = threading.Event()
 _STARTED = threading.Lock()
 _thread: threading.Thread | None = None
 
 
 def _loop() -> None:
-    while True:
+    while not _STOP.is_set():
         _WAKE.clear()
         try:
             deliver_due()
@@ -229,6 +230,18 @@ def start_sender() -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_loop, name="siimop-mail-sender", daemon=True)
             _thread.start()
+
+
+def stop_sender(timeout: float = 10.0) -> None:
+    """End the sender thread (tests, before the database it reads goes away); the next wake starts a new one."""
+    global _thread
+    with _STARTED:
+        thread, _thread = _thread, None
+        if thread is not None:
+            _STOP.set()
+            _WAKE.set()
+            thread.join(timeout)
+        _STOP.clear()
 
 
 def _wake() -> None:

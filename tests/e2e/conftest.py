@@ -57,8 +57,11 @@ def app_data(tmp_path_factory) -> Iterator[Path]:
 def harness(app_data):
     from reflex.testing import AppHarness
 
+    from siimop_app.services import outbox
+
     with AppHarness.create(root=PROJECT_ROOT) as running:
         yield running
+    outbox.stop_sender()  # the app started it; its database goes with this package
 
 
 @pytest.fixture(scope="package")
