@@ -248,7 +248,8 @@ def test_cli_usage_and_dry_run(db_url, tmp_path, capsys):
 def test_each_template_offers_its_columns_and_its_sample_row_imports_cleanly(db_url, outbox):
     from starlette.testclient import TestClient
 
-    from siimop_app.import_routes import batch_path, imports_api, template_path
+    from siimop_app.import_routes import imports_api
+    from siimop_app.services.imports import batch_path, template_path
     from siimop_app.states.session import SESSION_COOKIE
     from tests.services.test_student_table import cookie_of
 
