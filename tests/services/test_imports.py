@@ -222,7 +222,7 @@ def test_staff_grants_and_a_manager_limited_to_their_region(db_url):
     assert revoke.deactivated == 2
     with pytest.raises(AccessDenied):
         actor_for(signed_in(make_user("coordo@example.fr", "coordinator")))
-    assert [h["kind"] for h in history(manager)] == ["staff", "staff"]
+    assert [h.kind_label for h in history(manager)] == ["Personnel (coordonnateurs, gestionnaires)"] * 2
     batch = readable_batch(manager, revoke.batch_id)
     assert batch is not None and storage_path(batch.storage_key).read_bytes() == csv_bytes("staff", rows)
 
