@@ -24,15 +24,7 @@ from siimop_app.states.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
 
-IMPORTS_ROUTE = "/files/imports"
-
-
-def template_path(kind: str) -> str:
-    return f"{IMPORTS_ROUTE}/modeles/{kind}.xlsx"
-
-
-def batch_path(batch_id: int | str) -> str:
-    return f"{IMPORTS_ROUTE}/{batch_id}"
+IMPORTS_ROUTE = imports.IMPORTS_ROUTE
 
 
 def serve_template(request: Request) -> Response:

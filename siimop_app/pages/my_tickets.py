@@ -17,7 +17,7 @@ from siimop_app.validation import require_id
 
 
 class MyTicketsState(RequesterReply, AppState):
-    tickets: list[dict] = []
+    tickets: list[support.MyTicketLine] = []
 
     def _send_reply(self, text: str) -> dict:
         user = self._require()
@@ -44,14 +44,14 @@ class MyTicketsState(RequesterReply, AppState):
             self.error = str(refused)
 
 
-def _ticket_row(ticket: rx.Var) -> rx.Component:
+def _ticket_row(ticket: support.MyTicketLine) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(ticket["id"].to(str)),
-        rx.table.cell(ticket["created"].to(str)),
-        rx.table.cell(rx.button(ticket["subject"].to(str), variant="ghost", type="button",
-                                on_click=MyTicketsState.open_ticket(ticket["id"].to(int)),
+        rx.table.cell(ticket.id.to(str)),
+        rx.table.cell(ticket.created),
+        rx.table.cell(rx.button(ticket.subject, variant="ghost", type="button",
+                                on_click=MyTicketsState.open_ticket(ticket.id),
                                 class_name="my-ticket-open")),
-        rx.table.cell(ticket["status_label"].to(str)),
+        rx.table.cell(ticket.status_label),
     )
 
 

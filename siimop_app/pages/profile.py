@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class ProfileState(AppState):
-    emails: list[dict] = []
+    emails: list[emails.EmailLine] = []
     roles: list[str] = []
     error: str = ""
     message: str = ""
@@ -84,20 +84,20 @@ class EmailValidationState(AppState):
             self.error = str(refused)
 
 
-def _remove_button(e: rx.Var, handler) -> rx.Component:
-    return rx.button("Supprimer", size="1", variant="soft", color_scheme="red", on_click=handler(e["id"]),
-                     aria_label="Supprimer l'adresse " + e["email"].to(str))
+def _remove_button(e: emails.EmailLine, handler) -> rx.Component:
+    return rx.button("Supprimer", size="1", variant="soft", color_scheme="red", on_click=handler(e.id),
+                     aria_label="Supprimer l'adresse " + e.email)
 
 
-def _email_row(e: rx.Var) -> rx.Component:
+def _email_row(e: emails.EmailLine) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(e["email"]),
-        rx.table.cell(e["kind"]),
-        rx.table.cell(e["status"]),
+        rx.table.cell(e.email),
+        rx.table.cell(e.kind),
+        rx.table.cell(e.status),
         rx.table.cell(rx.cond(
-            e["main"].to(bool),
+            e.main,
             "",
-            rx.cond(e["pending"].to(bool), _remove_button(e, ProfileState.withdraw_email),
+            rx.cond(e.pending, _remove_button(e, ProfileState.withdraw_email),
                     _remove_button(e, ProfileState.remove_email)),
         )),
     )

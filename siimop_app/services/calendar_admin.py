@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -51,7 +52,20 @@ def set_phase_dates(user: SignedInUser, phase_id: int, starts_on: str, ends_on: 
         return phase
 
 
-def list_phases(user: SignedInUser) -> list[dict]:
+@dataclasses.dataclass(frozen=True)
+class PhaseLine:
+    """One phase as the calendar page shows it: its French label, its round ("Tour 2", "" for a wave's phase),
+    its first and last days as the date fields take them (ISO)."""
+
+    id: int
+    wave: str
+    label: str
+    round: str
+    starts_on: str
+    ends_on: str
+
+
+def list_phases(user: SignedInUser) -> list[PhaseLine]:
     """Every phase of the latest campaign, in calendar order, with its wave and round (open or not today)."""
     require_role(user, *CALENDAR_ROLES)
     with transaction() as session:
@@ -66,13 +80,8 @@ def list_phases(user: SignedInUser) -> list[dict]:
             .order_by(Phase.starts_on, Phase.id)
         ).all()
     return [
-        {
-            "id": phase.id,
-            "wave": wave_name,
-            "label": PHASE_LABELS.get(phase.kind, phase.kind),
-            "round": f"Tour {number}" if number else "",
-            "starts_on": phase.starts_on.isoformat(),
-            "ends_on": phase.ends_on.isoformat(),
-        }
+        PhaseLine(id=phase.id, wave=wave_name, label=PHASE_LABELS.get(phase.kind, phase.kind),
+                  round=f"Tour {number}" if number else "", starts_on=phase.starts_on.isoformat(),
+                  ends_on=phase.ends_on.isoformat())
         for phase, wave_name, number in rows
     ]

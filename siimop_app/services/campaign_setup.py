@@ -35,11 +35,18 @@ class SetupError(UserInputError):
 
 @dataclasses.dataclass(frozen=True)
 class CampaignSummary:
+    """A campaign as the Campagnes page shows it: its waves' names and the days its calendar spans."""
+
     id: int
     name: str
     waves: tuple[str, ...]
-    first_day: dt.date | None
-    last_day: dt.date | None
+    dates: str  # "du 04/05/2026 au 30/10/2026", or "sans calendrier"
+
+
+def _span(days: list[tuple[dt.date, dt.date]]) -> str:
+    if not days:
+        return "sans calendrier"
+    return f"du {min(d[0] for d in days):%d/%m/%Y} au {max(d[1] for d in days):%d/%m/%Y}"
 
 
 def _name(value: str, what: str) -> str:
@@ -73,7 +80,7 @@ def list_campaigns(user: SignedInUser) -> list[CampaignSummary]:
             summaries.append(CampaignSummary(
                 campaign.id, campaign.name,
                 tuple(f"{w.name}" + (f" — {w.subtitle}" if w.subtitle else "") for w in waves),
-                min((d[0] for d in days), default=None), max((d[1] for d in days), default=None)))
+                _span(days)))
     return summaries
 
 

@@ -4,6 +4,7 @@ link sent to it; any validated address then signs them in. The main address only
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -172,25 +173,33 @@ def withdraw_pending(user: SignedInUser, pending_id: int) -> None:
                      entity_id=row.id, before={"email": row.email, "kind": row.kind})
 
 
-def list_emails(user: SignedInUser) -> list[dict]:
-    """The user's addresses, then those waiting for their link (``pending``: removed with ``withdraw_pending``)."""
+@dataclasses.dataclass(frozen=True)
+class EmailLine:
+    """One of the user's addresses as "Mes adresses email" shows it. ``id`` is a ``UserEmail``'s, or a
+    ``PendingEmail``'s when ``pending`` (removed with ``withdraw_pending``)."""
+
+    id: int
+    email: str
+    kind: str  # its French label ("Principale", …)
+    main: bool
+    pending: bool
+    validated: bool
+    status: str  # "Validée" or "En attente de validation"
+
+
+def list_emails(user: SignedInUser) -> list[EmailLine]:
+    """The user's addresses, then those waiting for their link."""
     labels = {EmailKind.MAIN.value: "Principale", **SECONDARY_KINDS}
     with transaction() as session:
         rows = session.exec(select(UserEmail).where(UserEmail.user_id == user.user_id).order_by(UserEmail.id)).all()
         pending = session.exec(_live_pending(user.user_id, utcnow())).all()
     return [
-        {
-            "id": row.id,
-            "email": row.email,
-            "kind": labels.get(row.kind, row.kind),
-            "main": row.kind == EmailKind.MAIN.value,
-            "pending": False,
-            "validated": row.validated_at is not None,
-            "status": "Validée" if row.validated_at else "En attente de validation",
-        }
+        EmailLine(id=row.id, email=row.email, kind=labels.get(row.kind, row.kind), main=row.kind == EmailKind.MAIN.value,
+                  pending=False, validated=row.validated_at is not None,
+                  status="Validée" if row.validated_at else "En attente de validation")
         for row in rows
     ] + [
-        {"id": row.id, "email": row.email, "kind": labels.get(row.kind, row.kind), "main": False, "pending": True,
-         "validated": False, "status": "En attente de validation"}
+        EmailLine(id=row.id, email=row.email, kind=labels.get(row.kind, row.kind), main=False, pending=True,
+                  validated=False, status="En attente de validation")
         for row in pending
     ]

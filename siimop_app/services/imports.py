@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from siimop_app.db import transaction
 from siimop_app.demo import reference_data as ref
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import RowError, quoted
 from siimop_app.domain.roles import Role
@@ -961,7 +962,40 @@ def _engine():
 
 
 # ------------------------------------------------------------------------------------------------ history
-def history(user: SignedInUser | None, limit: int = 200) -> list[dict]:
+# The authenticated routes of ``import_routes`` (the page prefixes a path with the backend's address).
+IMPORTS_ROUTE = "/files/imports"
+
+
+def template_path(kind: str) -> str:
+    return f"{IMPORTS_ROUTE}/modeles/{kind}.xlsx"
+
+
+def batch_path(batch_id: int) -> str:
+    return f"{IMPORTS_ROUTE}/{batch_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportBatchLine:
+    """One applied import as "Historique des imports" shows it; ``href`` is "" when this user may not download
+    its file."""
+
+    id: int
+    at: str  # Paris time, "31/12/2026 14:05"
+    who: str
+    kind_label: str
+    filename: str
+    href: str
+    sha256: str
+    digest: str  # the digest's start, as the table shows it
+    rows: int
+    new: int
+    changed: int
+    unchanged: int
+    absent: int
+    deactivated: int
+
+
+def history(user: SignedInUser | None, limit: int = 200) -> list[ImportBatchLine]:
     """The applied imports, newest first. Everyone who may import sees the list (names, digests, counts); a stored
     file, which holds personal data, is downloadable by an admin or by the manager who loaded it."""
     actor = actor_for(user)
@@ -970,11 +1004,13 @@ def history(user: SignedInUser | None, limit: int = 200) -> list[dict]:
                  .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit))
         rows = session.exec(query).all()
     return [
-        {"id": b.id, "at": b.created_at, "kind": b.kind, "kind_label": rules.KIND_LABELS[b.kind],
-         "who": f"{u.first_name} {u.last_name.upper()}" if u else "ligne de commande", "filename": b.filename,
-         "sha256": b.sha256, "rows": b.rows, "new": b.new, "changed": b.changed, "unchanged": b.unchanged,
-         "absent": b.absent, "deactivated": b.deactivated,
-         "downloadable": actor.is_admin or b.actor_user_id == actor.user_id}
+        ImportBatchLine(
+            id=b.id, at=b.created_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), kind_label=rules.KIND_LABELS[b.kind],
+            who=f"{u.first_name} {u.last_name.upper()}" if u else "ligne de commande", filename=b.filename,
+            href=batch_path(b.id) if actor.is_admin or b.actor_user_id == actor.user_id else "",
+            sha256=b.sha256, digest=b.sha256[:16] + "…", rows=b.rows, new=b.new, changed=b.changed,
+            unchanged=b.unchanged, absent=b.absent, deactivated=b.deactivated,
+        )
         for b, u in rows
     ]
 

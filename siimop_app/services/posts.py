@@ -27,7 +27,7 @@ from siimop_app.services.results import published_assignment
 
 @dataclasses.dataclass(frozen=True)
 class PostCard:
-    """The 12 fields of the seed's post card, plus ids for links."""
+    """The 12 fields of the seed's post card, ready to show, plus its link ("" when the card links nowhere)."""
 
     post_id: int
     specialty: str
@@ -43,13 +43,11 @@ class PostCard:
     subdivision: str
     places_left: int
     places_opened: int
-
-    @property
-    def places_text(self) -> str:
-        return f"{self.places_left} poste(s) restant à attribuer sur les {self.places_opened} poste(s) ouvert(s)"
+    places_text: str
+    href: str = ""
 
     def as_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "places_text": self.places_text, "href": routes.SUPERVISOR_POST.link(post_id=self.post_id)}
+        return dataclasses.asdict(self)
 
 
 def assigned_count_subquery(session: Session, *, published_only: bool = True):
@@ -69,8 +67,9 @@ def _duration(months: int) -> str:
 
 
 def card_of(post: Post, *, site_name: str, specialty: str, option: str | None, establishment: str, subdivision: str,
-            supervisor_first: str | None, supervisor_last: str | None, assigned: int, type_and_access: str) -> PostCard:
+            supervisor_first: str | None, supervisor_last: str | None, assigned: int, type_and_access: str, href: str = "") -> PostCard:
     """The seed's card of a post from the columns the card queries select (one home for its wording)."""
+    places_left = max(post.places_opened - assigned, 0)
     return PostCard(
         post_id=post.id,
         specialty=specialty,
@@ -84,8 +83,10 @@ def card_of(post: Post, *, site_name: str, specialty: str, option: str | None, e
         establishment=establishment,
         supervisor=f"{supervisor_first or ''} {(supervisor_last or '').upper()}".strip(),
         subdivision=subdivision,
-        places_left=max(post.places_opened - assigned, 0),
+        places_left=places_left,
         places_opened=post.places_opened,
+        places_text=f"{places_left} poste(s) restant à attribuer sur les {post.places_opened} poste(s) ouvert(s)",
+        href=href,
     )
 
 
@@ -124,7 +125,8 @@ def supervisor_post_cards(session: Session, *, user_id: int, wave_id: int) -> li
         cards.append(card_of(post, site_name=site_name, specialty=specialty, option=option,
                              establishment=establishment, subdivision=subdivision, supervisor_first=first,
                              supervisor_last=last, assigned=taken,
-                             type_and_access=f"{POST_TYPE_LABELS[post.post_type]} : {access_text}"))
+                             type_and_access=f"{POST_TYPE_LABELS[post.post_type]} : {access_text}",
+                             href=routes.SUPERVISOR_POST.link(post_id=post.id)))
     return cards
 
 

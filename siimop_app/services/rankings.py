@@ -264,7 +264,26 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         return dataclasses.replace(view, board=board, check=check)
 
 
-def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
+@dataclasses.dataclass(frozen=True)
+class RankingPostLine:
+    """One post of "Classement des candidatures" as its row shows it: the post, its link to the board, how many
+    candidates it has and where its ranking stands."""
+
+    post_id: int
+    specialty: str
+    site_name: str
+    establishment: str
+    supervisor: str
+    subdivision: str
+    decale: bool
+    places_text: str
+    href: str
+    candidates: int
+    ranking_status: str
+    ranking_valid: bool
+
+
+def ranking_posts(user: SignedInUser, wave_id: int) -> list[RankingPostLine]:
     """"Classement des candidatures": the supervisor's posts with their status, candidates and validity."""
     now = calendar.now()
     with transaction() as session:
@@ -294,13 +313,13 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[dict]:
             status = "Classement valide" if validity[card.post_id] else "Classement non valide"
         else:
             status = "Classement non commencé"
-        rows.append({
-            **card.as_dict(),
-            "href": routes.RANKING_BOARD.link(post_id=card.post_id),
-            "candidates": counts.get(card.post_id, 0),
-            "ranking_status": status,
-            "ranking_valid": validity.get(card.post_id, False),
-        })
+        rows.append(RankingPostLine(
+            post_id=card.post_id, specialty=card.specialty, site_name=card.site_name,
+            establishment=card.establishment, supervisor=card.supervisor, subdivision=card.subdivision,
+            decale=card.decale, places_text=card.places_text, href=routes.RANKING_BOARD.link(post_id=card.post_id),
+            candidates=counts.get(card.post_id, 0), ranking_status=status,
+            ranking_valid=validity.get(card.post_id, False),
+        ))
     return rows
 
 

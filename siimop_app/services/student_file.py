@@ -8,6 +8,7 @@ Each change is one transaction with an audit row (entity ``student``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sqlmodel import select
@@ -20,7 +21,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 from siimop_app.services.student_access import signed_in_student
 
-__all__ = ["MAX_PRESENTATION_CHARS", "file_is_open", "save_presentation", "student_file", "upload_document"]
+__all__ = ["MAX_PRESENTATION_CHARS", "DocumentSlot", "StudentFile", "file_is_open", "save_presentation", "student_file", "upload_document"]
 
 MAX_PRESENTATION_CHARS = 5000
 PRESENTATION_TOO_LONG = "Le texte de présentation ne doit pas dépasser 5 000 caractères."
@@ -47,22 +48,48 @@ def _require_file_phase(at: dt.datetime | None = None) -> None:
             raise PhaseClosedError(FILE_CLOSED) from None
 
 
-def student_file(user: SignedInUser) -> dict:
-    """The student's presentation text and documents (one per kind, newest), and whether they can change."""
+@dataclasses.dataclass(frozen=True)
+class DocumentSlot:
+    """One of the three documents of the student's file as their home page shows it: its kind, and the file
+    deposited for it (``deposited`` False and the other fields "" when there is none)."""
+
+    kind: str
+    label: str
+    deposited: bool = False
+    document_id: int = 0
+    filename: str = ""
+    uploaded: str = ""  # the Paris day, "31/12/2026"
+    size: str = ""  # "1,2 Mo"
+    inline_path: str = ""
+    download_path: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentFile:
+    presentation: str
+    documents: list[DocumentSlot]  # one per kind, in ``documents.STUDENT_KINDS`` order
+    editable: bool
+
+
+def _slot(kind: str, described: dict | None) -> DocumentSlot:
+    if described is None:
+        return DocumentSlot(kind=kind, label=documents.KIND_LABELS[kind])
+    return DocumentSlot(kind=kind, label=documents.KIND_LABELS[kind], deposited=True, document_id=described["id"],
+                        filename=described["filename"], uploaded=described["uploaded"], size=described["size"],
+                        inline_path=described["inline_path"], download_path=described["download_path"])
+
+
+def student_file(user: SignedInUser) -> StudentFile:
+    """The student's presentation text and documents (the newest of each kind), and whether they can change."""
     with transaction() as session:
         student = signed_in_student(session, user)
         found = documents.documents_of_student(session, student.id)
     by_kind: dict[str, dict] = {}
     for described in found:
         by_kind.setdefault(described["kind"], described)
-    return {
-        "presentation": student.presentation,
-        "documents": [
-            {"kind": kind, "label": documents.KIND_LABELS[kind], "file": by_kind.get(kind)}
-            for kind in documents.STUDENT_KINDS
-        ],
-        "editable": file_is_open(),
-    }
+    return StudentFile(presentation=student.presentation,
+                       documents=[_slot(kind, by_kind.get(kind)) for kind in documents.STUDENT_KINDS],
+                       editable=file_is_open())
 
 
 def save_presentation(user: SignedInUser, text: str) -> str:

@@ -355,12 +355,22 @@ def follow_by_link(token: str) -> dict:
         return _view(session, ticket, staff=False)
 
 
-def my_tickets(user: auth.SignedInUser) -> list[dict]:
+@dataclasses.dataclass(frozen=True)
+class MyTicketLine:
+    """One of the user's tickets as "Mes tickets" lists it."""
+
+    id: int
+    subject: str
+    created: str  # in Paris time, as the page shows it
+    status_label: str
+
+
+def my_tickets(user: auth.SignedInUser) -> list[MyTicketLine]:
     with transaction() as session:
         rows = session.exec(select(SupportTicket).where(SupportTicket.user_id == user.user_id)
                             .order_by(SupportTicket.created_at.desc(), SupportTicket.id.desc())).all()
-        return [{"id": t.id, "subject": t.subject, "created": _paris(t.created_at),
-                 "status_label": STATUS_LABELS[t.status]} for t in rows]
+        return [MyTicketLine(id=t.id, subject=t.subject, created=_paris(t.created_at),
+                             status_label=STATUS_LABELS[t.status]) for t in rows]
 
 
 def _own(session: Session, user: auth.SignedInUser, ticket_id: int) -> SupportTicket:

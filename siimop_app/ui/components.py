@@ -6,10 +6,12 @@ import reflex as rx
 
 
 def post_card(card: rx.Var) -> rx.Component:
-    """The seed's "Carte Terrain de stage" (its 12 numbered fields, in its order); a link when it has an "href"."""
+    """The seed's "Carte Terrain de stage" (its 12 numbered fields, in its order); a link when it has an "href".
+
+    ``card`` is a ``PostCard``, or a dict with its fields (Mes vœux's draft rows)."""
     return rx.cond(
-        card["href"],
-        rx.link(_post_card(card), href=card["href"].to(str), underline="none", color="inherit", width="100%",
+        card.href,
+        rx.link(_post_card(card), href=card.href.to(str), underline="none", color="inherit", width="100%",
                 class_name="post-card-link"),
         _post_card(card),
     )
@@ -19,22 +21,22 @@ def _post_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(card["specialty"], weight="bold"),
-                rx.text(card["option"], color="#555"),
-                rx.badge(card["type_and_access"], color_scheme="blue"),
-                rx.text(card["duration"]),
-                rx.text("n° ", card["post_number"].to(str)),
-                rx.cond(card["decale"], rx.badge("Décalé", color_scheme="orange")),
+                rx.text(card.specialty, weight="bold"),
+                rx.text(card.option, color="#555"),
+                rx.badge(card.type_and_access, color_scheme="blue"),
+                rx.text(card.duration),
+                rx.text("n° ", card.post_number.to(str)),
+                rx.cond(card.decale, rx.badge("Décalé", color_scheme="orange")),
                 wrap="wrap",
                 spacing="3",
                 align="center",
             ),
-            rx.text(card["site_name"], weight="bold", size="4"),
-            rx.cond(card["indication"] != "", rx.text(card["indication"], color="#444")),
-            rx.text(card["establishment"]),
-            rx.text(card["supervisor"]),
-            rx.text(card["subdivision"]),
-            rx.text(card["places_text"], weight="bold", color="#1d3557"),
+            rx.text(card.site_name, weight="bold", size="4"),
+            rx.cond(card.indication != "", rx.text(card.indication, color="#444")),
+            rx.text(card.establishment),
+            rx.text(card.supervisor),
+            rx.text(card.subdivision),
+            rx.text(card.places_text, weight="bold", color="#1d3557"),
             spacing="1",
             align="start",
         ),

@@ -24,11 +24,11 @@ def _user(address: str, *roles: str) -> SignedInUser:
 def test_a_manager_opens_the_wishes_phase_today_and_it_is_audited(db_url):
     demo_main(["--scale", "small", "--phase", "ranking"])
     manager = _user("ars@demo.siimop.fr", "manager")
-    wishes = next(p for p in calendar_admin.list_phases(manager) if p["label"] == "Vœux des étudiants" and p["round"] == "Tour 1")
+    wishes = next(p for p in calendar_admin.list_phases(manager) if p.label == "Vœux des étudiants" and p.round == "Tour 1")
     with pytest.raises(calendar.PhaseClosedError):
         calendar.require_open("wishes")
     today = calendar.now().date()
-    calendar_admin.set_phase_dates(manager, wishes["id"], today.isoformat(), (today + dt.timedelta(days=2)).isoformat())
+    calendar_admin.set_phase_dates(manager, wishes.id, today.isoformat(), (today + dt.timedelta(days=2)).isoformat())
     assert calendar.require_open("wishes").phase.round_number == 1
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "phase.dates")).one()
@@ -40,11 +40,11 @@ def test_bad_dates_and_other_roles_are_refused_and_nothing_changes(db_url):
     manager = _user("ars@demo.siimop.fr", "manager")
     phase = calendar_admin.list_phases(manager)[0]
     with pytest.raises(calendar_admin.CalendarError, match="postérieure"):
-        calendar_admin.set_phase_dates(manager, phase["id"], "2026-05-10", "2026-05-01")
+        calendar_admin.set_phase_dates(manager, phase.id, "2026-05-10", "2026-05-01")
     with pytest.raises(calendar_admin.CalendarError, match="pas valide"):
-        calendar_admin.set_phase_dates(manager, phase["id"], "10/05/2026", "2026-05-11")
+        calendar_admin.set_phase_dates(manager, phase.id, "10/05/2026", "2026-05-11")
     with pytest.raises(AccessDenied):
-        calendar_admin.set_phase_dates(_user("rts@demo.siimop.fr", "supervisor"), phase["id"], "2026-05-01", "2026-05-02")
+        calendar_admin.set_phase_dates(_user("rts@demo.siimop.fr", "supervisor"), phase.id, "2026-05-01", "2026-05-02")
     with pytest.raises(AccessDenied):
         calendar_admin.list_phases(_user("coordo@demo.siimop.fr", "coordinator"))
     assert calendar_admin.list_phases(manager)[0] == phase
@@ -54,4 +54,4 @@ def test_the_calendar_stays_editable_when_the_application_is_closed(db_url):
     demo_main(["--scale", "small", "--phase", "closed"])
     assert calendar.current_wave() is None
     phases = calendar_admin.list_phases(_user("admin@demo.siimop.fr", "admin"))
-    assert len(phases) == 10 and {p["round"] for p in phases} == {"", "Tour 1", "Tour 2", "Tour 3"}
+    assert len(phases) == 10 and {p.round for p in phases} == {"", "Tour 1", "Tour 2", "Tour 3"}

@@ -35,7 +35,7 @@ def _me(email: str = "main@chu.fr") -> SignedInUser:
 def test_a_validated_secondary_address_signs_in(db_url, outbox):
     me = _me()
     emails.add_secondary(me, "  Camille.Perso@Gmail.example ", "personal")
-    assert [(e["email"], e["validated"]) for e in emails.list_emails(me)][-1] == ("camille.perso@gmail.example", False)
+    assert [(e.email, e.validated) for e in emails.list_emails(me)][-1] == ("camille.perso@gmail.example", False)
     auth.request_sign_in("camille.perso@gmail.example")
     assert links_for(outbox, "camille.perso@gmail.example") == []  # not before it is proven
     assert emails.validate(_validation_token(outbox, "camille.perso@gmail.example")) == "camille.perso@gmail.example"
@@ -61,7 +61,7 @@ def test_someone_elses_address_and_bad_input_are_refused(db_url, outbox):
             emails.add_secondary(me, bad, "personal")
     with pytest.raises(emails.EmailError, match="type"):
         emails.add_secondary(me, "ok@chu.fr", "main")
-    assert [e["email"] for e in emails.list_emails(me)] == ["main@chu.fr", "other@chu.fr"]
+    assert [e.email for e in emails.list_emails(me)] == ["main@chu.fr", "other@chu.fr"]
     assert [str(m["To"]) for m in messages(outbox)] == ["other@chu.fr"]
 
 
@@ -72,22 +72,22 @@ def test_expired_links_fail_and_the_main_address_cannot_be_removed(db_url, outbo
         session.execute(sa.update(PendingEmail).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
     with pytest.raises(emails.EmailError, match="expiré"):
         emails.validate(_validation_token(outbox, "late@chu.fr"))
-    assert [e["email"] for e in emails.list_emails(me)] == ["main@chu.fr"]  # an expired link is no longer pending
+    assert [e.email for e in emails.list_emails(me)] == ["main@chu.fr"]  # an expired link is no longer pending
     emails.add_secondary(me, "late@chu.fr", "professional")
     main, pending = emails.list_emails(me)
     with pytest.raises(emails.EmailError, match="gestionnaire"):
-        emails.remove_secondary(me, main["id"])
+        emails.remove_secondary(me, main.id)
     with pytest.raises(emails.EmailError, match="ne fait pas partie"):
-        emails.remove_secondary(me, pending["id"])  # a pending address is withdrawn, not removed
-    emails.withdraw_pending(me, pending["id"])
-    assert [e["email"] for e in emails.list_emails(me)] == ["main@chu.fr"]
+        emails.remove_secondary(me, pending.id)  # a pending address is withdrawn, not removed
+    emails.withdraw_pending(me, pending.id)
+    assert [e.email for e in emails.list_emails(me)] == ["main@chu.fr"]
     intruder = _me("intruder@chu.fr")
     with pytest.raises(emails.EmailError, match="ne fait pas partie"):
-        emails.remove_secondary(intruder, main["id"])
+        emails.remove_secondary(intruder, main.id)
     emails.add_secondary(me, "again@chu.fr", "personal")
     with pytest.raises(emails.EmailError, match="ne fait pas partie"):
-        emails.withdraw_pending(intruder, emails.list_emails(me)[-1]["id"])  # someone else's pending address
-    assert emails.list_emails(me)[-1]["email"] == "again@chu.fr"
+        emails.withdraw_pending(intruder, emails.list_emails(me)[-1].id)  # someone else's pending address
+    assert emails.list_emails(me)[-1].email == "again@chu.fr"
     with transaction() as session:
         assert session.exec(select(UserEmail).where(UserEmail.email == "main@chu.fr")).first() is not None
 
@@ -126,7 +126,7 @@ def _trace_of_adding(outbox, address: str, *, me_address: str) -> list:
         except emails.EmailError as refused:
             trace.append(("refused", str(refused)))
     shown = {address: "X", me_address: "ME"}
-    trace.append(("list", [(shown.get(e["email"], e["email"]), e["kind"], e["status"]) for e in emails.list_emails(me)]))
+    trace.append(("list", [(shown.get(e.email, e.email), e.kind, e.status) for e in emails.list_emails(me)]))
     trace.append(("mails", len([m for m in messages(outbox) if str(m["To"]) == address])))
     for n in range(6):  # then up to the per-user and "max addresses" limits
         try:
@@ -159,7 +159,7 @@ def test_the_conflict_is_told_to_whoever_follows_the_link_and_nothing_is_added(d
     with transaction() as session:
         rows = session.exec(select(UserEmail.user_id).where(UserEmail.email == "taken@chu.fr")).all()
     assert rows == [owner]
-    assert [e["email"] for e in emails.list_emails(me)] == ["main@chu.fr"]  # the pending row is gone
+    assert [e.email for e in emails.list_emails(me)] == ["main@chu.fr"]  # the pending row is gone
     auth.request_sign_in("taken@chu.fr")
     auth.wait_for_sign_in_mails()
     [link] = links_for(outbox, "taken@chu.fr")

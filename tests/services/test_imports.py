@@ -222,7 +222,7 @@ def test_staff_grants_and_a_manager_limited_to_their_region(db_url):
     assert revoke.deactivated == 2
     with pytest.raises(AccessDenied):
         actor_for(signed_in(make_user("coordo@example.fr", "coordinator")))
-    assert [h["kind"] for h in history(manager)] == ["staff", "staff"]
+    assert [h.kind_label for h in history(manager)] == ["Personnel (coordonnateurs, gestionnaires)"] * 2
     batch = readable_batch(manager, revoke.batch_id)
     assert batch is not None and storage_path(batch.storage_key).read_bytes() == csv_bytes("staff", rows)
 
@@ -248,7 +248,8 @@ def test_cli_usage_and_dry_run(db_url, tmp_path, capsys):
 def test_each_template_offers_its_columns_and_its_sample_row_imports_cleanly(db_url, outbox):
     from starlette.testclient import TestClient
 
-    from siimop_app.import_routes import batch_path, imports_api, template_path
+    from siimop_app.import_routes import imports_api
+    from siimop_app.services.imports import batch_path, template_path
     from siimop_app.states.session import SESSION_COOKIE
     from tests.services.test_student_table import cookie_of
 

@@ -171,13 +171,13 @@ def test_supervisors_never_see_hearts_and_insufficient_lists_are_not_candidates(
 def test_the_posts_list_shows_candidates_and_ranking_status(rts):
     post = _posts(rts, referent=True)[0]
     view = rankings.ranking_board(rts, post.id)
-    rows = {row["post_id"]: row for row in rankings.ranking_posts(rts, _wave_id())}
-    assert rows[post.id]["candidates"] == len(view.cards)
-    assert rows[post.id]["ranking_status"] == "Classement non commencé"
+    rows = {row.post_id: row for row in rankings.ranking_posts(rts, _wave_id())}
+    assert rows[post.id].candidates == len(view.cards)
+    assert rows[post.id].ranking_status == "Classement non commencé"
     for sid in sorted(view.cards, key=lambda s: not view.cards[s].is_local):
         rankings.apply_move(rts, post.id, "rank", sid)
-    rows = {row["post_id"]: row for row in rankings.ranking_posts(rts, _wave_id())}
-    assert rows[post.id]["ranking_status"] == "Classement valide"
+    rows = {row.post_id: row for row in rankings.ranking_posts(rts, _wave_id())}
+    assert rows[post.id].ranking_status == "Classement valide"
 
 
 def _wave_id() -> int:

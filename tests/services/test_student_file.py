@@ -35,10 +35,10 @@ def test_presentation_and_documents(db_url):
     with pytest.raises(DocumentError):
         student_file.upload_document(user, "post_description", "x.pdf", tiny_pdf())
     found = student_file.student_file(user)
-    assert found["presentation"] == "Urgentiste motivé.\nDisponible." and found["editable"]
-    by_kind = {d["kind"]: d["file"] for d in found["documents"]}
-    assert by_kind["cv"]["id"] == second["id"] and by_kind["cv"]["filename"] == "cv-2024.pdf"
-    assert by_kind["cover_letter"]["filename"] == "lettre.pdf" and by_kind["training_contract"] is None
+    assert found.presentation == "Urgentiste motivé.\nDisponible." and found.editable
+    by_kind = {d.kind: d for d in found.documents}
+    assert by_kind["cv"].document_id == second["id"] and by_kind["cv"].filename == "cv-2024.pdf"
+    assert by_kind["cover_letter"].filename == "lettre.pdf" and not by_kind["training_contract"].deposited
     assert not (documents._root() / old_key).exists()  # the replaced bytes are gone after the commit
     with transaction() as session:
         assert session.get(Document, first["id"]) is None
@@ -51,7 +51,7 @@ def test_presentation_and_documents(db_url):
 def test_the_file_is_frozen_once_the_wishes_close(db_url):
     make_campaign("ranking")
     user = make_student(STUDENT)
-    assert not student_file.student_file(user)["editable"]
+    assert not student_file.student_file(user).editable
     with pytest.raises(PhaseClosedError, match="dépôt du dossier"):
         student_file.save_presentation(user, "Trop tard")
     with pytest.raises(PhaseClosedError):

@@ -177,7 +177,7 @@ def test_a_signed_in_ticket_is_confirmed_at_once_and_listed_in_my_tickets(desk, 
     assert opened.confirmed
     assert _inbox(desk["tours_manager"]) == [str(opened.id)]
     user = _user(student)
-    assert [t["id"] for t in support.my_tickets(user)] == [opened.id]
+    assert [t.id for t in support.my_tickets(user)] == [opened.id]
     assert support.reply_as_user(user, opened.id, "Précision")["messages"][-1]["body"] == "Précision"
     with pytest.raises(support.TicketError, match="Ticket introuvable."):
         support.my_ticket(_user(make_user("autre@univ.example", "student")), opened.id)

@@ -49,10 +49,10 @@ def demo_address(account: str) -> str:
 # ------------------------------------------------------- one row per page
 def _supervisor_has_data(state) -> None:
     assert len(state.cards) == 3
-    accesses = sorted(card["type_and_access"] for card in state.cards)
+    accesses = sorted(card.type_and_access for card in state.cards)
     assert any("Accès non référent" in a for a in accesses)
     assert sum("Accès référent" in a for a in accesses) == 2
-    assert all(card["subdivision"] for card in state.cards)
+    assert all(card.subdivision for card in state.cards)
 
 
 def _supervisor_is_empty(state) -> None:
@@ -91,7 +91,7 @@ def _manager_is_empty(state) -> None:
 
 
 def _profile_has_data(state) -> None:
-    assert {e["email"] for e in state.emails} == {"etudiant@demo.siimop.fr", "etudiant.perso@demo.siimop.fr"}
+    assert {e.email for e in state.emails} == {"etudiant@demo.siimop.fr", "etudiant.perso@demo.siimop.fr"}
     assert state.roles == ["Étudiant"]
 
 
@@ -183,7 +183,7 @@ def test_profile_is_open_to_a_signed_in_user_without_any_role(db_url, outbox):
     make_user("sans-role@chu.example", first="Paul", last="Sansrole")
     state = page_state(ProfileState, sign_in(outbox, "sans-role@chu.example"))
     assert redirects(state.load()) == []
-    assert [e["email"] for e in state.emails] == ["sans-role@chu.example"]
+    assert [e.email for e in state.emails] == ["sans-role@chu.example"]
     assert state.roles == []
     assert state.user_name == "Paul SANSROLE"
 

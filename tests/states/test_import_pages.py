@@ -62,11 +62,11 @@ def test_a_manager_previews_then_applies_a_students_file_and_finds_it_in_the_his
     history = page_state(ImportHistoryState, sign_in(outbox, demo_address("manager")))
     assert redirects(history.load()) == []
     (row,) = history.batches
-    assert (row["filename"], row["new"], row["who"]) == ("etudiants.csv", "2", "Arnaud MONIER")
-    assert row["href"] == f"/files/imports/{batch.id}"
+    assert (row.filename, row.new, row.who) == ("etudiants.csv", 2, "Arnaud MONIER")
+    assert row.href == f"/files/imports/{batch.id}"
     admin = page_state(ImportHistoryState, sign_in(outbox, demo_address("admin")))
     admin.load()
-    assert admin.batches[0]["href"] == row["href"]
+    assert admin.batches[0].href == row.href
 
 
 def test_a_manager_creates_the_next_campaign_from_the_page(db_url, outbox):
@@ -81,14 +81,14 @@ def test_a_manager_creates_the_next_campaign_from_the_page(db_url, outbox):
     manager = page_state(ManagerCampaignsState, sign_in(outbox, demo_address("manager")))
     assert redirects(manager.load()) == []
     previous = manager.campaigns[0]
-    manager.create({"name": "Campagne Mai 2099", "copy_from": previous["id"], "shift_weeks": "52"})
+    manager.create({"name": "Campagne Mai 2099", "copy_from": previous.id, "shift_weeks": "52"})
     assert manager.error == "" and manager.message.startswith("La campagne « Campagne Mai 2099 » est créée")
-    assert [c["name"] for c in manager.campaigns] == ["Campagne Mai 2099", previous["name"]]
-    manager.add_wave({"campaign_id": manager.campaigns[0]["id"], "name": "Vague 2 Campagne Mai 2099",
+    assert [c.name for c in manager.campaigns] == ["Campagne Mai 2099", previous.name]
+    manager.add_wave({"campaign_id": manager.campaigns[0].id, "name": "Vague 2 Campagne Mai 2099",
                       "subtitle": "Semestre décalé", "shift_weeks": "x"})
     assert manager.error == "Le décalage doit être un nombre entier de semaines."
     # That wave's shift field is the one marked in error (aria-invalid), not the new-campaign form's.
-    assert manager.error_form == f"wave-{manager.campaigns[0]['id']}" and manager.error_fields == ["shift_weeks"]
+    assert manager.error_form == f"wave-{manager.campaigns[0].id}" and manager.error_fields == ["shift_weeks"]
 
 
 def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, outbox):

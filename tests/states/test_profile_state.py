@@ -16,7 +16,7 @@ def test_the_student_adds_and_validates_a_professional_address(db_url, outbox):
     profile.load()
     profile.add_email({"email": "remi.pro@chu-lille.example", "kind_label": "Professionnelle"})
     assert profile.error == "" and "lien de validation" in profile.message
-    assert profile.emails[-1]["status"] == "En attente de validation"
+    assert profile.emails[-1].status == "En attente de validation"
 
     root = rx.State(_reflex_internal_init=True)
     token = _validation_token(outbox, "remi.pro@chu-lille.example")
@@ -25,9 +25,9 @@ def test_the_student_adds_and_validates_a_professional_address(db_url, outbox):
     landing.validate()
     assert landing.validated == "remi.pro@chu-lille.example"
     profile.load()
-    assert profile.emails[-1]["status"] == "Validée"
+    assert profile.emails[-1].status == "Validée"
 
-    profile.remove_email(profile.emails[0]["id"])  # the main address
+    profile.remove_email(profile.emails[0].id)  # the main address
     assert "gestionnaire" in profile.error
 
 
@@ -48,8 +48,8 @@ def test_mon_profil_answers_alike_for_a_free_address_and_another_accounts(db_url
         profile.load()
         profile.add_email({"email": address, "kind_label": "Personnelle"})
         row = profile.emails[-1]
-        seen.append((profile.error, profile.message, row["email"] == address, row["status"], len(profile.emails)))
-        profile.withdraw_email(row["id"])
-        assert profile.error == "" and all(e["email"] != address for e in profile.emails)
+        seen.append((profile.error, profile.message, row.email == address, row.status, len(profile.emails)))
+        profile.withdraw_email(row.id)
+        assert profile.error == "" and all(e.email != address for e in profile.emails)
     assert seen[0] == seen[1]
     assert seen[0][:4] == ("", seen[0][1], True, "En attente de validation") and "lien de validation" in seen[0][1]

@@ -137,14 +137,14 @@ def test_the_student_sees_their_round_result_once_published(db_url, outbox):
     load_demo("results")  # round 1's results are published today
     student = page_state(StudentResultsState, sign_in(outbox, demo_address("student")))
     assert redirects(student.load()) == []
-    assert student.results == [] or all(not r["assigned"] for r in student.results)
+    assert student.results == [] or all(not r.assigned for r in student.results)
     with transaction() as session:
         round_id = session.exec(select(Round.id).where(Round.number == 1)).one()
     rounds.close_round(round_id=round_id, actor_user_id=None)
     student.load()
-    assert student.results and student.results[0]["title"] == "Tour 1"
+    assert student.results and student.results[0].title == "Tour 1"
     first = student.results[0]
-    assert first["status_text"].startswith("Affecté(e)") or first["status_text"] == "Non affecté(e)"
+    assert first.status_text.startswith("Affecté(e)") or first.status_text == "Non affecté(e)"
     supervisor = page_state(StudentResultsState, sign_in(outbox, demo_address("rts2")))
     assert redirects(supervisor.load()) == ["/"] and supervisor.results == []
 

@@ -171,8 +171,8 @@ def test_my_tickets_shows_only_the_users_own_tickets(db_url, outbox):
     assert "Mes tickets" in form.confirmation
     mine = page_state(MyTicketsState, cookie)
     assert redirects(mine.load()) == []
-    assert [t["subject"] for t in mine.tickets] == ["Pas de lien"]
+    assert [t.subject for t in mine.tickets] == ["Pas de lien"]
     mine.open_ticket(ticket_id)  # the anonymous ticket is not theirs
     assert mine.error == support.NOT_FOUND and mine.view == {}
-    mine.open_ticket(mine.tickets[0]["id"])
+    mine.open_ticket(mine.tickets[0].id)
     assert mine.view["subdivision"] == "SUBDI LILLE"

@@ -122,7 +122,7 @@ def test_student_file_guards_and_edit(db_url, outbox):
     load_demo("wishes")
     state = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
     state.load()
-    assert state.file_editable and [d["kind"] for d in state.file_docs] == ["cv", "cover_letter", "training_contract"]
+    assert state.file_editable and [d.kind for d in state.file_docs] == ["cv", "cover_letter", "training_contract"]
     state.save_presentation({"presentation": "Bonjour"})
     assert state.presentation == "Bonjour" and state.error == ""
     intruder = page_state(StudentHomeState, sign_in(outbox, demo_address("rts2")))

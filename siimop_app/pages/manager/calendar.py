@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class ManagerCalendarState(AppState):
-    phases: list[dict] = []
+    phases: list[calendar_admin.PhaseLine] = []
     error: str = ""
     saved: str = ""
 
@@ -45,28 +45,28 @@ class ManagerCalendarState(AppState):
             self.error = str(refused)
 
 
-def _row(phase: rx.Var) -> rx.Component:
-    form_id = "phase-" + phase["id"].to(str)
+def _row(phase: calendar_admin.PhaseLine) -> rx.Component:
+    form_id = "phase-" + phase.id.to(str)
     return rx.table.row(
-        rx.table.cell(phase["label"]),
-        rx.table.cell(phase["round"]),
+        rx.table.cell(phase.label),
+        rx.table.cell(phase.round),
         rx.table.cell(
-            rx.input(type="date", name="starts_on", default_value=phase["starts_on"], form=form_id,
-                     aria_label="Début : " + phase["label"].to(str) + " " + phase["round"].to(str)),
+            rx.input(type="date", name="starts_on", default_value=phase.starts_on, form=form_id,
+                     aria_label="Début : " + phase.label + " " + phase.round),
         ),
         rx.table.cell(
-            rx.input(type="date", name="ends_on", default_value=phase["ends_on"], form=form_id,
-                     aria_label="Fin : " + phase["label"].to(str) + " " + phase["round"].to(str)),
+            rx.input(type="date", name="ends_on", default_value=phase.ends_on, form=form_id,
+                     aria_label="Fin : " + phase.label + " " + phase.round),
         ),
         rx.table.cell(
             rx.el.form(
-                rx.el.input(type="hidden", name="phase_id", value=phase["id"].to(str)),
+                rx.el.input(type="hidden", name="phase_id", value=phase.id.to(str)),
                 rx.button("Enregistrer", type="submit", size="1"),
                 id=form_id,
                 on_submit=ManagerCalendarState.save,
             ),
         ),
-        key=phase["id"].to(str) + phase["starts_on"].to(str) + phase["ends_on"].to(str),
+        key=phase.id.to(str) + phase.starts_on + phase.ends_on,
     )
 
 

@@ -22,7 +22,7 @@ ERROR_ID = "campaigns-error"
 
 
 class ManagerCampaignsState(AppState):
-    campaigns: list[dict] = []
+    campaigns: list[campaign_setup.CampaignSummary] = []
     error: str = ""
     error_form: str = ""  # "create", or "wave-<campaign id>": the form the error is about
     error_fields: list[str] = []  # its fields at fault (aria-invalid)
@@ -30,11 +30,7 @@ class ManagerCampaignsState(AppState):
     form_version: int = 0  # part of the forms' keys: emptied once done, kept as typed after an error
 
     def _refresh(self, user) -> None:
-        self.campaigns = [
-            {"id": str(c.id), "name": c.name, "waves": list(c.waves),
-             "dates": (f"du {c.first_day:%d/%m/%Y} au {c.last_day:%d/%m/%Y}" if c.first_day else "sans calendrier")}
-            for c in campaign_setup.list_campaigns(user)
-        ]
+        self.campaigns = campaign_setup.list_campaigns(user)
 
     @rx.event
     def load(self):
@@ -88,17 +84,17 @@ def _invalid(form_name, field: str) -> dict:
     return invalid_field((s.error_form == form_name) & s.error_fields.contains(field), ERROR_ID)
 
 
-def _campaign(c: rx.Var) -> rx.Component:
-    wave_form = "wave-" + c["id"].to(str)
+def _campaign(c: campaign_setup.CampaignSummary) -> rx.Component:
+    wave_form = "wave-" + c.id.to(str)
     return rx.card(
         rx.vstack(
-            rx.heading(c["name"], size="4", as_="h2"),
-            rx.text(c["dates"], size="2", color="#555"),
-            rx.el.ul(rx.foreach(c["waves"].to(list[str]), lambda w: rx.el.li(w))),
+            rx.heading(c.name, size="4", as_="h2"),
+            rx.text(c.dates, size="2", color="#555"),
+            rx.el.ul(rx.foreach(c.waves, lambda w: rx.el.li(w))),
             rx.el.details(
                 rx.el.summary("Ajouter une vague"),
                 rx.form(
-                    rx.el.input(type="hidden", name="campaign_id", value=c["id"]),
+                    rx.el.input(type="hidden", name="campaign_id", value=c.id),
                     rx.hstack(
                         rx.input(name="name", placeholder="Vague 2 Campagne Mai 2025", aria_label="Nom de la vague",
                                  required=True, **_invalid(wave_form, "name")),
@@ -143,7 +139,7 @@ def manager_campaigns_page() -> rx.Component:
                         rx.text("Copier le calendrier de"),
                         rx.el.select(
                             rx.el.option("(aucune : calendrier vide)", value=""),
-                            rx.foreach(s.campaigns, lambda c: rx.el.option(c["name"], value=c["id"])),
+                            rx.foreach(s.campaigns, lambda c: rx.el.option(c.name, value=c.id)),
                             name="copy_from", aria_label="Campagne dont copier le calendrier", id="campaign-copy",
                             **_invalid("create", "copy_from"),
                         ),

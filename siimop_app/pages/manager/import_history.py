@@ -6,46 +6,39 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.roles import Role
-from siimop_app.domain.calendar import PARIS
 from siimop_app.file_routes import backend_url
-from siimop_app.import_routes import batch_path
 from siimop_app.services import imports
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import shell
 
 
 class ImportHistoryState(AppState):
-    batches: list[dict] = []
+    batches: list[imports.ImportBatchLine] = []
 
     @rx.event
     def load(self):
         user, redirect = self._enter(Role.MANAGER, *routes.IMPORT_HISTORY.roles)
         if redirect:
             return redirect
-        self.batches = [
-            {**{k: str(v) for k, v in b.items() if k not in ("at", "downloadable")},
-             "at": b["at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), "digest": b["sha256"][:16] + "…",
-             "href": batch_path(b["id"]) if b["downloadable"] else ""}
-            for b in imports.history(user)
-        ]
+        self.batches = imports.history(user)
 
 
-def _row(b: rx.Var) -> rx.Component:
+def _row(b: imports.ImportBatchLine) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(b["id"]),
-        rx.table.cell(b["at"]),
-        rx.table.cell(b["who"]),
-        rx.table.cell(b["kind_label"]),
-        rx.table.cell(rx.cond(b["href"] != "",
-                              rx.link(b["filename"], href=backend_url(b["href"].to(str)), is_external=True),
-                              rx.text(b["filename"]))),
-        rx.table.cell(rx.el.code(b["digest"], title=b["sha256"])),
-        rx.table.cell(b["rows"]),
-        rx.table.cell(b["new"]),
-        rx.table.cell(b["changed"]),
-        rx.table.cell(b["unchanged"]),
-        rx.table.cell(b["absent"]),
-        rx.table.cell(b["deactivated"]),
+        rx.table.cell(b.id),
+        rx.table.cell(b.at),
+        rx.table.cell(b.who),
+        rx.table.cell(b.kind_label),
+        rx.table.cell(rx.cond(b.href != "",
+                              rx.link(b.filename, href=backend_url(b.href), is_external=True),
+                              rx.text(b.filename))),
+        rx.table.cell(rx.el.code(b.digest, title=b.sha256)),
+        rx.table.cell(b.rows),
+        rx.table.cell(b.new),
+        rx.table.cell(b.changed),
+        rx.table.cell(b.unchanged),
+        rx.table.cell(b.absent),
+        rx.table.cell(b.deactivated),
         class_name="import-batch",
     )
 

@@ -12,7 +12,6 @@ from siimop_app import routes
 from siimop_app.domain.roles import Role
 from siimop_app.domain.import_rules import FORMATS, KIND_LABELS, KINDS
 from siimop_app.file_routes import backend_url
-from siimop_app.import_routes import template_path
 from siimop_app.imports.reading import MAX_BYTES
 from siimop_app.services import imports
 from siimop_app.services.access import AccessDenied
@@ -170,7 +169,7 @@ def _kind_choice() -> rx.Component:
         ),
         rx.match(
             ManagerImportsState.kind,
-            *[(k, rx.link("Télécharger le modèle (Excel)", href=backend_url(template_path(k)), is_external=True,
+            *[(k, rx.link("Télécharger le modèle (Excel)", href=backend_url(imports.template_path(k)), is_external=True,
                           id=f"template-{k}")) for k in KINDS],
         ),
         spacing="3",

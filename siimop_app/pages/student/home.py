@@ -30,16 +30,14 @@ class StudentHomeState(AppState):
     presentation: str = ""
     presentation_draft: str = ""
     editing: bool = False
-    file_docs: list[dict] = []
+    file_docs: list[student_file.DocumentSlot] = []
     file_editable: bool = False
     error: str = ""
     notice: str = ""
 
     def _load_file(self, user) -> None:
         found = student_file.student_file(user)
-        self.presentation = found["presentation"]
-        self.file_docs = found["documents"]
-        self.file_editable = found["editable"]
+        self.presentation, self.file_docs, self.file_editable = found.presentation, found.documents, found.editable
 
     @rx.event
     def load(self):
@@ -186,22 +184,21 @@ def _presentation() -> rx.Component:
 
 
 def _document(index: int, kind: str) -> rx.Component:
-    entry = StudentHomeState.file_docs[index].to(dict)
-    file = entry["file"].to(dict)
+    entry = StudentHomeState.file_docs[index]
     upload_id = UPLOAD_IDS[kind]
     return rx.table.row(
         rx.table.cell(rx.text(documents.KIND_LABELS[kind], weight="bold")),
         rx.table.cell(
             rx.cond(
-                entry["file"],
+                entry.deposited,
                 rx.vstack(
-                    rx.text(file["filename"].to(str), class_name="document-name"),
-                    rx.text("Déposé le ", file["uploaded"].to(str), " · ", file["size"].to(str), size="1",
+                    rx.text(entry.filename, class_name="document-name"),
+                    rx.text("Déposé le ", entry.uploaded, " · ", entry.size, size="1",
                             color="#555", class_name="document-date"),
                     rx.hstack(
-                        rx.link("Aperçu", href=backend_url(file["inline_path"].to(str)), is_external=True,
+                        rx.link("Aperçu", href=backend_url(entry.inline_path), is_external=True,
                                 class_name="preview-document"),
-                        rx.link("Télécharger", href=backend_url(file["download_path"].to(str)), is_external=True,
+                        rx.link("Télécharger", href=backend_url(entry.download_path), is_external=True,
                                 class_name="download-document"),
                         spacing="4",
                     ),
@@ -215,7 +212,7 @@ def _document(index: int, kind: str) -> rx.Component:
             rx.cond(
                 StudentHomeState.file_editable,
                 rx.upload.root(
-                    rx.button(rx.cond(entry["file"], "Remplacer", "Déposer"), " (PDF, 5 Mo max.)", variant="soft",
+                    rx.button(rx.cond(entry.deposited, "Remplacer", "Déposer"), " (PDF, 5 Mo max.)", variant="soft",
                               type="button", aria_label="Déposer le document : " + documents.KIND_LABELS[kind]),
                     id=upload_id,
                     accept={"application/pdf": [".pdf"]},

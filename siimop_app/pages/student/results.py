@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
 from siimop_app import routes
@@ -14,7 +12,7 @@ from siimop_app.ui.shell import shell
 
 
 class StudentResultsState(AppState):
-    results: list[dict] = []
+    results: list[student_results.StudentRoundResult] = []
     notice: str = ""
 
     @rx.event
@@ -22,19 +20,16 @@ class StudentResultsState(AppState):
         user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_RESULTS.roles)
         if redirect:
             return redirect
-        found, self.notice = student_results.student_results(user)
-        self.results = [
-            {**dataclasses.asdict(r), "post": r.post or {}} for r in found
-        ]
+        self.results, self.notice = student_results.student_results(user)
 
 
-def _result(r: rx.Var) -> rx.Component:
+def _result(r: student_results.StudentRoundResult) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(r["title"], size="4", as_="h2"),
-            rx.text(r["status_text"], weight="bold",
-                    color=rx.cond(r["assigned"], "#1b5e20", "#8a1c1c"), class_name="result-status"),
-            rx.cond(r["next_step"] != "", rx.text(r["next_step"], class_name="result-next")),
+            rx.heading(r.title, size="4", as_="h2"),
+            rx.text(r.status_text, weight="bold",
+                    color=rx.cond(r.assigned, "#1b5e20", "#8a1c1c"), class_name="result-status"),
+            rx.cond(r.next_step != "", rx.text(r.next_step, class_name="result-next")),
             spacing="2",
             align="start",
         ),

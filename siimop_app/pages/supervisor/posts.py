@@ -13,7 +13,7 @@ from siimop_app.ui.shell import shell
 
 
 class SupervisorPostsState(AppState):
-    cards: list[dict] = []
+    cards: list[posts.PostCard] = []
 
     @rx.event
     def load(self):
@@ -21,11 +21,7 @@ class SupervisorPostsState(AppState):
         if redirect:
             return redirect
         wave = calendar.current_wave()
-        self.cards = (
-            [card.as_dict() for card in posts.list_supervisor_posts(user_id=user.user_id, wave_id=wave.wave_id)]
-            if wave
-            else []
-        )
+        self.cards = posts.list_supervisor_posts(user_id=user.user_id, wave_id=wave.wave_id) if wave else []
 
 
 def supervisor_posts_page() -> rx.Component:

@@ -98,7 +98,7 @@ setTimeout(() => {{
 
 
 class RankingListState(AppState):
-    posts: list[dict] = []
+    posts: list[rankings.RankingPostLine] = []
 
     @rx.event
     def load(self):
@@ -513,24 +513,24 @@ def _file_dialog() -> rx.Component:
 
 
 def ranking_list_page() -> rx.Component:
-    def row(post: rx.Var) -> rx.Component:
+    def row(post: rankings.RankingPostLine) -> rx.Component:
         return rx.table.row(
             rx.table.cell(
                 rx.link(
                     rx.vstack(
-                        rx.text(post["specialty"], " - ", post["site_name"], weight="bold"),
-                        rx.text(post["establishment"], " ", post["supervisor"], " ", post["subdivision"], size="2"),
+                        rx.text(post.specialty, " - ", post.site_name, weight="bold"),
+                        rx.text(post.establishment, " ", post.supervisor, " ", post.subdivision, size="2"),
                         spacing="0",
                         align="start",
                     ),
-                    href=post["href"],
+                    href=post.href,
                     underline="hover",
                 ),
             ),
-            rx.table.cell(rx.cond(post["decale"], rx.badge("Décalé", color_scheme="orange"), "")),
-            rx.table.cell(post["places_text"]),
-            rx.table.cell(post["candidates"].to(str)),
-            rx.table.cell(rx.badge(post["ranking_status"], color_scheme=rx.cond(post["ranking_valid"], "green", "gray"))),
+            rx.table.cell(rx.cond(post.decale, rx.badge("Décalé", color_scheme="orange"), "")),
+            rx.table.cell(post.places_text),
+            rx.table.cell(post.candidates.to(str)),
+            rx.table.cell(rx.badge(post.ranking_status, color_scheme=rx.cond(post.ranking_valid, "green", "gray"))),
         )
 
     return shell(
