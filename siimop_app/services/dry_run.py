@@ -297,28 +297,6 @@ def _candidates(data: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def _market(data: dict[str, Any], seeds: set[str]) -> dict[str, Any]:
-    """The part of the instance connected to the posts ``seeds`` through wishes: the only students and posts a
-    change on those posts can affect (markets are independent; in practice, specialties)."""
-    applicants = _candidates(data)
-    wishes = {s["id"]: s["wishes"] for s in data["students"]}
-    posts: set[str] = set()
-    students: set[str] = set()
-    stack = list(seeds)
-    while stack:
-        pid = stack.pop()
-        if pid in posts:
-            continue
-        posts.add(pid)
-        for sid in applicants.get(pid, ()):
-            if sid not in students:
-                students.add(sid)
-                stack.extend(q for q in wishes[sid] if q not in posts)
-    return {"tie_break_seed": data["tie_break_seed"],
-            "students": [s for s in data["students"] if s["id"] in students],
-            "posts": [p for p in data["posts"] if p["id"] in posts]}
-
-
 # Deferred acceptance's count of students placed, per market (wish-connected component) by what determines it: a
 # dry run after one move finds every market of its what-ifs here but the one that move touched. Per process, bounded.
 _PLACED: OrderedDict[bytes, int] = OrderedDict()
@@ -326,42 +304,43 @@ _PLACED_LOCK = threading.Lock()
 _PLACED_KEEP = 8192  # a national what-if has ~600 markets; a few dozen bytes each
 
 
-def _split(market: dict[str, Any]) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """The wish-connected components of ``market`` as (students, posts); students without wishes left out."""
-    posts = {p["id"]: p for p in market["posts"]}
-    students = {s["id"]: s for s in market["students"]}
-    applicants = _candidates(market)
+def _markets(data: dict[str, Any], seeds: set[str]) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """The parts of the instance connected to the posts ``seeds`` through wishes, market by market, as (students,
+    posts): the only students and posts a change on those posts can affect (markets are independent; in practice,
+    specialties). Posts no one rated make no market."""
+    posts = {p["id"]: p for p in data["posts"]}
+    students = {s["id"]: s for s in data["students"]}
+    applicants = _candidates(data)
     seen_students: set[str] = set()
     seen_posts: set[str] = set()
     found = []
-    for sid in students:
-        if sid in seen_students or not students[sid]["wishes"]:
+    for seed in sorted(seeds):
+        if seed in seen_posts or not applicants.get(seed):
             continue
-        seen_students.add(sid)
-        group: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
-        stack = [sid]
-        while stack:
-            student = students[stack.pop()]
-            group[0].append(student)
-            for pid in student["wishes"]:
-                if pid in seen_posts:
+        seen_posts.add(seed)
+        group: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [posts[seed]])
+        stack = [seed]
+        while stack:  # posts to open: each brings its applicants, each applicant the posts they rated
+            for sid in applicants[stack.pop()]:
+                if sid in seen_students:
                     continue
-                seen_posts.add(pid)
-                group[1].append(posts[pid])
-                for other in applicants[pid]:
-                    if other not in seen_students:
-                        seen_students.add(other)
-                        stack.append(other)
+                seen_students.add(sid)
+                group[0].append(students[sid])
+                for pid in students[sid]["wishes"]:
+                    if pid not in seen_posts:
+                        seen_posts.add(pid)
+                        group[1].append(posts[pid])
+                        stack.append(pid)
         found.append(group)
     return found
 
 
-def _placed(seed: int, market: dict[str, Any]) -> int:
-    """Students deferred acceptance (the engine's, the round's tie-break) places in ``market``. Its result is the
-    student-optimal stable matching of each component's tie-broken lists, unique and blind to the others: so the
-    count is the sum over components, each kept by its inputs (ids, wishes and hearts, places, rankings)."""
+def _placed(seed: int, markets: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> int:
+    """Students deferred acceptance (the engine's, the round's tie-break) places in ``markets``. Its result is the
+    student-optimal stable matching of each market's tie-broken lists, unique and blind to the others: so the
+    count is the sum over markets, each kept by its inputs (ids, wishes and hearts, places, rankings)."""
     total = 0
-    for students, posts in _split(market):
+    for students, posts in markets:
         key = hashlib.sha256(repr((seed, [(s["id"], s["wishes"]) for s in students],
                                    [(p["id"], p["places"], p["ranking"]) for p in posts])).encode()).digest()
         with _PLACED_LOCK:
@@ -387,10 +366,10 @@ def _gain(base: matching.Instance, baseline: list[int], edited: dict[str, Any], 
     ``baseline``: deferred acceptance on the whole snapshot; markets being independent, its count over the
     market's students is the snapshot's side (the edit only adds students or rankings: the market of ``edited``
     holds whole markets of the snapshot). The edited side is counted market by market (:func:`_placed`)."""
-    market = _market(edited, seeds)
+    markets = _markets(edited, seeds)
     index = base.compiled().sindex
-    before = sum(1 for s in market["students"] if s["id"] in index and baseline[index[s["id"]]] >= 0)
-    return _placed(edited["tie_break_seed"], market) - before
+    before = sum(1 for students, _ in markets for s in students if s["id"] in index and baseline[index[s["id"]]] >= 0)
+    return _placed(edited["tie_break_seed"], markets) - before
 
 
 def _with_fixed_rankings(data: dict[str, Any], ctx: _Context, fixed: list[int]) -> dict[str, Any]:
