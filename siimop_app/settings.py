@@ -42,6 +42,8 @@ class Settings:
     news_url: str
     today_override: str | None
     matching_time_limit: float
+    warm_dry_run: bool
+    warm_dry_run_delay: float
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -73,6 +75,9 @@ class Settings:
             today_override=os.environ.get("SIIMOP_TODAY") or None,
             # Seconds the exact matching may take when a round closes (whole solve, every market).
             matching_time_limit=float(_env("SIIMOP_MATCHING_TIME_LIMIT", "60")),
+            # Each backend process solves the open round once at start (services.warm_up); "0" turns it off.
+            warm_dry_run=_env("SIIMOP_WARM_DRY_RUN", "1") != "0",
+            warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),
         )
 
 

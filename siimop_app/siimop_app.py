@@ -56,7 +56,7 @@ from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_pag
 from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
 from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
 from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
-from siimop_app.services import outbox
+from siimop_app.services import outbox, warm_up
 from siimop_app.states.session import AppState
 from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
@@ -96,6 +96,13 @@ async def _mail_sender():
     # Each worker sends the queued mail (claims keep two workers off the same one); started at boot so retries and
     # mail queued by command-line tools leave even when nothing new is queued here.
     outbox.start_sender()
+
+
+@app.register_lifespan_task
+async def _warm_dry_run():
+    # Each worker solves the open round once, a few seconds after it starts (a daemon thread, low priority): the
+    # first manager's dry run then re-solves only the markets changed since (issue 15). SIIMOP_WARM_DRY_RUN=0: off.
+    warm_up.start()
 
 
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.

@@ -21,6 +21,10 @@ from siimop_app.db import get_engine
 from siimop_app.migrations import upgrade_to_head
 from siimop_app.settings import get_settings
 
+# No engine warm-up in tests (nor in the apps and tools they start, which inherit this): it would solve rounds
+# behind the tests' backs; a test that wants it calls services.warm_up itself.
+os.environ["SIIMOP_WARM_DRY_RUN"] = "0"
+
 POSTGRES_URL = os.environ.get("SIIMOP_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

@@ -14,7 +14,9 @@ runs the engine on the round's current data. Nothing is written but one audit ro
   the markets the edit touches only (the students and posts connected to the edited posts through wishes: a
   change cannot reach further), both in its fast mode (deferred acceptance with the round's tie-break): the
   difference measures the fix, and two national what-ifs stay within the 5 s of a dry run whatever the
-  close's optimiser costs:
+  close's optimiser costs. The snapshot's side is read off one deferred acceptance of the whole snapshot
+  (markets are independent); the edited side is counted market by market, each count kept by its inputs, so a
+  dry run after one move counts again only the market it touched:
 
   - *rankings*: each invalid or missing ranking of a post **in the viewer's scope** is replaced by one
     accepting its candidates in the supervisor's current order (the ranked ones by rank), then the
@@ -33,9 +35,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import logging
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -292,42 +297,79 @@ def _candidates(data: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def _market(data: dict[str, Any], seeds: set[str]) -> dict[str, Any]:
-    """The part of the instance connected to the posts ``seeds`` through wishes: the only students and posts a
-    change on those posts can affect (markets are independent; in practice, specialties)."""
+# Deferred acceptance's count of students placed, per market (wish-connected component) by what determines it: a
+# dry run after one move finds every market of its what-ifs here but the one that move touched. Per process, bounded.
+_PLACED: OrderedDict[bytes, int] = OrderedDict()
+_PLACED_LOCK = threading.Lock()
+_PLACED_KEEP = 8192  # a national what-if has ~600 markets; a few dozen bytes each
+
+
+def _markets(data: dict[str, Any], seeds: set[str]) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """The parts of the instance connected to the posts ``seeds`` through wishes, market by market, as (students,
+    posts): the only students and posts a change on those posts can affect (markets are independent; in practice,
+    specialties). Posts no one rated make no market."""
+    posts = {p["id"]: p for p in data["posts"]}
+    students = {s["id"]: s for s in data["students"]}
     applicants = _candidates(data)
-    wishes = {s["id"]: s["wishes"] for s in data["students"]}
-    posts: set[str] = set()
-    students: set[str] = set()
-    stack = list(seeds)
-    while stack:
-        pid = stack.pop()
-        if pid in posts:
+    seen_students: set[str] = set()
+    seen_posts: set[str] = set()
+    found = []
+    for seed in sorted(seeds):
+        if seed in seen_posts or not applicants.get(seed):
             continue
-        posts.add(pid)
-        for sid in applicants.get(pid, ()):
-            if sid not in students:
-                students.add(sid)
-                stack.extend(q for q in wishes[sid] if q not in posts)
-    return {"tie_break_seed": data["tie_break_seed"],
-            "students": [s for s in data["students"] if s["id"] in students],
-            "posts": [p for p in data["posts"] if p["id"] in posts]}
+        seen_posts.add(seed)
+        group: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [posts[seed]])
+        stack = [seed]
+        while stack:  # posts to open: each brings its applicants, each applicant the posts they rated
+            for sid in applicants[stack.pop()]:
+                if sid in seen_students:
+                    continue
+                seen_students.add(sid)
+                group[0].append(students[sid])
+                for pid in students[sid]["wishes"]:
+                    if pid not in seen_posts:
+                        seen_posts.add(pid)
+                        group[1].append(posts[pid])
+                        stack.append(pid)
+        found.append(group)
+    return found
 
 
-def _gain(data: dict[str, Any], edited: dict[str, Any], seeds: set[str]) -> int:
-    """Students placed in addition when ``edited`` replaces ``data``, on the markets the edit touches: both sides
-    solved by the engine's fast mode (deferred acceptance with the round's tie-break, no improvement), so the
-    difference measures the fix, not the optimiser, and a national what-if stays within seconds."""
-    market = _market(edited, seeds)
-    students = {s["id"] for s in market["students"]}
-    posts = {p["id"] for p in market["posts"]}
-    before = {**market, "students": [s for s in data["students"] if s["id"] in students],
-              "posts": [p for p in data["posts"] if p["id"] in posts]}
-    # Only the count is needed: the engine's deferred acceptance itself, without the result's explanations and
-    # optimality bound that solve() adds (two thirds of a national what-if's time).
-    placed = [sum(1 for post in deferred_acceptance(matching.Instance.from_dict(side).compiled()) if post >= 0)
-              for side in (before, market)]
-    return placed[1] - placed[0]
+def _placed(seed: int, markets: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> int:
+    """Students deferred acceptance (the engine's, the round's tie-break) places in ``markets``. Its result is the
+    student-optimal stable matching of each market's tie-broken lists, unique and blind to the others: so the
+    count is the sum over markets, each kept by its inputs (ids, wishes and hearts, places, rankings)."""
+    total = 0
+    for students, posts in markets:
+        key = hashlib.sha256(repr((seed, [(s["id"], s["wishes"]) for s in students],
+                                   [(p["id"], p["places"], p["ranking"]) for p in posts])).encode()).digest()
+        with _PLACED_LOCK:
+            placed = _PLACED.get(key)
+            if placed is not None:
+                _PLACED.move_to_end(key)
+        if placed is None:
+            component = matching.Instance.from_dict({"tie_break_seed": seed, "students": students, "posts": posts})
+            placed = sum(1 for post in deferred_acceptance(component.compiled()) if post >= 0)
+            with _PLACED_LOCK:
+                _PLACED[key] = placed
+                while len(_PLACED) > _PLACED_KEEP:
+                    _PLACED.popitem(last=False)
+        total += placed
+    return total
+
+
+def _gain(base: matching.Instance, baseline: list[int], edited: dict[str, Any], seeds: set[str]) -> int:
+    """Students placed in addition when ``edited`` replaces the snapshot ``base``, on the markets the edit touches:
+    both sides by the engine's fast mode (deferred acceptance with the round's tie-break, no improvement), so the
+    difference measures the fix, not the optimiser, and a national what-if stays within a second.
+
+    ``baseline``: deferred acceptance on the whole snapshot; markets being independent, its count over the
+    market's students is the snapshot's side (the edit only adds students or rankings: the market of ``edited``
+    holds whole markets of the snapshot). The edited side is counted market by market (:func:`_placed`)."""
+    markets = _markets(edited, seeds)
+    index = base.compiled().sindex
+    before = sum(1 for students, _ in markets for s in students if s["id"] in index and baseline[index[s["id"]]] >= 0)
+    return _placed(edited["tie_break_seed"], markets) - before
 
 
 def _with_fixed_rankings(data: dict[str, Any], ctx: _Context, fixed: list[int]) -> dict[str, Any]:
@@ -406,7 +448,7 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
         ctx = _read_context(session, which.round_id, scope, data, read)
     timings["snapshot"] = time.perf_counter() - started
 
-    _instance, result, certificate = rounds.solve_snapshot(
+    instance, result, certificate = rounds.solve_snapshot(
         data, timings=timings, progress=lambda label, fraction: notify(label, 0.1 + fraction / 2))
     if not certificate.ok:  # as the close would refuse to write it
         log.error("dry run of round %s: certificate not OK:\n%s", which.round_id, certificate.to_text())
@@ -417,11 +459,12 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
     post_items = {p["id"]: p for p in data["posts"]}
 
     notify(STEP_FIX_RANKINGS, 0.5)
+    baseline = functools.cache(lambda: deferred_acceptance(instance.compiled()))  # both what-ifs' snapshot side
     step = time.perf_counter()
     to_fix = sorted(int(pid) for pid, status in statuses.items() if status in RANKING_STATUS and int(pid) in ctx.posts)
     gain = 0
     if to_fix:
-        gain = _gain(data, _with_fixed_rankings(data, ctx, to_fix), {str(pid) for pid in to_fix})
+        gain = _gain(instance, baseline(), _with_fixed_rankings(data, ctx, to_fix), {str(pid) for pid in to_fix})
     supervisors = []
     for pid in to_fix:
         post = ctx.posts[pid]
@@ -440,7 +483,7 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
     gain = 0
     if lists:
         seeds = {str(pid) for sid in lists for pid in ctx.insufficient[sid]["wishes"]}
-        gain = _gain(data, _with_counted_lists(data, ctx, lists), seeds)
+        gain = _gain(instance, baseline(), _with_counted_lists(data, ctx, lists), seeds)
     listed = sorted(({**{k: ctx.students[sid][k] for k in ("student", "ine", "specialty", "subdivision")},
                       "rated": ctx.insufficient[sid]["rated"], "required": ctx.insufficient[sid]["required"],
                       "missing": max(ctx.insufficient[sid]["required"] - ctx.insufficient[sid]["rated"], 0)}

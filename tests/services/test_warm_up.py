@@ -1,0 +1,84 @@
+"""The engine warm-up at start (issue 15): a worker solves the open round once, so the first manager's dry run
+re-solves only what changed since; it never breaks the process."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlmodel import select
+
+from siimop_app.db import transaction
+from siimop_app.matching.memo import MARKETS
+from siimop_app.models import Post
+from siimop_app.services import dry_run, rounds, warm_up
+from siimop_app.settings import get_settings
+from tests.services.test_dry_run import demo  # noqa: F401 - the small demo in round 1's ranking phase
+from tests.services.test_post_table import signed_in
+from tests.services.test_rounds import _write_valid_ranking
+
+
+@pytest.fixture
+def cold_engine(monkeypatch):
+    """A process that has solved nothing yet (the memo and the last snapshots are per process)."""
+    MARKETS.clear()
+    monkeypatch.setattr(rounds, "_SOLVED", {})
+    monkeypatch.setattr(warm_up, "_thread", None)
+    exact_solves = []
+    solve = rounds.matching.solve
+
+    def counted(instance, mode="exact", **options):
+        if mode == "exact":
+            exact_solves.append(mode)
+        return solve(instance, mode=mode, **options)
+
+    monkeypatch.setattr(rounds.matching, "solve", counted)
+    return exact_solves
+
+
+def test_the_first_dry_run_after_the_warm_up_reuses_its_solve(demo, cold_engine):  # noqa: F811
+    assert warm_up.warm_dry_run() == demo
+    assert cold_engine == ["exact"] and MARKETS.info()["entries"] > 0
+    first = dry_run.run_dry_run(signed_in("admin"))  # unchanged data: the warm-up's result itself
+    assert cold_engine == ["exact"] and first.round_placed > 0
+
+    # A supervisor ranks after the warm-up: the dry run solves again, but only the markets that post touches.
+    with transaction() as session:
+        post = session.exec(select(Post).where(Post.id == next(iter(first.projected.values())))).one()
+        _write_valid_ranking(session, post, demo)
+    markets = MARKETS.info()
+    again = dry_run.run_dry_run(signed_in("admin"))
+    after = MARKETS.info()
+    assert cold_engine == ["exact", "exact"]
+    reused, solved = after["hits"] - markets["hits"], after["misses"] - markets["misses"]
+    assert reused > 0 and 0 < solved < reused
+    # The same projection as a process that never warmed up would make.
+    MARKETS.clear()
+    rounds._SOLVED.clear()
+    assert dry_run.run_dry_run(signed_in("admin")).projected == again.projected
+
+
+def test_the_warm_up_thread_starts_once_and_only_when_enabled(demo, cold_engine, monkeypatch):  # noqa: F811
+    assert get_settings().warm_dry_run is False  # the test suite turns it off (tests/conftest.py)
+    assert warm_up.start() is False and warm_up._thread is None
+
+    monkeypatch.setenv("SIIMOP_WARM_DRY_RUN", "1")
+    monkeypatch.setenv("SIIMOP_WARM_DRY_RUN_DELAY", "0")
+    get_settings.cache_clear()
+    assert warm_up.start() is True
+    assert warm_up.start() is False  # one per process
+    warm_up._thread.join(timeout=120)
+    assert not warm_up._thread.is_alive() and cold_engine == ["exact"] and MARKETS.info()["entries"] > 0
+
+
+def test_no_open_round_or_a_failure_leaves_the_process_alone(db_url, cold_engine, monkeypatch, caplog):
+    assert warm_up.warm_dry_run() is None  # an empty database: no round in its wishes or ranking phase
+    assert cold_engine == []
+
+    def database_down(*_args, **_kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(dry_run, "open_round", database_down)
+    with caplog.at_level(logging.ERROR, logger=warm_up.__name__):
+        warm_up._run(0)  # logs and gives up, never raises
+    assert "dry run warm-up failed" in caplog.text and cold_engine == []
