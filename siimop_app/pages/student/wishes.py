@@ -9,11 +9,15 @@ at the top is computed live from the saved hearts plus these changes.
 
 Only the visible page of posts is in the state (paged in SQL by ``services.wish_posts``);
 every handler re-reads the session, and the service re-checks the phase, the posts'
-specialty and wave, and the values: a forged event changes nothing.
+specialty and wave, and the values: a forged event changes nothing. Every handler's
+database work runs in a thread (``asyncio.to_thread``, as the ranking moves), so the
+worker's event loop serves its other clients meanwhile; this client's state is held by
+its event until it returns. Vars are assigned only when they changed (``_assign``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import reflex as rx
@@ -87,10 +91,8 @@ class WishesState(AppState):
             row["saved"] = row["hearts"]
             row["hearts"] = self._draft.get(row["post_id"], row["hearts"])
             row["changed"] = row["hearts"] != row["saved"]
-        self.rows = rows
-        self.total = total
-        self.counter = wishes.sufficiency_for(user, self._draft)
-        self.pending = len(self._draft)
+        self._assign(rows=rows, total=total, counter=wishes.sufficiency_for(user, self._draft),
+                     pending=len(self._draft))
 
     def _clear(self) -> None:
         self.rows, self.regions, self.subdivisions = [], [], []
@@ -103,16 +105,19 @@ class WishesState(AppState):
         return self._require(Role.STUDENT)
 
     @rx.event
-    def load(self):
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
         with calendar.read_once():  # the shell, the window, the filters and the counter: one calendar read
             return self._load_page()
 
     def _load_page(self):
-        self._clear()
-        self.error = ""
-        self.notice = ""
+        # Not cleared first: a reload (reconnection, coming back) sends back only what changed.
+        self._assign(error="", notice="")
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES.roles)
         if redirect:
+            self._clear()
             self._draft, self._draft_key = {}, ""
             return redirect
         try:
@@ -126,87 +131,89 @@ class WishesState(AppState):
                         self.notice = (f"Vos {len(self._draft)} vœu(x) du tour précédent sur les postes encore offerts "
                                        "sont repris ci-dessous. Modifiez-les si besoin, puis enregistrez-les : ils ne "
                                        "comptent qu'une fois enregistrés.")
-            self.editable = window.editable
-            self.window_text = window.text
             options = wish_posts.filter_options(user)
-            self.regions, self.subdivisions = options["regions"], options["subdivisions"]
+            self._assign(editable=window.editable, window_text=window.text, regions=options["regions"],
+                         subdivisions=options["subdivisions"])
             self._refresh(user)
-            self.loaded = True
+            self._assign(loaded=True)
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
 
-    def _reload(self):
+    def _reload_now(self):
         try:
             self._refresh(self._student())
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
 
+    async def _reload(self):
+        await asyncio.to_thread(self._reload_now)
+
     # --------------------------------------------------------- filters
-    def _set_filter(self, name: str, value) -> None:
-        setattr(self, name, value)
-        self.page = 0
-        self._reload()
+    async def _set_filter(self, name: str, value) -> None:
+        self._assign(**{name: value}, page=0)
+        await self._reload()
 
     @rx.event
-    def set_region(self, value: str):
-        self.f_subdivision = ALL
-        self._set_filter("f_region", str(value))
+    async def set_region(self, value: str):
+        self._assign(f_subdivision=ALL)
+        await self._set_filter("f_region", str(value))
 
     @rx.event
-    def set_subdivision(self, value: str):
-        self._set_filter("f_subdivision", str(value))
+    async def set_subdivision(self, value: str):
+        await self._set_filter("f_subdivision", str(value))
 
     @rx.event
-    def set_type(self, value: str):
-        self._set_filter("f_type", str(value))
+    async def set_type(self, value: str):
+        await self._set_filter("f_type", str(value))
 
     @rx.event
-    def set_months(self, value: str):
-        self._set_filter("f_months", str(value))
+    async def set_months(self, value: str):
+        await self._set_filter("f_months", str(value))
 
     @rx.event
-    def set_decale(self, value: str):
-        self._set_filter("f_decale", str(value))
+    async def set_decale(self, value: str):
+        await self._set_filter("f_decale", str(value))
 
     @rx.event
-    def set_rated_only(self, value: bool):
-        self._set_filter("f_rated_only", bool(value))
+    async def set_rated_only(self, value: bool):
+        await self._set_filter("f_rated_only", bool(value))
 
     @rx.event
-    def search(self, form: dict):
-        self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
+    async def search(self, form: dict):
+        await self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
 
     @rx.event
-    def reset_filters(self):
+    async def reset_filters(self):
         self.search_revision += 1
-        self.f_region = self.f_subdivision = self.f_type = self.f_months = self.f_decale = ALL
-        self.f_rated_only = False
-        self._set_filter("f_search", "")
+        self._assign(f_region=ALL, f_subdivision=ALL, f_type=ALL, f_months=ALL, f_decale=ALL, f_rated_only=False)
+        await self._set_filter("f_search", "")
 
     @rx.event
-    def next_page(self):
+    async def next_page(self):
         if (self.page + 1) * PAGE_SIZE < self.total:
             self.page += 1
-            self._reload()
+            await self._reload()
 
     @rx.event
-    def previous_page(self):
+    async def previous_page(self):
         if self.page > 0:
             self.page -= 1
-            self._reload()
+            await self._reload()
 
     # ----------------------------------------------------------- hearts
     @rx.event
-    def set_hearts(self, post_id: int, hearts: int):
+    async def set_hearts(self, post_id: int, hearts: int):
+        return await asyncio.to_thread(self._set_hearts_once, post_id, hearts)
+
+    def _set_hearts_once(self, post_id: int, hearts: int):
         with calendar.read_once():
             return self._set_hearts(post_id, hearts)
 
     def _set_hearts(self, post_id: int, hearts: int):
-        self.error = ""
-        self.notice = ""
+        self._assign(error="", notice="")
         try:
             user = self._student()
             if not self.editable:
@@ -228,27 +235,25 @@ class WishesState(AppState):
                 {**r, "hearts": value, "changed": value != r["saved"]} if r["post_id"] == row["post_id"] else r
                 for r in self.rows
             ]
-            self.pending = len(draft)
-            self.counter = wishes.sufficiency_for(user, draft)
+            self._assign(pending=len(draft), counter=wishes.sufficiency_for(user, draft))
         except UserError as refused:
             self.error = str(refused)
             return rx.toast.error(str(refused))
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
 
     @rx.event
-    def discard(self):
+    async def discard(self):
         self._draft = {}
         self.notice = "Vos modifications non enregistrées ont été annulées."
-        self._reload()
+        await self._reload()
         return rx.call_script(NO_WARNING)
 
     @rx.event
-    def save(self):
-        self.error = ""
-        self.notice = ""
+    async def save(self):
+        self._assign(error="", notice="")
         try:
-            user = self._student()
-            wishes.save_wishes(user, dict(self._draft))
+            # The session check and the submission's transaction, in a thread (see the module's docstring).
+            await asyncio.to_thread(self._save, dict(self._draft))
         except UserError as refused:
             log.warning("wishes refused for session %s: %s", self.session_cookie[:4], refused)
             self.error = str(refused)
@@ -256,6 +261,9 @@ class WishesState(AppState):
         self._draft = {}
         self.pending = 0
         return [rx.call_script(NO_WARNING), rx.redirect(routes.WISHES_RECEIPT.path)]
+
+    def _save(self, draft: dict[int, int]) -> None:
+        wishes.save_wishes(self._student(), draft)
 
 
 class WishesReceiptState(AppState):
