@@ -16,6 +16,7 @@ from siimop_app.pages.coordinator.supervisors import SupervisorTableState
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.overview import Figure
 from siimop_app.states import live_statistics
+from tests.states.reflex_state import settle
 from tests.states.test_guards import demo_address, load_demo, page_state, sign_in
 
 
@@ -86,7 +87,7 @@ def test_it_stops_when_the_user_leaves_or_reloads_or_the_session_ends():
 def test_every_table_page_starts_its_live_statistics_on_load(db_url, outbox, cls):
     load_demo("ranking")
     state = page_state(cls, sign_in(outbox, demo_address("coordinator")))
-    started = state.load()
+    started = settle(state.load())
     specs = started if isinstance(started, list) else [started]
     assert any(spec.handler.fn.__qualname__ == f"{cls.__name__}.watch_statistics" for spec in specs)
     assert state.statistics  # the first figures are there at once
