@@ -25,9 +25,10 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.models import STAFF_ROLES
 from siimop_app.services import auth
+from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.table_kit import ALL, Table
-from siimop_app.states.live_statistics import keep_live
+from siimop_app.states.live_statistics import SHARED, keep_live
 from siimop_app.services.overview import Figure
 
 
@@ -110,10 +111,14 @@ def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
 
 
 def live_statistics_of(table: Table, roles=STAFF_ROLES):
-    """The live refresh's computation for ``table``: re-reads the session and the scope every time (it runs in
-    a worker thread, long after the page loaded)."""
+    """The live refresh's computation for ``table``: re-reads the session, the role and the grants every time (it
+    runs in a worker thread, long after the page loaded), then takes the figures shared by every tab with the same
+    roles, grants and filters in this refresh period (``live_statistics.SHARED``: why it is safe there)."""
     def compute(cookie: str, filters) -> list[Figure]:
-        return table.statistics(require_role(auth.resolve_session(cookie), *roles), filters)
+        user = require_role(auth.resolve_session(cookie), *roles)
+        key = (table.name, tuple(sorted(user.roles)), scopes.staff_grants(user),
+               tuple(sorted((str(name), str(value)) for name, value in dict(filters).items())))
+        return SHARED.get(key, lambda: table.statistics(user, filters))
 
     return compute
 
