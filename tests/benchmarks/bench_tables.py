@@ -127,6 +127,7 @@ def bench_students(ctx: Context) -> None:
     print(f"  sort event                                            {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
     median, worst, _ = _timed(state.next_page, ctx.repeat)
     print(f"  next page event                                       {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+    _bench_live(ctx, student_table.TABLE, cookie, state._filters())
     state_bytes = len(json_dumps(state.dict()).encode())
     rows_bytes = len(json_dumps(state.rows).encode())
     print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
@@ -205,6 +206,28 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
     rows_bytes = len(json_dumps(state.rows).encode())
     print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
           f"{len(state.rows)} rows)   target < 200 KB")
+    _bench_live(ctx, post_table.TABLE, state.session_cookie, state._filters())
+
+
+def _bench_live(ctx: Context, table, cookie: str, filters: dict) -> None:
+    """One live statistics refresh per open tab, 10 tabs of one scope: each computing its figures (as before
+    issue 13's sharing) and sharing them (``live_statistics.SHARED``: the first tab computes, the others only
+    re-read their session and grants)."""
+    from siimop_app.models import STAFF_ROLES
+    from siimop_app.services import auth
+    from siimop_app.services.access import require_role
+    from siimop_app.states.filtered_table import live_statistics_of
+    from siimop_app.states.live_statistics import SHARED
+
+    tabs = max(10, ctx.repeat)
+    _timed(lambda: table.statistics(require_role(auth.resolve_session(cookie), *STAFF_ROLES), filters), tabs)
+    print(f"  live statistics, per tab refresh, each tab computing     {_cost()}")
+    SHARED.clear()
+    compute = live_statistics_of(table)
+    _timed(lambda: compute(cookie, filters), 1)
+    first = _cost()
+    _timed(lambda: compute(cookie, filters), tabs - 1)
+    print(f"  live statistics, per tab refresh, shared ({tabs} tabs)     first tab {first}; each other {_cost()}")
 
 
 SECTIONS: dict[str, Callable[[Context], None]] = {
