@@ -18,12 +18,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -247,45 +244,21 @@ def main() -> int:
     if args.quick:
         args.repeat = 1
 
-    import sqlalchemy as sa
+    from tests.benchmarks.throwaway import throwaway_database
 
-    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-tables-"))
-    admin_url, pg_name = args.database_url, None
-    if admin_url:
-        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
-        admin.dispose()
-        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["REFLEX_DB_URL"] = url
-    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
-    os.environ["SIIMOP_SIGN_IN_MAX_REQUESTS"] = "1000"
-    os.environ.pop("SIIMOP_SMTP_URL", None)
+    with throwaway_database(args.database_url) as url:
+        from siimop_app.demo.cli import main as demo_main
+        from siimop_app.settings import get_settings
 
-    from siimop_app.db import get_engine
-    from siimop_app.demo.cli import main as demo_main
-    from siimop_app.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
         started = time.perf_counter()
         if demo_main(["--scale", scale, "--phase", "ranking", "--reset"]) != 0:
             raise SystemExit("the demo could not be loaded")
-        print(f"{scale} demo on {'PostgreSQL' if pg_name else 'SQLite'} in {time.perf_counter() - started:.1f} s")
+        print(f"{scale} demo on {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'} in "
+              f"{time.perf_counter() - started:.1f} s")
         ctx = Context(repeat=args.repeat, outbox=get_settings().outbox_dir)
         _count_statements()
         for name in args.only or SECTIONS:
             SECTIONS[name](ctx)
-    finally:
-        get_engine().dispose()
-        if pg_name:
-            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
     return 0
 
 

@@ -58,8 +58,10 @@ class WishesState(AppState):
     f_rated_only: bool = False
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
-    # The visible page only.
+    # The visible page only. A row carries its post and the saved hearts ("saved"); the hearts shown (saved or
+    # changed in this tab) are apart, by post id, so that a heart click sends back that small map, not the rows.
     rows: list[dict] = []
+    hearts: dict[str, int] = {}
     total: int = 0
     page: int = 0
     # The calendar, the counter, the unsaved changes.
@@ -88,14 +90,13 @@ class WishesState(AppState):
             rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
                                                   limit=PAGE_SIZE)
         for row in rows:
-            row["saved"] = row["hearts"]
-            row["hearts"] = self._draft.get(row["post_id"], row["hearts"])
-            row["changed"] = row["hearts"] != row["saved"]
+            row["saved"] = row.pop("hearts")
         self._assign(rows=rows, total=total, counter=wishes.sufficiency_for(user, self._draft),
-                     pending=len(self._draft))
+                     pending=len(self._draft),
+                     hearts={str(r["post_id"]): self._draft.get(r["post_id"], r["saved"]) for r in rows})
 
     def _clear(self) -> None:
-        self.rows, self.regions, self.subdivisions = [], [], []
+        self.rows, self.regions, self.subdivisions, self.hearts = [], [], [], {}
         self.total = self.page = self.pending = 0
         self.counter = {}
         self.editable = self.loaded = False
@@ -231,10 +232,7 @@ class WishesState(AppState):
             else:
                 draft[row["post_id"]] = value
             self._draft = draft
-            self.rows = [
-                {**r, "hearts": value, "changed": value != r["saved"]} if r["post_id"] == row["post_id"] else r
-                for r in self.rows
-            ]
+            self.hearts = {**self.hearts, str(row["post_id"]): value}
             self._assign(pending=len(draft), counter=wishes.sufficiency_for(user, draft))
         except UserError as refused:
             self.error = str(refused)
@@ -404,13 +402,18 @@ def _save_bar() -> rx.Component:
     )
 
 
+def _shown_hearts(row: rx.Var) -> rx.Var:
+    """The hearts the row's post shows: saved, or changed in this tab (``WishesState.hearts``)."""
+    return WishesState.hearts[row["post_id"].to(str)].to(int)
+
+
 def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **props) -> rx.Component:
     """One choice of the hearts radio group (WAI-ARIA "radio group"): only the checked choice is a tab stop
     (roving tabindex); the arrow keys move and check within the group (assets/a11y.js); Space checks.
 
     Outside the wishes phase the group is read-only, not disabled: a keyboard or screen reader user still reaches
     each post's hearts and hears them ("lecture seule"); a click gets the server's refusal, nothing changes."""
-    checked = row["hearts"].to(int) == count
+    checked = _shown_hearts(row) == count
     return rx.el.button(
         content,
         type="button",
@@ -424,7 +427,7 @@ def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **p
 
 
 def _heart_button(row: rx.Var, count: int) -> rx.Component:
-    filled = row["hearts"].to(int) >= count
+    filled = _shown_hearts(row) >= count
     return _heart_radio(
         row, count,
         rx.icon("heart", size=22, color=rx.cond(filled, "#d92d20", "#667085"),
@@ -466,8 +469,8 @@ def _hearts_control(row: rx.Var) -> rx.Component:
             align="center",
             class_name="hearts-control",
         ),
-        rx.text(row["hearts"].to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
-        rx.cond(row["changed"].to(bool), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
+        rx.text(_shown_hearts(row).to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
+        rx.cond(_shown_hearts(row) != row["saved"].to(int), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
         spacing="2",
         align="center",
         wrap="wrap",
