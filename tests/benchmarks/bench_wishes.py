@@ -78,6 +78,7 @@ def run(repeat: int, scale: str) -> None:
     print(f"    {state.total} posts offered, {len(state.rows)} shown")
     measure("heart click", lambda i: state.set_hearts(state.rows[i % len(state.rows)]["post_id"], 1 + i % 5), repeat)
     measure("filter (post type, back)", lambda i: state.set_type("couple" if i % 2 == 0 else "all"), repeat)
+    done(state.set_type("all"))  # every post again, for the pages
     measure("next / previous page", lambda i: state.next_page() if i % 2 == 0 else state.previous_page(), repeat)
 
     def save(i):
