@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_ranking.py": "ranking valid at the end:",
     "bench_close_round.py": "re-check of the stored instance/result:",
     "bench_tables.py": "== posts (ARS manager: one region)",
+    "bench_wishes.py": "save (3 hearts changed)",
     "bench_imports.py": "peak memory of the process:",
     "bench_dry_run.py": "close: ",
 }

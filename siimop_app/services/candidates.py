@@ -82,13 +82,17 @@ def sufficient_students(session: Session, round_id: int, student_ids: Iterable[i
     return {sid for sid, spec, sub, count in rated if count >= required_wishes(offered.get((spec, sub), 0))}
 
 
-def _placed_in_round(session: Session, round_id: int, student_ids: list[int]) -> set[int]:
-    """Placed by this very round (a closed round's rankings still show who was ranked)."""
+def _placed_in_other_rounds(session: Session, wave_id: int, round_id: int, student_ids: list[int]) -> set[int]:
+    """Those placed in the wave by another round than this one, in one query (was two on every ranking move): a
+    student placed by this very round is still a candidate (a closed round's rankings still show who was ranked)."""
     if not student_ids:
         return set()
-    return set(session.exec(
-        select(Assignment.student_id).where(Assignment.round_id == round_id, Assignment.student_id.in_(student_ids))
-    ).all())
+    rows = session.exec(
+        select(Assignment.student_id, Assignment.round_id).join(Round, Round.id == Assignment.round_id)
+        .where(Round.wave_id == wave_id, Assignment.student_id.in_(student_ids))
+    ).all()
+    here = {sid for sid, placed_round in rows if placed_round == round_id}
+    return {sid for sid, placed_round in rows if placed_round != round_id} - here
 
 
 def eligible(session: Session, round_id: int, student_ids: list[int], wave_id: int | None = None) -> set[int]:
@@ -97,7 +101,7 @@ def eligible(session: Session, round_id: int, student_ids: list[int], wave_id: i
     ``wave_id``: the round's wave, when the caller knows it (one query less on every ranking move)."""
     if wave_id is None:
         wave_id = session.get(Round, round_id).wave_id
-    placed_elsewhere = placed_in_wave(session, wave_id, student_ids) - _placed_in_round(session, round_id, student_ids)
+    placed_elsewhere = _placed_in_other_rounds(session, wave_id, round_id, student_ids)
     return sufficient_students(session, round_id, student_ids, wave_id) - placed_elsewhere
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.db import transaction
 from siimop_app.models import STAFF_ROLES, Post, RoleGrant, Student, Subdivision
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
@@ -37,6 +38,19 @@ class Scope:
 def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = STAFF_ROLES) -> Scope:
     grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))).all()
     return Scope(tuple(Area(g.region_id, g.subdivision_id, g.specialty_id) for g in grants))
+
+
+def staff_grants(user: SignedInUser) -> tuple[tuple[str, int | None, int | None, int | None], ...]:
+    """The user's staff grants as (role, region, subdivision, specialty), sorted, read now (one query). With the
+    user's roles, every staff figure depends on the user through these alone (``scope_of`` for any roles): the
+    key under which figures may be shared between users (``states.live_statistics.SharedFigures``)."""
+    with transaction() as session:
+        rows = session.exec(
+            select(RoleGrant.role, RoleGrant.region_id, RoleGrant.subdivision_id, RoleGrant.specialty_id)
+            .where(RoleGrant.user_id == user.user_id, RoleGrant.role.in_(STAFF_ROLES))
+        ).all()
+    return tuple(sorted(((str(role), region, sub, spec) for role, region, sub, spec in rows),
+                        key=lambda grant: tuple((value is None, value or 0) for value in grant)))
 
 
 def _condition(scope: Scope, subdivision_col, specialty_col) -> sa.ColumnElement[bool]:

@@ -4,7 +4,9 @@
 state mixes it in and says, by overriding small methods, which list filters it has (each backed by an
 ``f_<key>`` var), the values allowed for some of them, its sortable columns and its page size; it implements
 ``_reload(statistics=...)``, which re-checks who is asking and queries the page. Every value from the browser
-is checked here before it reaches a query.
+is checked here before it reaches a query. The events run ``_reload`` (the session check, the page's and the
+statistics' queries) in a thread (``asyncio.to_thread``, as the ranking moves): the worker's event loop serves its
+other clients meanwhile; this client's state is held by its event until it returns.
 
 ``KitTable``: all of that and the rest, for a table defined with ``services.table_kit.Table``: the guard and
 the filter lists on load, the page (past the end: the last one), the typed lines, the statistics kept live
@@ -14,6 +16,7 @@ line class), ``sort`` and one ``f_<key>`` per select filter, and says ``_table()
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Collection, Mapping
 
@@ -22,9 +25,10 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.models import STAFF_ROLES
 from siimop_app.services import auth
+from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.table_kit import ALL, Table
-from siimop_app.states.live_statistics import keep_live
+from siimop_app.states.live_statistics import SHARED, keep_live
 from siimop_app.services.overview import Figure
 
 
@@ -56,51 +60,48 @@ class FilteredTable(rx.State, mixin=True):
     def _reload(self, *, statistics: bool = True) -> None:
         raise NotImplementedError
 
+    async def _reload_off_loop(self, *, statistics: bool = True) -> None:
+        await asyncio.to_thread(self._reload, statistics=statistics)
+
+    # The controls' vars are assigned only when they change (``_assign``): every assigned var goes back.
     @rx.event
-    def search(self, form: dict):
-        self.f_q = str((form or {}).get("q", "")).strip()[:100]
-        self.page = 1
-        self._reload()
+    async def search(self, form: dict):
+        self._assign(f_q=str((form or {}).get("q", "")).strip()[:100], page=1)
+        await self._reload_off_loop()
 
     @rx.event
-    def set_filter(self, key: str, value: str):
+    async def set_filter(self, key: str, value: str):
         if key not in self._select_filters():
             return
         value = str(value or ALL)[:20]
         allowed = self._choices().get(key)
         if allowed is not None and value not in (ALL, *allowed):
             value = ALL
-        setattr(self, f"f_{key}", value)
-        self.page = 1
-        self._reload()
+        self._assign(**{f"f_{key}": value}, page=1)
+        await self._reload_off_loop()
 
     @rx.event
-    def reset_filters(self):
-        self.f_q = ""
+    async def reset_filters(self):
         self.search_revision += 1
-        for key in self._select_filters():
-            setattr(self, f"f_{key}", ALL)
-        self.page = 1
-        self._reload()
+        self._assign(f_q="", page=1, **{f"f_{key}": ALL for key in self._select_filters()})
+        await self._reload_off_loop()
 
     @rx.event
-    def sort_by(self, key: str):
+    async def sort_by(self, key: str):
         if key not in self._sortable():
             return
-        self.descending = (not self.descending) if key == self.sort else False
-        self.sort = key
-        self.page = 1
-        self._reload(statistics=False)
+        self._assign(descending=(not self.descending) if key == self.sort else False, sort=key, page=1)
+        await self._reload_off_loop(statistics=False)
 
     @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._reload(statistics=False)
+    async def previous_page(self):
+        self._assign(page=max(1, self.page - 1))
+        await self._reload_off_loop(statistics=False)
 
     @rx.event
-    def next_page(self):
-        self.page = min(self.pages, self.page + 1)
-        self._reload(statistics=False)
+    async def next_page(self):
+        self._assign(page=min(self.pages, self.page + 1))
+        await self._reload_off_loop(statistics=False)
 
 
 def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
@@ -110,10 +111,14 @@ def staff_interface(user: auth.SignedInUser | None, roles=STAFF_ROLES) -> str:
 
 
 def live_statistics_of(table: Table, roles=STAFF_ROLES):
-    """The live refresh's computation for ``table``: re-reads the session and the scope every time (it runs in
-    a worker thread, long after the page loaded)."""
+    """The live refresh's computation for ``table``: re-reads the session, the role and the grants every time (it
+    runs in a worker thread, long after the page loaded), then takes the figures shared by every tab with the same
+    roles, grants and filters in this refresh period (``live_statistics.SHARED``: why it is safe there)."""
     def compute(cookie: str, filters) -> list[Figure]:
-        return table.statistics(require_role(auth.resolve_session(cookie), *roles), filters)
+        user = require_role(auth.resolve_session(cookie), *roles)
+        key = (table.name, tuple(sorted(user.roles)), scopes.staff_grants(user),
+               tuple(sorted((str(name), str(value)) for name, value in dict(filters).items())))
+        return SHARED.get(key, lambda: table.statistics(user, filters))
 
     return compute
 
@@ -173,13 +178,13 @@ class KitTable(FilteredTable, mixin=True):
         self.rows, self.total, self.statistics = [], 0, []
 
     def _refresh(self, user: auth.SignedInUser, *, statistics: bool = True) -> None:
-        self.error = ""
         table, filters, context = self._table(), self._filters(), self._context()
-        self.rows, self.total, self.page = table.page(user, filters=filters, sort=self.sort,
-                                                      descending=self.descending, page=self.page, **context)
-        self.export_query = table.export_query(filters, self.sort, self.descending)
+        rows, total, page = table.page(user, filters=filters, sort=self.sort, descending=self.descending,
+                                       page=self.page, **context)
+        self._assign(error="", rows=rows, total=total, page=page,
+                     export_query=table.export_query(filters, self.sort, self.descending))
         if statistics:
-            self.statistics = table.statistics(user, filters, **context)
+            self._assign(statistics=table.statistics(user, filters, **context))
             self._more(user, filters)
 
     def _reload(self, *, statistics: bool = True):
@@ -195,7 +200,10 @@ class KitTable(FilteredTable, mixin=True):
         await keep_live(self, token, self._route(), live_statistics_of(self._table(), self._roles()))
 
     @rx.event
-    def load(self):
+    async def load(self):
+        return await asyncio.to_thread(self._load_table)
+
+    def _load_table(self):
         self._clear()
         self.error = ""
         roles = self._roles()

@@ -43,6 +43,13 @@ class AppState(rx.State):
     menu_open: bool = False  # the side menu, folded behind a button on narrow screens
     other_interfaces: list[dict[str, str]] = []
 
+    def _assign(self, **values) -> None:
+        """Set only the vars whose value changed: Reflex sends every assigned var back to the browser, and an event
+        usually changes one or two of a page's vars, not all of them."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _user(self) -> auth.SignedInUser | None:
         user = auth.resolve_session(self.session_cookie)
         if user is None and not self.session_cookie and (sent := self._socket_cookie()):

@@ -18,12 +18,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,14 +34,38 @@ class Context:
     outbox: Path
 
 
+_STATEMENTS = [0]
+_LAST_COST: dict[str, float] = {}  # of the last ``_timed`` call: median CPU ms and SQL statements per call
+
+
+def _count_statements() -> None:
+    import sqlalchemy as sa
+
+    from siimop_app.db import get_engine
+
+    sa.event.listen(get_engine(), "before_cursor_execute", lambda *_: _STATEMENTS.__setitem__(0, _STATEMENTS[0] + 1))
+
+
 def _timed(fn: Callable, repeat: int) -> tuple[float, float, object]:
-    """(median ms, max ms, last result)."""
-    times, result = [], None
+    """(median ms, max ms, last result); an async handler's result is awaited, as Reflex does. Also keeps the
+    median CPU time of this process and SQL statements per call in ``_LAST_COST`` (what an event costs a worker,
+    whatever else runs on the machine)."""
+    from tests.states.reflex_state import settle
+
+    times, cpu, statements, result = [], [], [], None
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
+        _STATEMENTS[0] = 0
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = settle(fn())
         times.append(1000 * (time.perf_counter() - started))
+        cpu.append(1000 * (time.process_time() - started_cpu))
+        statements.append(_STATEMENTS[0])
+    _LAST_COST.update(cpu=statistics.median(cpu), statements=statistics.median(statements))
     return statistics.median(times), max(times), result
+
+
+def _cost() -> str:
+    return f"CPU {_LAST_COST['cpu']:.1f} ms, {_LAST_COST['statements']:.0f} SQL"
 
 
 def _cookie(ctx: Context, address: str) -> str:
@@ -64,6 +85,7 @@ def bench_students(ctx: Context) -> None:
     import siimop_app.siimop_app  # noqa: F401
     from siimop_app.pages.coordinator.home import CoordinatorHomeState
     from siimop_app.services import auth, exports, student_table
+    from tests.states.reflex_state import settle
 
     cookie = _cookie(ctx, "admin@demo.siimop.fr")
     admin = auth.resolve_session(cookie)
@@ -94,14 +116,15 @@ def bench_students(ctx: Context) -> None:
     state = root.get_substate(CoordinatorHomeState.get_full_name().split("."))
     state.session_cookie = cookie
     median, worst, _ = _timed(state.load, ctx.repeat)
-    print(f"  page load (guard, figures, options, page, statistics) {median:7.1f} ms median, {worst:7.1f} max")
-    median, worst, _ = _timed(lambda: state.set_filter("decale", "oui"), ctx.repeat)
-    print(f"  filter event (rows + statistics)                      {median:7.1f} ms median, {worst:7.1f} max")
-    state.set_filter("decale", "all")
-    median, worst, _ = _timed(lambda: state.sort_by("ine"), ctx.repeat)
-    print(f"  sort event                                            {median:7.1f} ms median, {worst:7.1f} max")
+    print(f"  page load (guard, figures, options, page, statistics) {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+    median, worst, _ = _timed(lambda: settle(state.set_filter("decale", "oui")), ctx.repeat)
+    print(f"  filter event (rows + statistics)                      {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+    settle(state.set_filter("decale", "all"))
+    median, worst, _ = _timed(lambda: settle(state.sort_by("ine")), ctx.repeat)
+    print(f"  sort event                                            {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
     median, worst, _ = _timed(state.next_page, ctx.repeat)
-    print(f"  next page event                                       {median:7.1f} ms median, {worst:7.1f} max")
+    print(f"  next page event                                       {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+    _bench_live(ctx, student_table.TABLE, cookie, state._filters())
     state_bytes = len(json_dumps(state.dict()).encode())
     rows_bytes = len(json_dumps(state.rows).encode())
     print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
@@ -143,6 +166,7 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
     import siimop_app.siimop_app  # noqa: F401
     from siimop_app.pages.coordinator.posts import PostTableState
     from siimop_app.services import post_table
+    from tests.states.reflex_state import settle
 
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(PostTableState.get_full_name().split("."))
@@ -153,32 +177,54 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
         median, worst, _ = _timed(fn, ctx.repeat)
         if state.error:
             raise SystemExit(f"{label}: {state.error}")
-        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({state.total} posts)"
+        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({state.total} posts; {_cost()})"
               f"   target < 300 ms")
 
     event("page load (guard, menus, page, statistics)", state.load)
     word = state.rows[3].name.split()[0]
-    event(f"text filter '{word}' (rows + statistics)", lambda: state.search({"q": word}))
-    state.reset_filters()
-    event("candidates filter (rows + statistics)", lambda: state.set_filter("candidates", "with"))
-    state.reset_filters()
+    event(f"text filter '{word}' (rows + statistics)", lambda: settle(state.search({"q": word})))
+    settle(state.reset_filters())
+    event("candidates filter (rows + statistics)", lambda: settle(state.set_filter("candidates", "with")))
+    settle(state.reset_filters())
     event("subdivision filter (rows + statistics)",
-          lambda: state.set_filter("subdivision", state.subdivisions[0]["value"]))
-    state.reset_filters()
+          lambda: settle(state.set_filter("subdivision", state.subdivisions[0]["value"])))
+    settle(state.reset_filters())
     sorts = []
     for key in post_table.SORT_KEYS:
-        median, worst, _ = _timed(lambda key=key: state.sort_by(key), ctx.repeat)
+        median, worst, _ = _timed(lambda key=key: settle(state.sort_by(key)), ctx.repeat)
         sorts.append((median, worst, key))
     print(f"  sort events ({len(sorts)} columns)                            "
           f"{statistics.median(m for m, _, _ in sorts):7.1f} ms median, {max(w for _, w, _ in sorts):7.1f} max"
           f" (slowest: {max(sorts)[2]})   target < 300 ms")
     event("next page event", state.next_page)
     event("tick/untick 'validé par l'ARS' (audited write + reload)",
-          lambda: state.toggle_ars(state.rows[0].id, not state.rows[0].validated_by_ars))
+          lambda: settle(state.toggle_ars(state.rows[0].id, not state.rows[0].validated_by_ars)))
     state_bytes = len(json_dumps(state.dict()).encode())
     rows_bytes = len(json_dumps(state.rows).encode())
     print(f"  page state sent to the browser: {state_bytes / 1024:.1f} KB (rows {rows_bytes / 1024:.1f} KB, "
           f"{len(state.rows)} rows)   target < 200 KB")
+    _bench_live(ctx, post_table.TABLE, state.session_cookie, state._filters())
+
+
+def _bench_live(ctx: Context, table, cookie: str, filters: dict) -> None:
+    """One live statistics refresh per open tab, 10 tabs of one scope: each computing its figures (as before
+    issue 13's sharing) and sharing them (``live_statistics.SHARED``: the first tab computes, the others only
+    re-read their session and grants)."""
+    from siimop_app.models import STAFF_ROLES
+    from siimop_app.services import auth
+    from siimop_app.services.access import require_role
+    from siimop_app.states.filtered_table import live_statistics_of
+    from siimop_app.states.live_statistics import SHARED
+
+    tabs = max(10, ctx.repeat)
+    _timed(lambda: table.statistics(require_role(auth.resolve_session(cookie), *STAFF_ROLES), filters), tabs)
+    print(f"  live statistics, per tab refresh, each tab computing     {_cost()}")
+    SHARED.clear()
+    compute = live_statistics_of(table)
+    _timed(lambda: compute(cookie, filters), 1)
+    first = _cost()
+    _timed(lambda: compute(cookie, filters), tabs - 1)
+    print(f"  live statistics, per tab refresh, shared ({tabs} tabs)     first tab {first}; each other {_cost()}")
 
 
 SECTIONS: dict[str, Callable[[Context], None]] = {
@@ -198,44 +244,21 @@ def main() -> int:
     if args.quick:
         args.repeat = 1
 
-    import sqlalchemy as sa
+    from tests.benchmarks.throwaway import throwaway_database
 
-    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-tables-"))
-    admin_url, pg_name = args.database_url, None
-    if admin_url:
-        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
-        admin.dispose()
-        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["REFLEX_DB_URL"] = url
-    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
-    os.environ["SIIMOP_SIGN_IN_MAX_REQUESTS"] = "1000"
-    os.environ.pop("SIIMOP_SMTP_URL", None)
+    with throwaway_database(args.database_url) as url:
+        from siimop_app.demo.cli import main as demo_main
+        from siimop_app.settings import get_settings
 
-    from siimop_app.db import get_engine
-    from siimop_app.demo.cli import main as demo_main
-    from siimop_app.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
         started = time.perf_counter()
         if demo_main(["--scale", scale, "--phase", "ranking", "--reset"]) != 0:
             raise SystemExit("the demo could not be loaded")
-        print(f"{scale} demo on {'PostgreSQL' if pg_name else 'SQLite'} in {time.perf_counter() - started:.1f} s")
+        print(f"{scale} demo on {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'} in "
+              f"{time.perf_counter() - started:.1f} s")
         ctx = Context(repeat=args.repeat, outbox=get_settings().outbox_dir)
+        _count_statements()
         for name in args.only or SECTIONS:
             SECTIONS[name](ctx)
-    finally:
-        get_engine().dispose()
-        if pg_name:
-            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
     return 0
 
 

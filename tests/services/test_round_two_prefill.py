@@ -14,6 +14,7 @@ from siimop_app.pages.student.wishes import WishesState
 from siimop_app.services import calendar, rounds, wishes
 from siimop_app.services.auth import SignedInUser
 from tests.services.test_rounds import demo  # noqa: F401  (the fixture: round 1 ready to close)
+from tests.states.reflex_state import settle
 from tests.states.test_guards import page_state, sign_in
 
 
@@ -63,9 +64,9 @@ def test_an_unplaced_student_finds_their_round_one_hearts_on_the_posts_still_off
 
     # The wishes page proposes them as unsaved changes, and says so; nothing is written until the student saves.
     state = page_state(WishesState, sign_in(outbox, student_user.email))
-    state.load()
+    settle(state.load())
     assert state.pending == len(carried) and "du tour précédent" in state.notice
     assert wishes.current_hearts(student_user) == {}
-    state.save()
+    settle(state.save())
     assert wishes.current_hearts(student_user) == carried
     assert wishes.carried_over_hearts(student_user) == {}  # their round-2 list is theirs now

@@ -26,7 +26,7 @@ from siimop_app.services import auth
 from siimop_app.states.session import SESSION_COOKIE, AppState
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
-from tests.states.reflex_state import page_state, redirects, specs, toasts  # noqa: F401  (other tests import them from here)
+from tests.states.reflex_state import page_state, redirects, settle, specs, toasts  # noqa: F401  (other tests import them from here)
 
 NO_ACCESS = "Vous n'avez pas accès à cette page."
 
@@ -123,14 +123,14 @@ def test_protected_page_guard(db_url, outbox, cls, allowed, denied, has_data, is
     # No cookie, or a cookie that matches no session: to the sign-in page, nothing loaded.
     for cookie in ("", "garbage", "1.forged-secret"):
         state = page_state(cls, cookie)
-        assert redirects(state.load()) == ["/connexion"]
+        assert redirects(settle(state.load())) == ["/connexion"]
         is_empty(state)
         _nothing_about_anyone(state)
 
     # Signed in without the role: back to "/" with a French message, nothing loaded.
     if denied is not None:
         state = page_state(cls, sign_in(outbox, demo_address(denied)))
-        result = state.load()
+        result = settle(state.load())
         assert redirects(result) == ["/"]
         assert any(NO_ACCESS in js for js in toasts(result))
         is_empty(state)
@@ -138,7 +138,7 @@ def test_protected_page_guard(db_url, outbox, cls, allowed, denied, has_data, is
 
     # With the role: the page's data and the shell.
     state = page_state(cls, sign_in(outbox, demo_address(allowed)))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     has_data(state)
     first, last, _ = DEMO_ACCOUNTS[allowed]
     assert state.user_name == f"{first} {last.upper()}"
@@ -149,11 +149,11 @@ def test_a_signed_out_session_no_longer_opens_a_page(db_url, outbox):
     load_demo("ranking")
     cookie = sign_in(outbox, demo_address("rts"))
     state = page_state(SupervisorPostsState, cookie)
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert redirects(state.sign_out()) == ["/connexion"]
     assert state.session_cookie == ""
     again = page_state(SupervisorPostsState, cookie)  # the old cookie replayed by another tab
-    assert redirects(again.load()) == ["/connexion"]
+    assert redirects(settle(again.load())) == ["/connexion"]
     assert again.cards == []
 
 
@@ -169,12 +169,12 @@ def test_a_state_rebuilt_without_its_cookie_keeps_the_user_signed_in_until_sign_
         return state
 
     state = rebuilt()
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.cards and state.session_cookie == cookie
     state.session_cookie = ""  # lost again, then the user signs out
     assert redirects(state.sign_out()) == ["/connexion"]
     again = rebuilt()
-    assert redirects(again.load()) == ["/connexion"]
+    assert redirects(settle(again.load())) == ["/connexion"]
     assert again.cards == [] and again.session_cookie == ""
 
 
@@ -182,7 +182,7 @@ def test_profile_is_open_to_a_signed_in_user_without_any_role(db_url, outbox):
     load_demo("ranking")
     make_user("sans-role@chu.example", first="Paul", last="Sansrole")
     state = page_state(ProfileState, sign_in(outbox, "sans-role@chu.example"))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert [e.email for e in state.emails] == ["sans-role@chu.example"]
     assert state.roles == []
     assert state.user_name == "Paul SANSROLE"
@@ -193,20 +193,20 @@ def test_closed_app_sends_students_and_supervisors_to_the_closed_page_but_lets_m
     # A supervisor with no other role (the first demo RTS also coordinates, which keeps the app open to them).
     for cls, account in ((StudentHomeState, "student"), (SupervisorPostsState, "rts2"), (ProfileState, "student")):
         state = page_state(cls, sign_in(outbox, demo_address(account)))
-        assert redirects(state.load()) == ["/fermee"], cls.__name__
+        assert redirects(settle(state.load())) == ["/fermee"], cls.__name__
         _nothing_about_anyone(state)
     student = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
-    student.load()
+    settle(student.load())
     assert student.summary == {}
 
     manager = page_state(ManagerHomeState, sign_in(outbox, demo_address("manager")))
-    assert redirects(manager.load()) == []
+    assert redirects(settle(manager.load())) == []
     assert len(manager.figures) == 6 and manager.phases == []  # no open wave: no calendar, but the figures
     assert manager.user_name == "Arnaud MONIER" and manager.wave_name == ""
     admin = page_state(ManagerHomeState, sign_in(outbox, demo_address("admin")))
-    assert redirects(admin.load()) == []
+    assert redirects(settle(admin.load())) == []
     coordinator = page_state(CoordinatorHomeState, sign_in(outbox, demo_address("coordinator")))
-    assert redirects(coordinator.load()) == []
+    assert redirects(settle(coordinator.load())) == []
     assert len(coordinator.figures) == 6
     # Anonymous visitors still go to the sign-in page, not to the closed page.
     assert redirects(page_state(StudentHomeState).load()) == ["/connexion"]
@@ -272,14 +272,14 @@ def test_closed_app_sends_an_rts_who_also_coordinates_to_the_coordinator_interfa
     assert redirects(page_state(SupervisorPostsState, cookie).load()) == ["/coordonnateur"]
     assert redirects(page_state(RootState, cookie).route()) == ["/coordonnateur"]
     coordinator = page_state(CoordinatorHomeState, cookie)
-    assert redirects(coordinator.load()) == []
+    assert redirects(settle(coordinator.load())) == []
     assert coordinator.other_interfaces == []  # the closed RTS pages are not offered
 
 
 def test_open_app_links_an_rts_to_their_coordinator_interface(db_url, outbox):
     load_demo("ranking")
     state = page_state(SupervisorPostsState, sign_in(outbox, demo_address("rts")))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.other_interfaces == [
         {"label": "Accéder à l'interface Coordonnateur", "href": "/coordonnateur"}
     ]

@@ -9,6 +9,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.models import AuditEntry, Post, Subdivision
 from siimop_app.pages.coordinator.posts import PAGE_SIZE, PostTableState, StaffPostDetailState
+from tests.states.reflex_state import settle
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 
@@ -30,35 +31,35 @@ def _post_audit_rows() -> int:
 def test_anonymous_students_and_supervisors_are_sent_away(db_url, outbox):
     load_demo("ranking")
     anonymous = page_state(PostTableState)
-    assert redirects(anonymous.load()) == ["/connexion"] and anonymous.rows == []
+    assert redirects(settle(anonymous.load())) == ["/connexion"] and anonymous.rows == []
     for account in ("student", "rts2"):
         state = page_state(PostTableState, sign_in(outbox, demo_address(account)))
-        assert redirects(state.load()) == ["/"] and state.rows == [] and state.statistics == []
+        assert redirects(settle(state.load())) == ["/"] and state.rows == [] and state.statistics == []
         detail = _detail(sign_in(outbox, demo_address(account)), _post_outside_amiens())
-        assert redirects(detail.load()) == ["/"] and detail.detail == {}
+        assert redirects(settle(detail.load())) == ["/"] and detail.detail == {}
 
 
 def test_the_coordinator_loads_one_page_and_reads_only(db_url, outbox):
     load_demo("ranking")
     state = page_state(PostTableState, sign_in(outbox, demo_address("coordinator")))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.loaded and 0 < len(state.rows) <= PAGE_SIZE and not state.can_manage
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     assert [s.label for s in state.statistics][0] == "Postes"
     assert state.interface == "coordinator"
     # A forged filter value (another subdivision's id, garbage) narrows nothing beyond the scope.
-    state.set_filter("subdivision", str(_subdivision_id("SUBDI LILLE")))
+    settle(state.set_filter("subdivision", str(_subdivision_id("SUBDI LILLE"))))
     assert state.total == 0 and state.rows == []
-    state.set_filter("subdivision", "1 OR 1=1")
+    settle(state.set_filter("subdivision", "1 OR 1=1"))
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
-    state.sort_by("'; DROP TABLE post; --")
+    settle(state.sort_by("'; DROP TABLE post; --"))
     assert state.sort == "approval_number"
-    state.sort_by("places")
-    state.sort_by("places")
+    settle(state.sort_by("places"))
+    settle(state.sort_by("places"))
     assert state.sort == "places" and state.descending
     # A forged "validated by the ARS" event from a coordinator changes nothing.
     row = state.rows[0]
-    state.toggle_ars(row.id, not row.validated_by_ars)
+    settle(state.toggle_ars(row.id, not row.validated_by_ars))
     assert state.error and _post_audit_rows() == 0
 
 
@@ -72,17 +73,17 @@ def test_the_coordinator_cannot_open_a_post_outside_the_scope(db_url, outbox):
     cookie = sign_in(outbox, demo_address("coordinator"))
     for forged in (_post_outside_amiens(), "abc", "1 OR 1=1", "99999999"):
         detail = _detail(cookie, forged)
-        assert redirects(detail.load()) == []
+        assert redirects(settle(detail.load())) == []
         assert detail.error == "Ce poste ne fait pas partie de votre périmètre." and detail.detail == {}
         assert detail.candidates == []
     inside = page_state(PostTableState, cookie)
-    inside.load()
+    settle(inside.load())
     detail = _detail(cookie, inside.rows[0].id)
-    detail.load()
+    settle(detail.load())
     assert detail.loaded and detail.error == "" and not detail.can_manage
     detail.places_input = "9"
     detail.save_places()
-    detail.toggle_ars(True)
+    settle(detail.toggle_ars(True))
     assert "gestionnaires" in detail.error and _post_audit_rows() == 0
 
 
@@ -90,21 +91,21 @@ def test_the_manager_ticks_and_changes_places_and_forged_values_are_refused(db_u
     load_demo("ranking")
     cookie = sign_in(outbox, demo_address("manager"))
     state = page_state(PostTableState, cookie)
-    state.load()
+    settle(state.load())
     assert state.can_manage and state.interface == "manager"
     row = next(r for r in state.rows if not r.validated_by_ars)
-    state.toggle_ars(row.id, True)
+    settle(state.toggle_ars(row.id, True))
     ticked = next(r for r in state.rows if r.id == row.id)
     assert ticked.validated_by_ars and ticked.last_change.startswith("Arnaud MONIER le ")
     for forged_id, forged_value in (("1", True), (row.id, "yes"), (True, True)):
-        state.toggle_ars(forged_id, forged_value)
+        settle(state.toggle_ars(forged_id, forged_value))
         assert state.error
     assert _post_audit_rows() == 1
-    state.toggle_ars(_post_outside_amiens_region(), True)
+    settle(state.toggle_ars(_post_outside_amiens_region(), True))
     assert state.error == "Ce poste ne fait pas partie de votre périmètre." and _post_audit_rows() == 1
 
     detail = _detail(cookie, row.id)
-    detail.load()
+    settle(detail.load())
     assert detail.can_manage
     for bad in ("-1", "abc", "1.5"):
         detail.set_places_input(bad)
@@ -125,10 +126,10 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
     load_demo("ranking")
     cookie = sign_in(outbox, demo_address("manager"))
     table = page_state(PostTableState, cookie)
-    table.load()
+    settle(table.load())
     for row in table.rows:
         detail = _detail(cookie, row.id)
-        detail.load()
+        settle(detail.load())
         if len(detail.candidates) >= 2 and detail.detail["places"] > 0:
             with_candidates = row
             break

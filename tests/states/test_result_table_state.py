@@ -8,6 +8,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Round
 from siimop_app.pages.coordinator.results import PAGE_SIZE, ResultTableState
 from siimop_app.services import rounds
+from tests.states.reflex_state import settle
 from tests.states.test_guards import (
     demo_address,
     load_demo,
@@ -27,7 +28,7 @@ def _published() -> None:
 
 def _loaded(outbox, account: str) -> ResultTableState:
     state = page_state(ResultTableState, sign_in(outbox, demo_address(account)))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     return state
 
 
@@ -48,22 +49,22 @@ def test_managers_and_admins_page_sort_and_filter(db_url, outbox):
     manager = _loaded(outbox, "manager")
     assert manager.interface == "manager" and manager.total > PAGE_SIZE and len(manager.rows) == PAGE_SIZE
     assert next(m for m in manager.menu if m["label"] == "Résultats")["href"] == "/coordonnateur/resultats"
-    manager.next_page()
+    settle(manager.next_page())
     assert manager.page == 2 and manager.rows
-    manager.sort_by("ine")
-    manager.sort_by("ine")
+    settle(manager.sort_by("ine"))
+    settle(manager.sort_by("ine"))
     assert manager.page == 1 and manager.descending and manager.rows[0].ine >= manager.rows[-1].ine
     total = manager.total
-    manager.set_filter("method", "manuel")
+    settle(manager.set_filter("method", "manuel"))
     assert manager.total == 0 and "method=manuel" in manager.export_query
-    manager.set_filter("method", "peut-être")  # not a choice: no filter
+    settle(manager.set_filter("method", "peut-être"))  # not a choice: no filter
     assert manager.f_method == "all" and manager.total == total
-    manager.search({"q": manager.rows[0].ine})
+    settle(manager.search({"q": manager.rows[0].ine}))
     assert manager.total == 1
-    manager.reset_filters()
+    settle(manager.reset_filters())
     assert manager.total == total and manager.f_q == ""
-    manager.set_filter("session_cookie", "x")  # not a filter at all
-    manager.sort_by("password")
+    settle(manager.set_filter("session_cookie", "x"))  # not a filter at all
+    settle(manager.sort_by("password"))
     assert manager.session_cookie != "x" and manager.sort == "ine"
     admin = _loaded(outbox, "admin")
     assert admin.interface == "admin" and admin.total > total
@@ -76,9 +77,9 @@ def test_forged_filter_values_outside_the_scope_give_nothing(db_url, outbox):
     manager = _loaded(outbox, "manager")
     others = [o["value"] for o in manager.subdivisions if o["label"] != "SUBDI AMIENS"]
     for value in (*others, "0", "-1", "1 OR 1=1"):
-        state.set_filter("subdivision", value)
+        settle(state.set_filter("subdivision", value))
         assert state.total == 0 and state.rows == [], value
-    state.set_filter("subdivision", "all")
+    settle(state.set_filter("subdivision", "all"))
     assert state.total == mine
 
 
@@ -86,13 +87,13 @@ def test_students_supervisors_and_visitors_are_sent_away(db_url, outbox):
     _published()
     for account in ("student", "rts2"):
         state = page_state(ResultTableState, sign_in(outbox, demo_address(account)))
-        assert redirects(state.load()) == ["/"]
+        assert redirects(settle(state.load())) == ["/"]
         assert state.rows == [] and state.statistics == [] and state.total == 0
     anonymous = page_state(ResultTableState)
-    assert redirects(anonymous.load()) == ["/connexion"] and anonymous.rows == []
-    anonymous.set_filter("method", "appariement")
-    anonymous.search({"q": "a"})
-    anonymous.next_page()
+    assert redirects(settle(anonymous.load())) == ["/connexion"] and anonymous.rows == []
+    settle(anonymous.set_filter("method", "appariement"))
+    settle(anonymous.search({"q": "a"}))
+    settle(anonymous.next_page())
     assert anonymous.rows == [] and anonymous.total == 0 and anonymous.error
 
 

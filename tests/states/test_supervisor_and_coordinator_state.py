@@ -7,6 +7,7 @@ import pytest
 from siimop_app.navigation import MENUS
 from siimop_app.pages.coordinator.coordinators import CoordinatorTableState
 from siimop_app.pages.coordinator.supervisors import PAGE_SIZE, SupervisorTableState
+from tests.states.reflex_state import settle
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 STATES = [SupervisorTableState, CoordinatorTableState]
@@ -14,7 +15,7 @@ STATES = [SupervisorTableState, CoordinatorTableState]
 
 def _loaded(outbox, cls, account: str):
     state = page_state(cls, sign_in(outbox, demo_address(account)))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     return state
 
 
@@ -33,15 +34,15 @@ def test_staff_load_and_others_are_sent_away(db_url, outbox, cls):
         assert "sort=last_name" in state.export_query
     for account in ("student", "rts2"):
         state = page_state(cls, sign_in(outbox, demo_address(account)))
-        assert redirects(state.load()) == ["/"]
+        assert redirects(settle(state.load())) == ["/"]
         assert state.rows == [] and state.total == 0 and state.statistics == []
     anonymous = page_state(cls)
-    assert redirects(anonymous.load()) == ["/connexion"]
+    assert redirects(settle(anonymous.load())) == ["/connexion"]
     # Events forged by a visitor who never loaded the page load nothing.
-    anonymous.search({"q": "a"})
-    anonymous.set_filter("region", "1")
-    anonymous.sort_by("email")
-    anonymous.next_page()
+    settle(anonymous.search({"q": "a"}))
+    settle(anonymous.set_filter("region", "1"))
+    settle(anonymous.sort_by("email"))
+    settle(anonymous.next_page())
     assert anonymous.rows == [] and anonymous.total == 0 and anonymous.error
 
 
@@ -58,21 +59,21 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     assert manager.total > mine and len(manager.rows) == min(PAGE_SIZE, manager.total)
     assert {r["label"] for r in manager.by_subdivision} == {"SUBDI AMIENS", "SUBDI LILLE"}
     lille = next(o["value"] for o in manager.subdivisions if o["label"] == "SUBDI LILLE")
-    manager.set_filter("subdivision", lille)
+    settle(manager.set_filter("subdivision", lille))
     assert 0 < manager.total and {r["label"] for r in manager.by_subdivision} == {"SUBDI LILLE"}
     assert f"subdivision={lille}" in manager.export_query
     # The coordinator forging Lille sees nothing more.
     for value in (lille, "0", "-1", "1 OR 1=1"):
-        state.set_filter("subdivision", value)
+        settle(state.set_filter("subdivision", value))
         assert state.total == 0 and state.rows == [] and state.by_subdivision == [], value
-    state.reset_filters()
+    settle(state.reset_filters())
     assert state.total == mine
-    state.sort_by("password")
+    settle(state.sort_by("password"))
     assert state.sort == "last_name"
-    state.sort_by("posts")
-    state.sort_by("posts")
+    settle(state.sort_by("posts"))
+    settle(state.sort_by("posts"))
     assert state.descending and state.rows[0].posts >= state.rows[-1].posts
-    state.set_filter("session_cookie", "x")
+    settle(state.set_filter("session_cookie", "x"))
     assert state.session_cookie != "x"
 
 
@@ -84,9 +85,9 @@ def test_coordinators_page_scope_and_filters(db_url, outbox):
     mine = state.total
     admin = _loaded(outbox, CoordinatorTableState, "admin")
     assert admin.total > mine
-    state.search({"q": "moreau"})
+    settle(state.search({"q": "moreau"}))
     assert state.total == 1 and state.rows[0].email == demo_address("coordinator")
-    state.search({"q": "%"})
+    settle(state.search({"q": "%"}))
     assert state.total == 0
-    state.reset_filters()
+    settle(state.reset_filters())
     assert state.total == mine

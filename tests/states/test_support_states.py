@@ -21,6 +21,7 @@ from siimop_app.pages.support_follow import FollowTicketState
 from siimop_app.services import support
 from tests.services.factories import make_user
 from tests.services.mailbox import messages
+from tests.states.reflex_state import settle
 from tests.states.test_guards import demo_address, load_demo, page_state, redirects, sign_in
 
 FOLLOW = re.compile(r"/assistance/suivi/(\S+)")
@@ -48,7 +49,7 @@ def _attach(state: SupportState, filename: str, data: bytes) -> None:
 
 def _anonymous_ticket(outbox) -> tuple[int, str]:
     state = page_state(SupportState)
-    state.load()
+    settle(state.load())
     _fill(state)
     state.submit({})
     assert "confirmer votre adresse" in state.confirmation, state.error
@@ -70,7 +71,7 @@ def _other_region_manager() -> str:
 
 def test_outside_a_campaign_the_form_says_support_is_closed_and_refuses_a_forged_submit(db_url):
     state = page_state(SupportState)
-    state.load()
+    settle(state.load())
     assert not state.support_open
     _fill(state)
     state.submit({})
@@ -82,7 +83,7 @@ def test_outside_a_campaign_the_form_says_support_is_closed_and_refuses_a_forged
 def test_the_form_ignores_forged_fields_and_checks_the_attachment_when_dropped(db_url, outbox):
     load_demo("ranking")
     state = page_state(SupportState)
-    state.load()
+    settle(state.load())
     assert state.support_open and {"value": "LILLE", "label": "SUBDI LILLE"} in state.universities
     state.set_field("session_cookie", "1.forged")
     assert state.session_cookie == ""
@@ -102,26 +103,26 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     ticket_id, token = _anonymous_ticket(outbox)
     manager_cookie = sign_in(outbox, demo_address("manager"))
     inbox = page_state(TicketInboxState, manager_cookie)
-    assert redirects(inbox.load()) == []
+    assert redirects(settle(inbox.load())) == []
     assert inbox.total == 0  # not confirmed yet
 
     follow = _routed(FollowTicketState, "/assistance/suivi/[ticket_token]", {"ticket_token": token})
-    follow.load()
+    settle(follow.load())
     assert follow.view["id"] == ticket_id and follow.link_error == ""
-    inbox.load()
+    settle(inbox.load())
     assert [row.id for row in inbox.rows] == [ticket_id]
-    inbox.set_filter("status", "supprimé")  # not a status: no filter
+    settle(inbox.set_filter("status", "supprimé"))  # not a status: no filter
     assert inbox.f_status == "all" and inbox.total == 1
-    inbox.set_filter("subdivision", "1 OR 1=1")
+    settle(inbox.set_filter("subdivision", "1 OR 1=1"))
     assert inbox.total == 0
-    inbox.reset_filters()
+    settle(inbox.reset_filters())
 
     other_cookie = sign_in(outbox, _other_region_manager())
     other_inbox = page_state(TicketInboxState, other_cookie)
-    other_inbox.load()
+    settle(other_inbox.load())
     assert other_inbox.total == 0
     other = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)}, other_cookie)
-    other.load()
+    settle(other.load())
     assert other.error == support.NOT_FOUND and other.view == {}
     other.escalate()
     other.set_reply("Je réponds quand même")
@@ -133,11 +134,11 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
 
     student = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                       sign_in(outbox, demo_address("student")))
-    assert redirects(student.load()) == ["/"] and student.view == {}
+    assert redirects(settle(student.load())) == ["/"] and student.view == {}
 
     detail = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                      manager_cookie)
-    detail.load()
+    settle(detail.load())
     detail.set_assignee("999999")
     detail.assign()
     assert "ne peut pas traiter" in detail.error
@@ -149,12 +150,12 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     assert detail.view["escalated"]
 
     forged = _routed(FollowTicketState, "/assistance/suivi/[ticket_token]", {"ticket_token": f"{ticket_id}.forged"})
-    forged.load()
+    settle(forged.load())
     assert forged.view == {} and "n'est pas valide" in forged.link_error
     forged.set_reply("Bonjour")
     forged.send_reply({})
     assert forged.view == {} and forged.notice == ""  # no ticket behind the link: nothing is sent
-    follow.load()
+    settle(follow.load())
     follow.set_reply("Merci !")
     follow.send_reply({})
     assert [m["body"] for m in follow.view["messages"]] == ["Votre adresse est corrigée.", "Merci !"]
@@ -165,12 +166,12 @@ def test_my_tickets_shows_only_the_users_own_tickets(db_url, outbox):
     ticket_id, _ = _anonymous_ticket(outbox)
     cookie = sign_in(outbox, demo_address("student"))
     form = page_state(SupportState, cookie)
-    form.load()
+    settle(form.load())
     _fill(form, university="", email=demo_address("student"))
     form.submit({})
     assert "Mes tickets" in form.confirmation
     mine = page_state(MyTicketsState, cookie)
-    assert redirects(mine.load()) == []
+    assert redirects(settle(mine.load())) == []
     assert [t.subject for t in mine.tickets] == ["Pas de lien"]
     mine.open_ticket(ticket_id)  # the anonymous ticket is not theirs
     assert mine.error == support.NOT_FOUND and mine.view == {}

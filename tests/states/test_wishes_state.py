@@ -9,6 +9,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Application, AuditEntry, Post, Student, UserEmail
 from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.student.wishes import WishesReceiptState, WishesState
+from tests.states.reflex_state import settle
 from tests.states.test_guards import (
     NO_ACCESS,
     demo_address,
@@ -30,17 +31,17 @@ def test_guards_anonymous_and_supervisor(db_url, outbox):
     for cls in (WishesState, WishesReceiptState):
         for cookie in ("", "1.forged"):
             state = page_state(cls, cookie)
-            assert redirects(state.load()) == ["/connexion"]
+            assert redirects(settle(state.load())) == ["/connexion"]
             assert state.user_name == "" and state.menu == []
         supervisor = page_state(cls, sign_in(outbox, demo_address("rts2")))
-        result = supervisor.load()
+        result = settle(supervisor.load())
         assert redirects(result) == ["/"] and any(NO_ACCESS in js for js in toasts(result))
     state = page_state(WishesState, sign_in(outbox, demo_address("rts2")))
-    state.load()
+    settle(state.load())
     assert state.rows == [] and state.counter == {}
     before = _count(Application), _count(AuditEntry)
-    state.set_hearts(1, 5)  # forged events from a supervisor's browser
-    state.save()
+    settle(state.set_hearts(1, 5))  # forged events from a supervisor's browser
+    settle(state.save())
     assert (_count(Application), _count(AuditEntry)) == before
 
 
@@ -48,19 +49,19 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
     load_demo("wishes")
     cookie = sign_in(outbox, demo_address("student"))
     state = page_state(WishesState, cookie)
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.editable and len(state.rows) == 20 and state.total > 20
     assert "Mes vœux" in [m["label"] for m in state.menu]
     assert next(m for m in state.menu if m["label"] == "Mes vœux")["href"] == "/etudiant/voeux"
-    row = next(r for r in state.rows if r["hearts"] == 0)
+    row = next(r for r in state.rows if state.hearts[str(r["post_id"])] == 0)
     rated_before = state.counter["rated"]
-    state.set_hearts(row["post_id"], 4)
+    settle(state.set_hearts(row["post_id"], 4))
     assert state.pending == 1 and state.counter["rated"] == rated_before + 1
-    assert next(r for r in state.rows if r["post_id"] == row["post_id"])["changed"]
-    state.next_page()  # the draft survives paging
-    state.previous_page()
-    assert next(r for r in state.rows if r["post_id"] == row["post_id"])["hearts"] == 4
-    result = state.save()
+    assert state.hearts[str(row["post_id"])] == 4 != row["saved"]  # shown, not saved yet
+    settle(state.next_page())  # the draft survives paging
+    settle(state.previous_page())
+    assert state.hearts[str(row["post_id"])] == 4
+    result = settle(state.save())
     assert redirects(result) == ["/etudiant/voeux/recu"] and state.pending == 0
     with transaction() as session:
         assert session.exec(select(Application.hearts).join(Student, Student.id == Application.student_id)
@@ -76,19 +77,19 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
 def test_forged_post_ids_and_values_change_nothing(db_url, outbox):
     load_demo("wishes")
     state = page_state(WishesState, sign_in(outbox, demo_address("student")))
-    state.load()
+    settle(state.load())
     with transaction() as session:
         me = session.exec(select(Student).join(UserEmail, UserEmail.user_id == Student.user_id)
                           .where(UserEmail.email == demo_address("student"))).one()
         foreign = session.exec(select(Post.id).where(Post.calling_specialty_id != me.specialty_id)).first()
     for post_id, hearts in ((foreign, 5), ("1 OR 1=1", 3), (state.rows[0]["post_id"], 9),
                             (state.rows[0]["post_id"], "-1")):
-        state.set_hearts(post_id, hearts)
+        settle(state.set_hearts(post_id, hearts))
         assert state.error and state.pending == 0
     # A draft forged into the backend var is still checked by the service at save.
     state._draft = {foreign: 5}
     before = _count(Application), _count(AuditEntry)
-    state.save()
+    settle(state.save())
     assert "ne fait pas partie des postes de votre spécialité" in state.error
     assert (_count(Application), _count(AuditEntry)) == before
 
@@ -96,13 +97,13 @@ def test_forged_post_ids_and_values_change_nothing(db_url, outbox):
 def test_read_only_outside_the_wishes_phase(db_url, outbox):
     load_demo("ranking")
     state = page_state(WishesState, sign_in(outbox, demo_address("student")))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert not state.editable and "terminée" in state.window_text and state.rows
     before = _count(Application), _count(AuditEntry)
-    state.set_hearts(state.rows[0]["post_id"], 5)
+    settle(state.set_hearts(state.rows[0]["post_id"], 5))
     assert state.error and state.pending == 0
     state._draft = {state.rows[0]["post_id"]: 5}
-    state.save()
+    settle(state.save())
     assert "n'est pas ouverte" in state.error
     assert (_count(Application), _count(AuditEntry)) == before
 
@@ -110,7 +111,7 @@ def test_read_only_outside_the_wishes_phase(db_url, outbox):
 def test_the_menu_and_the_page_speak_of_the_same_round(db_url, outbox):
     load_demo("ranking")  # round 1's wishes are over, round 2's not open yet
     state = page_state(WishesState, sign_in(outbox, demo_address("student")))
-    state.load()
+    settle(state.load())
     entry = next(item for item in state.menu if item["label"] == "Mes vœux")
     assert "tour 1" in state.window_text and "tour 2 seront ouverts" in state.window_text
     # The menu shows dd-mm-yyyy, the page dd/mm/yyyy: the same first and last days.
@@ -121,12 +122,12 @@ def test_the_menu_and_the_page_speak_of_the_same_round(db_url, outbox):
 def test_student_file_guards_and_edit(db_url, outbox):
     load_demo("wishes")
     state = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
-    state.load()
+    settle(state.load())
     assert state.file_editable and [d.kind for d in state.file_docs] == ["cv", "cover_letter", "training_contract"]
     state.save_presentation({"presentation": "Bonjour"})
     assert state.presentation == "Bonjour" and state.error == ""
     intruder = page_state(StudentHomeState, sign_in(outbox, demo_address("rts2")))
-    assert redirects(intruder.load()) == ["/"]
+    assert redirects(settle(intruder.load())) == ["/"]
     intruder.save_presentation({"presentation": "piraté"})
     assert intruder.error
     with transaction() as session:

@@ -9,6 +9,7 @@ so a forged event changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import reflex as rx
@@ -64,7 +65,10 @@ class PostTableState(KitTable, AppState):
 
     # --------------------------------------------------------- manager action
     @rx.event
-    def toggle_ars(self, post_id: int, value: bool):
+    async def toggle_ars(self, post_id: int, value: bool):
+        return await asyncio.to_thread(self._toggle_ars, post_id, value)  # as the table's events (KitTable)
+
+    def _toggle_ars(self, post_id: int, value: bool):
         self.error = ""
         try:
             user = self._require(*STAFF_ROLES)  # the service refuses coordinators, in French

@@ -9,11 +9,15 @@ at the top is computed live from the saved hearts plus these changes.
 
 Only the visible page of posts is in the state (paged in SQL by ``services.wish_posts``);
 every handler re-reads the session, and the service re-checks the phase, the posts'
-specialty and wave, and the values: a forged event changes nothing.
+specialty and wave, and the values: a forged event changes nothing. Every handler's
+database work runs in a thread (``asyncio.to_thread``, as the ranking moves), so the
+worker's event loop serves its other clients meanwhile; this client's state is held by
+its event until it returns. Vars are assigned only when they changed (``_assign``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import reflex as rx
@@ -54,8 +58,10 @@ class WishesState(AppState):
     f_rated_only: bool = False
     regions: list[dict[str, str]] = []
     subdivisions: list[dict[str, str]] = []
-    # The visible page only.
+    # The visible page only. A row carries its post and the saved hearts ("saved"); the hearts shown (saved or
+    # changed in this tab) are apart, by post id, so that a heart click sends back that small map, not the rows.
     rows: list[dict] = []
+    hearts: dict[str, int] = {}
     total: int = 0
     page: int = 0
     # The calendar, the counter, the unsaved changes.
@@ -84,16 +90,13 @@ class WishesState(AppState):
             rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
                                                   limit=PAGE_SIZE)
         for row in rows:
-            row["saved"] = row["hearts"]
-            row["hearts"] = self._draft.get(row["post_id"], row["hearts"])
-            row["changed"] = row["hearts"] != row["saved"]
-        self.rows = rows
-        self.total = total
-        self.counter = wishes.sufficiency_for(user, self._draft)
-        self.pending = len(self._draft)
+            row["saved"] = row.pop("hearts")
+        self._assign(rows=rows, total=total, counter=wishes.sufficiency_for(user, self._draft),
+                     pending=len(self._draft),
+                     hearts={str(r["post_id"]): self._draft.get(r["post_id"], r["saved"]) for r in rows})
 
     def _clear(self) -> None:
-        self.rows, self.regions, self.subdivisions = [], [], []
+        self.rows, self.regions, self.subdivisions, self.hearts = [], [], [], {}
         self.total = self.page = self.pending = 0
         self.counter = {}
         self.editable = self.loaded = False
@@ -103,16 +106,19 @@ class WishesState(AppState):
         return self._require(Role.STUDENT)
 
     @rx.event
-    def load(self):
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
         with calendar.read_once():  # the shell, the window, the filters and the counter: one calendar read
             return self._load_page()
 
     def _load_page(self):
-        self._clear()
-        self.error = ""
-        self.notice = ""
+        # Not cleared first: a reload (reconnection, coming back) sends back only what changed.
+        self._assign(error="", notice="")
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES.roles)
         if redirect:
+            self._clear()
             self._draft, self._draft_key = {}, ""
             return redirect
         try:
@@ -126,87 +132,89 @@ class WishesState(AppState):
                         self.notice = (f"Vos {len(self._draft)} vœu(x) du tour précédent sur les postes encore offerts "
                                        "sont repris ci-dessous. Modifiez-les si besoin, puis enregistrez-les : ils ne "
                                        "comptent qu'une fois enregistrés.")
-            self.editable = window.editable
-            self.window_text = window.text
             options = wish_posts.filter_options(user)
-            self.regions, self.subdivisions = options["regions"], options["subdivisions"]
+            self._assign(editable=window.editable, window_text=window.text, regions=options["regions"],
+                         subdivisions=options["subdivisions"])
             self._refresh(user)
-            self.loaded = True
+            self._assign(loaded=True)
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
 
-    def _reload(self):
+    def _reload_now(self):
         try:
             self._refresh(self._student())
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
 
+    async def _reload(self):
+        await asyncio.to_thread(self._reload_now)
+
     # --------------------------------------------------------- filters
-    def _set_filter(self, name: str, value) -> None:
-        setattr(self, name, value)
-        self.page = 0
-        self._reload()
+    async def _set_filter(self, name: str, value) -> None:
+        self._assign(**{name: value}, page=0)
+        await self._reload()
 
     @rx.event
-    def set_region(self, value: str):
-        self.f_subdivision = ALL
-        self._set_filter("f_region", str(value))
+    async def set_region(self, value: str):
+        self._assign(f_subdivision=ALL)
+        await self._set_filter("f_region", str(value))
 
     @rx.event
-    def set_subdivision(self, value: str):
-        self._set_filter("f_subdivision", str(value))
+    async def set_subdivision(self, value: str):
+        await self._set_filter("f_subdivision", str(value))
 
     @rx.event
-    def set_type(self, value: str):
-        self._set_filter("f_type", str(value))
+    async def set_type(self, value: str):
+        await self._set_filter("f_type", str(value))
 
     @rx.event
-    def set_months(self, value: str):
-        self._set_filter("f_months", str(value))
+    async def set_months(self, value: str):
+        await self._set_filter("f_months", str(value))
 
     @rx.event
-    def set_decale(self, value: str):
-        self._set_filter("f_decale", str(value))
+    async def set_decale(self, value: str):
+        await self._set_filter("f_decale", str(value))
 
     @rx.event
-    def set_rated_only(self, value: bool):
-        self._set_filter("f_rated_only", bool(value))
+    async def set_rated_only(self, value: bool):
+        await self._set_filter("f_rated_only", bool(value))
 
     @rx.event
-    def search(self, form: dict):
-        self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
+    async def search(self, form: dict):
+        await self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
 
     @rx.event
-    def reset_filters(self):
+    async def reset_filters(self):
         self.search_revision += 1
-        self.f_region = self.f_subdivision = self.f_type = self.f_months = self.f_decale = ALL
-        self.f_rated_only = False
-        self._set_filter("f_search", "")
+        self._assign(f_region=ALL, f_subdivision=ALL, f_type=ALL, f_months=ALL, f_decale=ALL, f_rated_only=False)
+        await self._set_filter("f_search", "")
 
     @rx.event
-    def next_page(self):
+    async def next_page(self):
         if (self.page + 1) * PAGE_SIZE < self.total:
             self.page += 1
-            self._reload()
+            await self._reload()
 
     @rx.event
-    def previous_page(self):
+    async def previous_page(self):
         if self.page > 0:
             self.page -= 1
-            self._reload()
+            await self._reload()
 
     # ----------------------------------------------------------- hearts
     @rx.event
-    def set_hearts(self, post_id: int, hearts: int):
+    async def set_hearts(self, post_id: int, hearts: int):
+        return await asyncio.to_thread(self._set_hearts_once, post_id, hearts)
+
+    def _set_hearts_once(self, post_id: int, hearts: int):
         with calendar.read_once():
             return self._set_hearts(post_id, hearts)
 
     def _set_hearts(self, post_id: int, hearts: int):
-        self.error = ""
-        self.notice = ""
+        self._assign(error="", notice="")
         try:
             user = self._student()
             if not self.editable:
@@ -224,31 +232,26 @@ class WishesState(AppState):
             else:
                 draft[row["post_id"]] = value
             self._draft = draft
-            self.rows = [
-                {**r, "hearts": value, "changed": value != r["saved"]} if r["post_id"] == row["post_id"] else r
-                for r in self.rows
-            ]
-            self.pending = len(draft)
-            self.counter = wishes.sufficiency_for(user, draft)
+            self.hearts = {**self.hearts, str(row["post_id"]): value}
+            self._assign(pending=len(draft), counter=wishes.sufficiency_for(user, draft))
         except UserError as refused:
             self.error = str(refused)
             return rx.toast.error(str(refused))
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
 
     @rx.event
-    def discard(self):
+    async def discard(self):
         self._draft = {}
         self.notice = "Vos modifications non enregistrées ont été annulées."
-        self._reload()
+        await self._reload()
         return rx.call_script(NO_WARNING)
 
     @rx.event
-    def save(self):
-        self.error = ""
-        self.notice = ""
+    async def save(self):
+        self._assign(error="", notice="")
         try:
-            user = self._student()
-            wishes.save_wishes(user, dict(self._draft))
+            # The session check and the submission's transaction, in a thread (see the module's docstring).
+            await asyncio.to_thread(self._save, dict(self._draft))
         except UserError as refused:
             log.warning("wishes refused for session %s: %s", self.session_cookie[:4], refused)
             self.error = str(refused)
@@ -256,6 +259,9 @@ class WishesState(AppState):
         self._draft = {}
         self.pending = 0
         return [rx.call_script(NO_WARNING), rx.redirect(routes.WISHES_RECEIPT.path)]
+
+    def _save(self, draft: dict[int, int]) -> None:
+        wishes.save_wishes(self._student(), draft)
 
 
 class WishesReceiptState(AppState):
@@ -396,13 +402,18 @@ def _save_bar() -> rx.Component:
     )
 
 
+def _shown_hearts(row: rx.Var) -> rx.Var:
+    """The hearts the row's post shows: saved, or changed in this tab (``WishesState.hearts``)."""
+    return WishesState.hearts[row["post_id"].to(str)].to(int)
+
+
 def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **props) -> rx.Component:
     """One choice of the hearts radio group (WAI-ARIA "radio group"): only the checked choice is a tab stop
     (roving tabindex); the arrow keys move and check within the group (assets/a11y.js); Space checks.
 
     Outside the wishes phase the group is read-only, not disabled: a keyboard or screen reader user still reaches
     each post's hearts and hears them ("lecture seule"); a click gets the server's refusal, nothing changes."""
-    checked = row["hearts"].to(int) == count
+    checked = _shown_hearts(row) == count
     return rx.el.button(
         content,
         type="button",
@@ -416,7 +427,7 @@ def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **p
 
 
 def _heart_button(row: rx.Var, count: int) -> rx.Component:
-    filled = row["hearts"].to(int) >= count
+    filled = _shown_hearts(row) >= count
     return _heart_radio(
         row, count,
         rx.icon("heart", size=22, color=rx.cond(filled, "#d92d20", "#667085"),
@@ -458,8 +469,8 @@ def _hearts_control(row: rx.Var) -> rx.Component:
             align="center",
             class_name="hearts-control",
         ),
-        rx.text(row["hearts"].to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
-        rx.cond(row["changed"].to(bool), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
+        rx.text(_shown_hearts(row).to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
+        rx.cond(_shown_hearts(row) != row["saved"].to(int), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
         spacing="2",
         align="center",
         wrap="wrap",

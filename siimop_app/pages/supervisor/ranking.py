@@ -152,22 +152,19 @@ class RankingBoardState(AppState):
         self.board_loaded = True
 
     def _show_board(self, view: rankings.RankingView) -> None:
-        """The board, banner and places of ``view``. A var is assigned only when its value changed: Reflex sends
-        every assigned var back to the browser, and a move touches one or two columns, not the whole board."""
+        """The board, banner and places of ``view``, assigned only where changed (``_assign``): a move touches one or
+        two columns, not the whole board."""
         cards = view.cards
-        shown = {
-            "places": view.places,
-            "editable": view.editable,
-            "notice": view.notice,
-            "ranked": [BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)],
-            "unranked": [BoardCard.of(cards[sid]) for sid in view.board.unranked],
-            "refused": [BoardCard.of(cards[sid]) for sid in view.board.refused],
-            "valid": view.check.valid,
-            "problems": list(view.check.problems),
-        }
-        for name, value in shown.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        self._assign(
+            places=view.places,
+            editable=view.editable,
+            notice=view.notice,
+            ranked=[BoardCard.of(cards[sid], rank) for rank, sid in enumerate(view.board.ranked, start=1)],
+            unranked=[BoardCard.of(cards[sid]) for sid in view.board.unranked],
+            refused=[BoardCard.of(cards[sid]) for sid in view.board.refused],
+            valid=view.check.valid,
+            problems=list(view.check.problems),
+        )
         self.board_revision += 1
 
     def _clear(self) -> None:
