@@ -96,9 +96,10 @@ def test_coordinator_filters_watches_statistics_and_exports(page: Page, harness,
     expect(dialog).to_contain_text("Détail des choix du Docteur Junior")
     expect(dialog).to_contain_text("Tour 1")
     _shot(page, "students_detail.png")
-    # The dialog's open animation can keep Playwright's "stable" check failing for a while; the click itself is
-    # what is tested, so it is not made to wait for the animation.
-    page.click("#close-detail", force=True)
+    # The dialog's open animation can keep Playwright's "stable" check failing for a while, and on a loaded machine
+    # its content was seen re-attached for a minute (CI, twice; not reproduced under CPU stress alone): the click
+    # itself is what is tested, so it is dispatched to the button as it is now rather than waiting for it to settle.
+    page.locator("#close-detail").dispatch_event("click")
     expect(dialog).to_have_count(0)
 
     # "Effacer les filtres" empties the text box too, not only the lists.
