@@ -3,6 +3,8 @@ in-person (round 3) placements typed as an INE and a post number. Closing a roun
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -17,6 +19,33 @@ from siimop_app.services.scope import post_condition, scope_of
 from siimop_app.validation import parse_int
 
 STATUS_LABELS = {RoundStatus.OPEN: "Ouvert", RoundStatus.CLOSING: "Clôture en cours", RoundStatus.CLOSED: "Clôturé"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundCard:
+    """A round as its card on the page shows it."""
+
+    id: int
+    number: int
+    title: str  # "Tour 3 (en présentiel)"
+    in_person: bool
+    status: str  # a RoundStatus value
+    status_label: str
+    closed: str  # "le 02/06/2026 à 10:15 par Arnaud MONIER", or "" while open
+    placed: int
+    notified: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """An in-person placement as its line shows it (the manager may cancel it)."""
+
+    id: int  # the assignment
+    student: str
+    ine: str
+    post_number: int
+    site: str
+    when: str  # Paris time
 
 
 def _waves(session) -> list[tuple[int, str]]:
@@ -46,7 +75,7 @@ def default_wave_id(user: SignedInUser) -> int | None:
     return waves[0][0] if waves else None
 
 
-def list_rounds(user: SignedInUser, wave_id: int | None = None) -> list[dict]:
+def list_rounds(user: SignedInUser, wave_id: int | None = None) -> list[RoundCard]:
     """The rounds of ``wave_id`` (default: ``default_wave_id``)."""
     require_role(user, *rounds.CLOSE_ROLES)
     if wave_id is None:
@@ -64,20 +93,20 @@ def list_rounds(user: SignedInUser, wave_id: int | None = None) -> list[dict]:
             .where(Round.wave_id == wave_id).order_by(Round.number)
         ).all()
     return [
-        {
-            "id": round_.id,
-            "number": round_.number,
-            "title": f"Tour {round_.number}" + (" (en présentiel)" if round_.in_person else ""),
-            "in_person": round_.in_person,
-            "status": round_.status,
-            "status_label": STATUS_LABELS.get(round_.status, round_.status),
-            "closed": (
+        RoundCard(
+            id=round_.id,
+            number=round_.number,
+            title=f"Tour {round_.number}" + (" (en présentiel)" if round_.in_person else ""),
+            in_person=round_.in_person,
+            status=round_.status,
+            status_label=STATUS_LABELS.get(round_.status, round_.status),
+            closed=(
                 f"le {round_.closed_at.astimezone(PARIS):%d/%m/%Y à %H:%M}"
                 + (f" par {first} {last.upper()}" if first else " (opérateur)")
             ) if round_.closed_at else "",
-            "placed": placed.get(round_.id, 0),
-            "notified": round_.results_notified_at is not None,
-        }
+            placed=placed.get(round_.id, 0),
+            notified=round_.results_notified_at is not None,
+        )
         for round_, first, last in rows
     ]
 
@@ -122,7 +151,7 @@ def cancel_in_person(user: SignedInUser, *, assignment_id: int) -> str:
     return "L'affectation a été annulée."
 
 
-def in_person_placements(user: SignedInUser, round_id: int) -> list[dict]:
+def in_person_placements(user: SignedInUser, round_id: int) -> list[Placement]:
     """The in-person placements of a round on posts of the manager's scope, newest first."""
     require_role(user, *rounds.CLOSE_ROLES)
     with transaction() as session:
@@ -138,8 +167,8 @@ def in_person_placements(user: SignedInUser, round_id: int) -> list[dict]:
             .order_by(Assignment.created_at.desc(), Assignment.id.desc())
         ).all()
     return [
-        {"id": aid, "student": f"{first} {last.upper()}", "ine": ine, "post_number": number, "site": site,
-         "when": f"{created.astimezone(PARIS):%d/%m/%Y %H:%M}" if created else ""}
+        Placement(id=aid, student=f"{first} {last.upper()}", ine=ine, post_number=number, site=site,
+                  when=f"{created.astimezone(PARIS):%d/%m/%Y %H:%M}" if created else "")
         for aid, created, first, last, ine, number, site in rows
     ]
 

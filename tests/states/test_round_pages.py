@@ -19,8 +19,8 @@ def test_only_managers_and_admins_reach_the_rounds_page(db_url, outbox):
     load_demo("ranking")
     manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
     assert redirects(manager.load()) == []
-    assert [r["title"] for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]
-    assert {r["status_label"] for r in manager.rounds} == {"Ouvert"}
+    assert [r.title for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]
+    assert {r.status_label for r in manager.rounds} == {"Ouvert"}
     for account in ("coordinator", "rts", "student"):
         state = page_state(ManagerRoundsState, sign_in(outbox, demo_address(account)))
         assert redirects(state.load()) == ["/"] and state.rounds == []
@@ -39,23 +39,23 @@ def test_the_rounds_page_opens_on_todays_wave_and_earlier_or_later_ones_stay_rea
     load_demo("ranking")
     manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("admin")))
     manager.load()
-    today_wave, today_rounds = manager.wave_id, [r["id"] for r in manager.rounds]
+    today_wave, today_rounds = manager.wave_id, [r.id for r in manager.rounds]
     admin = auth.resolve_session(manager.session_cookie)
     with transaction() as session:
         demo_campaign = session.exec(select(Campaign.id)).one()
     campaign_setup.create_campaign(admin, name="Campagne Mai 2099", copy_from=demo_campaign, shift_weeks=52)
     manager.load()
-    assert manager.wave_id == today_wave and [r["id"] for r in manager.rounds] == today_rounds
+    assert manager.wave_id == today_wave and [r.id for r in manager.rounds] == today_rounds
     assert [w["label"] for w in manager.waves][0].startswith("Campagne Mai 2099")
     next_wave = manager.waves[0]["value"]
     manager.set_wave(next_wave)
     assert manager.wave_id == next_wave
-    assert [r["title"] for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]
-    assert not set(r["id"] for r in manager.rounds) & set(today_rounds)
+    assert [r.title for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]
+    assert not set(r.id for r in manager.rounds) & set(today_rounds)
     manager.set_wave("999999")
     assert manager.wave_id == next_wave
     manager.set_wave(today_wave)
-    assert [r["id"] for r in manager.rounds] == today_rounds
+    assert [r.id for r in manager.rounds] == today_rounds
 
 
 def _open_in_person_phase(round_id: int) -> None:
@@ -70,7 +70,7 @@ def test_an_in_person_placement_is_confirmed_then_can_be_cancelled_in_its_phase(
     load_demo("ranking")
     manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
     manager.load()
-    in_person = next(r for r in manager.rounds if r["in_person"])
+    in_person = next(r for r in manager.rounds if r.in_person)
     with transaction() as session:
         ine = session.exec(select(Student.ine).join(UserEmail, UserEmail.user_id == Student.user_id)
                            .where(UserEmail.email == demo_address("student"))).one()
@@ -78,43 +78,43 @@ def test_an_in_person_placement_is_confirmed_then_can_be_cancelled_in_its_phase(
     # During round 1's ranking phase: refused, and what was typed stays in the form.
     manager.set_ine(ine)
     manager.set_post_number(str(post_number))
-    manager.ask_assign(in_person["id"])
+    manager.ask_assign(in_person.id)
     assert "pendant sa période" in manager.error and not manager.confirm_open
     assert (manager.ine, manager.post_number) == (ine, str(post_number))
 
-    _open_in_person_phase(in_person["id"])
+    _open_in_person_phase(in_person.id)
     manager.set_ine("inconnu")
-    manager.ask_assign(in_person["id"])
+    manager.ask_assign(in_person.id)
     assert "introuvable" in manager.error and manager.ine == "inconnu"
     manager.set_ine(ine.lower())
-    manager.ask_assign(in_person["id"])
+    manager.ask_assign(in_person.id)
     assert manager.error == "" and manager.confirm_open
     assert f"poste n° {post_number}" in manager.confirm_text and "Il restera" in manager.confirm_text
     with transaction() as session:  # nothing written before the confirmation
-        assert session.exec(select(Assignment).where(Assignment.round_id == in_person["id"])).all() == []
+        assert session.exec(select(Assignment).where(Assignment.round_id == in_person.id)).all() == []
     manager.confirm()
     assert manager.error == "" and manager.message.endswith(f"est affecté(e) au poste n° {post_number}.")
     assert (manager.ine, manager.post_number) == ("", "")
-    assert next(r for r in manager.rounds if r["in_person"])["placed"] == 1
-    assert [p["ine"] for p in manager.placements] == [ine]
+    assert next(r for r in manager.rounds if r.in_person).placed == 1
+    assert [p.ine for p in manager.placements] == [ine]
     manager.set_ine(ine)
     manager.set_post_number(str(post_number))
-    manager.ask_assign(in_person["id"])
+    manager.ask_assign(in_person.id)
     assert "déjà affecté" in manager.error  # already placed: refused in French, nothing written twice
 
-    manager.ask_cancel(manager.placements[0]["id"])
+    manager.ask_cancel(manager.placements[0].id)
     assert manager.confirm_open and "Annuler l'affectation" in manager.confirm_text
     manager.confirm()
     assert manager.message == "L'affectation a été annulée." and manager.placements == []
     with transaction() as session:
-        assert session.exec(select(Assignment).where(Assignment.round_id == in_person["id"])).all() == []
+        assert session.exec(select(Assignment).where(Assignment.round_id == in_person.id)).all() == []
 
 
 def test_closing_a_round_asks_for_confirmation_with_its_counts(db_url, outbox):
     load_demo("ranking")
     manager = page_state(ManagerRoundsState, sign_in(outbox, demo_address("manager")))
     manager.load()
-    round_one = manager.rounds[0]["id"]
+    round_one = manager.rounds[0].id
     manager.ask_close(round_one)  # the ranking phase is still open
     assert "ne peut pas encore être clôturé" in manager.error and not manager.confirm_open
     yesterday = calendar.now().date() - dt.timedelta(days=1)
@@ -170,7 +170,7 @@ def test_sending_results_is_for_managers_only_and_only_once_closed(db_url, outbo
     assert coordinator.error == "Vous n'avez pas accès à cette page."
     manager.notify(round_id)
     assert manager.message.startswith("Résultats du tour 1 envoyés à")
-    assert next(r for r in manager.rounds if r["id"] == round_id)["notified"]
+    assert next(r for r in manager.rounds if r.id == round_id).notified
     queued = sum(int(n) for n in re.findall(r"envoyés à (\d+) étudiants et (\d+) responsables", manager.message)[0])
     # Each result mail went through the outbox, once (with the manager's and coordinator's sign-in links): the
     # manager sees them sent, none waiting or failed.

@@ -31,7 +31,7 @@ def _checked_id(value) -> int:
 
 
 class ManagerRoundsState(AppState):
-    rounds: list[dict] = []
+    rounds: list[round_admin.RoundCard] = []
     # The wave shown (its id as text) and the waves to choose from: earlier campaigns stay readable.
     wave_id: str = ""
     waves: list[dict[str, str]] = []
@@ -43,7 +43,7 @@ class ManagerRoundsState(AppState):
     # The in-person form (kept after an error, emptied after a placement) and its placements.
     ine: str = ""
     post_number: str = ""
-    placements: list[dict] = []
+    placements: list[round_admin.Placement] = []
     mail_status: str = ""  # the outbox's counts: result mails queued, sent, failed
     can_retry_mail: bool = False  # an admin, and mails given up: they may be queued again
     # An irreversible action waits for the manager's confirmation, which says what it will do.
@@ -60,10 +60,10 @@ class ManagerRoundsState(AppState):
         self.rounds = self._rounds(user)
         self.mail_status = outbox.status_line(user)
         self.can_retry_mail = Role.ADMIN in user.roles and outbox.counts().failed > 0
-        in_person = next((r for r in self.rounds if r["in_person"]), None)
-        self.placements = round_admin.in_person_placements(user, in_person["id"]) if in_person else []
+        in_person = next((r for r in self.rounds if r.in_person), None)
+        self.placements = round_admin.in_person_placements(user, in_person.id) if in_person else []
 
-    def _rounds(self, user) -> list[dict]:
+    def _rounds(self, user) -> list[round_admin.RoundCard]:
         return round_admin.list_rounds(user, parse_int(self.wave_id, lo=1))
 
     @rx.event
@@ -126,25 +126,25 @@ class ManagerRoundsState(AppState):
     @rx.event
     def ask_notify(self, round_id: int):
         self.error = self.message = ""
-        row = next((r for r in self.rounds if r["id"] == round_id), None)
+        row = next((r for r in self.rounds if r.id == round_id), None)
         if row is None:
             self.error = "Ce tour n'existe pas."
             return
         self._ask("Envoyer les résultats ?",
-                  f"Envoyer par e-mail les résultats du tour {row['number']} à chaque étudiant concerné et aux "
+                  f"Envoyer par e-mail les résultats du tour {row.number} à chaque étudiant concerné et aux "
                   "responsables de chaque poste ? Chacun ne les reçoit qu'une fois ; l'envoi ne peut pas être annulé.",
-                  ("notify", row["id"]))
+                  ("notify", row.id))
 
     @rx.event
     def ask_cancel(self, assignment_id: int):
         self.error = self.message = ""
-        row = next((p for p in self.placements if p["id"] == assignment_id), None)
+        row = next((p for p in self.placements if p.id == assignment_id), None)
         if row is None:
             self.error = "Cette affectation n'existe pas ou n'a pas été saisie en présentiel."
             return
         self._ask("Annuler l'affectation ?",
-                  f"Annuler l'affectation de {row['student']} (INE {row['ine']}) au poste n° {row['post_number']} ? "
-                  "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", row["id"]))
+                  f"Annuler l'affectation de {row.student} (INE {row.ine}) au poste n° {row.post_number} ? "
+                  "La place redevient disponible et l'étudiant redevient non affecté.", ("cancel", row.id))
 
     @rx.event
     def ask_retry_mail(self):
@@ -273,17 +273,17 @@ def _round_card(r: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(r["title"], size="4", as_="h2"),
-                rx.badge(r["status_label"], color_scheme=rx.cond(r["status"] == RoundStatus.CLOSED.value, "green", "gray")),
+                rx.heading(r.title, size="4", as_="h2"),
+                rx.badge(r.status_label, color_scheme=rx.cond(r.status == RoundStatus.CLOSED.value, "green", "gray")),
                 align="center",
                 spacing="3",
             ),
-            rx.text(r["placed"].to(str) + " étudiant(s) affecté(s)", size="2"),
-            rx.cond(r["closed"] != "", rx.text("Clôturé " + r["closed"].to(str), size="2", color="#555")),
+            rx.text(r.placed.to(str) + " étudiant(s) affecté(s)", size="2"),
+            rx.cond(r.closed != "", rx.text("Clôturé " + r.closed, size="2", color="#555")),
             rx.cond(
-                r["in_person"],
+                r.in_person,
                 rx.cond(
-                    r["status"] == RoundStatus.OPEN.value,
+                    r.status == RoundStatus.OPEN.value,
                     rx.vstack(
                         # No <form>: its submit callback cannot see the round of this loop; Enter clicks the button.
                         rx.hstack(
@@ -294,7 +294,7 @@ def _round_card(r: rx.Var) -> rx.Component:
                                      on_change=ManagerRoundsState.set_post_number, placeholder="N° du poste",
                                      aria_label="Numéro du poste", id="assign-post", width="8em",
                                      custom_attrs={"onKeyDown": _SUBMIT_ON_ENTER}),
-                            rx.button("Affecter…", on_click=ManagerRoundsState.ask_assign(r["id"]),
+                            rx.button("Affecter…", on_click=ManagerRoundsState.ask_assign(r.id),
                                       id="assign-submit"),
                             spacing="2",
                             wrap="wrap",
@@ -306,22 +306,22 @@ def _round_card(r: rx.Var) -> rx.Component:
                 ),
                 rx.fragment(
                     rx.cond(
-                        r["status"] == RoundStatus.CLOSED.value,
+                        r.status == RoundStatus.CLOSED.value,
                         rx.cond(
-                            r["notified"],
+                            r.notified,
                             rx.text("Résultats envoyés par e-mail.", size="2", color="#555"),
-                            rx.button("Envoyer les résultats par e-mail…", on_click=ManagerRoundsState.ask_notify(r["id"]),
-                                      variant="soft", id="notify-round-" + r["number"].to(str)),
+                            rx.button("Envoyer les résultats par e-mail…", on_click=ManagerRoundsState.ask_notify(r.id),
+                                      variant="soft", id="notify-round-" + r.number.to(str)),
                         ),
                     ),
                     rx.cond(
-                        r["status"] == RoundStatus.OPEN.value,
+                        r.status == RoundStatus.OPEN.value,
                         rx.button(
                             "Clôturer le tour et lancer l'appariement…",
-                            on_click=ManagerRoundsState.ask_close(r["id"]),
+                            on_click=ManagerRoundsState.ask_close(r.id),
                             disabled=ManagerRoundsState.closing,
                             color_scheme="red",
-                            id="close-round-" + r["number"].to(str),
+                            id="close-round-" + r.number.to(str),
                         ),
                     ),
                 ),
@@ -341,10 +341,10 @@ def _placements() -> rx.Component:
         rx.el.ul(
             rx.foreach(s.placements, lambda p: rx.el.li(
                 rx.hstack(
-                    rx.text(p["student"], " (INE ", p["ine"], ") — poste n° ", p["post_number"].to(str), " ",
-                            p["site"], " — ", p["when"], size="2"),
-                    rx.button("Annuler", on_click=s.ask_cancel(p["id"]), size="1", variant="soft", color_scheme="red",
-                              aria_label="Annuler l'affectation de " + p["student"].to(str)),
+                    rx.text(p.student, " (INE ", p.ine, ") — poste n° ", p.post_number.to(str), " ",
+                            p.site, " — ", p.when, size="2"),
+                    rx.button("Annuler", on_click=s.ask_cancel(p.id), size="1", variant="soft", color_scheme="red",
+                              aria_label="Annuler l'affectation de " + p.student),
                     align="center",
                     spacing="2",
                     wrap="wrap",
