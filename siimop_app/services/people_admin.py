@@ -9,6 +9,7 @@ and grants only scopes inside it; an admin acts everywhere and alone names admin
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain import import_rules as rules
+from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.models import (
@@ -54,6 +56,50 @@ class PersonRow:
     email: str
     roles: str
     active: bool
+
+
+EMAIL_KINDS = {"main": "principale", "personal": "personnelle", "professional": "professionnelle"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonHeader:
+    """Who the page is about; the default (``user_id`` 0) is nobody selected."""
+
+    user_id: int = 0
+    name: str = ""
+    active: bool = False
+    student: str = ""  # "Étudiant : INE …, subdivision, specialty"; "" for anyone else
+
+
+@dataclasses.dataclass(frozen=True)
+class EmailLine:
+    email: str
+    kind: str  # in French: "principale", "personnelle", "professionnelle"
+    validated: str  # "validée" or "non validée"
+
+
+@dataclasses.dataclass(frozen=True)
+class GrantLine:
+    id: int
+    label: str
+    scope: str  # "SUBDI AMIENS, PÉDIATRIE"; "" for a scope-less role
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryLine:
+    at: str  # Paris time
+    who: str
+    action: str
+    detail: str  # "avant … ; après …", "" when the entry carries nothing
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonPage:
+    header: PersonHeader
+    student_ine: str  # "" when the person is not a student
+    emails: list[EmailLine]
+    grants: list[GrantLine]
+    history: list[HistoryLine]
 
 
 def place_choices() -> dict[str, list[list[str]]]:
@@ -129,7 +175,7 @@ def _scope_label(session: Session, grant: RoleGrant) -> str:
     return ", ".join(parts) or ("tout le pays" if grant.role in MANAGER_ROLES else "")
 
 
-def person(user: SignedInUser | None, user_id: int) -> dict:
+def person(user: SignedInUser | None, user_id: int) -> PersonPage:
     """A person's page: identity, addresses, roles with their scope, and the history of changes about them."""
     actor = actor_for(user)
     with transaction() as session:
@@ -144,18 +190,33 @@ def person(user: SignedInUser | None, user_id: int) -> dict:
         history = session.exec(select(AuditEntry, User).outerjoin(User, User.id == AuditEntry.actor_user_id)
                                .where(entity_filter, AuditEntry.action.not_in(("sign_in", "sign_out")))
                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(100)).all()
-        return {
-            "user_id": target.id, "name": f"{target.first_name} {target.last_name.upper()}",
-            "active": target.is_active,
-            "emails": [{"email": e.email, "kind": e.kind, "validated": e.validated_at is not None} for e in emails],
-            "grants": [{"id": g.id, "role": g.role, "label": ROLE_INTERFACE_LABELS[g.role],
-                        "scope": _scope_label(session, g)} for g in grants],
-            "student": {"ine": student.ine, "subdivision": session.get(Subdivision, student.subdivision_id).label,
-                        "specialty": session.get(Specialty, student.specialty_id).label} if student else None,
-            "history": [{"at": entry.at, "who": f"{who.first_name} {who.last_name.upper()}" if who else "système",
-                         "action": entry.action, "before": entry.before_json or "", "after": entry.after_json or ""}
-                        for entry, who in history],
-        }
+        student_text = (f"Étudiant : INE {student.ine}, {session.get(Subdivision, student.subdivision_id).label}, "
+                        f"{session.get(Specialty, student.specialty_id).label}") if student else ""
+        return PersonPage(
+            header=PersonHeader(user_id=target.id, name=f"{target.first_name} {target.last_name.upper()}",
+                                active=target.is_active, student=student_text),
+            student_ine=student.ine if student else "",
+            emails=[EmailLine(e.email, EMAIL_KINDS.get(e.kind, e.kind),
+                              "validée" if e.validated_at is not None else "non validée") for e in emails],
+            grants=[GrantLine(g.id, ROLE_INTERFACE_LABELS[g.role], _scope_label(session, g)) for g in grants],
+            history=[HistoryLine(at=entry.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
+                                 who=f"{who.first_name} {who.last_name.upper()}" if who else "système",
+                                 action=entry.action, detail=_detail(entry.before_json or "", entry.after_json or ""))
+                     for entry, who in history],
+        )
+
+
+def _detail(before: str, after: str) -> str:
+    """An audit entry's before/after JSON as one line: "avant email : a@x ; après email : b@x"."""
+    def short(text: str) -> str:
+        try:
+            value = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return text
+        return ", ".join(f"{k} : {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+
+    parts = [p for p in (short(before) and "avant " + short(before), short(after) and "après " + short(after)) if p]
+    return " ; ".join(parts)
 
 
 def grant_role(user: SignedInUser | None, user_id: int, role: str, *, region_id: int | None = None,

@@ -50,10 +50,10 @@ def test_a_manager_manages_people_of_their_region_only(db_url, outbox):
     people_admin.revoke_grant(manager, grant_id)
 
     page = people_admin.person(manager, local)
-    assert page["active"] is False and page["emails"][0]["email"] == "camille.local@chu.example.fr"
-    assert [g["label"] for g in page["grants"]] == ["Gestionnaire"]
-    assert [h["action"] for h in page["history"]] == ["grant.revoke", "user.deactivate", "user.main_email",
+    assert page.header.active is False and page.emails[0].email == "camille.local@chu.example.fr"
+    assert [g.label for g in page.grants] == ["Gestionnaire"]
+    assert [h.action for h in page.history] == ["grant.revoke", "user.deactivate", "user.main_email",
                                                       "grant.create"]
-    assert {h["who"] for h in page["history"]} == {"Arnaud MONIER"}
+    assert {h.who for h in page.history} == {"Arnaud MONIER"}
     with pytest.raises(people_admin.PeopleError, match="propre compte"):
         people_admin.set_active(manager, manager.user_id, False)

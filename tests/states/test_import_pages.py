@@ -99,8 +99,8 @@ def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, ou
     assert redirects(page.load()) == []
     page.search({"query": "coordo@demo"})
     (row,) = page.results
-    page.open(row["id"])
-    assert page.selected["name"] == "Sophie MOREAU-THIBERGE" and [g["label"] for g in page.grants] == ["Coordonnateur"]
+    page.open(row.user_id)
+    assert page.selected.name == "Sophie MOREAU-THIBERGE" and [g.label for g in page.grants] == ["Coordonnateur"]
     amiens = next(i for i, label in page.options["subdivisions"] if label == "SUBDI AMIENS")
     pediatrics = next(i for i, label in page.options["specialties"] if label == "PÉDIATRIE")
     page.grant({"role": "coordinator", "subdivision_id": amiens, "specialty_id": pediatrics})
@@ -108,15 +108,15 @@ def test_a_manager_finds_a_coordinator_and_grants_then_revokes_a_role(db_url, ou
     tours = next(i for i, label in page.options["subdivisions"] if label == "SUBDI TOURS")
     page.grant({"role": "coordinator", "subdivision_id": tours, "specialty_id": pediatrics})
     assert page.error == "Ce périmètre n'est pas dans le vôtre."
-    page.revoke(page.grants[-1]["id"])
+    page.revoke(page.grants[-1].id)
     assert page.message == "Le rôle a été retiré." and len(page.grants) == 1
-    assert [h["action"] for h in page.history][:2] == ["grant.revoke", "grant.create"]
-    assert page.history[0]["who"] == "Arnaud MONIER"
+    assert [h.action for h in page.history][:2] == ["grant.revoke", "grant.create"]
+    assert page.history[0].who == "Arnaud MONIER"
 
     student = page_state(PeopleState, sign_in(outbox, demo_address("student")))
     assert redirects(student.load()) == ["/"]
-    student.open(row["id"])
-    assert student.selected == {} and student.error == "Vous n'avez pas accès à cette page."
+    student.open(row.user_id)
+    assert student.selected.user_id == 0 and student.error == "Vous n'avez pas accès à cette page."
 
 
 def test_a_manager_corrects_a_students_subdivision_from_their_page(db_url, outbox):
@@ -126,7 +126,7 @@ def test_a_manager_corrects_a_students_subdivision_from_their_page(db_url, outbo
     page = page_state(PeopleState, sign_in(outbox, demo_address("manager")))
     page.load()
     page.search({"query": "etudiant@demo"})
-    page.open(page.results[0]["id"])
+    page.open(page.results[0].user_id)
     form = dict(page.student_form)
     assert form["subdivision"] == "SUBDI LILLE" and form["semestre_decale"] == "oui"
     page.correct_student({**form, "subdivision": "SUBDI AMIEN", "ine": "0000000000X"})
@@ -137,4 +137,4 @@ def test_a_manager_corrects_a_students_subdivision_from_their_page(db_url, outbo
     assert page.correction_fields == []
     assert page.correction_errors == [] and page.message.endswith("Subdivision : SUBDI LILLE → SUBDI AMIENS")
     assert page.student_form["subdivision"] == "SUBDI AMIENS" and page.student_form["ine"] == form["ine"]
-    assert page.history[0]["action"] == "import.student.update"
+    assert page.history[0].action == "import.student.update"

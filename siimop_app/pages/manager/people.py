@@ -3,7 +3,6 @@ revoke a role with its scope, change their main address, deactivate or reactivat
 
 from __future__ import annotations
 
-import json
 import logging
 
 import reflex as rx
@@ -11,7 +10,6 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
-from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.services import imports, people_admin
 from siimop_app.services.access import AccessDenied
@@ -30,11 +28,11 @@ STUDENT_COLUMNS = [(c.key, c.header) for c in FORMATS["students"]]
 
 class PeopleState(AppState):
     query: str = ""
-    results: list[dict] = []
-    selected: dict = {}
-    grants: list[dict] = []
-    emails: list[dict] = []
-    history: list[dict] = []
+    results: list[people_admin.PersonRow] = []
+    selected: people_admin.PersonHeader = people_admin.PersonHeader()
+    grants: list[people_admin.GrantLine] = []
+    emails: list[people_admin.EmailLine] = []
+    history: list[people_admin.HistoryLine] = []
     options: dict[str, list[list[str]]] = {}
     student_form: dict[str, str] = {}
     form_version: int = 0  # remounts the correction form with the values now in the database
@@ -47,7 +45,7 @@ class PeopleState(AppState):
     @rx.event
     def load(self):
         self.error = self.message = self.error_about = ""
-        self.results, self.selected, self.grants, self.emails, self.history = [], {}, [], [], []
+        self.results, self.selected, self.grants, self.emails, self.history = [], people_admin.PersonHeader(), [], [], []
         self.student_form, self.correction_errors, self.correction_fields = {}, [], []
         _, redirect = self._enter(Role.MANAGER, *routes.PEOPLE.roles)
         if redirect:
@@ -59,36 +57,26 @@ class PeopleState(AppState):
         self.error = self.message = ""
         self.query = str(form.get("query", ""))[:100]
         try:
-            rows = people_admin.search(self._require(*IMPORT_ROLES), self.query)
+            self.results = people_admin.search(self._require(*IMPORT_ROLES), self.query)
         except AccessDenied as denied:
             self.error = str(denied)
             return
-        self.results = [{"id": str(r.user_id), "name": r.name, "email": r.email, "roles": r.roles,
-                         "active": r.active} for r in rows]
-        if not rows:
+        if not self.results:
             self.message = "Aucune personne ne correspond dans votre périmètre."
 
     def _show(self, user, user_id: int) -> None:
         page = people_admin.person(user, user_id)
-        self.selected = {"id": str(page["user_id"]), "name": page["name"], "active": page["active"],
-                         "student": (f"Étudiant : INE {page['student']['ine']}, {page['student']['subdivision']}, "
-                                     f"{page['student']['specialty']}") if page["student"] else ""}
-        self.emails = [{"email": e["email"], "kind": {"main": "principale", "personal": "personnelle",
-                                                      "professional": "professionnelle"}.get(e["kind"], e["kind"]),
-                        "validated": "validée" if e["validated"] else "non validée"} for e in page["emails"]]
-        self.grants = [{"id": str(g["id"]), "label": g["label"], "scope": g["scope"]} for g in page["grants"]]
-        self.student_form = imports.student_values(user, page["student"]["ine"]) if page["student"] else {}
+        self.selected, self.emails, self.grants, self.history = page.header, page.emails, page.grants, page.history
+        self.student_form = imports.student_values(user, page.student_ine) if page.student_ine else {}
         self.form_version += 1
-        self.history = [{"at": h["at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M"), "who": h["who"],
-                         "action": h["action"], "detail": _detail(h["before"], h["after"])} for h in page["history"]]
 
     def _act(self, change, about: str = "") -> None:
         """``about``: the form field a refusal is about (aria-invalid), if the form has one."""
         self.error = self.message = self.error_about = ""
         try:
             user = self._require(*IMPORT_ROLES)
-            user_id = parse_id(self.selected.get("id"))
-            if user_id is None:
+            user_id = self.selected.user_id
+            if not user_id:
                 raise AccessDenied(people_admin.NOT_YOURS)
             self.message = change(user, user_id)
             self._show(user, user_id)
@@ -98,13 +86,13 @@ class PeopleState(AppState):
             self.error_about = about
 
     @rx.event
-    def open(self, user_id: str):
+    def open(self, user_id: int):
         self.error = self.message = self.error_about = ""
         self.correction_errors = self.correction_fields = []
         try:
             self._show(self._require(*IMPORT_ROLES), require_id(user_id, people_admin.NOT_YOURS))
         except UserError as refused:
-            self.selected = {}
+            self.selected = people_admin.PersonHeader()
             self.error = str(refused)
 
     @rx.event
@@ -118,7 +106,7 @@ class PeopleState(AppState):
         self._act(change)
 
     @rx.event
-    def revoke(self, grant_id: str):
+    def revoke(self, grant_id: int):
         def change(user, _user_id):
             people_admin.revoke_grant(user, require_id(grant_id, people_admin.NOT_YOURS))
             return "Le rôle a été retiré."
@@ -154,23 +142,11 @@ class PeopleState(AppState):
     @rx.event
     def toggle_active(self):
         def change(user, user_id):
-            active = not bool(self.selected.get("active"))
+            active = not self.selected.active
             people_admin.set_active(user, user_id, active)
             return "Le compte est réactivé." if active else "Le compte est désactivé : ses sessions sont fermées."
 
         self._act(change)
-
-
-def _detail(before: str, after: str) -> str:
-    def short(text: str) -> str:
-        try:
-            value = json.loads(text) if text else None
-        except json.JSONDecodeError:
-            return text
-        return ", ".join(f"{k} : {v}" for k, v in value.items()) if isinstance(value, dict) else ""
-
-    parts = [p for p in (short(before) and "avant " + short(before), short(after) and "après " + short(after)) if p]
-    return " ; ".join(parts)
 
 
 def _select(name: str, label: str, key: str) -> rx.Component:
@@ -192,15 +168,15 @@ def _student_correction() -> rx.Component:
 def _person() -> rx.Component:
     s = PeopleState
     return rx.cond(
-        s.selected.contains("id"),
+        s.selected.user_id > 0,
         rx.card(
             rx.vstack(
-                rx.hstack(rx.heading(s.selected["name"].to(str), size="5", as_="h2"),
-                          rx.cond(s.selected["active"].to(bool), rx.badge("actif", color_scheme="green"),
+                rx.hstack(rx.heading(s.selected.name, size="5", as_="h2"),
+                          rx.cond(s.selected.active, rx.badge("actif", color_scheme="green"),
                                   rx.badge("désactivé", color_scheme="red")), align="center", spacing="3"),
-                rx.cond(s.selected["student"].to(str) != "", rx.text(s.selected["student"].to(str))),
+                rx.cond(s.selected.student != "", rx.text(s.selected.student)),
                 rx.heading("Adresses", size="3", as_="h3"),
-                rx.el.ul(rx.foreach(s.emails, lambda e: rx.el.li(e["email"], " (", e["kind"], ", ", e["validated"],
+                rx.el.ul(rx.foreach(s.emails, lambda e: rx.el.li(e.email, " (", e.kind, ", ", e.validated,
                                                                  ")"))),
                 rx.form(rx.hstack(rx.input(name="email", placeholder="nouvelle adresse principale", type="email",
                                            aria_label="Nouvelle adresse principale", id="people-email",
@@ -209,8 +185,8 @@ def _person() -> rx.Component:
                         on_submit=s.change_email, key="email-" + s.form_version.to(str)),
                 rx.heading("Rôles", size="3", as_="h3"),
                 rx.el.ul(rx.foreach(s.grants, lambda g: rx.el.li(
-                    g["label"], rx.cond(g["scope"] != "", " — " + g["scope"].to(str), ""), " ",
-                    rx.button("Retirer", size="1", variant="soft", color_scheme="red", on_click=s.revoke(g["id"]))),
+                    g.label, rx.cond(g.scope != "", " — " + g.scope, ""), " ",
+                    rx.button("Retirer", size="1", variant="soft", color_scheme="red", on_click=s.revoke(g.id))),
                 ), id="people-grants"),
                 rx.form(
                     rx.hstack(
@@ -224,13 +200,12 @@ def _person() -> rx.Component:
                     ),
                     on_submit=s.grant,
                 ),
-                rx.button(rx.cond(s.selected["active"].to(bool), "Désactiver le compte", "Réactiver le compte"),
+                rx.button(rx.cond(s.selected.active, "Désactiver le compte", "Réactiver le compte"),
                           on_click=s.toggle_active, variant="outline", color_scheme="red", id="people-toggle"),
                 rx.cond(s.student_form.contains("ine"), _student_correction()),
                 rx.heading("Historique", size="3", as_="h3"),
-                rx.el.ul(rx.foreach(s.history, lambda h: rx.el.li(h["at"], " — ", h["who"], " — ", h["action"],
-                                                                  rx.cond(h["detail"] != "", " — " + h["detail"].to(str),
-                                                                          ""))),
+                rx.el.ul(rx.foreach(s.history, lambda h: rx.el.li(h.at, " — ", h.who, " — ", h.action,
+                                                                  rx.cond(h.detail != "", " — " + h.detail, ""))),
                          id="people-history", style={"font-size": "0.9em"}),
                 spacing="2",
                 align="start",
@@ -258,8 +233,8 @@ def people_page() -> rx.Component:
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "Nom", "Adresse", "Rôles", rx.el.span("Actions", class_name="sr-only"))])),
                 rx.table.body(rx.foreach(s.results, lambda r: rx.table.row(
-                    rx.table.cell(r["name"]), rx.table.cell(r["email"]), rx.table.cell(r["roles"]),
-                    rx.table.cell(rx.button("Ouvrir", size="1", on_click=s.open(r["id"]))),
+                    rx.table.cell(r.name), rx.table.cell(r.email), rx.table.cell(r.roles),
+                    rx.table.cell(rx.button("Ouvrir", size="1", on_click=s.open(r.user_id))),
                 ))),
                 id="people-results",
             ),
