@@ -8,6 +8,7 @@ every round of its wave (posts belong to one wave).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import sqlalchemy as sa
@@ -22,12 +23,30 @@ from siimop_app.services.scope import staff_scope
 from siimop_app.services.supervisor_table import TABLE, post_conditions
 
 
+@dataclasses.dataclass(frozen=True)
+class FillRate:
+    """One bar of a fill-rate chart and its line in the table below it."""
+
+    label: str  # the specialty or the subdivision
+    opened: int  # places opened
+    assigned: int  # places assigned
+    posts: int
+    rate: int  # whole percent (the bar's length)
+    text: str  # "12/40 (30%)"
+
+
+@dataclasses.dataclass(frozen=True)
+class FillRates:
+    specialties: list[FillRate]
+    subdivisions: list[FillRate]
+
+
 def _rate(assigned: int, opened: int) -> int:
     """Whole percent, truncated like ``overview.percent`` (99.9 % never reads 100 %)."""
     return 100 * assigned // opened if opened else 0
 
 
-def _grouped(session: Session, where: list, label) -> list[dict[str, object]]:
+def _grouped(session: Session, where: list, label) -> list[FillRate]:
     assigned = (
         select(Assignment.post_id, sa.func.count().label("assigned")).where(published_assignment(session))
         .group_by(Assignment.post_id).subquery()
@@ -45,18 +64,16 @@ def _grouped(session: Session, where: list, label) -> list[dict[str, object]]:
         .order_by(label)
     ).all()
     return [
-        {"label": name, "opened": int(opened), "assigned": int(taken), "posts": int(posts),
-         "rate": _rate(int(taken), int(opened)), "text": f"{int(taken)}/{int(opened)} ({_rate(int(taken), int(opened))}%)"}
+        FillRate(label=name, opened=int(opened), assigned=int(taken), posts=int(posts),
+                 rate=_rate(int(taken), int(opened)), text=f"{int(taken)}/{int(opened)} ({_rate(int(taken), int(opened))}%)")
         for name, opened, taken, posts in rows
     ]
 
 
-def fill_rates(user: SignedInUser, filters: Mapping[str, object] | None = None) -> dict[str, list[dict[str, object]]]:
-    """{"specialties": [...], "subdivisions": [...]}: per label, places opened, assigned, posts and the rate (%)."""
+def fill_rates(user: SignedInUser, filters: Mapping[str, object] | None = None) -> FillRates:
+    """By specialty and by subdivision: per label, places opened, assigned, posts and the rate (%)."""
     clean = TABLE.clean(filters)
     with transaction() as session:
         where = post_conditions(staff_scope(session, user), clean, staff_wave_id(session))
-        return {
-            "specialties": _grouped(session, where, Specialty.label),
-            "subdivisions": _grouped(session, where, Subdivision.label),
-        }
+        return FillRates(specialties=_grouped(session, where, Specialty.label),
+                         subdivisions=_grouped(session, where, Subdivision.label))

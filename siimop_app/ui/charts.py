@@ -2,7 +2,7 @@
 
 Each chart is a horizontal bar chart (rx.recharts) followed by the same figures as a table, which is the
 accessible alternative: the chart is marked as an image described by its caption, and the table lists
-every bar's exact values. Components take Vars (``fill_rates.fill_rates`` rows) and never a state.
+every bar's exact values. Components take Vars (``fill_rates.FillRate`` lists) and never a state.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ def _figures_table(rows, *, caption: str, first_header: str, element_id: str) ->
             rx.table.column_header_cell("Taux de remplissage", scope="col"),
         )),
         rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
-            rx.table.row_header_cell(row["label"]),
-            rx.table.cell(row["posts"].to(str)),
-            rx.table.cell(row["opened"].to(str)),
-            rx.table.cell(row["assigned"].to(str)),
-            rx.table.cell(row["rate"].to(str), " %"),
+            rx.table.row_header_cell(row.label),
+            rx.table.cell(row.posts.to(str)),
+            rx.table.cell(row.opened.to(str)),
+            rx.table.cell(row.assigned.to(str)),
+            rx.table.cell(row.rate.to(str), " %"),
         ))),
         size="1",
         variant="surface",
@@ -57,7 +57,8 @@ def fill_rate_chart(rows, height, *, title: str, first_header: str, element_id: 
                             rx.recharts.graphing_tooltip(),
                             rx.recharts.bar(data_key="rate", name="Taux de remplissage (%)", fill=BAR_COLOR,
                                             unit=" %", is_animation_active=False),
-                            data=rows,
+                            # Recharts types its data as plain objects: the typed lines serialise to exactly that.
+                            data=rows.to(list[dict]),
                             layout="vertical",
                             width="100%",
                             height=height,

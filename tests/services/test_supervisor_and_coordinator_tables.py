@@ -245,7 +245,7 @@ def test_fill_rates_equal_direct_counts(demo, outbox, monkeypatch):
         results_day = session.exec(select(Phase.starts_on).where(Phase.round_id == round_1.id,
                                                                  Phase.kind == "results")).one()
     # Before the round's results day the rates count none of its assignments.
-    assert fill_rates.fill_rates(user_of(outbox, "coordinator"))["subdivisions"][0]["assigned"] == 0
+    assert fill_rates.fill_rates(user_of(outbox, "coordinator")).subdivisions[0].assigned == 0
     monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
     get_settings.cache_clear()
     with transaction() as session:
@@ -265,15 +265,16 @@ def test_fill_rates_equal_direct_counts(demo, outbox, monkeypatch):
         rates = fill_rates.fill_rates(user_of(outbox, account))
         mine = [r for r in rows if keep(r)]
         for kind, index in (("specialties", 0), ("subdivisions", 1)):
-            assert [i["label"] for i in rates[kind]] == sorted({r[index] for r in mine}), (account, kind)
-            for item in rates[kind]:
-                group = [r for r in mine if r[index] == item["label"]]
-                assert (item["opened"], item["assigned"], item["posts"]) == (
+            lines = getattr(rates, kind)
+            assert [i.label for i in lines] == sorted({r[index] for r in mine}), (account, kind)
+            for item in lines:
+                group = [r for r in mine if r[index] == item.label]
+                assert (item.opened, item.assigned, item.posts) == (
                     sum(r[3] for r in group), sum(r[4] for r in group), len(group)), (account, item)
-                assert item["rate"] == (100 * item["assigned"] // item["opened"] if item["opened"] else 0)
+                assert item.rate == (100 * item.assigned // item.opened if item.opened else 0)
     coordinator_rates = fill_rates.fill_rates(user_of(outbox, "coordinator"))
-    assert [i["label"] for i in coordinator_rates["specialties"]] == ["MÉDECINE D'URGENCE"]
-    assert coordinator_rates["subdivisions"][0]["assigned"] == 3
+    assert [i.label for i in coordinator_rates.specialties] == ["MÉDECINE D'URGENCE"]
+    assert coordinator_rates.subdivisions[0].assigned == 3
     with pytest.raises(AccessDenied):
         fill_rates.fill_rates(user_of(outbox, "rts2"))
 

@@ -51,16 +51,16 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     state = _loaded(outbox, SupervisorTableState, "coordinator")
     assert {row.subdivisions for row in state.rows} == {"SUBDI AMIENS"}
     assert [s.label for s in state.statistics] == ["RTS connectés", "Classements valides"]
-    assert [r["label"] for r in state.by_specialty] == ["MÉDECINE D'URGENCE"]
-    assert [r["label"] for r in state.by_subdivision] == ["SUBDI AMIENS"]
+    assert [r.label for r in state.by_specialty] == ["MÉDECINE D'URGENCE"]
+    assert [r.label for r in state.by_subdivision] == ["SUBDI AMIENS"]
     assert state.specialty_chart_height > 0
     mine = state.total
     manager = _loaded(outbox, SupervisorTableState, "manager")
     assert manager.total > mine and len(manager.rows) == min(PAGE_SIZE, manager.total)
-    assert {r["label"] for r in manager.by_subdivision} == {"SUBDI AMIENS", "SUBDI LILLE"}
+    assert {r.label for r in manager.by_subdivision} == {"SUBDI AMIENS", "SUBDI LILLE"}
     lille = next(o["value"] for o in manager.subdivisions if o["label"] == "SUBDI LILLE")
     settle(manager.set_filter("subdivision", lille))
-    assert 0 < manager.total and {r["label"] for r in manager.by_subdivision} == {"SUBDI LILLE"}
+    assert 0 < manager.total and {r.label for r in manager.by_subdivision} == {"SUBDI LILLE"}
     assert f"subdivision={lille}" in manager.export_query
     # The coordinator forging Lille sees nothing more.
     for value in (lille, "0", "-1", "1 OR 1=1"):

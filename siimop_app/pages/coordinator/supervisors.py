@@ -28,8 +28,8 @@ class SupervisorTableState(KitTable, AppState):
     f_region: str = ALL
     f_subdivision: str = ALL
     f_specialty: str = ALL
-    by_specialty: list[dict] = []
-    by_subdivision: list[dict] = []
+    by_specialty: list[fill_rates.FillRate] = []
+    by_subdivision: list[fill_rates.FillRate] = []
 
     def _table(self) -> Table:
         return supervisor_table.TABLE
@@ -43,7 +43,7 @@ class SupervisorTableState(KitTable, AppState):
 
     def _more(self, user: auth.SignedInUser, filters: dict[str, str]) -> None:
         rates = fill_rates.fill_rates(user, filters)
-        self.by_specialty, self.by_subdivision = rates["specialties"], rates["subdivisions"]
+        self.by_specialty, self.by_subdivision = rates.specialties, rates.subdivisions
 
     @rx.var
     def specialty_chart_height(self) -> int:
