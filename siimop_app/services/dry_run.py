@@ -136,12 +136,72 @@ def open_round(at: dt.datetime | None = None) -> OpenRound:
 
 
 @dataclasses.dataclass(frozen=True)
+class RateLine:
+    """The projected rate of one specialty or subdivision of the scope."""
+
+    label: str
+    students: int
+    placed: int
+    insufficient: int  # students whose list is insufficient (never placed)
+    rate: str  # "12/40 (30%)"
+    unplaced: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UnplacedStudent:
+    student: str
+    ine: str
+    specialty: str
+    subdivision: str
+    code: str  # a key of STUDENT_REASONS
+    reason: str  # in French, with the counts that explain it
+
+
+@dataclasses.dataclass(frozen=True)
+class EmptyPost:
+    post_number: int
+    site: str
+    establishment: str
+    subdivision: str
+    specialty: str
+    empty: int  # places that would stay empty
+    places: int  # places offered in the round
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RankingToFix:
+    """A referent supervisor whose post's ranking is invalid or missing (one line per referent)."""
+
+    supervisor: str
+    email: str
+    post_number: int
+    site: str
+    subdivision: str
+    status: str  # a value of RANKING_STATUS
+    problems: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ListToComplete:
+    """A student whose wish list is insufficient."""
+
+    student: str
+    ine: str
+    specialty: str
+    subdivision: str
+    rated: int
+    required: int
+    missing: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Fix:
     """One "what fixing would give" scenario."""
 
     gain: int  # students placed in addition, whole round
     count: int  # rankings (or lists) to fix in the scope
-    people: list[dict[str, Any]]  # who to contact, in the scope (at most MAX_ROWS)
+    people: list[RankingToFix] | list[ListToComplete]  # who to contact, in the scope (at most MAX_ROWS)
 
     def sentence(self, what: str, done: str) -> str:
         """"N étudiants de plus seraient affectés si les M classements non valides étaient corrigés"."""
@@ -158,11 +218,11 @@ class DryRunReport:
     placed: int  # in the scope
     round_students: int  # whole round (matched + insufficient)
     round_placed: int
-    by_specialty: list[dict[str, Any]]
-    by_subdivision: list[dict[str, Any]]
-    unplaced: list[dict[str, Any]]
+    by_specialty: list[RateLine]
+    by_subdivision: list[RateLine]
+    unplaced: list[UnplacedStudent]
     unplaced_total: int
-    empty_posts: list[dict[str, Any]]
+    empty_posts: list[EmptyPost]
     empty_posts_total: int
     empty_places_total: int
     fix_rankings: Fix
@@ -422,14 +482,13 @@ def _student_reason(code: str, sid: int, data_student: dict | None, statuses: di
     return text
 
 
-def _tally(rows: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:
+def _tally(rows: list[tuple[str, bool, bool]]) -> list[RateLine]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for label, placed, insufficient in rows:
         counts[label][0] += 1
         counts[label][1] += placed
         counts[label][2] += insufficient
-    return [{"label": label, "students": n, "placed": p, "insufficient": i, "rate": percent(p, n),
-             "unplaced": n - p}
+    return [RateLine(label=label, students=n, placed=p, insufficient=i, rate=percent(p, n), unplaced=n - p)
             for label, (n, p, i) in sorted(counts.items())]
 
 
@@ -470,10 +529,10 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
         post = ctx.posts[pid]
         problems = post_items[str(pid)].get("ranking_problems", [])
         for uid, name, email in ctx.referents.get(pid, []) or [(None, "(aucun référent)", "")]:
-            supervisors.append({"supervisor": name, "email": email, "post_number": post["post_number"],
-                                "site": post["site"], "subdivision": post["subdivision"],
-                                "status": RANKING_STATUS[statuses[str(pid)]],
-                                "problems": " ".join(problems) or "Aucun classement enregistré."})
+            supervisors.append(RankingToFix(supervisor=name, email=email, post_number=post["post_number"],
+                                            site=post["site"], subdivision=post["subdivision"],
+                                            status=RANKING_STATUS[statuses[str(pid)]],
+                                            problems=" ".join(problems) or "Aucun classement enregistré."))
     fix_rankings = Fix(gain, len(to_fix), supervisors[:MAX_ROWS])
     timings["fix_rankings"] = time.perf_counter() - step
 
@@ -484,10 +543,10 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
     if lists:
         seeds = {str(pid) for sid in lists for pid in ctx.insufficient[sid]["wishes"]}
         gain = _gain(instance, baseline(), _with_counted_lists(data, ctx, lists), seeds)
-    listed = sorted(({**{k: ctx.students[sid][k] for k in ("student", "ine", "specialty", "subdivision")},
-                      "rated": ctx.insufficient[sid]["rated"], "required": ctx.insufficient[sid]["required"],
-                      "missing": max(ctx.insufficient[sid]["required"] - ctx.insufficient[sid]["rated"], 0)}
-                     for sid in lists), key=lambda r: (r["subdivision"], r["specialty"], r["student"]))
+    listed = sorted((ListToComplete(**{k: ctx.students[sid][k] for k in ("student", "ine", "specialty", "subdivision")},
+                                    rated=ctx.insufficient[sid]["rated"], required=ctx.insufficient[sid]["required"],
+                                    missing=max(ctx.insufficient[sid]["required"] - ctx.insufficient[sid]["rated"], 0))
+                     for sid in lists), key=lambda r: (r.subdivision, r.specialty, r.student))
     fix_lists = Fix(gain, len(lists), listed[:MAX_ROWS])
     timings["fix_lists"] = time.perf_counter() - step
 
@@ -504,9 +563,9 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
         rows.append((info, placed, insufficient))
         if not placed:
             code = "insufficient" if insufficient else reasons.get(str(sid), {}).get("reason", "empty_list")
-            unplaced.append({**{k: info[k] for k in ("student", "ine", "specialty", "subdivision")}, "code": code,
-                             "reason": _student_reason(code, sid, by_id.get(sid), statuses, ctx)})
-    unplaced.sort(key=lambda r: (r["subdivision"], r["specialty"], r["student"]))
+            unplaced.append(UnplacedStudent(**{k: info[k] for k in ("student", "ine", "specialty", "subdivision")},
+                                            code=code, reason=_student_reason(code, sid, by_id.get(sid), statuses, ctx)))
+    unplaced.sort(key=lambda r: (r.subdivision, r.specialty, r.student))
     empty = []
     for pid, why in result.explanations.get("unfilled_posts", {}).items():
         post = ctx.posts.get(int(pid))
@@ -517,8 +576,8 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
                   if why["reason"] == "none_ranked" and status in RANKING_STATUS
                   else POST_REASONS.get(why["reason"], why["reason"]))
         places = post_items[pid]["places"]
-        empty.append({**post, "empty": why["empty_places"], "places": places, "reason": reason})
-    empty.sort(key=lambda r: (r["subdivision"], r["specialty"], r["post_number"]))
+        empty.append(EmptyPost(**post, empty=why["empty_places"], places=places, reason=reason))
+    empty.sort(key=lambda r: (r.subdivision, r.specialty, r.post_number))
     in_scope_placed = sum(placed for _, placed, _ in rows)
     timings["total"] = time.perf_counter() - started
     report = DryRunReport(
@@ -530,7 +589,7 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
         by_subdivision=_tally([(info["subdivision"], p, i) for info, p, i in rows]),
         unplaced=unplaced[:MAX_ROWS], unplaced_total=len(unplaced),
         empty_posts=empty[:MAX_ROWS], empty_posts_total=len(empty),
-        empty_places_total=sum(r["empty"] for r in empty),
+        empty_places_total=sum(r.empty for r in empty),
         fix_rankings=fix_rankings, fix_lists=fix_lists,
         projected={int(s): int(p) for s, p in result.assignments.items()},
         timings=timings,

@@ -89,15 +89,15 @@ def test_the_matching_is_national_and_the_display_follows_the_scope(demo):
                                 .join(Subdivision, Subdivision.id == Student.subdivision_id)
                                 .join(Specialty, Specialty.id == Student.specialty_id)
                                 .where(Subdivision.code == "AMIENS", Specialty.code == "MED-URG")).one()
-    assert [row["label"] for row in coordinator.by_specialty] == [specialty]
-    assert [row["label"] for row in coordinator.by_subdivision] == [subdivision]
+    assert [row.label for row in coordinator.by_specialty] == [specialty]
+    assert [row.label for row in coordinator.by_subdivision] == [subdivision]
     assert coordinator.students <= in_scope
-    assert all((r["specialty"], r["subdivision"]) == (specialty, subdivision) for r in coordinator.unplaced)
-    assert all((r["specialty"], r["subdivision"]) == (specialty, subdivision) for r in coordinator.empty_posts)
+    assert all((r.specialty, r.subdivision) == (specialty, subdivision) for r in coordinator.unplaced)
+    assert all((r.specialty, r.subdivision) == (specialty, subdivision) for r in coordinator.empty_posts)
     assert coordinator.unplaced_total == coordinator.students - coordinator.placed
-    assert sum(row["placed"] for row in admin.by_specialty) == admin.placed == admin.round_placed
-    assert {r["code"] for r in admin.unplaced} <= {"insufficient", "refused", "outranked"}
-    assert any(r["code"] == "insufficient" and r["reason"].startswith("Liste insuffisante : ") for r in admin.unplaced)
+    assert sum(row.placed for row in admin.by_specialty) == admin.placed == admin.round_placed
+    assert {r.code for r in admin.unplaced} <= {"insufficient", "refused", "outranked"}
+    assert any(r.code == "insufficient" and r.reason.startswith("Liste insuffisante : ") for r in admin.unplaced)
     assert admin.rankings_sentence().startswith(f"{admin.fix_rankings.gain} étudiant(s) de plus seraient affecté(s) "
                                                 f"si les {admin.fix_rankings.count} classements non valides")
 
@@ -106,10 +106,10 @@ def test_fixing_the_rankings_places_more_students_and_names_the_supervisors(demo
     coordinator = signed_in("coordinator")
     before = dry_run.run_dry_run(coordinator)
     assert before.fix_rankings.count > 0 and before.fix_rankings.gain > 0
-    assert {p["status"] for p in before.fix_rankings.people} <= {"Classement non valide", "Classement manquant"}
-    assert "Isabelle FERNBACH" in {p["supervisor"] for p in before.fix_rankings.people}
+    assert {p.status for p in before.fix_rankings.people} <= {"Classement non valide", "Classement manquant"}
+    assert "Isabelle FERNBACH" in {p.supervisor for p in before.fix_rankings.people}
     # The supervisors of the scope fix their rankings: nothing is left to fix, and the projection improves.
-    numbers = {p["post_number"] for p in before.fix_rankings.people}
+    numbers = {p.post_number for p in before.fix_rankings.people}
     with transaction() as session:
         wave_id = session.get(Round, before.round_id).wave_id
         for post in session.exec(select(Post).where(Post.wave_id == wave_id, Post.post_number.in_(numbers))).all():
@@ -123,7 +123,7 @@ def test_fixing_the_rankings_places_more_students_and_names_the_supervisors(demo
 def test_counting_the_insufficient_lists_names_the_students_and_what_they_miss(demo):
     report = dry_run.run_dry_run(signed_in("manager"))
     assert report.fix_lists.count > 0 and report.fix_lists.gain >= 0
-    assert all(p["missing"] == p["required"] - p["rated"] > 0 for p in report.fix_lists.people)
+    assert all(p.missing == p.required - p.rated > 0 for p in report.fix_lists.people)
     assert report.lists_sentence().endswith("listes de vœux insuffisantes étaient complétées.")
 
 

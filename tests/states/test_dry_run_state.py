@@ -48,11 +48,11 @@ def test_a_coordinator_runs_the_simulation_and_sees_their_scope(db_url, outbox):
     assert state.error == "" and state.has_report and not state.running
     assert state.heading.startswith("Simulation du tour 1 faite le ")
     assert state.tiles[0].label.startswith("Étudiants affectés") and "%)" in state.tiles[0].value
-    assert [row["label"] for row in state.by_specialty] == ["MÉDECINE D'URGENCE"]
-    assert [row["label"] for row in state.by_subdivision] == ["SUBDI AMIENS"]
+    assert [row.label for row in state.by_specialty] == ["MÉDECINE D'URGENCE"]
+    assert [row.label for row in state.by_subdivision] == ["SUBDI AMIENS"]
     assert state.rankings_sentence.endswith("classements non valides ou manquants étaient corrigés.")
-    assert state.supervisors and all(row["subdivision"] == "SUBDI AMIENS" for row in state.supervisors)
-    assert all(row["reason"] for row in state.unplaced)
+    assert state.supervisors and all(row.subdivision == "SUBDI AMIENS" for row in state.supervisors)
+    assert all(row.reason for row in state.unplaced)
 
 
 def test_outside_the_wishes_and_ranking_phases_the_page_says_so(db_url, outbox):

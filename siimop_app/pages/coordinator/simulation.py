@@ -43,16 +43,16 @@ class DryRunState(AppState):
     has_report: bool = False
     heading: str = ""
     tiles: list[Figure] = []
-    by_specialty: list[dict] = []
-    by_subdivision: list[dict] = []
-    unplaced: list[dict] = []
+    by_specialty: list[dry_run.RateLine] = []
+    by_subdivision: list[dry_run.RateLine] = []
+    unplaced: list[dry_run.UnplacedStudent] = []
     unplaced_note: str = ""
-    empty_posts: list[dict] = []
+    empty_posts: list[dry_run.EmptyPost] = []
     empty_note: str = ""
     rankings_sentence: str = ""
     lists_sentence: str = ""
-    supervisors: list[dict] = []
-    students_to_remind: list[dict] = []
+    supervisors: list[dry_run.RankingToFix] = []
+    students_to_remind: list[dry_run.ListToComplete] = []
     can_remind: bool = False  # managers and admins remind; coordinators see who to contact
     confirm_open: bool = False
     confirm_text: str = ""
@@ -197,8 +197,8 @@ def _table(rows, columns: list[tuple[str, str]], *, element_id: str, caption: st
                 rx.el.caption(caption, style={"textAlign": "left", "fontWeight": "bold", "padding": "0.3em 0"}),
                 rx.table.header(rx.table.row(*(rx.table.column_header_cell(h, scope="col") for h, _ in columns))),
                 rx.table.body(rx.foreach(rows, lambda row: rx.table.row(
-                    rx.table.row_header_cell(row[columns[0][1]].to(str)),
-                    *(rx.table.cell(row[key].to(str)) for _, key in columns[1:]),
+                    rx.table.row_header_cell(getattr(row, columns[0][1]).to(str)),
+                    *(rx.table.cell(getattr(row, key).to(str)) for _, key in columns[1:]),
                 ))),
                 size="1",
                 variant="surface",
