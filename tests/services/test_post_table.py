@@ -190,20 +190,20 @@ def test_the_detail_lists_candidates_with_rank_and_validity(demo):
         ranked_post = session.exec(select(Ranking.post_id).where(
             Ranking.round_id == round_id, Ranking.post_id.in_([r["post_id"] for r in rows]))).first()
     detail = ps.post_detail_for_staff(coordo, ranked_post)
-    ranking = detail["ranking"]
-    assert ranking["candidates"] == len(detail["candidates"]) > 0
-    assert ranking["candidates"] == ranking["left_to_rank"] + ranking["retained"] + ranking["refused"]
-    ranks = [c["rank"] for c in detail["candidates"]]
-    assert ranks.count("Non classé(e)") == ranking["left_to_rank"]
-    assert ranks.count("Non retenu(e)") == ranking["refused"]
-    assert [r for r in ranks if r.isdigit()] == [str(i) for i in range(1, ranking["retained"] + 1)]
-    assert all(c["ine"] for c in detail["candidates"])
-    if ranking["valid"]:
-        assert ranking["validity"] == "Le classement du RTS est valide." and ranking["problems"] == []
+    ranking = detail.ranking
+    assert ranking.candidates == len(detail.candidates) > 0
+    assert ranking.candidates == ranking.left_to_rank + ranking.retained + ranking.refused
+    ranks = [c.rank for c in detail.candidates]
+    assert ranks.count("Non classé(e)") == ranking.left_to_rank
+    assert ranks.count("Non retenu(e)") == ranking.refused
+    assert [r for r in ranks if r.isdigit()] == [str(i) for i in range(1, ranking.retained + 1)]
+    assert all(c.ine for c in detail.candidates)
+    if ranking.valid:
+        assert ranking.validity == "Le classement du RTS est valide." and ranking.problems == []
     else:
-        assert ranking["validity"].startswith("Le classement du RTS n'est pas valide.") and ranking["problems"]
-    assert detail["can_manage"] is False
-    assert "hearts" not in detail["candidates"][0]
+        assert ranking.validity.startswith("Le classement du RTS n'est pas valide.") and ranking.problems
+    assert detail.can_manage is False
+    assert not hasattr(detail.candidates[0], "hearts")
 
 
 def test_an_assigned_student_is_marked(demo, monkeypatch):
@@ -218,14 +218,14 @@ def test_an_assigned_student_is_marked(demo, monkeypatch):
                                                                  Phase.kind == "results")).one()
     # Before the round's results day nothing of it shows: not in the detail, the counts or the filter.
     hidden = ps.post_detail_for_staff(admin, post_id)
-    assert hidden["assigned"] == 0 and not any(c["assigned"] for c in hidden["candidates"])
+    assert hidden.post.assigned == 0 and not any(c.assigned for c in hidden.candidates)
     assert all_rows(admin, filters=pt.PostFilters(assignments="with")) == []
     monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
     get_settings.cache_clear()
     detail = ps.post_detail_for_staff(admin, post_id)
-    assigned = [c for c in detail["candidates"] if c["assigned"]]
-    assert [c["student_id"] for c in assigned] == [student_id] and assigned[0]["result"] == "Affecté-e"
-    assert detail["assigned"] == 1
+    assigned = [c for c in detail.candidates if c.assigned]
+    assert [c.student_id for c in assigned] == [student_id] and assigned[0].result == "Affecté-e"
+    assert detail.post.assigned == 1
     row = all_rows(admin, filters=pt.PostFilters(assignments="with"))
     assert [r["post_id"] for r in row] == [post_id] and row[0]["assigned"] == 1
 
@@ -244,7 +244,7 @@ def test_the_table_and_the_detail_show_the_same_last_change(demo):
     detail = ps.post_detail_for_staff(coordo, post_id)
     exported = next(r for r in pt.export_rows(coordo) if r["id"] == post_id)
     assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row["last_change"])
-    assert detail["last_change"] == row["last_change"] == exported["last_change"]
+    assert detail.post.last_change == row["last_change"] == exported["last_change"]
 
 
 def _referent_posts(user) -> list[Post]:
@@ -275,7 +275,7 @@ def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     assert [e.action for e in entries] == ["post.validated_by_ars", "post.places"]
     assert '"places_opened": ' + str(row["places"]) in entries[1].before_json
     assert entries[0].actor_user_id == manager.user_id
-    assert ps.post_detail_for_staff(manager, row["post_id"])["can_manage"] is True
+    assert ps.post_detail_for_staff(manager, row["post_id"]).can_manage is True
 
 
 def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(demo):
@@ -307,10 +307,10 @@ def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(dem
         ranking.is_valid = True
         session.add(ranking)
         post_id, ranking_id = post.id, ranking.id
-    assert ps.post_detail_for_staff(admin, post_id)["ranking"]["valid"] is True
+    assert ps.post_detail_for_staff(admin, post_id).ranking.valid is True
     assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Oui"
     pc.set_places(admin, post_id, 3)
-    assert ps.post_detail_for_staff(admin, post_id)["ranking"]["valid"] is False
+    assert ps.post_detail_for_staff(admin, post_id).ranking.valid is False
     assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Non"
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places",

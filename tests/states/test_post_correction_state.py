@@ -28,7 +28,7 @@ def test_the_manager_corrects_a_post_in_the_form_and_errors_keep_what_was_typed(
     detail = _detail(sign_in(outbox, demo_address("manager")), _amiens_post())
     detail.load()
     form = dict(detail.post_form)
-    assert form["subdivision"] == "SUBDI AMIENS" and form["places"] == str(detail.detail["places"])
+    assert form["subdivision"] == "SUBDI AMIENS" and form["places"] == str(detail.detail.places)
     version = detail.form_version
 
     detail.correct_post({**form, "subdivision": "SUBDI AMIEN", "places": "beaucoup"})
@@ -42,7 +42,7 @@ def test_the_manager_corrects_a_post_in_the_form_and_errors_keep_what_was_typed(
     places = int(form["places"]) + 1
     detail.correct_post({**form, "subdivision": "SUBDI LILLE", "places": str(places), "post_number": "1"})
     assert detail.error == "" and detail.correction_errors == []
-    assert detail.detail["places"] == places and detail.post_form["subdivision"] == "SUBDI LILLE"
+    assert detail.detail.places == places and detail.post_form["subdivision"] == "SUBDI LILLE"
     assert detail.form_version > version and detail.post_form["post_number"] == form["post_number"]
     [entry] = _corrections()
     assert json.loads(entry.after_json)["places_opened"] == places

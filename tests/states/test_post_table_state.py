@@ -36,7 +36,7 @@ def test_anonymous_students_and_supervisors_are_sent_away(db_url, outbox):
         state = page_state(PostTableState, sign_in(outbox, demo_address(account)))
         assert redirects(settle(state.load())) == ["/"] and state.rows == [] and state.statistics == []
         detail = _detail(sign_in(outbox, demo_address(account)), _post_outside_amiens())
-        assert redirects(settle(detail.load())) == ["/"] and detail.detail == {}
+        assert redirects(settle(detail.load())) == ["/"] and detail.detail.post_id == 0
 
 
 def test_the_coordinator_loads_one_page_and_reads_only(db_url, outbox):
@@ -74,7 +74,7 @@ def test_the_coordinator_cannot_open_a_post_outside_the_scope(db_url, outbox):
     for forged in (_post_outside_amiens(), "abc", "1 OR 1=1", "99999999"):
         detail = _detail(cookie, forged)
         assert redirects(settle(detail.load())) == []
-        assert detail.error == "Ce poste ne fait pas partie de votre périmètre." and detail.detail == {}
+        assert detail.error == "Ce poste ne fait pas partie de votre périmètre." and detail.detail.post_id == 0
         assert detail.candidates == []
     inside = page_state(PostTableState, cookie)
     settle(inside.load())
@@ -111,15 +111,15 @@ def test_the_manager_ticks_and_changes_places_and_forged_values_are_refused(db_u
         detail.set_places_input(bad)
         detail.save_places()
         assert detail.error
-    detail.set_places_input(str(detail.detail["places"] + 1))
+    detail.set_places_input(str(detail.detail.places + 1))
     detail.save_places()
     assert detail.error == "" and detail.places_confirm_open and _post_audit_rows() == 1  # asked, not written
-    assert detail.places_confirm_text.startswith(f"Le poste passera de {detail.detail['places']} à ")
+    assert detail.places_confirm_text.startswith(f"Le poste passera de {detail.detail.places} à ")
     detail.confirm_places()
     assert detail.error == "" and not detail.places_confirm_open and _post_audit_rows() == 2
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places")).one()
-    assert json.loads(entry.after_json) == {"places_opened": detail.detail["places"]}
+    assert json.loads(entry.after_json) == {"places_opened": detail.detail.places}
 
 
 def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_url, outbox):
@@ -130,7 +130,7 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
     for row in table.rows:
         detail = _detail(cookie, row.id)
         settle(detail.load())
-        if len(detail.candidates) >= 2 and detail.detail["places"] > 0:
+        if len(detail.candidates) >= 2 and detail.detail.places > 0:
             with_candidates = row
             break
     else:
@@ -142,7 +142,7 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
         in detail.places_confirm_text
     detail.dismiss_places(False)  # "Annuler": nothing changes
     detail.confirm_places()
-    assert detail.detail["places"] == with_candidates.places and _post_audit_rows() == 0
+    assert detail.detail.places == with_candidates.places and _post_audit_rows() == 0
 
 
 def _post_outside_amiens_region() -> int:

@@ -84,10 +84,9 @@ class PostTableState(KitTable, AppState):
 
 
 class StaffPostDetailState(AppState):
-    detail: dict = {}
-    ranking: dict = {}
-    problems: list[str] = []
-    candidates: list[dict] = []
+    detail: post_staff.StaffPost = post_staff.StaffPost()
+    ranking: post_staff.RankingSummary = post_staff.RankingSummary()
+    candidates: list[post_staff.StaffCandidate] = []
     can_manage: bool = False
     places_input: str = ""
     places_confirm_open: bool = False
@@ -104,19 +103,16 @@ class StaffPostDetailState(AppState):
         return parse_id(self.post_id)
 
     def _clear(self) -> None:
-        self.detail, self.ranking, self.problems, self.candidates = {}, {}, [], []
+        self.detail, self.ranking, self.candidates = post_staff.StaffPost(), post_staff.RankingSummary(), []
         self.can_manage = self.loaded = False
         self.places_input = ""
         self.post_form, self.correction_errors, self.correction_fields = {}, [], []
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
-        detail = post_staff.post_detail_for_staff(user, post_id)
-        self.ranking = detail.pop("ranking") or {}
-        self.problems = list(self.ranking.pop("problems", []))
-        self.candidates = detail.pop("candidates")
-        self.can_manage = bool(detail["can_manage"])
-        self.places_input = str(detail["places"])
-        self.detail = detail
+        view = post_staff.post_detail_for_staff(user, post_id)
+        self.detail, self.candidates, self.can_manage = view.post, view.candidates, view.can_manage
+        self.ranking = view.ranking or post_staff.RankingSummary()
+        self.places_input = str(view.post.places)
         self.post_form = imports.post_values(user, post_id) if self.can_manage else {}
         self.form_version += 1
         self.loaded = True
@@ -172,7 +168,7 @@ class StaffPostDetailState(AppState):
         if places is None:
             self.error = "Le nombre de places doit être un nombre entier positif ou nul."
             return rx.toast.error(self.error)
-        if places == self.detail.get("places"):
+        if places == self.detail.places:
             return rx.toast.info("Le nombre de places est inchangé.")
         self.error = ""
         try:
@@ -287,12 +283,12 @@ def _count(label: str, value, element_id: str) -> rx.Component:
 
 def _candidate(c: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.cond(c["assigned"], rx.text.strong(c["name"], class_name="assigned-name"),
-                              rx.text(c["name"]))),
-        rx.table.cell(c["ine"]),
-        rx.table.cell(c["rank"]),
-        rx.table.cell(c["result"]),
-        rx.table.cell(c["round"]),
+        rx.table.cell(rx.cond(c.assigned, rx.text.strong(c.name, class_name="assigned-name"),
+                              rx.text(c.name))),
+        rx.table.cell(c.ine),
+        rx.table.cell(c.rank),
+        rx.table.cell(c.result),
+        rx.table.cell(c.round),
         class_name="candidate-row",
     )
 
@@ -302,7 +298,7 @@ def _manager_tools() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Gestion ARS", size="3", as_="h2"),
-            rx.checkbox("Poste validé par l'ARS", checked=s.detail["validated_by_ars"].to(bool),
+            rx.checkbox("Poste validé par l'ARS", checked=s.detail.validated_by_ars,
                         on_change=s.toggle_ars, id="detail-ars"),
             rx.hstack(
                 rx.el.label("Nombre de places", html_for="places-input"),
@@ -342,41 +338,41 @@ def staff_post_detail_page() -> rx.Component:
         rx.cond(
             s.loaded,
             rx.vstack(
-                rx.hstack(rx.text(d["establishment"].to(str)), rx.text.strong(d["site_name"].to(str), id="post-name"),
+                rx.hstack(rx.text(d.establishment), rx.text.strong(d.site_name, id="post-name"),
                           spacing="2", wrap="wrap"),
-                rx.text(d["address"].to(str), color="#555"),
-                rx.text("Spécialité d'agrément : ", rx.text.strong(d["approval_specialty"].to(str))),
-                rx.text("Option : ", d["option"].to(str)),
-                rx.text(d["calling_specialty"].to(str), " · ", d["subdivision"].to(str), " · ", d["region"].to(str),
-                        " · RTS ", d["rts"].to(str), " · ", d["post_type"].to(str), " · ", d["months"].to(str),
-                        " mois · ", d["places"].to(str), " place(s) · ", d["assigned"].to(str),
-                        " affectation(s) · connexion ", d["rts_last_login"].to(str), size="2", id="post-summary"),
-                rx.text("Derniers changements : ", rx.el.span(d["last_change"].to(str), id="detail-last-change"),
+                rx.text(d.address, color="#555"),
+                rx.text("Spécialité d'agrément : ", rx.text.strong(d.approval_specialty)),
+                rx.text("Option : ", d.option),
+                rx.text(d.calling_specialty, " · ", d.subdivision, " · ", d.region,
+                        " · RTS ", d.rts, " · ", d.post_type, " · ", d.months.to(str),
+                        " mois · ", d.places.to(str), " place(s) · ", d.assigned.to(str),
+                        " affectation(s) · connexion ", d.rts_last_login, size="2", id="post-summary"),
+                rx.text("Derniers changements : ", rx.el.span(d.last_change, id="detail-last-change"),
                         size="2"),
                 rx.heading("Description", size="3", as_="h2"),
-                rx.text(rx.cond(d["description"].to(str) != "", d["description"].to(str), "Aucune description."),
+                rx.text(rx.cond(d.description != "", d.description, "Aucune description."),
                         white_space="pre-wrap", id="post-description"),
                 rx.cond(s.can_manage, _manager_tools()),
                 rx.cond(s.can_manage & (s.post_form.length() > 0), _post_correction()),
                 rx.cond(
-                    r.length() > 0,
+                    r.round != "",
                     rx.vstack(
-                        rx.heading("Détails du classement ", r["round"].to(str), size="3", as_="h2"),
+                        rx.heading("Détails du classement ", r.round, size="3", as_="h2"),
                         rx.table.root(
                             rx.table.body(
-                                _count("Nombre de candidatures", r["candidates"], "count-candidates"),
-                                _count("Nombre de candidatures restantes à classer", r["left_to_rank"], "count-left"),
-                                _count("Nombre de candidatures retenues", r["retained"], "count-retained"),
-                                _count("Nombre de candidatures non-retenues", r["refused"], "count-refused"),
+                                _count("Nombre de candidatures", r.candidates, "count-candidates"),
+                                _count("Nombre de candidatures restantes à classer", r.left_to_rank, "count-left"),
+                                _count("Nombre de candidatures retenues", r.retained, "count-retained"),
+                                _count("Nombre de candidatures non-retenues", r.refused, "count-refused"),
                             ),
                             variant="surface", size="1", id="ranking-details",
                         ),
                         rx.cond(
-                            r["valid"].to(bool),
-                            notice(rx.text(r["validity"].to(str)), icon="circle-check", color_scheme="green",
+                            r.valid,
+                            notice(rx.text(r.validity), icon="circle-check", color_scheme="green",
                                    id="ranking-validity"),
-                            notice(rx.text(r["validity"].to(str)),
-                                   rx.el.ul(rx.foreach(s.problems, lambda p: rx.el.li(p))),
+                            notice(rx.text(r.validity),
+                                   rx.el.ul(rx.foreach(r.problems, lambda p: rx.el.li(p))),
                                    icon="triangle-alert", color_scheme="red", id="ranking-validity"),
                         ),
                         spacing="3", width="100%", align="start",
