@@ -98,7 +98,10 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
         due = session.exec(select(OutboxMail.id, OutboxMail.message, OutboxMail.attempts, OutboxMail.kind,
                                   OutboxMail.created_at)
                            .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
-                           .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(BATCH)).all()
+                           # A sign-in link is awaited by someone at their screen: it goes before the thousands of
+                           # result mails a publication queues.
+                           .order_by(sa.case((OutboxMail.kind == "sign_in", 0), else_=1), OutboxMail.next_attempt_at,
+                                     OutboxMail.id).limit(BATCH)).all()
     sent = 0
     link_expired = now - dt.timedelta(minutes=get_settings().sign_in_link_minutes)
     with mail.Sender() as sender:  # one SMTP connection for the batch

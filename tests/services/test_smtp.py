@@ -168,3 +168,18 @@ def test_result_mails_of_a_batch_share_one_smtp_connection(db_url, monkeypatch):
     assert sorted(str(m["To"]) for m in handler.received) == sorted(f"etudiant{n}@etu.fr" for n in range(30))
     assert handler.connections == 1
     assert (_count("pending"), _count("sent")) == (0, 30)
+
+
+def test_a_sign_in_link_leaves_before_the_result_mails_queued_earlier(smtp_server):
+    """A publication queues thousands of result mails; a person asking for a sign-in link then must not wait for all
+    of them to leave."""
+    from siimop_app.services import mail
+
+    make_user("waiting@chu.fr", "student")
+    with transaction() as session:
+        for n in range(5):
+            outbox.enqueue(session, mail.build_message(to=f"resultat{n}@etu.fr", subject="Résultats", text="…"),
+                           kind="result")
+        outbox.enqueue(session, mail.build_message(to="waiting@chu.fr", subject="Lien", text="…"), kind="sign_in")
+    assert [str(m["To"]) for m in smtp_server.received][0] == "waiting@chu.fr"
+    assert len(smtp_server.received) == 6
