@@ -13,11 +13,8 @@ prints the time of each step (snapshot, match, check, write) and the total (targ
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,20 +32,7 @@ def main() -> int:
 
     import sqlalchemy as sa
 
-    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-close-"))
-    admin_url, pg_name = None, None
-    if args.database_url:
-        admin_url = args.database_url
-        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
-        admin.dispose()
-        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["REFLEX_DB_URL"] = url
-    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+    from tests.benchmarks.throwaway import throwaway_database
 
     from sqlmodel import select
 
@@ -57,7 +41,7 @@ def main() -> int:
     from siimop_app.models import Assignment, Round
     from siimop_app.services import rounds
 
-    try:
+    with throwaway_database(args.database_url or ""):
         started = time.perf_counter()
         if demo_main(["--scale", args.scale, "--phase", "results"]) != 0:
             raise SystemExit("the demo could not be loaded")
@@ -90,13 +74,6 @@ def main() -> int:
         started = time.perf_counter()
         certificate = rounds.check_stored(round_id)
         print(f"  re-check of the stored instance/result: {time.perf_counter() - started:.2f} s, ok={certificate.ok}")
-    finally:
-        get_engine().dispose()
-        if pg_name:
-            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
     return 0
 
 

@@ -14,12 +14,9 @@ bounded memory. Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,21 +29,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1/10 of the national size")
     args = parser.parse_args()
 
-    import sqlalchemy as sa
 
-    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-imports-"))
-    admin_url, pg_name = args.database_url or None, None
-    if admin_url:
-        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
-        admin.dispose()
-        url = sa.make_url(admin_url).set(database=pg_name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["REFLEX_DB_URL"] = url
-    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+    from tests.benchmarks.throwaway import throwaway_database
 
     from siimop_app.db import get_engine, transaction
     from siimop_app.migrations import upgrade_to_head
@@ -55,7 +39,7 @@ def main() -> int:
     from tests.services.import_files import csv_bytes, national_posts, national_students, xlsx_bytes
 
     students_n, posts_n = (740, 600) if args.quick else (7400, 6000)
-    try:
+    with throwaway_database(args.database_url or "") as url:
         upgrade_to_head(url)
         with transaction() as session:
             campaign = Campaign(name="Campagne Mai 2027")
@@ -90,13 +74,6 @@ def main() -> int:
                     run_import(kind, data, name, apply=True)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of the process: {peak:.0f} MB")
-    finally:
-        get_engine().dispose()
-        if pg_name:
-            admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
     return 0
 
 
