@@ -197,6 +197,8 @@ def test_an_admin_queues_the_failed_mails_again_once_the_server_is_back(db_url, 
     manager.load()
     assert "4 en échec" in manager.mail_status and "prévenez l'exploitant" in manager.mail_status
     assert not manager.can_retry_mail
+    manager.ask_retry_mail()  # forged: the button is not shown to managers
+    assert manager.error == "Vous n'avez pas accès à cette page." and not manager.confirm_open
     manager._pending = ("retry_mail",)  # forged past the dialog
     manager.confirm()
     assert manager.error == "Vous n'avez pas accès à cette page."

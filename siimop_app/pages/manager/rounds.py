@@ -149,6 +149,11 @@ class ManagerRoundsState(AppState):
     @rx.event
     def ask_retry_mail(self):
         self.error = self.message = ""
+        try:
+            self._require(Role.ADMIN)  # the counts are every region's mail
+        except AccessDenied as refused:
+            self.error = str(refused)
+            return
         failed = outbox.counts().failed
         self._ask("Renvoyer les e-mails en échec ?",
                   f"Remettre dans la file d'envoi les {failed} e-mail(s) qui n'ont pas pu partir (sauf les liens de "
