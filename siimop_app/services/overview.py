@@ -31,6 +31,16 @@ class Figure:
     key: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One entry of a select as a page shows it: the value sent back and the text read; ``group`` is the value of
+    the entry it depends on in another select (a subdivision's region), empty when none."""
+
+    value: str
+    label: str
+    group: str = ""
+
+
 def percent(part: int, whole: int) -> str:
     """The seed's statistic format: "3019/7384 (40%)". Truncated, as the seed does: 99.9 % never reads 100 %."""
     share = 100 * part // whole if whole else 0
