@@ -8,6 +8,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.services import support
+from siimop_app.services.overview import Choice
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, invalid_field, notice
 from siimop_app.ui.shell import open_page
@@ -35,7 +36,7 @@ class SupportState(AppState):
     error: str = ""
     error_fields: list[str] = []  # the form fields the error is about (aria-invalid)
     support_open: bool = True
-    universities: list[dict[str, str]] = []
+    universities: list[Choice] = []
     attachment_name: str = ""
     _attachment: bytes = b""
 
@@ -147,7 +148,7 @@ def _text(name: str, element_id: str, **props) -> rx.Component:
 def _choice(name: str, element_id: str, options: tuple[str, ...] | rx.Var, required=True, *,
             label: str) -> rx.Component:
     items = ([rx.select.item(option, value=option) for option in options] if isinstance(options, tuple)
-             else [rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"]))])
+             else [rx.foreach(options, lambda o: rx.select.item(o.label, value=o.value))])
     return rx.select.root(
         rx.select.trigger(placeholder="— Sélectionner —", id=element_id, width="100%", aria_label=label,
                           **_invalid(name)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -39,6 +40,11 @@ class Choice:
     value: str
     label: str
     group: str = ""
+
+
+def choices(pairs: Iterable[tuple[object, str]]) -> list[Choice]:
+    """A select's entries from (id, label) pairs, repeats dropped, in the order of the labels."""
+    return [Choice(str(value), label) for value, label in sorted(set(pairs), key=lambda p: p[1])]
 
 
 def percent(part: int, whole: int) -> str:

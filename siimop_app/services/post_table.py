@@ -46,7 +46,7 @@ from siimop_app.models import (
 from siimop_app.services import calendar
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import sufficient_students
-from siimop_app.services.overview import Figure, percent
+from siimop_app.services.overview import Choice, Figure, choices, percent
 from siimop_app.services.post_access import require_staff, staff_post_condition
 from siimop_app.services.queries import clamp, contains
 from siimop_app.services.results import published_assignment
@@ -502,7 +502,7 @@ def post_statistics(user: SignedInUser, filters: PostFilters | Mapping[str, obje
     ]
 
 
-def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
+def filter_options(user: SignedInUser) -> dict[str, list[Choice]]:
     """The regions, subdivisions and specialties the user's posts fall in (for the filters' menus)."""
     user = require_staff(user)
     with transaction() as session:
@@ -518,13 +518,10 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
             .distinct()
         ).all()
 
-    def options(pairs: Iterable[tuple[int, str]]) -> list[dict[str, str]]:
-        return [{"value": str(i), "label": label} for i, label in sorted(set(pairs), key=lambda p: p[1])]
-
     return {
-        "regions": options((r[0], r[1]) for r in rows),
-        "subdivisions": options((r[2], r[3]) for r in rows),
-        "specialties": options((r[4], r[5]) for r in rows),
+        "regions": choices((r[0], r[1]) for r in rows),
+        "subdivisions": choices((r[2], r[3]) for r in rows),
+        "specialties": choices((r[4], r[5]) for r in rows),
     }
 
 

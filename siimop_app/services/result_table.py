@@ -37,7 +37,7 @@ from siimop_app.models import (
 )
 from siimop_app.services import scope as scopes
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import Figure, percent
+from siimop_app.services.overview import Choice, Figure, choices, percent
 from siimop_app.services.queries import clamp, contains, ordered
 from siimop_app.services.results import published_round_ids
 from siimop_app.services.table_kit import REGION, SPECIALTY, SUBDIVISION, Column, Filter, Table, line_class
@@ -232,7 +232,7 @@ def iter_results(user: SignedInUser, *, filters: Mapping[str, object] | None = N
             yield from (_to_row(r) for r in part)
 
 
-def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[str, list[dict[str, str]]]:
+def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[str, list[Choice]]:
     """The published waves and rounds, and the regions, subdivisions and specialties of the user's scope."""
     with transaction() as session:
         scope = scopes.staff_scope(session, user)
@@ -253,19 +253,16 @@ def filter_options(user: SignedInUser, at: dt.datetime | None = None) -> dict[st
             .distinct()
         ).all()
 
-    def options(pairs) -> list[dict[str, str]]:
-        return [{"value": str(i), "label": label} for i, label in sorted(set(pairs), key=lambda p: p[1])]
-
     waves = {}
     for *_, wave_id, wave_name in rounds:
         waves.setdefault(wave_id, wave_name)
     return {
-        "waves": [{"value": str(i), "label": name} for i, name in waves.items()],
-        "rounds": [{"value": str(rid), "label": f"{name} · Tour {number}" + (" (présentiel)" if in_person else "")}
+        "waves": [Choice(str(i), name) for i, name in waves.items()],
+        "rounds": [Choice(str(rid), f"{name} · Tour {number}" + (" (présentiel)" if in_person else ""))
                    for rid, number, in_person, _, name in rounds],
-        "regions": options((r[0], r[1]) for r in rows),
-        "subdivisions": options((r[2], r[3]) for r in rows),
-        "specialties": options((r[4], r[5]) for r in rows),
+        "regions": choices((r[0], r[1]) for r in rows),
+        "subdivisions": choices((r[2], r[3]) for r in rows),
+        "specialties": choices((r[4], r[5]) for r in rows),
     }
 
 

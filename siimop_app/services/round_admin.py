@@ -15,6 +15,7 @@ from siimop_app.models import Assignment, Campaign, Post, Round, Site, Student, 
 from siimop_app.services import calendar, in_person, rounds
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
+from siimop_app.services.overview import Choice
 from siimop_app.services.scope import post_condition, scope_of
 from siimop_app.validation import parse_int
 
@@ -56,12 +57,12 @@ def _waves(session) -> list[tuple[int, str]]:
     ).all()]
 
 
-def wave_choices(user: SignedInUser) -> list[dict[str, str]]:
+def wave_choices(user: SignedInUser) -> list[Choice]:
     """The waves whose rounds the page can show: a closed campaign's rounds stay readable, and a campaign's
     first wave stays reachable once its second one ("Semestre décalé") exists."""
     require_role(user, *rounds.CLOSE_ROLES)
     with transaction() as session:
-        return [{"value": str(wave_id), "label": label} for wave_id, label in _waves(session)]
+        return [Choice(str(wave_id), label) for wave_id, label in _waves(session)]
 
 
 def default_wave_id(user: SignedInUser) -> int | None:

@@ -44,7 +44,7 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import posts_offered, sufficient_students
-from siimop_app.services.overview import Figure, percent
+from siimop_app.services.overview import Choice, Figure, choices, percent
 from siimop_app.services.queries import clamp, contains, main_email_contains, main_email_of, ordered
 from siimop_app.services.results import published_assignment, published_round_ids
 from siimop_app.services.table_kit import (
@@ -257,7 +257,7 @@ def iter_students(user: SignedInUser, *, filters: Mapping[str, object] | None = 
             yield from _to_rows(session, list(part), round_id)
 
 
-def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
+def filter_options(user: SignedInUser) -> dict[str, list[Choice]]:
     """The regions, subdivisions and specialties that occur in the user's scope (values are ids as text)."""
     with transaction() as session:
         scope = scopes.staff_scope(session, user)
@@ -275,10 +275,8 @@ def filter_options(user: SignedInUser) -> dict[str, list[dict[str, str]]]:
         specialties = session.exec(select(Specialty.id, Specialty.label).where(Specialty.id.in_(specialty_ids))).all() \
             if specialty_ids else []
 
-    def options(rows) -> list[dict[str, str]]:
-        return sorted(({"value": str(i), "label": label} for i, label, *_ in rows), key=lambda o: o["label"])
-
-    return {"regions": options(regions), "subdivisions": options(subdivisions), "specialties": options(specialties)}
+    return {"regions": choices(regions), "subdivisions": choices((i, label) for i, label, _ in subdivisions),
+            "specialties": choices(specialties)}
 
 
 def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None = None,

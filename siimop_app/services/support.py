@@ -38,6 +38,7 @@ from siimop_app.models.people import MANAGER_ROLES
 from siimop_app.services import audit, auth, calendar, documents, mail, outbox
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import require_role
+from siimop_app.services.overview import Choice
 from siimop_app.settings import get_settings
 from siimop_app.validation import UserInputError
 
@@ -133,11 +134,11 @@ def _paris(moment: dt.datetime | None) -> str:
     return moment.astimezone(calendar.PARIS).strftime("%d/%m/%Y %H:%M")
 
 
-def university_choices() -> list[dict[str, str]]:
+def university_choices() -> list[Choice]:
     """The subdivisions, as the "Université de rattachement" list (a subdivision is the territory of one CHU)."""
     with transaction() as session:
         rows = session.exec(select(Subdivision.code, Subdivision.label).order_by(Subdivision.label)).all()
-    return [{"value": code, "label": label} for code, label in rows]
+    return [Choice(code, label) for code, label in rows]
 
 
 def _subdivision_of(session: Session, user_id: int | None) -> int | None:
@@ -458,7 +459,7 @@ def attachment_by_link(token: str) -> Document | None:
         return session.get(Document, ticket.attachment_document_id) if ticket.attachment_document_id else None
 
 
-def colleagues(session: Session, ticket: SupportTicket) -> list[dict[str, str]]:
+def colleagues(session: Session, ticket: SupportTicket) -> list[Choice]:
     """The managers and admins who see this ticket: whom it may be assigned to."""
     grants = session.exec(select(RoleGrant).where(RoleGrant.role.in_(DESK_ROLES))).all()
     region_of = dict(session.exec(select(Subdivision.id, Subdivision.region_id)).all())
@@ -472,7 +473,7 @@ def colleagues(session: Session, ticket: SupportTicket) -> list[dict[str, str]]:
             continue
         allowed.add(grant.user_id)
     names = _names(session, allowed)
-    return [{"value": str(uid), "label": names[uid]} for uid in sorted(allowed, key=lambda u: names.get(u, ""))
+    return [Choice(str(uid), names[uid]) for uid in sorted(allowed, key=lambda u: names.get(u, ""))
             if uid in names]
 
 
@@ -537,7 +538,7 @@ def staff_note(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
 
 def assign(user: auth.SignedInUser, ticket_id: int, assignee_id: int) -> dict:
     def change(session, ticket, now):
-        if str(assignee_id) not in {c["value"] for c in colleagues(session, ticket)}:
+        if str(assignee_id) not in {c.value for c in colleagues(session, ticket)}:
             log.warning("user %s tried to assign ticket %s to user %s, who cannot see it",
                         user.user_id, ticket.id, assignee_id)
             raise TicketError("Ce collègue ne peut pas traiter ce ticket : choisissez-en un dans la liste.")

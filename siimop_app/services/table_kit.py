@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 # ALL: the value a page's select sends for "no filter" (re-exported); NO_FILTER: every spelling a service reads so.
 from siimop_app.validation import ALL, NO_FILTER  # noqa: F401
-from siimop_app.services.overview import Figure
+from siimop_app.services.overview import Choice, Figure
 
 MOMENT_TEXT = "%d/%m/%Y %H:%M:%S"
 NEVER = "X"  # the seed's mark for "never" / "none", on screen and in the files alike
@@ -140,7 +140,7 @@ class Table:
     query: Callable[..., tuple[list, int]]  # (user, *, filters, sort, descending, offset, limit, **context)
     iterate: Callable[..., Iterator] | None  # (user, *, filters, sort, descending); None: no export
     statistics: Callable[..., list[Figure]]  # (user, filters, **context)
-    options: Callable[..., Mapping[str, list[dict[str, str]]]]  # (user)
+    options: Callable[..., Mapping[str, list[Choice]]]  # (user)
     page_size: int = 50
 
     @property

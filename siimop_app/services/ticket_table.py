@@ -17,7 +17,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Subdivision, SupportTicket, User
 from siimop_app.services import support
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.overview import Figure, percent
+from siimop_app.services.overview import Choice, Figure, choices, percent
 from siimop_app.services.table_kit import NO_FILTER, Column, Filter, Table, line_class
 
 # Newest first, never sorted otherwise.
@@ -125,7 +125,7 @@ def ticket_statistics(user: SignedInUser, filters: Mapping[str, object] | None =
     ]
 
 
-def subdivision_options(user: SignedInUser) -> list[dict[str, str]]:
+def subdivision_options(user: SignedInUser) -> list[Choice]:
     """The subdivisions of the tickets the user may see."""
     with transaction() as session:
         rows = session.exec(
@@ -134,7 +134,7 @@ def subdivision_options(user: SignedInUser) -> list[dict[str, str]]:
             .where(support.staff_condition(session, user))
             .distinct()
         ).all()
-    return [{"value": str(i), "label": label} for i, label in sorted(rows, key=lambda r: r[1])]
+    return choices(rows)
 
 
 TABLE = Table(

@@ -29,7 +29,7 @@ from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.live_statistics import SHARED, keep_live
-from siimop_app.services.overview import Figure
+from siimop_app.services.overview import Choice, Figure
 
 
 class FilteredTable(rx.State, mixin=True):
@@ -128,9 +128,9 @@ class KitTable(FilteredTable, mixin=True):
     stats_refreshed: int = 0  # live refreshes so far (tests read it)
     export_query: str = ""
     error: str = ""
-    regions: list[dict[str, str]] = []
-    subdivisions: list[dict[str, str]] = []
-    specialties: list[dict[str, str]] = []
+    regions: list[Choice] = []
+    subdivisions: list[Choice] = []
+    specialties: list[Choice] = []
     _watch_token: int = 0
     _watch_running: int = 0
 

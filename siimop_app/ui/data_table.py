@@ -22,11 +22,11 @@ __all__ = ["ALL", "filter_bar", "filter_select", "pager", "plain_header", "sort_
 def filter_select(label: str, value, on_change, options, *, element_id: str, all_label: str = "Tous",
                   fixed: Sequence[tuple[str, str]] = ()) -> rx.Component:
     """A labelled select: "all" first, then ``fixed`` (value, label) pairs, then ``options`` (a Var of
-    ``{"value", "label"}`` dicts, e.g. the regions of the user's scope)."""
+    ``overview.Choice``, e.g. the regions of the user's scope)."""
     items = [rx.select.item(all_label, value=ALL)]
     items += [rx.select.item(text, value=val) for val, text in fixed]
     if options is not None:
-        items.append(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"].to(str))))
+        items.append(rx.foreach(options, lambda o: rx.select.item(o.label, value=o.value)))
     return rx.vstack(
         rx.text(label, size="1", color="#444", as_="label", html_for=element_id),
         rx.select.root(

@@ -91,7 +91,7 @@ def bench_students(ctx: Context) -> None:
     admin = auth.resolve_session(cookie)
     wave_round = student_table.current_round()
     options = student_table.filter_options(admin)
-    region = options["regions"][0]["value"]
+    region = options["regions"][0].value
     print("== students (admin: the whole country)")
     cases = [
         ("no filter, name order, page 1", {}, "last_name", False, 0),
@@ -187,7 +187,7 @@ def _bench_posts_as(ctx: Context, address: str, who: str) -> None:
     event("candidates filter (rows + statistics)", lambda: settle(state.set_filter("candidates", "with")))
     settle(state.reset_filters())
     event("subdivision filter (rows + statistics)",
-          lambda: settle(state.set_filter("subdivision", state.subdivisions[0]["value"])))
+          lambda: settle(state.set_filter("subdivision", state.subdivisions[0].value)))
     settle(state.reset_filters())
     sorts = []
     for key in post_table.SORT_KEYS:

@@ -92,8 +92,8 @@ def test_the_coordinator_sees_only_emergency_posts_of_amiens_and_filters_cannot_
                     pt.PostFilters(text="LILLE"), pt.PostFilters(text="%"), pt.PostFilters(text="' OR 1=1 --")):
         assert pt.query_posts(coordo, filters=filters)[1] == 0, filters
     options = pt.filter_options(coordo)
-    assert [o["label"] for o in options["subdivisions"]] == ["SUBDI AMIENS"]
-    assert [o["label"] for o in options["specialties"]] == ["MÉDECINE D'URGENCE"]
+    assert [o.label for o in options["subdivisions"]] == ["SUBDI AMIENS"]
+    assert [o.label for o in options["specialties"]] == ["MÉDECINE D'URGENCE"]
     outside = min(_post_ids(demo, Subdivision.label == "SUBDI LILLE"))
     with pytest.raises(AccessDenied, match="périmètre"):
         ps.post_detail_for_staff(coordo, outside)

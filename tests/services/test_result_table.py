@@ -99,8 +99,8 @@ def test_scope_is_the_students(published, outbox):
     assert row.as_dict()["round"] == "Tour 1" and row.as_dict()["method"] == "Appariement"
     assert set(row.as_dict()) >= {key for key, _ in result_table.COLUMNS}
     options = result_table.filter_options(coordinator)
-    assert [o["label"] for o in options["subdivisions"]] == ["SUBDI AMIENS"]
-    assert [o["value"] for o in options["rounds"]] == [str(published)]
+    assert [o.label for o in options["subdivisions"]] == ["SUBDI AMIENS"]
+    assert [o.value for o in options["rounds"]] == [str(published)]
 
 
 def test_other_roles_and_grantless_users(published, outbox):
@@ -160,7 +160,7 @@ def test_manual_assignment_of_the_in_person_round_shows_at_once(published, outbo
     manual = all_rows(admin, filters={"method": "manuel"})
     assert len(manual) == 1 and manual[0].round_number == 3 and manual[0].as_dict()["method"] == "Manuel"
     assert len(all_rows(admin)) == len(before) + 1
-    assert str(in_person) in {o["value"] for o in result_table.filter_options(admin)["rounds"]}
+    assert str(in_person) in {o.value for o in result_table.filter_options(admin)["rounds"]}
 
 
 def test_sort_and_paging(published, outbox):

@@ -68,9 +68,9 @@ def test_coordinator_sees_only_emergency_medicine_in_amiens(demo, outbox):
     assert {r.id for r in rows} == ids_where(*AMIENS_URG) and 0 < len(rows) < 320
     assert {(r.subdivision, r.specialty) for r in rows} == {("SUBDI AMIENS", "MÉDECINE D'URGENCE")}
     options = student_table.filter_options(coordinator)
-    assert [o["label"] for o in options["subdivisions"]] == ["SUBDI AMIENS"]
-    assert [o["label"] for o in options["specialties"]] == ["MÉDECINE D'URGENCE"]
-    assert [o["label"] for o in options["regions"]] == ["Hauts-de-France"]
+    assert [o.label for o in options["subdivisions"]] == ["SUBDI AMIENS"]
+    assert [o.label for o in options["specialties"]] == ["MÉDECINE D'URGENCE"]
+    assert [o.label for o in options["regions"]] == ["Hauts-de-France"]
 
 
 def test_filters_cannot_widen_the_scope(demo, outbox):

@@ -13,7 +13,7 @@ from siimop_app.db import transaction
 from siimop_app.models import AuditEntry, Document, Region, Subdivision, SupportTicket
 from siimop_app.services import auth, documents, support, ticket_table
 from siimop_app.services.access import AccessDenied
-from siimop_app.services.overview import Figure
+from siimop_app.services.overview import Choice, Figure
 from tests.services.factories import make_user
 from tests.services.mailbox import messages
 
@@ -151,7 +151,7 @@ def test_assigning_goes_only_to_a_colleague_who_sees_the_ticket_and_escalation_i
         support.assign(manager, opened.id, desk["tours_manager"])
     view = support.assign(manager, opened.id, desk["lille_colleague"])
     assert view["assigned"] == "Lise CARPENTIER"
-    assert {c["label"] for c in view["colleagues"]} == {"Arnaud MONIER", "Lise CARPENTIER", "Admin SIIMOP"}
+    assert {c.label for c in view["colleagues"]} == {"Arnaud MONIER", "Lise CARPENTIER", "Admin SIIMOP"}
     support.escalate(manager, opened.id)
     assert _inbox(desk["admin"], escalated="oui") == [str(opened.id)]
     assert _inbox(desk["lille_manager"], escalated="non") == []
@@ -232,6 +232,6 @@ def test_the_inbox_filters_and_its_statistics(desk, outbox):
         Figure("Tickets ouverts", "1/2 (50%)"),
         Figure("Réponse en moins d'un jour", "1/2 (50%)"),
     ]
-    assert ticket_table.subdivision_options(manager) == [{"value": str(desk["LILLE"]), "label": "SUBDI LILLE"}]
+    assert ticket_table.subdivision_options(manager) == [Choice(str(desk["LILLE"]), "SUBDI LILLE")]
     with pytest.raises(AccessDenied):
         ticket_table.query_tickets(_user(make_user("coordo@univ.example", "coordinator")))

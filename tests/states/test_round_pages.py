@@ -46,8 +46,8 @@ def test_the_rounds_page_opens_on_todays_wave_and_earlier_or_later_ones_stay_rea
     campaign_setup.create_campaign(admin, name="Campagne Mai 2099", copy_from=demo_campaign, shift_weeks=52)
     manager.load()
     assert manager.wave_id == today_wave and [r.id for r in manager.rounds] == today_rounds
-    assert [w["label"] for w in manager.waves][0].startswith("Campagne Mai 2099")
-    next_wave = manager.waves[0]["value"]
+    assert [w.label for w in manager.waves][0].startswith("Campagne Mai 2099")
+    next_wave = manager.waves[0].value
     manager.set_wave(next_wave)
     assert manager.wave_id == next_wave
     assert [r.title for r in manager.rounds] == ["Tour 1", "Tour 2", "Tour 3 (en présentiel)"]

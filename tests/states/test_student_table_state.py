@@ -85,7 +85,7 @@ def test_forged_filter_values_outside_the_scope_give_nothing_more(db_url, outbox
     state = _loaded(outbox, "coordinator")
     mine = state.total
     manager = _loaded(outbox, "manager")
-    others = [o["value"] for o in manager.subdivisions if o["label"] != "SUBDI AMIENS"]
+    others = [o.value for o in manager.subdivisions if o.label != "SUBDI AMIENS"]
     for value in (*others, "0", "-1", "1 OR 1=1"):
         settle(state.set_filter("subdivision", value))
         assert state.total == 0 and state.rows == [], value

@@ -58,7 +58,7 @@ def test_supervisors_page_scope_filters_and_charts(db_url, outbox):
     manager = _loaded(outbox, SupervisorTableState, "manager")
     assert manager.total > mine and len(manager.rows) == min(PAGE_SIZE, manager.total)
     assert {r.label for r in manager.by_subdivision} == {"SUBDI AMIENS", "SUBDI LILLE"}
-    lille = next(o["value"] for o in manager.subdivisions if o["label"] == "SUBDI LILLE")
+    lille = next(o.value for o in manager.subdivisions if o.label == "SUBDI LILLE")
     settle(manager.set_filter("subdivision", lille))
     assert 0 < manager.total and {r.label for r in manager.by_subdivision} == {"SUBDI LILLE"}
     assert f"subdivision={lille}" in manager.export_query

@@ -19,6 +19,7 @@ from siimop_app.pages.my_tickets import MyTicketsState
 from siimop_app.pages.support import SupportState
 from siimop_app.pages.support_follow import FollowTicketState
 from siimop_app.services import support
+from siimop_app.services.overview import Choice
 from tests.services.factories import make_user
 from tests.services.mailbox import messages
 from tests.states.reflex_state import settle
@@ -84,7 +85,7 @@ def test_the_form_ignores_forged_fields_and_checks_the_attachment_when_dropped(d
     load_demo("ranking")
     state = page_state(SupportState)
     settle(state.load())
-    assert state.support_open and {"value": "LILLE", "label": "SUBDI LILLE"} in state.universities
+    assert state.support_open and Choice("LILLE", "SUBDI LILLE") in state.universities
     state.set_field("session_cookie", "1.forged")
     assert state.session_cookie == ""
     _attach(state, "capture.png", b"GIF89a not a png")

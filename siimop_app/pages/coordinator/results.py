@@ -11,6 +11,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.services import result_table
+from siimop_app.services.overview import Choice
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.states.filtered_table import KitTable
 from siimop_app.states.session import AppState
@@ -29,8 +30,8 @@ class ResultTableState(KitTable, AppState):
     f_subdivision: str = ALL
     f_specialty: str = ALL
     f_method: str = ALL
-    waves: list[dict[str, str]] = []
-    rounds: list[dict[str, str]] = []
+    waves: list[Choice] = []
+    rounds: list[Choice] = []
 
     def _table(self) -> Table:
         return result_table.TABLE

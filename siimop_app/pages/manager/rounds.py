@@ -15,6 +15,7 @@ from siimop_app.domain.roles import Role
 from siimop_app.domain.round_status import RoundStatus
 from siimop_app.services import outbox, result_mail, round_admin, rounds
 from siimop_app.services.access import AccessDenied
+from siimop_app.services.overview import Choice
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import confirm_dialog, error_callout, progress_status
 from siimop_app.ui.shell import shell
@@ -34,7 +35,7 @@ class ManagerRoundsState(AppState):
     rounds: list[round_admin.RoundCard] = []
     # The wave shown (its id as text) and the waves to choose from: earlier campaigns stay readable.
     wave_id: str = ""
-    waves: list[dict[str, str]] = []
+    waves: list[Choice] = []
     error: str = ""
     message: str = ""
     closing: bool = False
@@ -54,7 +55,7 @@ class ManagerRoundsState(AppState):
 
     def _refresh(self, user) -> None:
         self.waves = round_admin.wave_choices(user)
-        if self.wave_id not in {w["value"] for w in self.waves}:
+        if self.wave_id not in {w.value for w in self.waves}:
             default = round_admin.default_wave_id(user)
             self.wave_id = str(default) if default is not None else ""
         self.rounds = self._rounds(user)
@@ -83,7 +84,7 @@ class ManagerRoundsState(AppState):
         except AccessDenied as refused:
             self.error = str(refused)
             return
-        if str(value) in {w["value"] for w in round_admin.wave_choices(user)}:
+        if str(value) in {w.value for w in round_admin.wave_choices(user)}:
             self.wave_id = str(value)
         self._refresh(user)
 
@@ -378,7 +379,7 @@ def manager_rounds_page() -> rx.Component:
             rx.hstack(
                 rx.el.label("Vague", html_for="round-wave", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
                 # A wave's name is long ("Campagne Mai 2026 — Vague 1 …"): the list narrows with the screen (320 px).
-                rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w["label"], value=w["value"])),
+                rx.el.select(rx.foreach(s.waves, lambda w: rx.el.option(w.label, value=w.value)),
                              id="round-wave", value=s.wave_id, on_change=s.set_wave, max_width="100%", min_width="0"),
                 align="center", spacing="2", wrap="wrap", width="100%", min_width="0",
             ),

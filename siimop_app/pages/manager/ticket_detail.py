@@ -11,6 +11,7 @@ from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
+from siimop_app.services.overview import Choice
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
@@ -21,7 +22,7 @@ from siimop_app.validation import parse_id
 
 class TicketDetailState(AppState):
     view: dict = {}
-    colleagues: list[dict[str, str]] = []
+    colleagues: list[Choice] = []
     reply: str = ""
     note: str = ""
     assignee: str = ""
@@ -117,7 +118,7 @@ def _actions() -> rx.Component:
                 rx.el.label("Confier à", html_for="assignee", font_weight="bold"),
                 rx.select.root(
                     rx.select.trigger(placeholder="— Sélectionner —", id="assignee"),
-                    rx.select.content(rx.foreach(s.colleagues, lambda c: rx.select.item(c["label"], value=c["value"]))),
+                    rx.select.content(rx.foreach(s.colleagues, lambda c: rx.select.item(c.label, value=c.value))),
                     value=s.assignee,
                     on_change=TicketDetailState.set_assignee,
                 ),
