@@ -18,6 +18,17 @@ class MenuEntry:
     href: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class MenuLine:
+    """One link of the side menu as the shell shows it: an entry with the dates (dd-mm-yyyy) of its phase in view
+    ("" when none), or another interface of the user (no dates). ``href`` "": shown, not a link."""
+
+    label: str
+    href: str = ""
+    starts: str = ""
+    ends: str = ""
+
+
 MENUS: dict[str, tuple[MenuEntry, ...]] = {
     Role.SUPERVISOR: (
         MenuEntry("Mes postes", "posts", routes.SUPERVISOR_POSTS.path),

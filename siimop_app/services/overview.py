@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from siimop_app.db import transaction
+from siimop_app.domain.calendar import is_open
 from siimop_app.models import (
     Post,
     Ranking,
@@ -19,6 +21,7 @@ from siimop_app.models import (
     Subdivision,
     User,
 )
+from siimop_app.services import calendar
 from siimop_app.services import scope as scopes
 
 
@@ -45,6 +48,32 @@ class Choice:
 def choices(pairs: Iterable[tuple[object, str]]) -> list[Choice]:
     """A select's entries from (id, label) pairs, repeats dropped, in the order of the labels."""
     return [Choice(str(value), label) for value, label in sorted(set(pairs), key=lambda p: p[1])]
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseRow:
+    """One phase of the wave's calendar on the managers' home: label, round ("Tour 2", "" for a wave's phase),
+    first and last days (dd/mm/yyyy, the last "… 23h59"), and ``status`` "En cours" while it is open, else ""."""
+
+    label: str
+    round: str
+    starts: str
+    ends: str
+    status: str = ""
+
+
+def calendar_rows(wave: calendar.WaveCalendar | None, now: dt.datetime) -> list[PhaseRow]:
+    """The phases of ``wave`` (none without a wave) as the managers' home lists them."""
+    return [
+        PhaseRow(
+            label=calendar.PHASE_LABELS.get(p.kind, p.kind),
+            round=f"Tour {p.round_number}" if p.round_number else "",
+            starts=p.starts_on.strftime("%d/%m/%Y"),
+            ends=p.ends_on.strftime("%d/%m/%Y") + " 23h59",
+            status="En cours" if is_open(p, now) else "",
+        )
+        for p in (wave.phases if wave else ())
+    ]
 
 
 def percent(part: int, whole: int) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import reflex as rx
 
 from siimop_app import routes
-from siimop_app.navigation import MENUS
+from siimop_app.navigation import MENUS, MenuLine
 from siimop_app.services import access, auth, calendar
 from siimop_app.services.access import AccessDenied
 from siimop_app.settings import get_settings
@@ -39,9 +39,9 @@ class AppState(rx.State):
     wave_name: str = ""
     wave_subtitle: str = ""
     news_url: str = ""
-    menu: list[dict[str, str]] = []
+    menu: list[MenuLine] = []
     menu_open: bool = False  # the side menu, folded behind a button on narrow screens
-    other_interfaces: list[dict[str, str]] = []
+    other_interfaces: list[MenuLine] = []
 
     def _assign(self, **values) -> None:
         """Set only the vars whose value changed: Reflex sends every assigned var back to the browser, and an event
@@ -91,22 +91,16 @@ class AppState(rx.State):
         items = []
         for entry in MENUS.get(interface, ()):
             phase = wave.in_view(entry.phase_kind, now) if wave else None
-            items.append({
-                "label": entry.label,
-                "href": entry.href,
-                "starts": _fmt(phase.starts_on) if phase else "",
-                "ends": _fmt(phase.ends_on) if phase else "",
-            })
+            items.append(MenuLine(entry.label, entry.href, starts=_fmt(phase.starts_on) if phase else "",
+                                  ends=_fmt(phase.ends_on) if phase else ""))
         self.menu = items
         homes_shown = {access.ROLE_HOMES.get(interface)}
         others = []
         for role in access.open_interfaces(user, wave is not None):
             if access.ROLE_HOMES[role] not in homes_shown:
                 homes_shown.add(access.ROLE_HOMES[role])
-                others.append({
-                    "label": f"Accéder à l'interface {access.ROLE_INTERFACE_LABELS[role]}",
-                    "href": access.ROLE_HOMES[role],
-                })
+                others.append(MenuLine(f"Accéder à l'interface {access.ROLE_INTERFACE_LABELS[role]}",
+                                       access.ROLE_HOMES[role]))
         self.other_interfaces = others
 
     def _enter(self, interface: str | None, *roles: str):

@@ -21,17 +21,17 @@ FOOTER_LINKS = (
 
 def _menu_item(item: rx.Var) -> rx.Component:
     label = rx.cond(
-        item["href"] != "",
-        rx.link(item["label"], href=item["href"], color="white", weight="bold", underline="hover"),
-        rx.text(item["label"], color="white", weight="bold"),
+        item.href != "",
+        rx.link(item.label, href=item.href, color="white", weight="bold", underline="hover"),
+        rx.text(item.label, color="white", weight="bold"),
     )
     return rx.box(
         label,
         rx.cond(
-            item["starts"] != "",
+            item.starts != "",
             rx.vstack(
-                rx.text(item["starts"], size="1", color="#dbe4f0"),
-                rx.text(item["ends"], size="1", color="#dbe4f0"),
+                rx.text(item.starts, size="1", color="#dbe4f0"),
+                rx.text(item.ends, size="1", color="#dbe4f0"),
                 spacing="0",
                 padding_left="0.75em",
             ),
@@ -69,7 +69,7 @@ def sidebar() -> rx.Component:
             rx.divider(color_scheme="gray"),
             rx.foreach(
                 AppState.other_interfaces,
-                lambda other: rx.link("» " + other["label"], href=other["href"], color="white", size="2"),
+                lambda other: rx.link("» " + other.label, href=other.href, color="white", size="2"),
             ),
             rx.link("Mon Profil", href=routes.PROFILE.path, color="white", size="2"),
             rx.link("Assistance", href=routes.SUPPORT.path, color="white", size="2", id="assistance-link"),

@@ -54,7 +54,7 @@ def test_the_rts_sees_the_published_round_with_their_posts(db_url, outbox):
     state = page_state(SupervisorAssignmentsState, sign_in(outbox, demo_address("rts")))
     assert redirects(state.load()) == []
     assert state.user_name == "Isabelle FERNBACH"
-    assert any(item["label"] == "Affectations" and item["href"] == "/rts/affectations" for item in state.menu)
+    assert any(item.label == "Affectations" and item.href == "/rts/affectations" for item in state.menu)
 
     [first_round] = state.rounds
     assert first_round.title == "Tour 1" and first_round.none_filled is False

@@ -16,6 +16,7 @@ from reflex.istate.data import HeaderData
 import siimop_app.siimop_app  # noqa: F401  (registers the pages, e.g. the "[token]" argument of the link page)
 from siimop_app.demo.cli import main as demo_main
 from siimop_app.demo.generator import DEMO_ACCOUNTS
+from siimop_app.navigation import MenuLine
 from siimop_app.pages.coordinator.home import CoordinatorHomeState
 from siimop_app.pages.manager.home import ManagerHomeState
 from siimop_app.pages.profile import ProfileState
@@ -81,9 +82,9 @@ def _coordinator_is_empty(state) -> None:
 def _manager_has_data(state) -> None:
     assert len(state.figures) == 6 and state.figures[0].value != "0/0 (0%)"
     assert state.phases, "the wave's calendar is shown"
-    running = [p for p in state.phases if p["status"] == "En cours"]
-    assert any(p["label"] == "Classement des candidatures" and p["round"] == "Tour 1" for p in running)
-    assert all(p["ends"].endswith(" 23h59") for p in state.phases)
+    running = [p for p in state.phases if p.status == "En cours"]
+    assert any(p.label == "Classement des candidatures" and p.round == "Tour 1" for p in running)
+    assert all(p.ends.endswith(" 23h59") for p in state.phases)
 
 
 def _manager_is_empty(state) -> None:
@@ -281,5 +282,5 @@ def test_open_app_links_an_rts_to_their_coordinator_interface(db_url, outbox):
     state = page_state(SupervisorPostsState, sign_in(outbox, demo_address("rts")))
     assert redirects(settle(state.load())) == []
     assert state.other_interfaces == [
-        {"label": "Accéder à l'interface Coordonnateur", "href": "/coordonnateur"}
+        MenuLine("Accéder à l'interface Coordonnateur", "/coordonnateur")
     ]

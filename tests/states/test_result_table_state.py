@@ -40,7 +40,7 @@ def test_coordinator_sees_the_results_of_their_scope(db_url, outbox):
     assert {row.round for row in state.rows} == {"Tour 1"}
     assert [s.label for s in state.statistics] == ["Étudiants affectés", "Places pourvues"]
     assert state.interface == "coordinator"
-    assert next(m for m in state.menu if m["label"] == "Résultats")["href"] == "/coordonnateur/resultats"
+    assert next(m for m in state.menu if m.label == "Résultats").href == "/coordonnateur/resultats"
     assert "sort=last_name" in state.export_query and len(state.rounds) == 1
 
 
@@ -48,7 +48,7 @@ def test_managers_and_admins_page_sort_and_filter(db_url, outbox):
     _published()
     manager = _loaded(outbox, "manager")
     assert manager.interface == "manager" and manager.total > PAGE_SIZE and len(manager.rows) == PAGE_SIZE
-    assert next(m for m in manager.menu if m["label"] == "Résultats")["href"] == "/coordonnateur/resultats"
+    assert next(m for m in manager.menu if m.label == "Résultats").href == "/coordonnateur/resultats"
     settle(manager.next_page())
     assert manager.page == 2 and manager.rows
     settle(manager.sort_by("ine"))

@@ -26,7 +26,7 @@ def test_coordinator_loads_the_students_of_their_scope_and_the_live_refresh_star
     assert 0 < state.total <= PAGE_SIZE and len(state.rows) == state.total
     assert {row.subdivision for row in state.rows} == {"SUBDI AMIENS"}
     assert [s.label for s in state.statistics][:2] == ["Étudiants connectés", "Listes de vœux suffisantes"]
-    assert state.menu[0]["label"] == "Gestion des étudiants" and state.interface == "coordinator"
+    assert state.menu[0].label == "Gestion des étudiants" and state.interface == "coordinator"
     assert "sort=last_name" in state.export_query
 
 
@@ -34,7 +34,7 @@ def test_managers_and_admins_use_it_with_their_own_menu(db_url, outbox):
     load_demo("ranking")
     manager = _loaded(outbox, "manager")
     assert manager.interface == "manager" and manager.total == 174 and len(manager.rows) == PAGE_SIZE
-    assert next(m for m in manager.menu if m["label"] == "Gestion des étudiants")["href"] == "/coordonnateur"
+    assert next(m for m in manager.menu if m.label == "Gestion des étudiants").href == "/coordonnateur"
     settle(manager.next_page())
     assert manager.page == 2 and len(manager.rows) == PAGE_SIZE
     settle(manager.sort_by("ine"))

@@ -51,8 +51,8 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
     state = page_state(WishesState, cookie)
     assert redirects(settle(state.load())) == []
     assert state.editable and len(state.rows) == 20 and state.total > 20
-    assert "Mes vœux" in [m["label"] for m in state.menu]
-    assert next(m for m in state.menu if m["label"] == "Mes vœux")["href"] == "/etudiant/voeux"
+    assert "Mes vœux" in [m.label for m in state.menu]
+    assert next(m for m in state.menu if m.label == "Mes vœux").href == "/etudiant/voeux"
     row = next(r for r in state.rows if state.hearts[str(r["post_id"])] == 0)
     rated_before = state.counter["rated"]
     settle(state.set_hearts(row["post_id"], 4))
@@ -112,11 +112,11 @@ def test_the_menu_and_the_page_speak_of_the_same_round(db_url, outbox):
     load_demo("ranking")  # round 1's wishes are over, round 2's not open yet
     state = page_state(WishesState, sign_in(outbox, demo_address("student")))
     settle(state.load())
-    entry = next(item for item in state.menu if item["label"] == "Mes vœux")
+    entry = next(item for item in state.menu if item.label == "Mes vœux")
     assert "tour 1" in state.window_text and "tour 2 seront ouverts" in state.window_text
     # The menu shows dd-mm-yyyy, the page dd/mm/yyyy: the same first and last days.
-    assert entry["starts"].replace("-", "/") in state.window_text
-    assert entry["ends"].replace("-", "/") in state.window_text.split("tour 2")[0]
+    assert entry.starts.replace("-", "/") in state.window_text
+    assert entry.ends.replace("-", "/") in state.window_text.split("tour 2")[0]
 
 
 def test_student_file_guards_and_edit(db_url, outbox):

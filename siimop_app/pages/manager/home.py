@@ -6,7 +6,6 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.roles import Role
-from siimop_app.domain.calendar import is_open
 from siimop_app.models import MANAGER_ROLES
 from siimop_app.services import calendar, overview
 from siimop_app.states.session import AppState
@@ -16,7 +15,7 @@ from siimop_app.ui.shell import shell
 
 class ManagerHomeState(AppState):
     figures: list[overview.Figure] = []
-    phases: list[dict[str, str]] = []
+    phases: list[overview.PhaseRow] = []
 
     @rx.event
     def load(self):
@@ -28,25 +27,16 @@ class ManagerHomeState(AppState):
         self.figures = overview.scope_figures(
             user_id=user.user_id, wave_id=wave.wave_id if wave else None, roles=MANAGER_ROLES
         )
-        self.phases = [
-            {
-                "label": calendar.PHASE_LABELS.get(p.kind, p.kind),
-                "round": f"Tour {p.round_number}" if p.round_number else "",
-                "starts": p.starts_on.strftime("%d/%m/%Y"),
-                "ends": p.ends_on.strftime("%d/%m/%Y") + " 23h59",
-                "status": "En cours" if is_open(p, now) else "",
-            }
-            for p in (wave.phases if wave else ())
-        ]
+        self.phases = overview.calendar_rows(wave, now)
 
 
-def _phase_row(p: rx.Var) -> rx.Component:
+def _phase_row(p: overview.PhaseRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(p["label"]),
-        rx.table.cell(p["round"]),
-        rx.table.cell(p["starts"]),
-        rx.table.cell(p["ends"]),
-        rx.table.cell(rx.cond(p["status"] != "", rx.badge(p["status"], color_scheme="green"))),
+        rx.table.cell(p.label),
+        rx.table.cell(p.round),
+        rx.table.cell(p.starts),
+        rx.table.cell(p.ends),
+        rx.table.cell(rx.cond(p.status != "", rx.badge(p.status, color_scheme="green"))),
     )
 
 
