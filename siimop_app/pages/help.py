@@ -16,9 +16,9 @@ class HelpState(AppState):
     topic_title: str = ""
     topic_body: str = ""
     topic_slug: str = ""
-    topic_list: list[dict[str, str]] = []
+    topic_list: list[help_topics.TopicLink] = []
     query: str = ""
-    results: list[dict[str, str]] = []
+    results: list[help_topics.TopicLink] = []
     searched: bool = False
 
     def _show(self, topic: help_topics.Topic | None) -> None:
@@ -32,7 +32,7 @@ class HelpState(AppState):
         slug, path = str(params.get("sujet", "")), str(params.get("page", ""))[:300]
         topic = help_topics.topic_by_slug(slug) if slug else None
         self._show(topic or help_topics.topic_for_path(path))
-        self.topic_list = [{"slug": t.slug, "title": t.title} for t in help_topics.topics()]
+        self.topic_list = help_topics.topic_links()
         self.query, self.results, self.searched = "", [], False
         return AppState.enter_public
 
@@ -69,8 +69,8 @@ def _search() -> rx.Component:
                 s.results.length() > 0,
                 rx.el.ul(
                     rx.foreach(s.results, lambda r: rx.el.li(
-                        rx.button(r["title"], variant="ghost", type="button", on_click=HelpState.open_topic(r["slug"])),
-                        rx.text(r["excerpt"], size="1", color="#555"),
+                        rx.button(r.title, variant="ghost", type="button", on_click=HelpState.open_topic(r.slug)),
+                        rx.text(r.excerpt, size="1", color="#555"),
                     )),
                     id="help-results",
                 ),
@@ -94,7 +94,7 @@ def help_page() -> rx.Component:
         rx.el.nav(
             rx.heading("Toutes les rubriques", size="3", as_="h2"),
             rx.el.ul(rx.foreach(s.topic_list, lambda t: rx.el.li(
-                rx.link(t["title"], href=routes.HELP_TOPIC + t["slug"])))),
+                rx.link(t.title, href=routes.HELP_TOPIC + t.slug)))),
             aria_label="Rubriques de l'aide",
         ),
         rx.link("Retour à l'application", href=routes.ROOT.path),

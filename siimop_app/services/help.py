@@ -38,6 +38,16 @@ class Topic:
     body: str
 
 
+@dataclasses.dataclass(frozen=True)
+class TopicLink:
+    """A topic as a list shows it (its text stays on the server): the index, or a search result with ``excerpt``,
+    the first line that matches."""
+
+    slug: str
+    title: str
+    excerpt: str = ""
+
+
 def _parse(path: Path) -> Topic | None:
     text = path.read_text(encoding="utf-8")
     header, body = {}, text
@@ -67,6 +77,11 @@ def topics(folder: Path | None = None) -> list[Topic]:
     return sorted(found, key=lambda t: (t.slug != DEFAULT_SLUG, t.title.lower()))
 
 
+def topic_links(folder: Path | None = None) -> list[TopicLink]:
+    """Every topic's link, in the order of ``topics``."""
+    return [TopicLink(t.slug, t.title) for t in topics(folder)]
+
+
 def _matches(pattern: str, path: str) -> bool:
     wanted, actual = pattern.strip("/").split("/"), path.strip("/").split("/")
     return len(wanted) == len(actual) and all(
@@ -93,7 +108,7 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
-def search(query: str, folder: Path | None = None) -> list[dict[str, str]]:
+def search(query: str, folder: Path | None = None) -> list[TopicLink]:
     """Topics holding every word of ``query``, titles first, each with the first line that matches."""
     words = [w for w in _fold(query or "").split() if len(w) > 1][:10]
     if not words:
@@ -106,6 +121,5 @@ def search(query: str, folder: Path | None = None) -> list[dict[str, str]]:
         lines = [line.strip("#-* ").strip() for line in topic.body.splitlines() if line.strip()]
         excerpt = next((line for line in lines if any(w in _fold(line) for w in words)), "")
         in_title = any(w in _fold(topic.title) for w in words)
-        results.append((not in_title, topic.title, {"slug": topic.slug, "title": topic.title,
-                                                     "excerpt": excerpt[:240]}))
+        results.append((not in_title, topic.title, TopicLink(topic.slug, topic.title, excerpt[:240])))
     return [r[2] for r in sorted(results, key=lambda r: (r[0], r[1]))]

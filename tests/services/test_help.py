@@ -31,9 +31,9 @@ def test_every_route_of_the_app_has_its_help():
 
 
 def test_search_ignores_case_and_accents_and_needs_every_word():
-    found = [r["slug"] for r in help_topics.search("VOEUX suffisante")]
+    found = [r.slug for r in help_topics.search("VOEUX suffisante")]
     assert found[0] == "mes-voeux"
-    assert help_topics.search("classement invalide ignoré")[0]["slug"] == "classement"
+    assert help_topics.search("classement invalide ignoré")[0].slug == "classement"
     assert help_topics.search("zzz introuvable") == [] and help_topics.search(" ") == []
 
 
