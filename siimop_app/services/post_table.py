@@ -93,8 +93,35 @@ def _parsed(filters: PostFilters | Mapping[str, object] | None) -> PostFilters:
     return filters if isinstance(filters, PostFilters) else filters_from_params(filters)
 
 
+@dataclasses.dataclass(frozen=True)
+class PostRow:
+    """One post of the staff table as the query reads it (the page's ``PostLine`` and the files come from it)."""
+
+    id: int
+    post_id: int
+    approval_number: str
+    site_number: str
+    name: str
+    indication: str
+    specialty: str
+    establishment: str
+    region: str
+    subdivision: str
+    rts: str  # "" without a référent
+    rts_email: str
+    post_type: str  # in French
+    months: int
+    places: int
+    assigned: int
+    last_login: str  # Paris time, "X" if never
+    ranking_valid: str  # "Oui" | "Non" | "-" (no ranking)
+    decale: bool
+    validated_by_ars: bool
+    last_change: str
+
+
 def _yes_no(key: str):
-    return lambda row: "Oui" if row[key] else "Non"
+    return lambda row: "Oui" if getattr(row, key) else "Non"
 
 
 # The seed's columns; the export writes them all, the screen shows the RTS's e-mail inside the RTS cell.
@@ -137,7 +164,7 @@ PostLine = line_class(__name__, "PostLine", TABLE_COLUMNS)
 
 
 def iter_posts(user: SignedInUser, *, filters: PostFilters | Mapping[str, object] | None = None,
-               sort: str = "approval_number", descending: bool = False) -> Iterator[dict]:
+               sort: str = "approval_number", descending: bool = False) -> Iterator[PostRow]:
     """Every filtered post of the scope, in the table's order, read page by page (never the whole table at once)."""
     parsed = _parsed(filters)
     offset = 0
@@ -424,7 +451,7 @@ def query_posts(
     descending: bool = False,
     offset: int = 0,
     limit: int = 25,
-) -> tuple[list[dict], int]:
+) -> tuple[list[PostRow], int]:
     """One page of the posts of the user's scope, filtered and sorted in SQL; (rows, total matching)."""
     user = require_staff(user)
     filters = _parsed(filters)
@@ -448,29 +475,29 @@ def query_posts(
     result = []
     for (post, approval, site_number, name, specialty, establishment, region, subdivision, first, last, login,
          email, taken, ranking_id, valid) in rows:
-        result.append({
-            "id": post.id,
-            "post_id": post.id,
-            "approval_number": approval,
-            "site_number": site_number,
-            "name": name,
-            "indication": post.indication,
-            "specialty": specialty,
-            "establishment": establishment,
-            "region": region,
-            "subdivision": subdivision,
-            "rts": full_name(first, last),
-            "rts_email": email or "",
-            "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
-            "months": post.months,
-            "places": post.places_opened,
-            "assigned": int(taken),
-            "last_login": paris_text(login) or "X",
-            "ranking_valid": "-" if ranking_id is None else ("Oui" if valid else "Non"),
-            "decale": post.decale,
-            "validated_by_ars": post.validated_by_ars,
-            "last_change": changes.get(post.id, NO_CHANGE),
-        })
+        result.append(PostRow(
+            id=post.id,
+            post_id=post.id,
+            approval_number=approval,
+            site_number=site_number,
+            name=name,
+            indication=post.indication,
+            specialty=specialty,
+            establishment=establishment,
+            region=region,
+            subdivision=subdivision,
+            rts=full_name(first, last),
+            rts_email=email or "",
+            post_type=POST_TYPE_LABELS.get(post.post_type, post.post_type),
+            months=post.months,
+            places=post.places_opened,
+            assigned=int(taken),
+            last_login=paris_text(login) or "X",
+            ranking_valid="-" if ranking_id is None else ("Oui" if valid else "Non"),
+            decale=post.decale,
+            validated_by_ars=post.validated_by_ars,
+            last_change=changes.get(post.id, NO_CHANGE),
+        ))
     return result, int(total)
 
 

@@ -52,9 +52,9 @@ def signed_in(account: str) -> auth.SignedInUser:
                                  auth._roles(session, user_id))
 
 
-def all_rows(user, **kwargs) -> list[dict]:
+def all_rows(user, **kwargs) -> list[pt.PostRow]:
     """Every matching row, read page by page (at most ``MAX_PAGE`` rows a call)."""
-    rows: list[dict] = []
+    rows: list[pt.PostRow] = []
     while True:
         page, total = pt.query_posts(user, offset=len(rows), limit=pt.MAX_PAGE, **kwargs)
         rows += page
@@ -84,8 +84,8 @@ def test_the_coordinator_sees_only_emergency_posts_of_amiens_and_filters_cannot_
     expected = _post_ids(demo, Subdivision.label == "SUBDI AMIENS", Specialty.code == "MED-URG")
     rows, total = pt.query_posts(coordo, limit=200)
     assert total == len(expected) > 0
-    assert {r["post_id"] for r in rows} == expected
-    assert {(r["subdivision"], r["specialty"]) for r in rows} == {("SUBDI AMIENS", "MÉDECINE D'URGENCE")}
+    assert {r.post_id for r in rows} == expected
+    assert {(r.subdivision, r.specialty) for r in rows} == {("SUBDI AMIENS", "MÉDECINE D'URGENCE")}
     lille = _id_of(Subdivision, label="SUBDI LILLE")
     other_specialty = next(s for s in (1, 2, 3, 4, 5, 6) if s != _id_of(Specialty, code="MED-URG"))
     for filters in (pt.PostFilters(subdivision_id=lille), pt.PostFilters(specialty_id=other_specialty),
@@ -105,7 +105,7 @@ def test_the_manager_sees_the_hauts_de_france_region_and_the_admin_everything(de
     manager = signed_in("manager")
     expected = _post_ids(demo, Region.name == "Hauts-de-France")
     assert pt.query_posts(manager)[1] == len(expected)
-    assert {r["region"] for r in all_rows(manager)} == {"Hauts-de-France"}
+    assert {r.region for r in all_rows(manager)} == {"Hauts-de-France"}
     assert pt.query_posts(signed_in("admin"))[1] == len(_post_ids(demo))
     outside = min(_post_ids(demo, Region.name != "Hauts-de-France"))
     with pytest.raises(AccessDenied):
@@ -127,30 +127,30 @@ def test_filters_sort_and_paging(demo):
     admin = signed_in("admin")
     everything = all_rows(admin)
     sample = everything[17]
-    found = all_rows(admin, filters=pt.PostFilters(text=sample["approval_number"]))
-    assert sample["post_id"] in {r["post_id"] for r in found}
-    assert all(sample["approval_number"] in r["approval_number"] for r in found)
-    by_rts = all_rows(admin, filters=pt.PostFilters(text=sample["rts_email"].split("@")[0]))
-    assert sample["post_id"] in {r["post_id"] for r in by_rts}
+    found = all_rows(admin, filters=pt.PostFilters(text=sample.approval_number))
+    assert sample.post_id in {r.post_id for r in found}
+    assert all(sample.approval_number in r.approval_number for r in found)
+    by_rts = all_rows(admin, filters=pt.PostFilters(text=sample.rts_email.split("@")[0]))
+    assert sample.post_id in {r.post_id for r in by_rts}
     lille = _id_of(Subdivision, label="SUBDI LILLE")
-    assert {r["subdivision"] for r in all_rows(admin, filters=pt.PostFilters(subdivision_id=lille))} == {"SUBDI LILLE"}
+    assert {r.subdivision for r in all_rows(admin, filters=pt.PostFilters(subdivision_id=lille))} == {"SUBDI LILLE"}
     region = _id_of(Region, name="Hauts-de-France")
-    assert {r["region"] for r in all_rows(admin, filters=pt.PostFilters(region_id=region))} == {"Hauts-de-France"}
+    assert {r.region for r in all_rows(admin, filters=pt.PostFilters(region_id=region))} == {"Hauts-de-France"}
     with_places = pt.query_posts(admin, filters=pt.PostFilters(places="with"))[1]
     without = pt.query_posts(admin, filters=pt.PostFilters(places="without"))[1]
     assert with_places + without == len(everything)
 
-    places = [r["places"] for r in all_rows(admin, sort="places", descending=True)]
+    places = [r.places for r in all_rows(admin, sort="places", descending=True)]
     assert places == sorted(places, reverse=True)
-    names = [r["name"] for r in all_rows(admin, sort="name")]
+    names = [r.name for r in all_rows(admin, sort="name")]
     assert names == sorted(names)
     assert pt.query_posts(admin, sort="nonexistent; DROP TABLE post")[1] == len(everything)
 
     first, total = pt.query_posts(admin, sort="approval_number", offset=0, limit=10)
     second, _ = pt.query_posts(admin, sort="approval_number", offset=10, limit=10)
     assert len(first) == len(second) == 10 and total == len(everything)
-    assert not {r["post_id"] for r in first} & {r["post_id"] for r in second}
-    assert [r["post_id"] for r in first + second] == [r["post_id"] for r in everything[:20]]
+    assert not {r.post_id for r in first} & {r.post_id for r in second}
+    assert [r.post_id for r in first + second] == [r.post_id for r in everything[:20]]
 
 
 def test_candidate_filter_and_statistics_match_direct_counts(demo):
@@ -173,10 +173,10 @@ def test_candidate_filter_and_statistics_match_direct_counts(demo):
     assert FRACTION.match(stats["Classements valides"]).groups()[:2] == (str(valid), str(len(ids)))
     assert FRACTION.match(stats["Postes validés par l'ARS"]).groups()[:2] == (str(validated), str(len(ids)))
     assert FRACTION.match(stats["Places affectées"]).groups()[:2] == (str(assigned), str(places))
-    shown = {r["post_id"] for r in all_rows(manager, filters=pt.PostFilters(
+    shown = {r.post_id for r in all_rows(manager, filters=pt.PostFilters(
         subdivision_id=filters.subdivision_id, candidates="with"))}
     assert shown == with_candidates
-    none = {r["post_id"] for r in all_rows(manager, filters=pt.PostFilters(
+    none = {r.post_id for r in all_rows(manager, filters=pt.PostFilters(
         subdivision_id=filters.subdivision_id, candidates="without"))}
     assert none == ids - with_candidates
 
@@ -188,7 +188,7 @@ def test_the_detail_lists_candidates_with_rank_and_validity(demo):
     rows = all_rows(coordo)
     with transaction() as session:
         ranked_post = session.exec(select(Ranking.post_id).where(
-            Ranking.round_id == round_id, Ranking.post_id.in_([r["post_id"] for r in rows]))).first()
+            Ranking.round_id == round_id, Ranking.post_id.in_([r.post_id for r in rows]))).first()
     detail = ps.post_detail_for_staff(coordo, ranked_post)
     ranking = detail.ranking
     assert ranking.candidates == len(detail.candidates) > 0
@@ -208,7 +208,7 @@ def test_the_detail_lists_candidates_with_rank_and_validity(demo):
 
 def test_an_assigned_student_is_marked(demo, monkeypatch):
     admin = signed_in("admin")
-    post_id = all_rows(admin, filters=pt.PostFilters(candidates="with"))[0]["post_id"]
+    post_id = all_rows(admin, filters=pt.PostFilters(candidates="with"))[0].post_id
     round_id = _id_of(Round, wave_id=demo, number=1)
     with transaction() as session:
         post = session.get(Post, post_id)
@@ -227,7 +227,7 @@ def test_an_assigned_student_is_marked(demo, monkeypatch):
     assert [c.student_id for c in assigned] == [student_id] and assigned[0].result == "Affecté-e"
     assert detail.post.assigned == 1
     row = all_rows(admin, filters=pt.PostFilters(assignments="with"))
-    assert [r["post_id"] for r in row] == [post_id] and row[0]["assigned"] == 1
+    assert [r.post_id for r in row] == [post_id] and row[0].assigned == 1
 
 
 def test_the_table_and_the_detail_show_the_same_last_change(demo):
@@ -236,15 +236,15 @@ def test_the_table_and_the_detail_show_the_same_last_change(demo):
 
     coordo = signed_in("rts")  # the demo RTS also coordinates emergency medicine in Amiens
     rts = signed_in("rts")
-    post_id = next(r["post_id"] for r in all_rows(coordo) if r["last_change"] == pt.NO_CHANGE
-                   and r["post_id"] in {p.id for p in _referent_posts(rts)})
+    post_id = next(r.post_id for r in all_rows(coordo) if r.last_change == pt.NO_CHANGE
+                   and r.post_id in {p.id for p in _referent_posts(rts)})
     board = rankings.ranking_board(rts, post_id)
     rankings.apply_move(rts, post_id, "rank", next(iter(board.cards)))
-    row = next(r for r in all_rows(coordo) if r["post_id"] == post_id)
+    row = next(r for r in all_rows(coordo) if r.post_id == post_id)
     detail = ps.post_detail_for_staff(coordo, post_id)
     exported = next(r for r in pt.export_rows(coordo) if r["id"] == post_id)
-    assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row["last_change"])
-    assert detail.post.last_change == row["last_change"] == exported["last_change"]
+    assert re.fullmatch(r"Isabelle FERNBACH le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row.last_change)
+    assert detail.post.last_change == row.last_change == exported["last_change"]
 
 
 def _referent_posts(user) -> list[Post]:
@@ -258,24 +258,24 @@ def _referent_posts(user) -> list[Post]:
 # ------------------------------------------------------------------ manager actions
 def test_a_manager_validates_and_changes_places_with_an_audit_row(demo):
     manager = signed_in("manager")
-    row = next(r for r in all_rows(manager) if not r["validated_by_ars"])
-    assert row["last_change"] == "Aucun changement"
-    assert pc.set_validated_by_ars(manager, row["post_id"], True) == {"validated_by_ars": True}
-    after = all_rows(manager, filters=pt.PostFilters(text=row["approval_number"]))
-    changed = next(r for r in after if r["post_id"] == row["post_id"])
-    assert changed["validated_by_ars"] is True
-    assert re.fullmatch(r"Arnaud MONIER le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", changed["last_change"])
-    pc.set_places(manager, row["post_id"], row["places"] + 2)
+    row = next(r for r in all_rows(manager) if not r.validated_by_ars)
+    assert row.last_change == "Aucun changement"
+    assert pc.set_validated_by_ars(manager, row.post_id, True) == {"validated_by_ars": True}
+    after = all_rows(manager, filters=pt.PostFilters(text=row.approval_number))
+    changed = next(r for r in after if r.post_id == row.post_id)
+    assert changed.validated_by_ars is True
+    assert re.fullmatch(r"Arnaud MONIER le \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", changed.last_change)
+    pc.set_places(manager, row.post_id, row.places + 2)
     with transaction() as session:
-        post = session.get(Post, row["post_id"])
+        post = session.get(Post, row.post_id)
         entries = session.exec(select(AuditEntry).where(AuditEntry.entity == "post",
-                                                        AuditEntry.entity_id == row["post_id"])
+                                                        AuditEntry.entity_id == row.post_id)
                                .order_by(AuditEntry.id)).all()
-    assert post.places_opened == row["places"] + 2 and post.validated_by_ars and post.validated_at is not None
+    assert post.places_opened == row.places + 2 and post.validated_by_ars and post.validated_at is not None
     assert [e.action for e in entries] == ["post.validated_by_ars", "post.places"]
-    assert '"places_opened": ' + str(row["places"]) in entries[1].before_json
+    assert '"places_opened": ' + str(row.places) in entries[1].before_json
     assert entries[0].actor_user_id == manager.user_id
-    assert ps.post_detail_for_staff(manager, row["post_id"]).can_manage is True
+    assert ps.post_detail_for_staff(manager, row.post_id).can_manage is True
 
 
 def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(demo):
@@ -308,10 +308,10 @@ def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(dem
         session.add(ranking)
         post_id, ranking_id = post.id, ranking.id
     assert ps.post_detail_for_staff(admin, post_id).ranking.valid is True
-    assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Oui"
+    assert next(r for r in all_rows(admin) if r.post_id == post_id).ranking_valid == "Oui"
     pc.set_places(admin, post_id, 3)
     assert ps.post_detail_for_staff(admin, post_id).ranking.valid is False
-    assert next(r for r in all_rows(admin) if r["post_id"] == post_id)["ranking_valid"] == "Non"
+    assert next(r for r in all_rows(admin) if r.post_id == post_id).ranking_valid == "Non"
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places",
                                                       AuditEntry.entity_id == post_id)).one()
@@ -320,7 +320,7 @@ def test_a_change_of_places_that_breaks_a_ranking_shows_in_the_table_at_once(dem
 
 def test_places_below_the_assignments_or_negative_are_refused_and_nothing_changes(demo):
     admin = signed_in("admin")
-    post_id = all_rows(admin, filters=pt.PostFilters(candidates="with"))[0]["post_id"]
+    post_id = all_rows(admin, filters=pt.PostFilters(candidates="with"))[0].post_id
     round_id = _id_of(Round, wave_id=demo, number=1)
     with transaction() as session:
         post = session.get(Post, post_id)
@@ -344,7 +344,7 @@ def test_places_below_the_assignments_or_negative_are_refused_and_nothing_change
 
 def test_a_coordinator_cannot_act(demo):
     coordo = signed_in("coordinator")
-    post_id = all_rows(coordo)[0]["post_id"]
+    post_id = all_rows(coordo)[0].post_id
     with transaction() as session:
         before = session.get(Post, post_id)
     with pytest.raises(AccessDenied):
@@ -362,11 +362,11 @@ def test_latest_change_comes_from_the_site_or_ranking_too(demo):
     admin = signed_in("admin")
     row = all_rows(admin)[0]
     with transaction() as session:
-        post = session.get(Post, row["post_id"])
+        post = session.get(Post, row.post_id)
         audit.record(session, actor_user_id=admin.user_id, action="site.description.update", entity="site",
                      entity_id=post.site_id, before={}, after={})
-    again = next(r for r in all_rows(admin) if r["post_id"] == row["post_id"])
-    assert again["last_change"].startswith("Admin SIIMOP le ")
+    again = next(r for r in all_rows(admin) if r.post_id == row.post_id)
+    assert again.last_change.startswith("Admin SIIMOP le ")
 
 
 def test_the_posts_export_holds_exactly_the_filtered_rows_of_the_scope(demo, outbox):
@@ -391,12 +391,12 @@ def test_the_posts_export_holds_exactly_the_filtered_rows_of_the_scope(demo, out
     assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert table[0] == [header for _, header in pt.EXPORT_COLUMNS]
-    assert [row[0] for row in table[1:]] == [row["approval_number"] for row in expected]
+    assert [row[0] for row in table[1:]] == [row.approval_number for row in expected]
     response = client.get("/files/exports/posts.xlsx", params=params)
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert [row[0] for row in values[1:]] == [row["approval_number"] for row in expected]
-    assert [row[12] for row in values[1:]] == [row["places"] for row in expected]  # real numbers
+    assert [row[0] for row in values[1:]] == [row.approval_number for row in expected]
+    assert [row[12] for row in values[1:]] == [row.places for row in expected]  # real numbers
     coordinator_cookie = cookie_of(outbox, DEMO_ACCOUNTS["coordinator"][2])
     client.cookies.set(SESSION_COOKIE, coordinator_cookie)
     scoped = list(csv.reader(io.StringIO(client.get("/files/exports/posts.csv").content.decode("utf-8-sig")),
