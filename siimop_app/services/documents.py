@@ -13,6 +13,7 @@ change never loses bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -225,26 +226,41 @@ def paris_date(moment: dt.datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y")
 
 
-def describe(document: Document) -> dict:
-    """What a page shows of a file: plain values only."""
+@dataclasses.dataclass(frozen=True)
+class DocumentInfo:
+    """What a page shows of a stored file: its kind, name, size ("1,2 Mo"), Paris day of upload ("31/12/2026")
+    and the authenticated route's links."""
+
+    id: int
+    kind: str
+    kind_label: str
+    filename: str
+    size: str
+    uploaded: str
+    inline_path: str
+    download_path: str
+
+
+def describe(document: Document) -> DocumentInfo:
+    """What a page shows of a file."""
     size = document.size_bytes
     if size >= 1024 * 1024:
         size_text = f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
     else:
         size_text = f"{max(1, round(size / 1024))} Ko"
-    return {
-        "id": document.id,
-        "kind": document.kind,
-        "kind_label": KIND_LABELS.get(document.kind, document.kind),
-        "filename": document.filename,
-        "size": size_text,
-        "uploaded": paris_date(document.uploaded_at),
-        "inline_path": download_path(document.id, inline=True),
-        "download_path": download_path(document.id, inline=False),
-    }
+    return DocumentInfo(
+        id=document.id,
+        kind=document.kind,
+        kind_label=KIND_LABELS.get(document.kind, document.kind),
+        filename=document.filename,
+        size=size_text,
+        uploaded=paris_date(document.uploaded_at),
+        inline_path=download_path(document.id, inline=True),
+        download_path=download_path(document.id, inline=False),
+    )
 
 
-def documents_of_student(session: Session, student_id: int) -> list[dict]:
+def documents_of_student(session: Session, student_id: int) -> list[DocumentInfo]:
     """A student's application documents (CV, letter, contract), in that order, newest first within a kind.
 
     The caller has checked that the reader may see this student; the route re-checks each file.

@@ -149,7 +149,7 @@ def update_description(user: SignedInUser, post_id: int, text: str) -> str:
     return text
 
 
-def replace_descriptive_file(user: SignedInUser, post_id: int, filename: str, data: bytes) -> dict:
+def replace_descriptive_file(user: SignedInUser, post_id: int, filename: str, data: bytes) -> documents.DocumentInfo:
     """Store a new descriptive PDF for the post's site, replacing the previous one; returns its description."""
     with transaction() as session:
         _post, site = _editable_site(session, user, post_id)

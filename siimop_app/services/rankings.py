@@ -41,7 +41,7 @@ from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.candidates import CandidateCard, candidates_of_post, ranking_round_in_view
 from siimop_app.services.candidates import eligible as eligible_students
-from siimop_app.services.documents import documents_of_student
+from siimop_app.services.documents import DocumentInfo, documents_of_student
 from siimop_app.services.posts import supervisor_post_cards
 from siimop_app.services.ranking_verdicts import board_check
 
@@ -323,7 +323,18 @@ def ranking_posts(user: SignedInUser, wave_id: int) -> list[RankingPostLine]:
     return rows
 
 
-def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> dict:
+@dataclasses.dataclass(frozen=True)
+class CandidateFile:
+    """The "Dossier candidature": always fully shaped (the default is no file), so the dialog never reads a missing
+    field."""
+
+    student_id: int = 0
+    full_name: str = ""
+    presentation: str = ""
+    documents: list[DocumentInfo] = dataclasses.field(default_factory=list)
+
+
+def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> CandidateFile:
     """The "Dossier candidature" of one of the post's candidates: presentation text and documents."""
     with transaction() as session:
         view, _, _ = _load(session, user, post_id, for_update=False, header=False)
@@ -331,9 +342,5 @@ def candidate_file(user: SignedInUser, post_id: int, student_id: int) -> dict:
         if card is None:
             raise AccessDenied("Cet étudiant ne fait pas partie des candidatures de ce poste.")
         student = session.get(Student, student_id)
-        return {
-            "student_id": student_id,
-            "full_name": card.full_name,
-            "presentation": student.presentation,
-            "documents": documents_of_student(session, student_id),
-        }
+        return CandidateFile(student_id=student_id, full_name=card.full_name, presentation=student.presentation or "",
+                             documents=documents_of_student(session, student_id))

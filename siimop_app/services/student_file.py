@@ -71,12 +71,12 @@ class StudentFile:
     editable: bool
 
 
-def _slot(kind: str, described: dict | None) -> DocumentSlot:
+def _slot(kind: str, described: documents.DocumentInfo | None) -> DocumentSlot:
     if described is None:
         return DocumentSlot(kind=kind, label=documents.KIND_LABELS[kind])
-    return DocumentSlot(kind=kind, label=documents.KIND_LABELS[kind], deposited=True, document_id=described["id"],
-                        filename=described["filename"], uploaded=described["uploaded"], size=described["size"],
-                        inline_path=described["inline_path"], download_path=described["download_path"])
+    return DocumentSlot(kind=kind, label=documents.KIND_LABELS[kind], deposited=True, document_id=described.id,
+                        filename=described.filename, uploaded=described.uploaded, size=described.size,
+                        inline_path=described.inline_path, download_path=described.download_path)
 
 
 def student_file(user: SignedInUser) -> StudentFile:
@@ -84,9 +84,9 @@ def student_file(user: SignedInUser) -> StudentFile:
     with transaction() as session:
         student = signed_in_student(session, user)
         found = documents.documents_of_student(session, student.id)
-    by_kind: dict[str, dict] = {}
+    by_kind: dict[str, documents.DocumentInfo] = {}
     for described in found:
-        by_kind.setdefault(described["kind"], described)
+        by_kind.setdefault(described.kind, described)
     return StudentFile(presentation=student.presentation,
                        documents=[_slot(kind, by_kind.get(kind)) for kind in documents.STUDENT_KINDS],
                        editable=file_is_open())
@@ -117,7 +117,7 @@ def _file_audit(document: Document | None) -> dict | None:
             "sha256": document.sha256}
 
 
-def upload_document(user: SignedInUser, kind: str, filename: str, data: bytes) -> dict:
+def upload_document(user: SignedInUser, kind: str, filename: str, data: bytes) -> documents.DocumentInfo:
     """Store a PDF of ``kind`` (cv, cover_letter, training_contract), replacing the previous one of that kind."""
     if kind not in documents.STUDENT_KINDS:
         raise DocumentError(UNKNOWN_KIND)

@@ -105,7 +105,7 @@ def test_a_supervisor_reads_documents_of_their_candidates_only(db_url, how):
     assert refused.status_code == 404 and refused.text == "Document introuvable."
     # ... while the other candidate's file is still served.
     assert fetch(rts_cookie, docs[candidate]).status_code == 200
-    assert rankings.candidate_file(rts, post, candidate)["documents"]
+    assert rankings.candidate_file(rts, post, candidate).documents
 
 
 def test_before_the_ranking_opens_supervisors_have_no_candidates_to_read(db_url):

@@ -289,12 +289,12 @@ def test_documents_of_student_lists_labels_and_paris_dates(db_url):
     with transaction() as session:
         rows = documents.documents_of_student(session, student.id)
         assert documents.documents_of_student(session, student.id + 10_000) == []
-    assert [r["kind_label"] for r in rows] == ["CV", "Lettre de motivation", "Contrat de formation"]
-    assert [r["id"] for r in rows] == [ids["cv"], ids["cover_letter"], ids["training_contract"]]
-    assert rows[0]["filename"] == "CV_candidat.pdf"
-    assert len(rows[0]["uploaded"]) == 10 and rows[0]["uploaded"][2] == "/" and rows[0]["uploaded"][5] == "/"
-    assert rows[0]["download_path"] == f"/files/documents/{ids['cv']}"
-    assert rows[0]["inline_path"] == f"/files/documents/{ids['cv']}?inline=1"
+    assert [r.kind_label for r in rows] == ["CV", "Lettre de motivation", "Contrat de formation"]
+    assert [r.id for r in rows] == [ids["cv"], ids["cover_letter"], ids["training_contract"]]
+    assert rows[0].filename == "CV_candidat.pdf"
+    assert len(rows[0].uploaded) == 10 and rows[0].uploaded[2] == "/" and rows[0].uploaded[5] == "/"
+    assert rows[0].download_path == f"/files/documents/{ids['cv']}"
+    assert rows[0].inline_path == f"/files/documents/{ids['cv']}?inline=1"
 
 
 def test_paris_date_uses_paris_time():
@@ -387,16 +387,16 @@ def test_the_referent_replaces_and_removes_the_descriptive_file(db_url):
     couple, mixte = demo_post(COUPLE), demo_post(MIXTE)
 
     first = post_details.replace_descriptive_file(rts, couple, "fiche.pdf", tiny_pdf("v1"))
-    assert first["filename"] == "fiche.pdf" and site_of(couple).descriptive_document_id == first["id"]
+    assert first.filename == "fiche.pdf" and site_of(couple).descriptive_document_id == first.id
     [first_file] = stored_files()
-    assert post_details.post_detail(rts, couple)["file"]["id"] == first["id"]
+    assert post_details.post_detail(rts, couple)["file"].id == first.id
 
     second = post_details.replace_descriptive_file(rts, couple, "fiche-2025.pdf", tiny_pdf("v2"))
     [second_file] = stored_files()
     assert second_file != first_file and second_file.read_bytes() == tiny_pdf("v2")
     with transaction() as session:
-        assert session.get(Document, first["id"]) is None
-    assert site_of(couple).descriptive_document_id == second["id"]
+        assert session.get(Document, first.id) is None
+    assert site_of(couple).descriptive_document_id == second.id
 
     # Refusals leave the current file in place: a non-PDF, an oversized file, a non-référent.
     for filename, data, error in (("fiche.pdf", b"pas un pdf", DocumentError),
@@ -407,7 +407,7 @@ def test_the_referent_replaces_and_removes_the_descriptive_file(db_url):
         post_details.replace_descriptive_file(rts, mixte, "fiche.pdf", tiny_pdf())
     with pytest.raises(AccessDenied, match=post_access.NOT_REFERENT):
         post_details.remove_descriptive_file(rts, mixte)
-    assert stored_files() == [second_file] and site_of(couple).descriptive_document_id == second["id"]
+    assert stored_files() == [second_file] and site_of(couple).descriptive_document_id == second.id
 
     post_details.remove_descriptive_file(rts, couple)
     assert site_of(couple).descriptive_document_id is None and stored_files() == []
@@ -415,4 +415,4 @@ def test_the_referent_replaces_and_removes_the_descriptive_file(db_url):
         post_details.remove_descriptive_file(rts, couple)
     actions = [(e.action, e.entity) for e in audit_rows()]
     assert actions == [("site.descriptive_file.replace", "site")] * 2 + [("site.descriptive_file.remove", "site")]
-    assert audit_rows()[1].before_json and str(first["id"]) in audit_rows()[1].before_json
+    assert audit_rows()[1].before_json and str(first.id) in audit_rows()[1].before_json

@@ -210,8 +210,8 @@ def test_the_candidate_file_shows_documents_and_private_notes_only_to_their_auth
         documents.store_pdf(session, owner_user_id=student.user_id, kind=DocumentKind.CV.value,
                             filename="CV_candidat.pdf", data=MINIMAL_PDF)
     file = rankings.candidate_file(rts, post.id, sid)
-    assert file["presentation"] == "Interne motivé par la médecine d'urgence."
-    assert [d["kind_label"] for d in file["documents"]] == ["CV"]
+    assert file.presentation == "Interne motivé par la médecine d'urgence."
+    assert [d.kind_label for d in file.documents] == ["CV"]
     assert observations.read(rts, sid) == ""
     observations.save(rts, sid, "  Très bon entretien.  ")
     assert observations.read(rts, sid) == "Très bon entretien."

@@ -27,7 +27,7 @@ def test_presentation_and_documents(db_url):
         student_file.save_presentation(user, "x" * 5001)
     first = student_file.upload_document(user, "cv", "mon cv.pdf", tiny_pdf("CV 1"))
     with transaction() as session:
-        old_key = session.get(Document, first["id"]).storage_key
+        old_key = session.get(Document, first.id).storage_key
     second = student_file.upload_document(user, "cv", "cv-2024.pdf", tiny_pdf("CV 2"))
     student_file.upload_document(user, "cover_letter", "lettre.pdf", tiny_pdf("Lettre"))
     with pytest.raises(DocumentError, match="PDF"):
@@ -37,11 +37,11 @@ def test_presentation_and_documents(db_url):
     found = student_file.student_file(user)
     assert found.presentation == "Urgentiste motivé.\nDisponible." and found.editable
     by_kind = {d.kind: d for d in found.documents}
-    assert by_kind["cv"].document_id == second["id"] and by_kind["cv"].filename == "cv-2024.pdf"
+    assert by_kind["cv"].document_id == second.id and by_kind["cv"].filename == "cv-2024.pdf"
     assert by_kind["cover_letter"].filename == "lettre.pdf" and not by_kind["training_contract"].deposited
     assert not (documents._root() / old_key).exists()  # the replaced bytes are gone after the commit
     with transaction() as session:
-        assert session.get(Document, first["id"]) is None
+        assert session.get(Document, first.id) is None
         actions = [a for (a,) in session.execute(sa.select(AuditEntry.action).where(
             AuditEntry.action.like("student.%")).order_by(AuditEntry.id))]
     assert actions == ["student.presentation.update", "student.document.replace", "student.document.replace",

@@ -105,8 +105,8 @@ def test_the_referent_edits_during_the_posts_phase(db_url, outbox):
     upload(state, "gros.pdf", b"%PDF-1.4\n" + b"0" * documents.MAX_PDF_BYTES + b"\n%%EOF\n")
     assert state.error == documents.TOO_LARGE and state.detail["file"] is None
     upload(state, "Fiche du service.pdf", tiny_pdf())
-    assert state.error == "" and state.detail["file"]["filename"] == "Fiche du service.pdf"
-    assert state.detail["file"]["inline_path"].endswith("?inline=1")
+    assert state.error == "" and state.detail["file"].filename == "Fiche du service.pdf"
+    assert state.detail["file"].inline_path.endswith("?inline=1")
     state.remove_file()
     assert state.error == "" and state.detail["file"] is None
     with transaction() as session:

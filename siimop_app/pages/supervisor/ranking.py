@@ -50,33 +50,6 @@ class BoardCard:
                    subdivision=card.subdivision, local=card.is_local, decale=card.semestre_decale, rank=rank)
 
 
-@dataclasses.dataclass(frozen=True)
-class FileDocument:
-    kind_label: str
-    uploaded: str
-    download_path: str
-    inline_path: str
-
-
-@dataclasses.dataclass(frozen=True)
-class CandidateFile:
-    """The "Dossier candidature": always fully shaped, so the dialog never reads a missing field."""
-
-    student_id: int = 0
-    full_name: str = ""
-    presentation: str = ""
-    documents: list[FileDocument] = dataclasses.field(default_factory=list)
-
-    @classmethod
-    def of(cls, found: dict) -> "CandidateFile":
-        return cls(
-            student_id=found["student_id"], full_name=found["full_name"], presentation=found["presentation"] or "",
-            documents=[FileDocument(kind_label=d["kind_label"], uploaded=d["uploaded"],
-                                    download_path=d["download_path"], inline_path=d["inline_path"])
-                       for d in found["documents"]],
-        )
-
-
 _BLUR_ON_ENTER = rx.Var("((event) => { if (event.key === 'Enter') { event.preventDefault(); event.currentTarget.blur(); } })")
 
 # After a move the card may land far from where the user was: bring it into view and give the focus
@@ -137,7 +110,7 @@ class RankingBoardState(AppState):
     board_revision: int = 0
     # The candidate's file ("Dossier candidature") and the supervisor's own notes.
     file_open: bool = False
-    file: CandidateFile = CandidateFile()
+    file: rankings.CandidateFile = rankings.CandidateFile()
     observation: str = ""
     observation_message: str = ""
 
@@ -171,7 +144,7 @@ class RankingBoardState(AppState):
         self.title = self.access_label = self.notice = ""
         self.other_supervisors, self.ranked, self.unranked, self.refused, self.problems = [], [], [], [], []
         self.editable = self.valid = self.board_loaded = self.file_open = False
-        self.file = CandidateFile()
+        self.file = rankings.CandidateFile()
 
     @rx.event
     async def load(self):
@@ -259,7 +232,7 @@ class RankingBoardState(AppState):
         return await self._move("rank", student_id, rank)
 
     def _read_file(self, user, post_id: int, student_id: int) -> None:
-        self.file = CandidateFile.of(rankings.candidate_file(user, post_id, student_id))
+        self.file = rankings.candidate_file(user, post_id, student_id)
         self.observation = observations.read(user, student_id)
         self.file_open = True
 
