@@ -19,15 +19,15 @@ from siimop_app.validation import require_id
 class MyTicketsState(RequesterReply, AppState):
     tickets: list[support.MyTicketLine] = []
 
-    def _send_reply(self, text: str) -> dict:
+    def _send_reply(self, text: str) -> support.TicketView:
         user = self._require()
-        view = support.reply_as_user(user, int(self.view["id"]), text)
+        view = support.reply_as_user(user, self.view.id, text)
         self.tickets = support.my_tickets(user)
         return view
 
     @rx.event
     def load(self):
-        self.tickets, self.view, self.reply, self.error, self.notice = [], {}, "", "", ""
+        self.tickets, self.view, self.reply, self.error, self.notice = [], support.TicketView(), "", "", ""
         user, redirect = self._enter(None, *routes.MY_TICKETS.roles)
         if redirect:
             return redirect
@@ -40,7 +40,7 @@ class MyTicketsState(RequesterReply, AppState):
         try:
             self.view = support.my_ticket(self._require(), require_id(ticket_id, support.NOT_FOUND))
         except UserError as refused:
-            self.view = {}
+            self.view = support.TicketView()
             self.error = str(refused)
 
 
@@ -71,11 +71,11 @@ def my_tickets_page() -> rx.Component:
             ),
             rx.text("Vous n'avez ouvert aucun ticket.", id="my-tickets"),
         ),
-        rx.cond(~s.view.contains("id"), error_callout(s.error, "my-ticket-error")),  # else shown by the reply box
+        rx.cond(s.view.id == 0, error_callout(s.error, "my-ticket-error")),  # else shown by the reply box
         rx.cond(
-            s.view.contains("id"),
+            s.view.id > 0,
             requester_ticket(MyTicketsState,
-                             backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str))),
+                             backend_url(documents.FILES_ROUTE + "/" + s.view.attachment_id.to(str))),
         ),
         title="Mes tickets",
     )

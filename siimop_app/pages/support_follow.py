@@ -21,12 +21,12 @@ from siimop_app.ui.tickets import requester_ticket
 class FollowTicketState(RequesterReply, AppState):
     link_error: str = ""
 
-    def _send_reply(self, text: str) -> dict:
+    def _send_reply(self, text: str) -> support.TicketView:
         return support.reply_by_link(self.ticket_token, text)
 
     @rx.event
     def load(self):
-        self.view, self.link_error, self.reply, self.error, self.notice = {}, "", "", "", ""
+        self.view, self.link_error, self.reply, self.error, self.notice = support.TicketView(), "", "", "", ""
         try:
             self.view = support.follow_by_link(self.ticket_token)
         except support.TicketError as refused:
@@ -39,7 +39,7 @@ def follow_ticket_page() -> rx.Component:
     return open_page(
         error_callout(s.link_error, "follow-error"),
         rx.cond(
-            s.view.contains("id"),
+            s.view.id > 0,
             requester_ticket(FollowTicketState, backend_url(f"{TICKET_ATTACHMENT_ROUTE}/" + s.ticket_token)),
         ),
         rx.link("Ouvrir un nouveau ticket", href=routes.SUPPORT.path),

@@ -292,8 +292,46 @@ def _names(session: Session, user_ids) -> dict[int, str]:
     return {uid: f"{first} {last.upper()}" for uid, first, last in rows}
 
 
-def _view(session: Session, ticket: SupportTicket, *, staff: bool) -> dict:
-    """What a page shows of a ticket: plain values; internal notes only for managers."""
+@dataclasses.dataclass(frozen=True)
+class TicketMessage:
+    """One message of a ticket's thread as the pages show it (``at`` in Paris time)."""
+
+    id: int
+    at: str
+    author: str  # the requester's name, or a manager's (for managers) / "Gestionnaire ARS / Scolarité"
+    body: str
+    from_requester: bool
+    internal: bool  # a note between managers: never in a requester's view
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketView:
+    """What a page shows of a ticket; the default (``id`` 0) is no ticket. ``colleagues`` (managers' views only):
+    whom the ticket may be assigned to."""
+
+    id: int = 0
+    subject: str = ""
+    description: str = ""
+    status: str = ""
+    status_label: str = ""
+    is_open: bool = False
+    created: str = ""  # Paris time
+    full_name: str = ""
+    email: str = ""
+    requester_status: str = ""
+    university: str = ""
+    problem_type: str = ""
+    subdivision: str = ""
+    assigned: str = ""  # the assignee's name, "" if nobody
+    escalated: bool = False
+    attachment_name: str = ""
+    attachment_id: int = 0  # 0: no attachment
+    messages: list[TicketMessage] = dataclasses.field(default_factory=list)
+    colleagues: list[Choice] = dataclasses.field(default_factory=list)
+
+
+def _view(session: Session, ticket: SupportTicket, *, staff: bool) -> TicketView:
+    """What a page shows of a ticket: internal notes and the colleagues only for managers."""
     query = select(SupportMessage).where(SupportMessage.ticket_id == ticket.id)
     if not staff:
         query = query.where(SupportMessage.internal.is_(False))
@@ -301,37 +339,38 @@ def _view(session: Session, ticket: SupportTicket, *, staff: bool) -> dict:
     names = _names(session, [m.author_user_id for m in messages] + [ticket.assigned_user_id])
     subdivision = session.get(Subdivision, ticket.subdivision_id) if ticket.subdivision_id else None
     attachment = session.get(Document, ticket.attachment_document_id) if ticket.attachment_document_id else None
-    return {
-        "id": ticket.id,
-        "subject": ticket.subject,
-        "description": ticket.description,
-        "status": ticket.status,
-        "status_label": STATUS_LABELS[ticket.status],
-        "is_open": ticket.status != "resolved",
-        "created": _paris(ticket.created_at),
-        "full_name": ticket.full_name,
-        "email": ticket.email,
-        "requester_status": ticket.requester_status,
-        "university": ticket.university,
-        "problem_type": ticket.problem_type,
-        "subdivision": subdivision.label if subdivision else "",
-        "assigned": names.get(ticket.assigned_user_id, ""),
-        "escalated": ticket.escalated_at is not None,
-        "attachment_name": attachment.filename if attachment else "",
-        "attachment_id": attachment.id if attachment else 0,
-        "messages": [
-            {
-                "id": m.id,
-                "at": _paris(m.at),
-                "author": ticket.full_name if m.from_requester else (
+    return TicketView(
+        id=ticket.id,
+        subject=ticket.subject,
+        description=ticket.description,
+        status=ticket.status,
+        status_label=STATUS_LABELS[ticket.status],
+        is_open=ticket.status != "resolved",
+        created=_paris(ticket.created_at),
+        full_name=ticket.full_name,
+        email=ticket.email,
+        requester_status=ticket.requester_status,
+        university=ticket.university,
+        problem_type=ticket.problem_type,
+        subdivision=subdivision.label if subdivision else "",
+        assigned=names.get(ticket.assigned_user_id, ""),
+        escalated=ticket.escalated_at is not None,
+        attachment_name=attachment.filename if attachment else "",
+        attachment_id=attachment.id if attachment else 0,
+        messages=[
+            TicketMessage(
+                id=m.id,
+                at=_paris(m.at),
+                author=ticket.full_name if m.from_requester else (
                     names.get(m.author_user_id, "Gestionnaire") if staff else "Gestionnaire ARS / Scolarité"),
-                "body": m.body,
-                "from_requester": m.from_requester,
-                "internal": m.internal,
-            }
+                body=m.body,
+                from_requester=m.from_requester,
+                internal=m.internal,
+            )
             for m in messages
         ],
-    }
+        colleagues=colleagues(session, ticket) if staff else [],
+    )
 
 
 def _by_link(session: Session, token: str) -> SupportTicket:
@@ -343,7 +382,7 @@ def _by_link(session: Session, token: str) -> SupportTicket:
     return ticket
 
 
-def follow_by_link(token: str) -> dict:
+def follow_by_link(token: str) -> TicketView:
     """The ticket behind a private link; its first opening confirms a signed-out requester's address."""
     with transaction() as session:
         ticket = _by_link(session, token)
@@ -382,7 +421,7 @@ def _own(session: Session, user: auth.SignedInUser, ticket_id: int) -> SupportTi
     return ticket
 
 
-def my_ticket(user: auth.SignedInUser, ticket_id: int) -> dict:
+def my_ticket(user: auth.SignedInUser, ticket_id: int) -> TicketView:
     with transaction() as session:
         return _view(session, _own(session, user, ticket_id), staff=False)
 
@@ -396,7 +435,7 @@ def _clean_body(body: str) -> str:
     return text
 
 
-def _requester_message(session: Session, ticket: SupportTicket, body: str, actor: int | None) -> dict:
+def _requester_message(session: Session, ticket: SupportTicket, body: str, actor: int | None) -> TicketView:
     if ticket.status == "resolved":
         _refuse(CLOSED_TICKET)
     now = utcnow()
@@ -412,13 +451,13 @@ def _requester_message(session: Session, ticket: SupportTicket, body: str, actor
     return _view(session, ticket, staff=False)
 
 
-def reply_by_link(token: str, body: str) -> dict:
+def reply_by_link(token: str, body: str) -> TicketView:
     text = _clean_body(body)
     with transaction() as session:
         return _requester_message(session, _by_link(session, token), text, None)
 
 
-def reply_as_user(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
+def reply_as_user(user: auth.SignedInUser, ticket_id: int, body: str) -> TicketView:
     text = _clean_body(body)
     with transaction() as session:
         return _requester_message(session, _own(session, user, ticket_id), text, user.user_id)
@@ -477,15 +516,12 @@ def colleagues(session: Session, ticket: SupportTicket) -> list[Choice]:
             if uid in names]
 
 
-def staff_ticket(user: auth.SignedInUser, ticket_id: int) -> dict:
+def staff_ticket(user: auth.SignedInUser, ticket_id: int) -> TicketView:
     with transaction() as session:
-        ticket = _staff_ticket(session, user, ticket_id)
-        view = _view(session, ticket, staff=True)
-        view["colleagues"] = colleagues(session, ticket)
-        return view
+        return _view(session, _staff_ticket(session, user, ticket_id), staff=True)
 
 
-def _staff_change(user: auth.SignedInUser, ticket_id: int, action: str, change) -> tuple[dict, SupportTicket]:
+def _staff_change(user: auth.SignedInUser, ticket_id: int, action: str, change) -> tuple[TicketView, SupportTicket]:
     with transaction() as session:
         ticket = _staff_ticket(session, user, ticket_id)
         before = {"status": ticket.status, "assigned_user_id": ticket.assigned_user_id,
@@ -500,12 +536,10 @@ def _staff_change(user: auth.SignedInUser, ticket_id: int, action: str, change) 
                      entity_id=ticket.id, before=before, after=after)
         session.flush()
         log.info("support ticket %s: %s by user %s", ticket.id, action, user.user_id)
-        view = _view(session, ticket, staff=True)
-        view["colleagues"] = colleagues(session, ticket)
-        return view, ticket
+        return _view(session, ticket, staff=True), ticket
 
 
-def staff_reply(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
+def staff_reply(user: auth.SignedInUser, ticket_id: int, body: str) -> TicketView:
     """Answer the requester: shown on the ticket's page and mailed to them; the ticket waits for them."""
     text = _clean_body(body)
 
@@ -524,7 +558,7 @@ def staff_reply(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
     return view
 
 
-def staff_note(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
+def staff_note(user: auth.SignedInUser, ticket_id: int, body: str) -> TicketView:
     """A note between managers: never shown nor mailed to the requester."""
     text = _clean_body(body)
 
@@ -536,7 +570,7 @@ def staff_note(user: auth.SignedInUser, ticket_id: int, body: str) -> dict:
     return _staff_change(user, ticket_id, "ticket_note", change)[0]
 
 
-def assign(user: auth.SignedInUser, ticket_id: int, assignee_id: int) -> dict:
+def assign(user: auth.SignedInUser, ticket_id: int, assignee_id: int) -> TicketView:
     def change(session, ticket, now):
         if str(assignee_id) not in {c.value for c in colleagues(session, ticket)}:
             log.warning("user %s tried to assign ticket %s to user %s, who cannot see it",
@@ -549,7 +583,7 @@ def assign(user: auth.SignedInUser, ticket_id: int, assignee_id: int) -> dict:
     return _staff_change(user, ticket_id, "ticket_assign", change)[0]
 
 
-def escalate(user: auth.SignedInUser, ticket_id: int) -> dict:
+def escalate(user: auth.SignedInUser, ticket_id: int) -> TicketView:
     """Hand a technical problem to the platform team (the admins), who see every escalated ticket."""
     def change(session, ticket, now):
         if ticket.escalated_at is not None:
@@ -561,7 +595,7 @@ def escalate(user: auth.SignedInUser, ticket_id: int) -> dict:
     return _staff_change(user, ticket_id, "ticket_escalate", change)[0]
 
 
-def resolve(user: auth.SignedInUser, ticket_id: int) -> dict:
+def resolve(user: auth.SignedInUser, ticket_id: int) -> TicketView:
     def change(session, ticket, now):
         if ticket.status == "resolved":
             raise TicketError("Ce ticket est déjà résolu.")

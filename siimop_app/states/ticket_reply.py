@@ -15,12 +15,12 @@ SENT = "Votre message a été ajouté au ticket."
 
 
 class RequesterReply(rx.State, mixin=True):
-    view: dict = {}
+    view: support.TicketView = support.TicketView()
     reply: str = ""
     error: str = ""
     notice: str = ""
 
-    def _send_reply(self, text: str) -> dict:
+    def _send_reply(self, text: str) -> support.TicketView:
         raise NotImplementedError
 
     @rx.event
@@ -30,7 +30,7 @@ class RequesterReply(rx.State, mixin=True):
     @rx.event
     def send_reply(self, _form: dict | None = None):
         self.error = self.notice = ""
-        if "id" not in self.view:
+        if not self.view.id:
             return
         try:
             self.view = self._send_reply(self.reply)

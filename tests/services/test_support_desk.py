@@ -93,7 +93,7 @@ def test_a_signed_out_ticket_reaches_only_its_subdivision_managers_once_the_addr
     assert _inbox(desk["lille_manager"]) == [] and _inbox(desk["admin"]) == []  # not confirmed: nobody sees it
 
     view = support.follow_by_link(token)
-    assert (view["id"], view["status_label"], view["subdivision"]) == (opened.id, "Nouveau", "SUBDI LILLE")
+    assert (view.id, view.status_label, view.subdivision) == (opened.id, "Nouveau", "SUBDI LILLE")
     assert _inbox(desk["lille_manager"]) == [str(opened.id)]
     assert _inbox(desk["lille_colleague"]) == [str(opened.id)]
     assert _inbox(desk["admin"]) == [str(opened.id)]
@@ -120,18 +120,18 @@ def test_the_manager_answers_the_requester_reads_and_replies_notes_stay_internal
     manager = _user(desk["lille_manager"])
     support.staff_note(manager, opened.id, "Vérifier l'adresse dans l'import de la faculté.")
     view = support.staff_reply(manager, opened.id, "Votre adresse était mal orthographiée : c'est corrigé.")
-    assert view["status_label"] == "En attente de l'utilisateur" and view["assigned"] == "Arnaud MONIER"
+    assert view.status_label == "En attente de l'utilisateur" and view.assigned == "Arnaud MONIER"
     answer = messages(outbox)[-1]
     assert str(answer["To"]) == "remi@gmail.example"
     assert "mal orthographiée" in answer.get_body(("plain",)).get_content()
 
     seen = support.follow_by_link(token)
-    assert [m["body"] for m in seen["messages"]] == ["Votre adresse était mal orthographiée : c'est corrigé."]
+    assert [m.body for m in seen.messages] == ["Votre adresse était mal orthographiée : c'est corrigé."]
     seen = support.reply_by_link(token, "Merci, ça marche !")
-    assert seen["status_label"] == "En cours"
-    assert [m["from_requester"] for m in seen["messages"]] == [False, True]
+    assert seen.status_label == "En cours"
+    assert [m.from_requester for m in seen.messages] == [False, True]
     staff_view = support.staff_ticket(manager, opened.id)
-    assert [m["internal"] for m in staff_view["messages"]] == [True, False, False]
+    assert [m.internal for m in staff_view.messages] == [True, False, False]
 
     support.resolve(manager, opened.id)
     with pytest.raises(support.TicketError, match="Ce ticket est résolu"):
@@ -150,8 +150,8 @@ def test_assigning_goes_only_to_a_colleague_who_sees_the_ticket_and_escalation_i
     with pytest.raises(support.TicketError, match="Ce collègue ne peut pas traiter ce ticket"):
         support.assign(manager, opened.id, desk["tours_manager"])
     view = support.assign(manager, opened.id, desk["lille_colleague"])
-    assert view["assigned"] == "Lise CARPENTIER"
-    assert {c.label for c in view["colleagues"]} == {"Arnaud MONIER", "Lise CARPENTIER", "Admin SIIMOP"}
+    assert view.assigned == "Lise CARPENTIER"
+    assert {c.label for c in view.colleagues} == {"Arnaud MONIER", "Lise CARPENTIER", "Admin SIIMOP"}
     support.escalate(manager, opened.id)
     assert _inbox(desk["admin"], escalated="oui") == [str(opened.id)]
     assert _inbox(desk["lille_manager"], escalated="non") == []
@@ -178,7 +178,7 @@ def test_a_signed_in_ticket_is_confirmed_at_once_and_listed_in_my_tickets(desk, 
     assert _inbox(desk["tours_manager"]) == [str(opened.id)]
     user = _user(student)
     assert [t.id for t in support.my_tickets(user)] == [opened.id]
-    assert support.reply_as_user(user, opened.id, "Précision")["messages"][-1]["body"] == "Précision"
+    assert support.reply_as_user(user, opened.id, "Précision").messages[-1].body == "Précision"
     with pytest.raises(support.TicketError, match="Ticket introuvable."):
         support.my_ticket(_user(make_user("autre@univ.example", "student")), opened.id)
 

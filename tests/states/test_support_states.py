@@ -109,7 +109,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
 
     follow = _routed(FollowTicketState, "/assistance/suivi/[ticket_token]", {"ticket_token": token})
     settle(follow.load())
-    assert follow.view["id"] == ticket_id and follow.link_error == ""
+    assert follow.view.id == ticket_id and follow.link_error == ""
     settle(inbox.load())
     assert [row.id for row in inbox.rows] == [ticket_id]
     settle(inbox.set_filter("status", "supprimé"))  # not a status: no filter
@@ -124,7 +124,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     assert other_inbox.total == 0
     other = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)}, other_cookie)
     settle(other.load())
-    assert other.error == support.NOT_FOUND and other.view == {}
+    assert other.error == support.NOT_FOUND and other.view == support.TicketView()
     other.escalate()
     other.set_reply("Je réponds quand même")
     other.send_reply({})
@@ -135,7 +135,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
 
     student = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                       sign_in(outbox, demo_address("student")))
-    assert redirects(settle(student.load())) == ["/"] and student.view == {}
+    assert redirects(settle(student.load())) == ["/"] and student.view == support.TicketView()
 
     detail = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                      manager_cookie)
@@ -145,21 +145,21 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     assert "ne peut pas traiter" in detail.error
     detail.set_reply("Votre adresse est corrigée.")
     detail.send_reply({})
-    assert detail.error == "" and detail.view["status_label"] == "En attente de l'utilisateur"
+    assert detail.error == "" and detail.view.status_label == "En attente de l'utilisateur"
     assert str(messages(outbox)[-1]["To"]) == "remi@gmail.example"
     detail.escalate()
-    assert detail.view["escalated"]
+    assert detail.view.escalated
 
     forged = _routed(FollowTicketState, "/assistance/suivi/[ticket_token]", {"ticket_token": f"{ticket_id}.forged"})
     settle(forged.load())
-    assert forged.view == {} and "n'est pas valide" in forged.link_error
+    assert forged.view == support.TicketView() and "n'est pas valide" in forged.link_error
     forged.set_reply("Bonjour")
     forged.send_reply({})
-    assert forged.view == {} and forged.notice == ""  # no ticket behind the link: nothing is sent
+    assert forged.view == support.TicketView() and forged.notice == ""  # no ticket behind the link: nothing is sent
     settle(follow.load())
     follow.set_reply("Merci !")
     follow.send_reply({})
-    assert [m["body"] for m in follow.view["messages"]] == ["Votre adresse est corrigée.", "Merci !"]
+    assert [m.body for m in follow.view.messages] == ["Votre adresse est corrigée.", "Merci !"]
 
 
 def test_my_tickets_shows_only_the_users_own_tickets(db_url, outbox):
@@ -175,6 +175,6 @@ def test_my_tickets_shows_only_the_users_own_tickets(db_url, outbox):
     assert redirects(settle(mine.load())) == []
     assert [t.subject for t in mine.tickets] == ["Pas de lien"]
     mine.open_ticket(ticket_id)  # the anonymous ticket is not theirs
-    assert mine.error == support.NOT_FOUND and mine.view == {}
+    assert mine.error == support.NOT_FOUND and mine.view == support.TicketView()
     mine.open_ticket(mine.tickets[0].id)
-    assert mine.view["subdivision"] == "SUBDI LILLE"
+    assert mine.view.subdivision == "SUBDI LILLE"

@@ -11,7 +11,6 @@ from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
 from siimop_app.services import documents, support
-from siimop_app.services.overview import Choice
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
@@ -21,8 +20,7 @@ from siimop_app.validation import parse_id
 
 
 class TicketDetailState(AppState):
-    view: dict = {}
-    colleagues: list[Choice] = []
+    view: support.TicketView = support.TicketView()
     reply: str = ""
     note: str = ""
     assignee: str = ""
@@ -32,10 +30,6 @@ class TicketDetailState(AppState):
     def _ticket_id(self) -> int | None:
         return parse_id(self.ticket_id)
 
-    def _show(self, view: dict) -> None:
-        self.colleagues = view.pop("colleagues", [])
-        self.view = view
-
     def _act(self, action, done: str) -> None:
         """Run one change on the ticket of this page, after re-checking who asks; a refusal changes nothing."""
         self.error = self.notice = ""
@@ -44,7 +38,7 @@ class TicketDetailState(AppState):
             user = self._require(*MANAGER_ROLES)
             if ticket_id is None:
                 raise support.TicketError(support.NOT_FOUND)
-            self._show(action(user, ticket_id))
+            self.view = action(user, ticket_id)
         except UserError as refused:
             self.error = str(refused)
             return
@@ -52,8 +46,8 @@ class TicketDetailState(AppState):
 
     @rx.event
     def load(self):
-        self.view, self.colleagues, self.reply, self.note, self.assignee, self.error, self.notice = (
-            {}, [], "", "", "", "", "")
+        self.view, self.reply, self.note, self.assignee, self.error, self.notice = (
+            support.TicketView(), "", "", "", "", "")
         user, redirect = self._enter(staff_interface(self._user(), routes.TICKET_DETAIL.roles), *routes.TICKET_DETAIL.roles)
         if redirect:
             return redirect
@@ -61,7 +55,7 @@ class TicketDetailState(AppState):
             ticket_id = self._ticket_id()
             if ticket_id is None:
                 raise support.TicketError(support.NOT_FOUND)
-            self._show(support.staff_ticket(user, ticket_id))
+            self.view = support.staff_ticket(user, ticket_id)
         except support.TicketError as refused:
             self.error = str(refused)
 
@@ -112,13 +106,13 @@ def _actions() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Traitement", size="4", as_="h3"),
-            rx.text("Assigné à : ", rx.cond(s.view["assigned"].to(str) != "", s.view["assigned"].to(str), "personne"),
+            rx.text("Assigné à : ", rx.cond(s.view.assigned != "", s.view.assigned, "personne"),
                     id="ticket-assigned", size="2"),
             rx.hstack(
                 rx.el.label("Confier à", html_for="assignee", font_weight="bold"),
                 rx.select.root(
                     rx.select.trigger(placeholder="— Sélectionner —", id="assignee"),
-                    rx.select.content(rx.foreach(s.colleagues, lambda c: rx.select.item(c.label, value=c.value))),
+                    rx.select.content(rx.foreach(s.view.colleagues, lambda c: rx.select.item(c.label, value=c.value))),
                     value=s.assignee,
                     on_change=TicketDetailState.set_assignee,
                 ),
@@ -129,9 +123,9 @@ def _actions() -> rx.Component:
             ),
             rx.hstack(
                 rx.button("Transmettre à l'équipe SiiMOP", on_click=TicketDetailState.escalate, variant="outline",
-                          color_scheme="purple", id="escalate-ticket", disabled=s.view["escalated"].to(bool)),
+                          color_scheme="purple", id="escalate-ticket", disabled=s.view.escalated),
                 rx.button("Marquer comme résolu", on_click=TicketDetailState.resolve, color_scheme="green",
-                          id="resolve-ticket", disabled=~s.view["is_open"].to(bool)),
+                          id="resolve-ticket", disabled=~s.view.is_open),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -150,13 +144,13 @@ def ticket_detail_page() -> rx.Component:
         rx.cond(s.notice != "", rx.callout(s.notice, icon="check", color_scheme="green", role="status",
                                             id="ticket-action-notice")),
         rx.cond(
-            s.view.contains("id"),
+            s.view.id > 0,
             rx.vstack(
                 ticket_summary(s.view),
-                rx.text("Demandeur : ", s.view["full_name"].to(str), " · ", s.view["email"].to(str), " · ",
-                        s.view["requester_status"].to(str), " · ", s.view["university"].to(str), size="2",
+                rx.text("Demandeur : ", s.view.full_name, " · ", s.view.email, " · ",
+                        s.view.requester_status, " · ", s.view.university, size="2",
                         id="ticket-requester"),
-                attachment_link(s.view, backend_url(documents.FILES_ROUTE + "/" + s.view["attachment_id"].to(str))),
+                attachment_link(s.view, backend_url(documents.FILES_ROUTE + "/" + s.view.attachment_id.to(str))),
                 _actions(),
                 ticket_thread(s.view),
                 message_form(label="Répondre au demandeur (envoyé par e-mail)", element_id="staff-reply",
