@@ -27,7 +27,7 @@ class MyTicketsState(RequesterReply, AppState):
 
     @rx.event
     def load(self):
-        self.tickets, self.view, self.reply, self.error, self.notice = [], support.TicketView(), "", "", ""
+        self.tickets, self.view, self.reply, self.error, self.notice = [], support.NO_TICKET, "", "", ""
         user, redirect = self._enter(None, *routes.MY_TICKETS.roles)
         if redirect:
             return redirect
@@ -40,7 +40,7 @@ class MyTicketsState(RequesterReply, AppState):
         try:
             self.view = support.my_ticket(self._require(), require_id(ticket_id, support.NOT_FOUND))
         except UserError as refused:
-            self.view = support.TicketView()
+            self.view = support.NO_TICKET
             self.error = str(refused)
 
 

@@ -26,7 +26,7 @@ class FollowTicketState(RequesterReply, AppState):
 
     @rx.event
     def load(self):
-        self.view, self.link_error, self.reply, self.error, self.notice = support.TicketView(), "", "", "", ""
+        self.view, self.link_error, self.reply, self.error, self.notice = support.NO_TICKET, "", "", "", ""
         try:
             self.view = support.follow_by_link(self.ticket_token)
         except support.TicketError as refused:

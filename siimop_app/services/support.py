@@ -306,28 +306,33 @@ class TicketMessage:
 
 @dataclasses.dataclass(frozen=True)
 class TicketView:
-    """What a page shows of a ticket; the default (``id`` 0) is no ticket. ``colleagues`` (managers' views only):
-    whom the ticket may be assigned to."""
+    """What a page shows of a ticket (``NO_TICKET``: none). ``colleagues`` (managers' views only): whom the ticket
+    may be assigned to."""
 
-    id: int = 0
-    subject: str = ""
-    description: str = ""
-    status: str = ""
-    status_label: str = ""
-    is_open: bool = False
-    created: str = ""  # Paris time
-    full_name: str = ""
-    email: str = ""
-    requester_status: str = ""
-    university: str = ""
-    problem_type: str = ""
-    subdivision: str = ""
-    assigned: str = ""  # the assignee's name, "" if nobody
-    escalated: bool = False
-    attachment_name: str = ""
-    attachment_id: int = 0  # 0: no attachment
+    id: int
+    subject: str
+    description: str
+    status: str
+    status_label: str
+    is_open: bool
+    created: str  # Paris time
+    full_name: str
+    email: str
+    requester_status: str
+    university: str
+    problem_type: str
+    subdivision: str
+    assigned: str  # the assignee's name, "" if nobody
+    escalated: bool
+    attachment_name: str
+    attachment_id: int  # 0: no attachment
     messages: list[TicketMessage] = dataclasses.field(default_factory=list)
     colleagues: list[Choice] = dataclasses.field(default_factory=list)
+
+
+NO_TICKET = TicketView(id=0, subject="", description="", status="", status_label="", is_open=False, created="",
+                       full_name="", email="", requester_status="", university="", problem_type="", subdivision="",
+                       assigned="", escalated=False, attachment_name="", attachment_id=0)
 
 
 def _view(session: Session, ticket: SupportTicket, *, staff: bool) -> TicketView:

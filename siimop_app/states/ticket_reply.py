@@ -15,7 +15,7 @@ SENT = "Votre message a été ajouté au ticket."
 
 
 class RequesterReply(rx.State, mixin=True):
-    view: support.TicketView = support.TicketView()
+    view: support.TicketView = support.NO_TICKET
     reply: str = ""
     error: str = ""
     notice: str = ""

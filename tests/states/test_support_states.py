@@ -124,7 +124,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
     assert other_inbox.total == 0
     other = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)}, other_cookie)
     settle(other.load())
-    assert other.error == support.NOT_FOUND and other.view == support.TicketView()
+    assert other.error == support.NOT_FOUND and other.view == support.NO_TICKET
     other.escalate()
     other.set_reply("Je réponds quand même")
     other.send_reply({})
@@ -135,7 +135,7 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
 
     student = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                       sign_in(outbox, demo_address("student")))
-    assert redirects(settle(student.load())) == ["/"] and student.view == support.TicketView()
+    assert redirects(settle(student.load())) == ["/"] and student.view == support.NO_TICKET
 
     detail = _routed(TicketDetailState, "/gestionnaire/tickets/[ticket_id]", {"ticket_id": str(ticket_id)},
                      manager_cookie)
@@ -152,10 +152,10 @@ def test_a_confirmed_ticket_reaches_the_regions_manager_not_another_and_forged_i
 
     forged = _routed(FollowTicketState, "/assistance/suivi/[ticket_token]", {"ticket_token": f"{ticket_id}.forged"})
     settle(forged.load())
-    assert forged.view == support.TicketView() and "n'est pas valide" in forged.link_error
+    assert forged.view == support.NO_TICKET and "n'est pas valide" in forged.link_error
     forged.set_reply("Bonjour")
     forged.send_reply({})
-    assert forged.view == support.TicketView() and forged.notice == ""  # no ticket behind the link: nothing is sent
+    assert forged.view == support.NO_TICKET and forged.notice == ""  # no ticket behind the link: nothing is sent
     settle(follow.load())
     follow.set_reply("Merci !")
     follow.send_reply({})
@@ -175,6 +175,6 @@ def test_my_tickets_shows_only_the_users_own_tickets(db_url, outbox):
     assert redirects(settle(mine.load())) == []
     assert [t.subject for t in mine.tickets] == ["Pas de lien"]
     mine.open_ticket(ticket_id)  # the anonymous ticket is not theirs
-    assert mine.error == support.NOT_FOUND and mine.view == support.TicketView()
+    assert mine.error == support.NOT_FOUND and mine.view == support.NO_TICKET
     mine.open_ticket(mine.tickets[0].id)
     assert mine.view.subdivision == "SUBDI LILLE"

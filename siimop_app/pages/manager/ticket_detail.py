@@ -20,7 +20,7 @@ from siimop_app.validation import parse_id
 
 
 class TicketDetailState(AppState):
-    view: support.TicketView = support.TicketView()
+    view: support.TicketView = support.NO_TICKET
     reply: str = ""
     note: str = ""
     assignee: str = ""
@@ -47,7 +47,7 @@ class TicketDetailState(AppState):
     @rx.event
     def load(self):
         self.view, self.reply, self.note, self.assignee, self.error, self.notice = (
-            support.TicketView(), "", "", "", "", "")
+            support.NO_TICKET, "", "", "", "", "")
         user, redirect = self._enter(staff_interface(self._user(), routes.TICKET_DETAIL.roles), *routes.TICKET_DETAIL.roles)
         if redirect:
             return redirect
