@@ -133,3 +133,28 @@ def test_student_file_guards_and_edit(db_url, outbox):
     with transaction() as session:
         assert "Bonjour" in session.exec(select(Student.presentation)).all()
         assert "piraté" not in session.exec(select(Student.presentation)).all()
+
+
+def test_the_rated_checkbox_and_the_region_that_narrows_the_subdivision(db_url, outbox):
+    load_demo("wishes")
+    state = page_state(WishesState, sign_in(outbox, demo_address("student")))
+    settle(state.load())
+    everything = state.total
+    # "Seulement mes postes notés": the posts the student gave hearts, back to all when unticked or reset.
+    settle(state.set_check("rated", True))
+    assert state.f_rated and 0 < state.total < everything and all(r.saved > 0 for r in state.rows)
+    settle(state.set_check("rated", "false"))  # the browser's text, not a truthy string
+    assert not state.f_rated and state.total == everything
+    settle(state.set_check("region", True))  # a forged key changes nothing
+    assert state.f_region == "all" and state.total == everything
+    # The subdivisions carry their region: choosing a region clears the subdivision chosen before.
+    sub = state.subdivisions[0]
+    assert sub.group in {r.value for r in state.regions}
+    settle(state.set_filter("subdivision", sub.value))
+    assert {r.subdivision for r in state.rows} == {sub.label}
+    other = next(r for r in state.regions if r.value != sub.group)
+    settle(state.set_filter("region", other.value))
+    assert state.f_subdivision == "all" and state.total > 0
+    settle(state.set_check("rated", True))
+    settle(state.reset_filters())
+    assert (state.f_region, state.f_rated, state.total) == ("all", False, everything)
