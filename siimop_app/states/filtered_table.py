@@ -207,8 +207,9 @@ class KitTable(FilteredTable, mixin=True):
         table, filters, context = self._table(), self._filters(), self._context()
         rows, total, page = table.page(user, filters=filters, sort=self.sort, descending=self.descending,
                                        page=self.page, **context)
-        self._assign(error="", rows=rows, total=total, page=page,
-                     export_query=table.export_query(filters, self.sort, self.descending))
+        self._assign(error="", rows=rows, total=total, page=page)
+        if table.iterate is not None:  # a table with an export: its links follow the filters
+            self._assign(export_query=table.export_query(filters, self.sort, self.descending))
         if statistics:
             if table.statistics is not None:
                 self._assign(statistics=table.statistics(user, filters, **context))

@@ -7,8 +7,10 @@ this browser tab's state (``_draft``, kept across pages and filters); an orange 
 counts them and the browser warns before the tab is closed. The sufficiency counter
 at the top is computed live from the saved hearts plus these changes.
 
-Only the visible page of posts is in the state (paged in SQL by ``services.wish_posts``);
-every handler re-reads the session, and the service re-checks the phase, the posts'
+The list is a table of the kit (``wish_posts.TABLE``, ``states.filtered_table.KitTable``): its filters, its
+pages and the page past the end are the kit's; its lines are ``WishCard``s shown as cards; its unsaved hearts
+are this page's (``hearts`` over the cards' saved ones). Only the visible page of posts is in the state (paged in
+SQL by ``services.wish_posts``); every handler re-reads the session, and the service re-checks the phase, the posts'
 specialty and wave, and the values: a forged event changes nothing. Every handler's
 database work runs in a thread (``asyncio.to_thread``, as the ranking moves), so the
 worker's event loop serves its other clients meanwhile; this client's state is held by
