@@ -78,37 +78,37 @@ def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_op
                                 .where(Post.calling_specialty_id == me.specialty_id)).one()
         label = session.get(Specialty, me.specialty_id).label
     assert total == expected and len(rows) == 10
-    assert {r["specialty"] for r in rows} == {label}
-    assert rows[0]["local"] is True  # the student's own subdivision comes first
+    assert {r.specialty for r in rows} == {label}
+    assert rows[0].local is True  # the student's own subdivision comes first
     # Paging: pages are disjoint and cover everything.
     seen = []
     for offset in range(0, total, 25):
         page, again = wish_posts.browse_posts(user, filters={}, offset=offset, limit=25)
         assert again == total
-        seen += [r["post_id"] for r in page]
+        seen += [r.post_id for r in page]
     assert len(seen) == len(set(seen)) == total
     # Filters.
     options = wish_posts.filter_options(user)
     sub = options["subdivisions"][0]
-    rows, n = wish_posts.browse_posts(user, filters={"subdivision": sub["id"]}, offset=0, limit=100)
-    assert n and {r["subdivision"] for r in rows} == {sub["label"]}
+    rows, n = wish_posts.browse_posts(user, filters={"subdivision": sub.value}, offset=0, limit=100)
+    assert n and {r.subdivision for r in rows} == {sub.label}
     rows, n = wish_posts.browse_posts(user, filters={"decale": "oui", "months": "6"}, offset=0, limit=100)
-    assert all(r["decale"] and r["duration"] == "6 mois" for r in rows)
-    rows, n = wish_posts.browse_posts(user, filters={"post_type": "couple"}, offset=0, limit=100)
-    assert n and {r["type_and_access"] for r in rows} == {"Couplé"}
+    assert all(r.decale and r.duration == "6 mois" for r in rows)
+    rows, n = wish_posts.browse_posts(user, filters={"type": "couple"}, offset=0, limit=100)
+    assert n and {r.type_and_access for r in rows} == {"Couplé"}
     region = options["regions"][0]
-    _, in_region = wish_posts.browse_posts(user, filters={"region": region["id"]}, offset=0, limit=1)
+    _, in_region = wish_posts.browse_posts(user, filters={"region": region.value}, offset=0, limit=1)
     assert 0 < in_region < total
     # Text search, case-insensitive, over site, establishment, supervisor and indication; never another specialty.
-    rows, n = wish_posts.browse_posts(user, filters={"search": "abbeville"}, offset=0, limit=100)
-    assert n >= 1 and all("ABBEVILLE" in r["establishment"] for r in rows)
-    rows, n = wish_posts.browse_posts(user, filters={"search": "fernbach"}, offset=0, limit=100)
-    assert n >= 1 and all("FERNBACH" in r["supervisor"] for r in rows) and {r["specialty"] for r in rows} == {label}
-    assert wish_posts.browse_posts(user, filters={"search": "%"}, offset=0, limit=5)[1] == 0
+    rows, n = wish_posts.browse_posts(user, filters={"q": "abbeville"}, offset=0, limit=100)
+    assert n >= 1 and all("ABBEVILLE" in r.establishment for r in rows)
+    rows, n = wish_posts.browse_posts(user, filters={"q": "fernbach"}, offset=0, limit=100)
+    assert n >= 1 and all("FERNBACH" in r.supervisor for r in rows) and {r.specialty for r in rows} == {label}
+    assert wish_posts.browse_posts(user, filters={"q": "%"}, offset=0, limit=5)[1] == 0
     # Hearts come with the rows; "rated only" keeps those.
-    rated, n = wish_posts.browse_posts(user, filters={"rated_only": True}, offset=0, limit=100)
+    rated, n = wish_posts.browse_posts(user, filters={"rated": True}, offset=0, limit=100)
     assert n == sum(1 for h in wishes.current_hearts(user).values() if h > 0)
-    assert all(r["hearts"] > 0 for r in rated)
+    assert all(r.saved > 0 for r in rated)
 
 
 def test_browse_refuses_a_supervisor(wishes_open):
@@ -121,7 +121,7 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     user = wishes_open
     rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=30)
     before = wishes.current_hearts(user)
-    fresh = [r["post_id"] for r in rows if r["post_id"] not in before][:2]
+    fresh = [r.post_id for r in rows if r.post_id not in before][:2]
     rated = next(pid for pid, h in before.items() if h > 0)
     receipt = wishes.save_wishes(user, {fresh[0]: 4, fresh[1]: 0, rated: 0})
     after = wishes.current_hearts(user)
@@ -196,7 +196,7 @@ def test_hearts_out_of_range_are_refused_in_french_and_nothing_is_written(wishes
     rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=2)
     before = _snapshot()
     with pytest.raises(wishes.WishError, match="entre 0 et 5"):
-        wishes.save_wishes(user, {rows[0]["post_id"]: 3, rows[1]["post_id"]: bad})
+        wishes.save_wishes(user, {rows[0].post_id: 3, rows[1].post_id: bad})
     assert _snapshot() == before
 
 
@@ -207,7 +207,7 @@ def test_a_post_outside_the_specialty_refuses_the_whole_submission(wishes_open, 
     bad = {"other_specialty": _other_specialty_post(), "unknown": 999_999, "garbage": "1 OR 1=1"}[forged]
     before = _snapshot()
     with pytest.raises(wishes.WishError, match="ne fait pas partie des postes de votre spécialité"):
-        wishes.save_wishes(user, {rows[0]["post_id"]: 5, bad: 2})
+        wishes.save_wishes(user, {rows[0].post_id: 5, bad: 2})
     assert _snapshot() == before
 
 
@@ -220,18 +220,18 @@ def test_out_of_phase_saving_is_refused(db_url, outbox):
     assert not window.editable and "terminée" in window.text and window.round_number == 1
     before = _snapshot()
     with pytest.raises(PhaseClosedError, match="n'est pas ouverte"):
-        wishes.save_wishes(user, {rows[0]["post_id"]: 5})
+        wishes.save_wishes(user, {rows[0].post_id: 5})
     assert _snapshot() == before
 
 
 def test_a_supervisor_or_non_participant_cannot_save(wishes_open):
     rows, _ = wish_posts.browse_posts(wishes_open, filters={}, offset=0, limit=1)
     with pytest.raises(AccessDenied):
-        wishes.save_wishes(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), {rows[0]["post_id"]: 5})
+        wishes.save_wishes(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), {rows[0].post_id: 5})
     with transaction() as session:
         session.execute(sa.update(Student).where(Student.id == _student().id).values(participating=False))
     with pytest.raises(wishes.WishError, match="ne participez pas"):
-        wishes.save_wishes(wishes_open, {rows[0]["post_id"]: 5})
+        wishes.save_wishes(wishes_open, {rows[0].post_id: 5})
 
 
 # --------------------------------------------------------------- sufficiency
@@ -248,18 +248,18 @@ def test_the_counter_follows_the_threshold(wishes_open):
     required = empty["required"]
     assert required >= 4
     rows, _ = wish_posts.browse_posts(other, filters={}, offset=0, limit=required)
-    draft = {r["post_id"]: 1 for r in rows[: required - 1]}
+    draft = {r.post_id: 1 for r in rows[: required - 1]}
     almost = wishes.sufficiency_for(other, draft)
     assert almost["rated"] == required - 1 and almost["missing"] == 1 and not almost["sufficient"]
-    draft[rows[required - 1]["post_id"]] = 2
+    draft[rows[required - 1].post_id] = 2
     assert wishes.sufficiency_for(other, draft)["sufficient"]
-    draft[rows[0]["post_id"]] = 0  # 0 hearts does not count
+    draft[rows[0].post_id] = 0  # 0 hearts does not count
     assert not wishes.sufficiency_for(other, draft)["sufficient"]
     receipt = wishes.save_wishes(other, draft)
     assert not receipt.sufficiency["sufficient"] and receipt.sufficiency["missing"] == 1
     # Rating many posts across subdivisions (more than offered at home) stays sufficient, with the real count.
     many, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=100)
-    counter = wishes.sufficiency_for(user, {r["post_id"]: 1 for r in many})
+    counter = wishes.sufficiency_for(user, {r.post_id: 1 for r in many})
     assert counter["sufficient"] and counter["rated"] >= 100 and f"{counter['rated']} postes notés" in counter["message"]
 
 
@@ -267,13 +267,13 @@ def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
     """The demo describes the RTS's Abbeville site; a site's descriptive PDF is offered through the private route."""
     from siimop_app.models import DocumentKind, Site
 
-    rows, _ = wish_posts.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
-    assert any(row["description"] for row in rows)
+    rows, _ = wish_posts.browse_posts(wishes_open, filters={"q": "S.A.U. - SMUR"}, offset=0, limit=50)
+    assert any(row.description for row in rows)
     with transaction() as session:
         site = session.exec(select(Site).where(Site.name == "S.A.U. - SMUR", Site.description != "")).first()
         doc = documents.store_pdf(session, owner_user_id=site.supervisor_user_id,
                                   kind=DocumentKind.POST_DESCRIPTION.value, filename="fiche.pdf", data=tiny_pdf())
         site.descriptive_document_id = doc.id
         session.add(site)
-    rows, _ = wish_posts.browse_posts(wishes_open, filters={"search": "S.A.U. - SMUR"}, offset=0, limit=50)
-    assert any(row["file_path"] == documents.download_path(doc.id, inline=True) for row in rows)
+    rows, _ = wish_posts.browse_posts(wishes_open, filters={"q": "S.A.U. - SMUR"}, offset=0, limit=50)
+    assert any(row.file_path == documents.download_path(doc.id, inline=True) for row in rows)
