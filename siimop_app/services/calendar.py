@@ -105,16 +105,9 @@ def _read_all(session: Session) -> list[WaveCalendar]:
                 kind=kind, round_number=rounds.get(wave_id, {}).get(round_id), starts_on=starts_on, ends_on=ends_on))
     default_news = get_settings().news_url
     return [
-        WaveCalendar(
-            campaign_id=campaign_id,
-            campaign_name=campaign_name,
-            news_url=news_url or default_news,
-            wave_id=wave_id,
-            wave_name=wave_name,
-            wave_subtitle=subtitle,
-            phases=tuple(phases.get(wave_id, ())),
-            round_numbers=rounds.get(wave_id, {}),
-        )
+        WaveCalendar(campaign_id=campaign_id, campaign_name=campaign_name, news_url=news_url or default_news,
+                     wave_id=wave_id, wave_name=wave_name, wave_subtitle=subtitle,
+                     phases=tuple(phases.get(wave_id, ())), round_numbers=rounds.get(wave_id, {}))
         for wave_id, (campaign_id, campaign_name, news_url, wave_name, subtitle) in waves.items()
     ]
 
