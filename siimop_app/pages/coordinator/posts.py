@@ -124,7 +124,7 @@ class StaffPostDetailState(AppState):
     def _load_once(self):
         with calendar.read_once():  # the shell and the post's round: one calendar read
             self._assign(error="", correction_errors=[], correction_fields=[])
-            user, redirect = self._enter(staff_interface(self._user()), *routes.STAFF_POST.roles)
+            user, redirect = self._enter(staff_interface, *routes.STAFF_POST.roles)
             if redirect:
                 self._clear()
                 return redirect
