@@ -110,7 +110,7 @@ class StudentHomeState(AppState):
 
         def action(user):
             student_file.save_presentation(user, text)
-            self.editing = False
+            self._assign(editing=False)
             return "Votre texte de présentation a été enregistré."
 
         await self._act(action)

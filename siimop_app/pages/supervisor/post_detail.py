@@ -119,7 +119,7 @@ class PostDetailState(AppState):
 
         def action(user, post_id):
             post_details.update_description(user, post_id, text)
-            self.editing_description = False
+            self._assign(editing_description=False)
             return "La description a été mise à jour."
 
         await self._act(action)
