@@ -231,6 +231,8 @@ def _bench_live(ctx: Context, table, cookie: str, filters: dict) -> None:
 def bench_pages(ctx: Context) -> None:
     """The events of the pages outside the tables and the ranking board: what each costs a worker (CPU of this
     process, SQL statements), through the pages' states as Reflex runs them."""
+    from reflex.utils.format import json_dumps
+
     import siimop_app.siimop_app  # noqa: F401
     from siimop_app.pages.coordinator.home import CoordinatorHomeState
     from siimop_app.pages.coordinator.posts import StaffPostDetailState
@@ -246,7 +248,11 @@ def bench_pages(ctx: Context) -> None:
         median, worst, _ = _timed(fn, ctx.repeat)
         if getattr(state, "error", ""):
             raise SystemExit(f"{label}: {state.error}")
-        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+        root = state._get_root_state()
+        root._clean()  # as after the last delta went out: what one more such event sends back
+        settle(fn())
+        sent = len(json_dumps(root.get_delta()).encode())
+        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()}, delta {sent} B)")
 
     median, worst, _ = _timed(calendar.current_wave, max(ctx.repeat, 20))
     print(f"  {'calendar read (every event of every page)':<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
