@@ -27,7 +27,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.models import STAFF_ROLES
-from siimop_app.services import auth
+from siimop_app.services import auth, calendar
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied, require_role
 from siimop_app.services.table_kit import ALL, CHECKED, TICKED, Table
@@ -234,10 +234,14 @@ class KitTable(FilteredTable, mixin=True):
         return await asyncio.to_thread(self._load_table)
 
     def _load_table(self):
+        with calendar.read_once():  # the shell, the page's own figures, the table and its statistics: one read
+            return self._load_table_once()
+
+    def _load_table_once(self):
         self._clear()
         self.error = ""
         roles = self._roles()
-        user, redirect = self._enter(staff_interface(self._user(), roles), *roles)
+        user, redirect = self._enter(lambda user: staff_interface(user, roles), *roles)
         if redirect:
             return redirect
         self._on_load(user)

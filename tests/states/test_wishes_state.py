@@ -124,11 +124,11 @@ def test_student_file_guards_and_edit(db_url, outbox):
     state = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
     settle(state.load())
     assert state.file_editable and [d.kind for d in state.file_docs] == ["cv", "cover_letter", "training_contract"]
-    state.save_presentation({"presentation": "Bonjour"})
+    settle(state.save_presentation({"presentation": "Bonjour"}))
     assert state.presentation == "Bonjour" and state.error == ""
     intruder = page_state(StudentHomeState, sign_in(outbox, demo_address("rts2")))
     assert redirects(settle(intruder.load())) == ["/"]
-    intruder.save_presentation({"presentation": "piraté"})
+    settle(intruder.save_presentation({"presentation": "piraté"}))
     assert intruder.error
     with transaction() as session:
         assert "Bonjour" in session.exec(select(Student.presentation)).all()
