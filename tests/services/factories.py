@@ -11,25 +11,8 @@ from siimop_app.db import transaction
 from siimop_app.demo.calendar_plan import plan
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.roles import Role
-from siimop_app.models import (
-    Application,
-    AuditEntry,
-    Campaign,
-    Establishment,
-    Phase,
-    Post,
-    PostSupervisor,
-    RoleGrant,
-    Round,
-    Site,
-    Specialty,
-    Student,
-    Subdivision,
-    User,
-    UserEmail,
-    Wave,
-    utcnow,
-)
+from siimop_app.models import Application, AuditEntry, Campaign, Establishment, Phase, Post, PostSupervisor
+from siimop_app.models import RoleGrant, Round, Site, Specialty, Student, Subdivision, User, UserEmail, Wave, utcnow
 from siimop_app.services import audit, calendar
 from siimop_app.services.receipts import RECEIPT_ACTION, receipt_record
 from siimop_app.services.auth import SignedInUser
