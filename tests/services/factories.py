@@ -67,6 +67,12 @@ def _code_id(session, model, code: str | None) -> int:
     return session.exec(query.where(model.code == code) if code else query).first()
 
 
+def reference_id(model, code: str) -> int:
+    """The id of a region, subdivision or DES of the reference data by its code ("HDF", "AMIENS", "MED-URG")."""
+    with transaction() as session:
+        return session.exec(select(model.id).where(model.code == code)).one()
+
+
 def make_student(email: str, *, first: str = "Rémi", last: str = "Thermidor", participating: bool = True,
                  ine: str = "0000000001A", specialty: str | None = None, subdivision: str | None = None
                  ) -> SignedInUser:
