@@ -103,8 +103,13 @@ def _samples(outbox, monkeypatch) -> dict[routes.FileRoute, list[tuple[str, str]
 
 
 def test_each_file_route_serves_whom_it_declares_and_refuses_anyone_else(db_url, outbox, monkeypatch):
+    import warnings
+
     from starlette.applications import Starlette
-    from starlette.testclient import TestClient
+
+    with warnings.catch_warnings():  # Starlette suggests "httpx2"; httpx is what is installed and works
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
 
     from siimop_app.states.session import SESSION_COOKIE
     from tests.services.factories import make_user

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from siimop_app.db import transaction
 from siimop_app.demo.calendar_plan import plan
+from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.roles import Role
 from siimop_app.models import Application, AuditEntry, Campaign, Establishment, Phase, Post, PostSupervisor
@@ -136,6 +137,23 @@ def make_post(*supervisors: int, post_type: str = "simple", places: int = 1, mon
         for position, user_id in enumerate(supervisors):
             session.add(PostSupervisor(post_id=post.id, user_id=user_id, is_referent=position == 0))
         return post.id
+
+
+def make_seed_posts(*, description: str = "") -> tuple[int, int, dict[str, int]]:
+    """The demo RTS's three posts of the seed, in AMIENS and MÉDECINE D'URGENCE, with the demo's two supervisors
+    (their addresses and names): a décalé simple post of 2 places on the RTS's Abbeville site (``description``), a
+    couplé post whose référent is the RTS (second site: RTS2's), a mixte post whose référent is RTS2 (second site, a
+    practice: the RTS's). Returns (the RTS's user id, RTS2's, {post type: post id})."""
+    rts = make_supervisor(DEMO_ACCOUNTS["rts"][2], first=DEMO_ACCOUNTS["rts"][0], last=DEMO_ACCOUNTS["rts"][1])
+    rts2 = make_supervisor(DEMO_ACCOUNTS["rts2"][2], first=DEMO_ACCOUNTS["rts2"][0], last=DEMO_ACCOUNTS["rts2"][1])
+    posts = {
+        "simple": make_post(rts, places=2, decale=True, description=description),
+        "couple": make_post(rts, rts2, post_type="couple", months=12, site="ACCUEIL DES URGENCES ET SMUR",
+                            establishment="CH DE CLERMONT"),
+        "mixte": make_post(rts2, rts, post_type="mixte", months=12, site="U.A.U. S.M.U.R.",
+                           establishment="CH DE SAINT-QUENTIN", second_site="MAISON DE SANTE PLURIPROFESSIONNELLE"),
+    }
+    return rts, rts2, posts
 
 
 def make_wishes(student: SignedInUser, round_id: int, hearts: dict[int, int], *, receipt: bool = True,

@@ -13,26 +13,21 @@ from siimop_app.db import get_engine, transaction
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Assignment, Post, PostSupervisor, Specialty, Student, User, UserEmail
 from siimop_app.services import calendar, results
-from tests.services.factories import make_campaign, make_post, make_student, make_supervisor, make_user
+from siimop_app.demo.generator import DEMO_ACCOUNTS
+from tests.services.factories import make_campaign, make_post, make_seed_posts, make_student, make_supervisor, make_user
 
-RTS, RTS2 = "rts@chu-amiens.example", "rts2@chu-amiens.example"
+RTS, RTS2 = DEMO_ACCOUNTS["rts"][2], DEMO_ACCOUNTS["rts2"][2]
 
 
 # ------------------------------------------------------------------ helpers
 def _load_campaign(phase: str) -> calendar.WaveCalendar:
-    """The demo RTS's posts as in the seed (a décalé simple post of 2 places, a couplé one as référent, a mixte one
-    as the second supervisor of RTS2's), RTS2's own simple post, another supervisor's post, six students."""
+    """The demo RTS's posts as in the seed (``make_seed_posts``), RTS2's own simple post, another supervisor's
+    post, six students."""
     make_campaign(phase)
-    rts = make_supervisor(RTS)
-    rts2 = make_supervisor(RTS2, first="Carole", last="BARTHELEMY")
-    stranger = make_supervisor("autre.rts@chu-amiens.example", first="Paul", last="MARTIN")
-    make_post(rts, places=2, decale=True)
-    make_post(rts, rts2, post_type="couple", months=12, site="ACCUEIL DES URGENCES ET SMUR",
-              establishment="CH DE CLERMONT")
-    make_post(rts2, rts, post_type="mixte", months=12, site="U.A.U. S.M.U.R.", establishment="CH DE SAINT-QUENTIN",
-              second_site="MAISON DE SANTE PLURIPROFESSIONNELLE")
+    _, rts2, _ = make_seed_posts()
     make_post(rts2, site="SMUR", establishment="CH DE BEAUVAIS")
-    make_post(stranger, site="URGENCES ADULTES", establishment="CHU AMIENS-PICARDIE")
+    make_post(make_supervisor("autre.rts@chu-amiens.example", first="Paul", last="MARTIN"), site="URGENCES ADULTES",
+              establishment="CHU AMIENS-PICARDIE")
     for n in range(6):
         make_student(f"etudiant{n}@univ.example", first=f"Élève{n}", last=f"Numéro{n}", ine=f"00000000{n:02d}A",
                      specialty="MED-URG", subdivision="AMIENS")
