@@ -32,7 +32,6 @@ def test_each_menu_entry_and_home_opens_for_the_role_that_sees_it():
         assert roles is not None and role in roles, role
 
 
-
 # ------------------------------------------------------------------------------------------------ file routes
 def _file_apis():
     from siimop_app.file_routes import files_api
