@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import reflex as rx
 
-from siimop_app.services.exports import EXPORTS_ROUTE
+from siimop_app import routes
 from siimop_app.services.table_kit import ALL, Table
 from siimop_app.ui.backend import backend_url
 
@@ -253,7 +253,7 @@ def export_links(table: Table, query) -> rx.Component:
     return rx.hstack(
         # One link each, styled as a button: one element and one tab stop (a button inside a link was two).
         *[rx.link(f"Exporter les {table.noun} filtrés au format {label}",
-                  href=backend_url(f"{EXPORTS_ROUTE}/{table.name}.{fmt}?" + query), id=f"export-{fmt}",
+                  href=backend_url(routes.TABLE_EXPORT.link(table=table.name, fmt=fmt) + "?" + query), id=f"export-{fmt}",
                   class_name="export-link", custom_attrs={"download": f"{table.name}.{fmt}"})
           for fmt, label in (("csv", "CSV"), ("xlsx", "Excel"))],
         spacing="3",

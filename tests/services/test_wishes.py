@@ -22,10 +22,12 @@ from siimop_app.models import (
 from siimop_app.services import auth, documents, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
+from tests.services.factories import make_campaign, make_post, make_student, make_supervisor, make_wishes
 from tests.services.mailbox import messages
 from tests.services.test_documents_and_post_detail import tiny_pdf
 
 STUDENT = DEMO_ACCOUNTS["student"][2]
+RTS = DEMO_ACCOUNTS["rts"][2]
 
 
 def _user(address: str, *roles: str) -> auth.SignedInUser:
@@ -56,8 +58,28 @@ def _snapshot() -> tuple:
     return apps, audits
 
 
+def _few_rows(phase: str) -> auth.SignedInUser:
+    """Eight posts of the student's DES and subdivision (the RTS's Abbeville site described), one of another DES;
+    the student rated four of them (a sufficient list) and holds the receipt of that submission."""
+    rounds = make_campaign(phase)
+    rts = make_supervisor(RTS)
+    home = [make_post(rts, places=2, decale=True, description="Service d'accueil des urgences et SMUR.")]
+    home += [make_post(post_type=kind, months=12 if kind != "simple" else 6, site=f"URGENCES {n}",
+                       establishment=f"CH NUMÉRO {n}") for n, kind in enumerate(["simple", "couple", "mixte"] * 2 + ["simple"])]
+    make_post(specialty="PSY", site="PSYCHIATRIE ADULTE", establishment="CH PINEL")
+    student = make_student(STUDENT, specialty="MED-URG", subdivision="AMIENS", ine="1505002560D")
+    make_wishes(student, rounds[1], dict(zip(home[:4], (5, 4, 3, 2))))
+    return _user(STUDENT)
+
+
 @pytest.fixture
 def wishes_open(db_url, outbox):
+    return _few_rows("wishes")
+
+
+@pytest.fixture
+def demo_wishes_open(db_url, outbox):
+    """The small demo in its wishes phase: for what needs a specialty's whole offer over several regions."""
     assert demo_main(["--scale", "small", "--phase", "wishes"]) == 0
     return _user(STUDENT)
 
@@ -69,8 +91,8 @@ def _other_specialty_post() -> int:
 
 
 # ------------------------------------------------------------------ browsing
-def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_open):
-    user = wishes_open
+def test_browse_returns_only_the_students_specialty_paged_and_filtered(demo_wishes_open):
+    user = demo_wishes_open
     me = _student()
     rows, total = wish_posts.browse_posts(user, filters={}, offset=0, limit=10)
     with transaction() as session:
@@ -113,7 +135,7 @@ def test_browse_returns_only_the_students_specialty_paged_and_filtered(wishes_op
 
 def test_browse_refuses_a_supervisor(wishes_open):
     with pytest.raises(AccessDenied):
-        wish_posts.browse_posts(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), filters={}, offset=0, limit=5)
+        wish_posts.browse_posts(_user(RTS, "supervisor"), filters={}, offset=0, limit=5)
 
 
 # -------------------------------------------------------------------- saving
@@ -130,7 +152,7 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     assert receipt.ine == _student().ine and receipt.round_number == 1 and len(receipt.digest) == 12
     assert receipt.sufficiency["rated"] == sum(1 for h in after.values() if h > 0)
     assert receipt.at.count("/") == 2 and " à " in receipt.at
-    with transaction() as session:  # the demo's receipt, then this submission's
+    with transaction() as session:  # the receipt of the list already recorded, then this submission's
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == "wishes.save",
                                                         AuditEntry.entity_id == _student().id)
                                .order_by(AuditEntry.id)).all()
@@ -147,8 +169,8 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     assert receipts.verify_receipt(user, "000000000000") is None
 
 
-def test_the_demo_gives_each_student_the_receipt_of_the_wishes_it_recorded(wishes_open):
-    user = wishes_open
+def test_the_demo_gives_each_student_the_receipt_of_the_wishes_it_recorded(demo_wishes_open):
+    user = demo_wishes_open
     receipt = receipts.latest_receipt(user)
     recorded = wishes.current_hearts(user)
     assert recorded and receipt.issued and receipt.round_number == 1
@@ -212,8 +234,7 @@ def test_a_post_outside_the_specialty_refuses_the_whole_submission(wishes_open, 
 
 
 def test_out_of_phase_saving_is_refused(db_url, outbox):
-    assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
-    user = _user(STUDENT)
+    user = _few_rows("ranking")
     rows, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=1)
     assert rows, "the list stays readable outside the phase"
     window = wish_window.wishes_window()
@@ -227,7 +248,7 @@ def test_out_of_phase_saving_is_refused(db_url, outbox):
 def test_a_supervisor_or_non_participant_cannot_save(wishes_open):
     rows, _ = wish_posts.browse_posts(wishes_open, filters={}, offset=0, limit=1)
     with pytest.raises(AccessDenied):
-        wishes.save_wishes(_user(DEMO_ACCOUNTS["rts"][2], "supervisor"), {rows[0].post_id: 5})
+        wishes.save_wishes(_user(RTS, "supervisor"), {rows[0].post_id: 5})
     with transaction() as session:
         session.execute(sa.update(Student).where(Student.id == _student().id).values(participating=False))
     with pytest.raises(wishes.WishError, match="ne participez pas"):
@@ -235,8 +256,8 @@ def test_a_supervisor_or_non_participant_cannot_save(wishes_open):
 
 
 # --------------------------------------------------------------- sufficiency
-def test_the_counter_follows_the_threshold(wishes_open):
-    user = wishes_open
+def test_the_counter_follows_the_threshold(demo_wishes_open):
+    user = demo_wishes_open
     address = _other_student_address(same_specialty=True)
     other = _user(address)
     with transaction() as session:
@@ -264,7 +285,7 @@ def test_the_counter_follows_the_threshold(wishes_open):
 
 
 def test_students_read_the_posts_description_and_descriptive_file(wishes_open):
-    """The demo describes the RTS's Abbeville site; a site's descriptive PDF is offered through the private route."""
+    """The RTS's Abbeville site is described; a site's descriptive PDF is offered through the private route."""
     from siimop_app.models import DocumentKind, Site
 
     rows, _ = wish_posts.browse_posts(wishes_open, filters={"q": "S.A.U. - SMUR"}, offset=0, limit=50)
