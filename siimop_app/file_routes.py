@@ -1,8 +1,10 @@
-"""The authenticated route that serves private files: ``GET /files/documents/{id}?inline=1``.
+"""The authenticated routes that serve private files, as ``routes.FILE_ROUTES`` declares them: documents
+(``GET /files/documents/{id}?inline=1``), tickets' attachments by private link, the staff tables' exports.
 
-Mounted on the backend through ``rx.App(api_transformer=files_api)``. It reads the
+Mounted on the backend through ``rx.App(api_transformer=files_api)``. ``mount`` reads the
 same session cookie as the pages (``siimop_session``), re-resolves the user from the
-database, and serves the bytes only when ``documents.can_read`` allows it. Unknown,
+database and refuses whoever the route's declared roles leave out; the handler then serves the bytes only when
+the file's own rule allows it (``documents.can_read``, the table's scope). Unknown,
 forbidden and anonymous requests get the same 404, so ids cannot be probed.
 
 Pages link to it through ``backend_url(path)``: in development the backend listens on
@@ -22,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from siimop_app import routes
 from siimop_app.db import transaction
-from siimop_app.models import STAFF_ROLES
 from siimop_app.services import (
     auth,
     coordinator_table,
@@ -65,14 +67,35 @@ def _not_found() -> Response:
     return PlainTextResponse(NOT_FOUND, status_code=404, headers=SECURITY_HEADERS)
 
 
+def may_fetch(route: routes.FileRoute, user: auth.SignedInUser | None) -> bool:
+    """Whether the route's declared roles let ``user`` (None: no session) fetch from it at all."""
+    if route.roles is None:
+        return True
+    return user is not None and (not route.roles or bool(set(user.roles) & set(route.roles)))
+
+
+def mount(route: routes.FileRoute, handler) -> Route:
+    """``handler`` at the route's declared path, behind its declared roles: whoever they leave out gets the 404 every
+    refusal gets. The handler finds the signed-in user (or None) in ``request.state.user``.
+
+    Synchronous on purpose: Starlette runs it in a worker thread, like every database call here."""
+    def guarded(request: Request) -> Response:
+        user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, "")) if route.roles is not None else None
+        if not may_fetch(route, user):
+            return _not_found()
+        request.state.user = user
+        return handler(request)
+
+    guarded.__name__ = handler.__name__
+    return Route(route.path, guarded, methods=["GET"])
+
+
 def serve_document(request: Request) -> Response:
-    """Synchronous on purpose: Starlette runs it in a worker thread, like every database call here."""
     document_id = parse_int(request.path_params.get("document_id", ""), lo=1)
     if document_id is None:
         return _not_found()
-    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
     with transaction() as session:
-        document = documents.readable_document(session, user, document_id)
+        document = documents.readable_document(session, request.state.user, document_id)
     if document is None:
         return _not_found()
     return _serve(document, inline=request.query_params.get("inline") in ("1", "true"))
@@ -88,30 +111,33 @@ def _serve(document, *, inline: bool = False) -> Response:
     return Response(data, media_type=document.content_type or documents.PDF_CONTENT_TYPE, headers=headers)
 
 
-TICKET_ATTACHMENT_ROUTE = "/files/tickets"
-
-
 def serve_ticket_attachment(request: Request) -> Response:
     """A ticket's attachment for whoever holds the ticket's private link (a requester without an account)."""
     document = support.attachment_by_link(request.path_params.get("token", ""))
     return _not_found() if document is None else _serve(document)
 
 
-EXPORTS_ROUTE = exports.EXPORTS_ROUTE
 EXPORT_WRITERS = {"csv": (exports.write_csv, exports.CSV_CONTENT_TYPE),
                   "xlsx": (exports.write_xlsx, exports.XLSX_CONTENT_TYPE)}
 
 
-def _export(request: Request, stem: str, columns, rows_for) -> Response:
-    """A table's export with the page's filters (query string), re-checking the session and the scope; else 404.
+# The staff tables built on the kit: each is exported at routes.TABLE_EXPORT with its name.
+KIT_TABLES = (student_table.TABLE, post_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE, result_table.TABLE)
+TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in KIT_TABLES}
+
+
+def serve_export(request: Request) -> Response:
+    """A table's export with the page's filters (query string), in the viewer's scope (the tables' queries apply
+    it); an unknown table or format: 404.
 
     The file is written in this worker thread into a spooled temporary file (the rows stream from the database),
     then streamed back: the whole table never sits in memory or in Reflex state.
     """
+    table = TABLES_BY_NAME.get(request.path_params.get("table", ""))
     fmt = request.path_params.get("fmt", "")
-    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
-    if fmt not in EXPORT_WRITERS or user is None or not set(user.roles) & set(STAFF_ROLES):
+    if table is None or fmt not in EXPORT_WRITERS:
         return _not_found()
+    user, stem, columns, rows_for = request.state.user, table.file_stem, table.export_columns(), table.export_rows
     params = request.query_params
     try:
         check_query(params)
@@ -134,23 +160,10 @@ def _export(request: Request, stem: str, columns, rows_for) -> Response:
     return StreamingResponse(chunks(), media_type=content_type, headers=headers)
 
 
-def _table_export(table: Table):
-    """The export endpoint of a kit table (a plain function: Starlette runs it in a worker thread)."""
-    def export(request: Request) -> Response:
-        return _export(request, table.file_stem, table.export_columns(), table.export_rows)
-
-    export.__name__ = f"export_{table.name}"
-    return export
-
-
-# The staff tables built on the kit: each is exported at EXPORTS_ROUTE/<name>.csv|xlsx.
-KIT_TABLES = (student_table.TABLE, post_table.TABLE, supervisor_table.TABLE, coordinator_table.TABLE, result_table.TABLE)
-
-
 files_api = Starlette(
     routes=[
-        Route(documents.FILES_ROUTE + "/{document_id}", serve_document, methods=["GET"]),
-        Route(TICKET_ATTACHMENT_ROUTE + "/{token}", serve_ticket_attachment, methods=["GET"]),
-        *(Route(f"{EXPORTS_ROUTE}/{table.name}.{{fmt}}", _table_export(table), methods=["GET"]) for table in KIT_TABLES),
+        mount(routes.DOCUMENT, serve_document),
+        mount(routes.TICKET_ATTACHMENT, serve_ticket_attachment),
+        mount(routes.TABLE_EXPORT, serve_export),
     ],
 )

@@ -1,7 +1,9 @@
-"""Authenticated downloads of the back office's imports, mounted on the backend beside ``file_routes``:
+"""Authenticated downloads of the back office's imports, mounted on the backend beside ``file_routes`` (declared in
+``routes``, managers and admins only):
 
-- ``GET /files/imports/modeles/{kind}.xlsx``: the template of a format (managers and admins);
-- ``GET /files/imports/{batch_id}``: the stored file of an applied import (an admin, or the manager who loaded it).
+- ``routes.IMPORT_TEMPLATE``, ``GET /files/imports/modeles/{kind}.xlsx``: the template of a format;
+- ``routes.IMPORT_FILE``, ``GET /files/imports/{batch_id}``: the stored file of an applied import (an admin, or the
+  manager who loaded it).
 
 Anything else, and anyone else, gets the same 404 as the other private files.
 """
@@ -13,27 +15,23 @@ import logging
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from siimop_app.file_routes import SECURITY_HEADERS, _not_found, content_disposition
+from siimop_app import routes
+from siimop_app.file_routes import SECURITY_HEADERS, _not_found, content_disposition, mount
 from siimop_app.imports.templates import TEMPLATE_NAMES
-from siimop_app.services import auth, imports
+from siimop_app.services import imports
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
-from siimop_app.states.session import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
-
-IMPORTS_ROUTE = imports.IMPORTS_ROUTE
 
 
 def serve_template(request: Request) -> Response:
     kind = request.path_params.get("kind", "")
-    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
     if kind not in TEMPLATE_NAMES:
         return _not_found()
     try:
-        data = imports.template(user, kind)
+        data = imports.template(request.state.user, kind)
     except AccessDenied:
         return _not_found()
     headers = {**SECURITY_HEADERS, "Content-Disposition": content_disposition(TEMPLATE_NAMES[kind], inline=False)}
@@ -45,8 +43,7 @@ def serve_batch_file(request: Request) -> Response:
         batch_id = int(request.path_params["batch_id"])
     except (KeyError, ValueError):
         return _not_found()
-    user = auth.resolve_session(request.cookies.get(SESSION_COOKIE, ""))
-    batch = imports.readable_batch(user, batch_id)
+    batch = imports.readable_batch(request.state.user, batch_id)
     if batch is None:
         return _not_found()
     try:
@@ -59,7 +56,4 @@ def serve_batch_file(request: Request) -> Response:
     return Response(data, media_type=content_type, headers=headers)
 
 
-imports_api = Starlette(routes=[
-    Route(IMPORTS_ROUTE + "/modeles/{kind}.xlsx", serve_template, methods=["GET"]),
-    Route(IMPORTS_ROUTE + "/{batch_id:int}", serve_batch_file, methods=["GET"]),
-])
+imports_api = Starlette(routes=[mount(routes.IMPORT_TEMPLATE, serve_template), mount(routes.IMPORT_FILE, serve_batch_file)])

@@ -1,8 +1,11 @@
-"""Every page of the app, declared once: its path, its title and who may open it.
+"""Every page of the app, declared once: its path, its title and who may open it; and every backend route that
+serves a private file (``FileRoute``): its path and who may fetch it.
 
 ``siimop_app.py`` registers the pages from here, the side menus, the role homes, the pages' links and
 guards, the mails' links and the load tool read their paths from here: a URL is written in one place.
-Pure (no Reflex, no database), so services and command-line tools can read it too.
+``file_routes`` and ``import_routes`` mount the file routes from here (and refuse whoever they do not name);
+services, states and ``ui`` build the files' links from here. Pure (no Reflex, no database), so services and
+command-line tools can read it too.
 
 The help topics name the pages they explain by path in their own files (``assets/help/*.md``, editable
 without Python); ``tests/services/test_help.py`` checks that every page registered here has one.
@@ -96,6 +99,48 @@ TICKET_INBOX = Page("/gestionnaire/tickets", "Tickets d'assistance", MANAGER_ROL
 TICKET_DETAIL = Page("/gestionnaire/tickets/[ticket_id]", "Ticket d'assistance", MANAGER_ROLES)
 
 PAGES: tuple[Page, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Page))
+
+
+@dataclasses.dataclass(frozen=True)
+class FileRoute:
+    """A backend route that serves a private file (pages link to it through ``ui.backend.backend_url``)."""
+
+    path: str  # Starlette's route: "{name}" (or "{name:int}") is one path segment, read as ``path_params[name]``
+    # Who may fetch it: None for whoever holds the link (a secret in the path), () for any signed-in person, else
+    # these roles. The file's own rule (its owner, the viewer's scope) is checked on top by the route's handler.
+    roles: tuple[Role, ...] | None = ANY_SIGNED_IN
+
+    @property
+    def link_prefix(self) -> str:
+        """The path up to its first "{name}" segment, for links built in the browser (prefix + an id)."""
+        return self.path.partition("{")[0]
+
+    def link(self, **params: object) -> str:
+        """The path with each "{name}" replaced by ``params[name]`` (e.g. ``document_id=12``)."""
+        path, rest = "", self.path
+        while "{" in rest:
+            head, _, rest = rest.partition("{")
+            name, _, rest = rest.partition("}")
+            path += head + str(params.pop(name.partition(":")[0]))
+        if params:
+            raise TypeError(f"{self.path} has no parameter {', '.join(params)}")
+        return path + rest
+
+
+# A stored PDF (CV, letter, contract, a post's descriptive file) or a ticket's attachment; ``?inline=1`` shows it in
+# the browser. Who may read it is the document's rule (``documents.can_read``): its owner, the supervisors of the
+# posts the student applied to, the staff whose scope holds it.
+DOCUMENT = FileRoute("/files/documents/{document_id}")
+# A ticket's attachment for whoever holds the ticket's private follow link (a requester without an account).
+TICKET_ATTACHMENT = FileRoute("/files/tickets/{token}", None)
+# A staff table's filtered rows (the page's filters as the query string) as CSV or Excel, in the viewer's scope.
+TABLE_EXPORT = FileRoute("/files/exports/{table}.{fmt}", STAFF_ROLES)
+# The Excel template of an import format; the stored file of an applied import (an admin, or the manager who loaded
+# it).
+IMPORT_TEMPLATE = FileRoute("/files/imports/modeles/{kind}.xlsx", MANAGER_ROLES)
+IMPORT_FILE = FileRoute("/files/imports/{batch_id:int}", MANAGER_ROLES)
+
+FILE_ROUTES: tuple[FileRoute, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, FileRoute))
 
 HELP_TOPIC = HELP.path + "?sujet="  # + a topic's slug
 HELP_FOR_PAGE = HELP.path + "?page="  # + the path of the page the user is on

@@ -6,7 +6,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.file_routes import backend_url
-from siimop_app.services import documents, support
+from siimop_app.services import support
 from siimop_app.states.session import AppState
 from siimop_app.states.ticket_reply import RequesterReply
 from siimop_app.ui.components import error_callout
@@ -75,7 +75,7 @@ def my_tickets_page() -> rx.Component:
         rx.cond(
             s.view.id > 0,
             requester_ticket(MyTicketsState,
-                             backend_url(documents.FILES_ROUTE + "/" + s.view.attachment_id.to(str))),
+                             backend_url(routes.DOCUMENT.link_prefix + s.view.attachment_id.to(str))),
         ),
         title="Mes tickets",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from siimop_app import routes
-from siimop_app.file_routes import TICKET_ATTACHMENT_ROUTE, backend_url
+from siimop_app.file_routes import backend_url
 from siimop_app.services import support
 from siimop_app.states.session import AppState
 from siimop_app.states.ticket_reply import RequesterReply
@@ -40,7 +40,7 @@ def follow_ticket_page() -> rx.Component:
         error_callout(s.link_error, "follow-error"),
         rx.cond(
             s.view.id > 0,
-            requester_ticket(FollowTicketState, backend_url(f"{TICKET_ATTACHMENT_ROUTE}/" + s.ticket_token)),
+            requester_ticket(FollowTicketState, backend_url(routes.TICKET_ATTACHMENT.link_prefix + s.ticket_token)),
         ),
         rx.link("Ouvrir un nouveau ticket", href=routes.SUPPORT.path),
         title="Suivi de votre ticket",

@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.domain.calendar import PARIS
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
@@ -41,7 +42,6 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 PDF_CONTENT_TYPE = "application/pdf"
 NOT_A_PDF = "Le fichier doit être un PDF (format .pdf)."
 TOO_LARGE = "Le fichier dépasse la taille maximale de 5 Mo."
-FILES_ROUTE = "/files/documents"
 
 KIND_LABELS = {
     DocumentKind.CV.value: "CV",
@@ -217,7 +217,7 @@ def delete_file_after_commit(session: Session, document: Document) -> None:
 # ------------------------------------------------------------------ reading
 def download_path(document_id: int, inline: bool = False) -> str:
     """The URL path of the authenticated file route (the page prefixes it with the backend's address)."""
-    return f"{FILES_ROUTE}/{int(document_id)}" + ("?inline=1" if inline else "")
+    return routes.DOCUMENT.link(document_id=int(document_id)) + ("?inline=1" if inline else "")
 
 
 def paris_date(moment: dt.datetime) -> str:

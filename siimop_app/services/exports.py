@@ -29,7 +29,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-EXPORTS_ROUTE = "/files/exports"  # the authenticated route of the tables' files: <route>/<table>.csv|xlsx
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATETIME_TEXT = "%d/%m/%Y %H:%M:%S"

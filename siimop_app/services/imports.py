@@ -28,6 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app import routes
 from siimop_app.db import transaction
 from siimop_app.demo import reference_data as ref
 from siimop_app.domain import import_rules as rules
@@ -963,15 +964,12 @@ def _engine():
 
 # ------------------------------------------------------------------------------------------------ history
 # The authenticated routes of ``import_routes`` (the page prefixes a path with the backend's address).
-IMPORTS_ROUTE = "/files/imports"
-
-
 def template_path(kind: str) -> str:
-    return f"{IMPORTS_ROUTE}/modeles/{kind}.xlsx"
+    return routes.IMPORT_TEMPLATE.link(kind=kind)
 
 
 def batch_path(batch_id: int) -> str:
-    return f"{IMPORTS_ROUTE}/{batch_id}"
+    return routes.IMPORT_FILE.link(batch_id=batch_id)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -84,15 +84,17 @@ def percent(part: int, whole: int) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class StudentSummary:
-    full_name: str
-    ine: str
-    intern_number: str
-    subdivision: str
-    region: str
-    specialty: str
-    option: str
-    semestre_decale: bool
-    participating: bool
+    """The student's record on Mon dossier; the default (every field empty) is nothing shown."""
+
+    full_name: str = ""
+    ine: str = ""
+    intern_number: str = ""
+    subdivision: str = ""
+    region: str = ""
+    specialty: str = ""
+    option: str = ""
+    semestre_decale: bool = False
+    participating: bool = False
 
 
 def student_summary(*, user_id: int) -> StudentSummary | None:

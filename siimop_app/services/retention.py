@@ -8,7 +8,8 @@ campaign's questions — then ``purge_campaign`` anonymises them, in one transac
   wish or result in another campaign — the next cohort is imported after it): names become "ANONYME", the
   INE and intern number are replaced, the presentation text, every address, session and sign-in link, their
   documents (rows and files), the supervisors' private observations about them and their support tickets'
-  contents are deleted, the account is deactivated;
+  contents are deleted, the account is deactivated; the mails of the outbox addressed to them (sent, failed or
+  still waiting: the address and subject of every result, reminder and sign-in mail they were sent) are deleted;
 - the campaign's wishes (hearts) and ranking entries are deleted; the audit details of the purged people are
   cleared (the rows stay, without their before/after values);
 - kept: the campaign, its waves, rounds, posts, sites, supervisors and staff (they work on the next campaign),
@@ -37,6 +38,7 @@ from siimop_app.models import (
     Campaign,
     Document,
     Observation,
+    OutboxMail,
     PendingEmail,
     Phase,
     Ranking,
@@ -71,6 +73,7 @@ class PurgeReport:
     wishes: int = 0
     ranking_entries: int = 0
     documents: int = 0
+    mails: int = 0
     statistics: dict = dataclasses.field(default_factory=dict)
     applied: bool = False
 
@@ -78,12 +81,17 @@ class PurgeReport:
         verb = "anonymisé(s)" if self.applied else "à anonymiser"
         return (f"{self.campaign} (terminée le {self.ended_on:%d/%m/%Y}) : {self.students} étudiant(s) {verb}, "
                 f"{self.wishes} vœu(x) et {self.ranking_entries} rang(s) de classement supprimés, "
-                f"{self.documents} document(s).")
+                f"{self.documents} document(s), {self.mails} e-mail(s) de la file d'envoi.")
 
 
 def _chunks(items: list[int]):
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
+
+
+def _addresses(user_ids: list[int]):
+    """Every address of these users (main and secondary, validated or not): the outbox's ``to_address``."""
+    return select(UserEmail.email).where(UserEmail.user_id.in_(user_ids))
 
 
 def campaign_end(session: Session, campaign_id: int) -> dt.date | None:
@@ -158,6 +166,9 @@ def purge_campaign(campaign_id: int, *, today: dt.date, dry_run: bool = False,
         for chunk in _chunks(user_ids):
             owned.extend(session.exec(select(Document).where(Document.owner_user_id.in_(chunk))).all())
         report.documents = len(owned)
+        for chunk in _chunks(user_ids):
+            report.mails += session.exec(select(sa.func.count()).select_from(OutboxMail)
+                                         .where(OutboxMail.to_address.in_(_addresses(chunk)))).one()
         if dry_run:
             return report
 
@@ -173,6 +184,7 @@ def purge_campaign(campaign_id: int, *, today: dt.date, dry_run: bool = False,
                             .values(before_json=None, after_json=None))
         for chunk in _chunks(user_ids):
             session.execute(sa.delete(SignInToken).where(SignInToken.user_id.in_(chunk)))
+            session.execute(sa.delete(OutboxMail).where(OutboxMail.to_address.in_(_addresses(chunk))))
             session.execute(sa.delete(PendingEmail).where(PendingEmail.user_id.in_(chunk)))
             session.execute(sa.delete(UserEmail).where(UserEmail.user_id.in_(chunk)))
             session.execute(sa.delete(UserSession).where(UserSession.user_id.in_(chunk)))

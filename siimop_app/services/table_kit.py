@@ -1,25 +1,26 @@
-"""The staff tables' kit: one ``Table`` definition drives the service, the page's state, its view and its export.
+"""The tables' kit: one ``Table`` definition drives the service, the page's state, its view and its export.
 
 A table module declares its columns (label, key, sortable, how a value shows on screen and in a file), its
 filters, its default sort, the typed line a page shows, and four functions: ``query`` (one page and the
 total, scoped in SQL), ``iterate`` (every row in the table's order, for the files), ``statistics`` and
 ``options`` (the lists its select filters offer). Everything else is here, once:
 
-* the filters a browser sends are cleaned (``clean``): unknown keys dropped, "no filter" spelled one way;
+* the filters a browser sends are cleaned (``clean``): unknown keys dropped, "no filter" spelled one way, a
+  checkbox filter "1" or "";
 * a page past the end (the filters shrank the list) comes back as the last page (``page``);
 * the rows become frozen lines ready to show (``line``), so components read ``line.last_name``;
 * the export's columns, rows and query string (``export_columns``, ``export_rows``, ``export_query``).
 
-No Reflex here: the state (``states.filtered_table``) and the view (``ui.data_table``) read these definitions.
+Filters are selects (fixed ``choices`` or a list from ``options``), checkboxes (``kind="check"``, e.g. "Seulement
+mes postes notés") or selects narrowed by another one (``narrowed_by``: the subdivisions of the chosen region,
+by ``overview.Choice.group``; choosing a region clears the subdivision).
 
-Not on the kit: the student's Mes vœux list (``services.wish_posts``, ``pages/student/wishes.py``). Moving it would
-change what the student sees or the kit's shape: it is a list of post cards with a hearts radio group each, not a
-table (no columns, no sortable headers: one fixed order, the student's subdivision first); its rows carry the
-tab's unsaved hearts over the saved ones (``saved``/``changed``), which a frozen line from columns cannot; it has a
-yes/no checkbox filter ("Seulement mes postes notés") and a region select that empties the subdivision one, where
-the kit's filters are independent selects; its counter is the live sufficiency of the draft, not statistics of
-the filters, and it has no export; its pagers (two, 20 posts, "← Précédent"/"Suivant →") and its students-only
-guard differ from the staff tables'. Bring it over only if the kit grows card rows, boolean and dependent filters.
+A table need not be a staff table of columns: Mes vœux (``services.wish_posts``) is one too. Its ``query`` returns
+its lines itself (frozen ``WishCard``s: no columns), it has no statistics (``statistics=None``: its counter is the
+sufficiency of the student's unsaved draft, which its state overlays on the page's cards) and no export
+(``iterate=None``); its page shows the lines as cards (``ui.data_table.card_list``) with its own pager labels.
+
+No Reflex here: the state (``states.filtered_table``) and the view (``ui.data_table``) read these definitions.
 """
 
 from __future__ import annotations
@@ -91,16 +92,28 @@ PERSON_COLUMNS = (Column("last_name", "Nom", width=18), Column("first_name", "Pr
 SIGNED_IN = moment_column("last_login", "Connexion", "last_login_at")
 
 
+CHECKED = "1"  # a checkbox filter's value when ticked ("" when not)
+TICKED = frozenset({"1", "true", "on", "oui"})
+
+
 @dataclasses.dataclass(frozen=True)
 class Filter:
     """A select filter: fixed ``choices`` ((value, label) pairs), or the list ``options`` names in the table's
-    ``options(user)`` (e.g. "regions": the regions of the user's scope)."""
+    ``options(user)`` (e.g. "regions": the regions of the user's scope). ``narrowed_by``: the key of the filter
+    whose value narrows this one's options (each option's ``group``) and clears this one when it changes.
+    ``kind="check"``: a checkbox labelled ``label``, "1" when ticked."""
 
     key: str
     label: str
     all_label: str = "Tous"
     choices: tuple[tuple[str, str], ...] = ()
     options: str = ""
+    kind: str = "select"  # "select" | "check"
+    narrowed_by: str = ""
+
+    @property
+    def check(self) -> bool:
+        return self.kind == "check"
 
 
 # The place filters most staff tables offer, over the user's scope.
@@ -139,8 +152,8 @@ class Table:
     line: type  # from ``line_class``
     query: Callable[..., tuple[list, int]]  # (user, *, filters, sort, descending, offset, limit, **context)
     iterate: Callable[..., Iterator] | None  # (user, *, filters, sort, descending); None: no export
-    statistics: Callable[..., list[Figure]]  # (user, filters, **context)
-    options: Callable[..., Mapping[str, list[Choice]]]  # (user)
+    statistics: Callable[..., list[Figure]] | None  # (user, filters, **context); None: no statistics
+    options: Callable[..., Mapping[str, list[Choice]]]  # (user): {"regions": [...], …}
     page_size: int = 50
 
     @property
@@ -156,17 +169,35 @@ class Table:
     def filter_keys(self) -> tuple[str, ...]:
         return ("q", *(f.key for f in self.filters))
 
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The keys of the checkbox filters."""
+        return tuple(f.key for f in self.filters if f.check)
+
+    @property
+    def selects(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.filters if not f.check)
+
+    def narrowed(self, key: str) -> tuple[str, ...]:
+        """The filters that ``key``'s value narrows (cleared when it changes)."""
+        return tuple(f.key for f in self.filters if f.narrowed_by == key)
+
     def choices(self) -> dict[str, tuple[str, ...]]:
         """The values each fixed-choice filter accepts (the others are checked by their query)."""
         return {f.key: tuple(value for value, _ in f.choices) for f in self.filters if f.choices}
 
     def clean(self, filters: Mapping[str, object] | None) -> dict[str, str]:
-        """Every filter key, each value stripped and bounded, "" for no filter; other keys dropped."""
+        """Every filter key, each value stripped and bounded, "" for no filter (an unticked checkbox too, a ticked
+        one "1"); other keys dropped."""
         filters = filters or {}
+        checks = self.checks
         out = {}
         for key in self.filter_keys:
             value = str(filters.get(key) or "").strip()
-            out[key] = "" if value.lower() in NO_FILTER else value[:100]
+            if key in checks:
+                out[key] = CHECKED if value.lower() in TICKED else ""
+            else:
+                out[key] = "" if value.lower() in NO_FILTER else value[:100]
         return out
 
     def sort_key(self, sort: str) -> str:
@@ -176,6 +207,9 @@ class Table:
         return {c.key: c.screen(row) for c in self.columns}
 
     def to_line(self, row: Any) -> Any:
+        """The line a page shows for a row of ``query``; a query may return the lines themselves (cards)."""
+        if isinstance(row, self.line):
+            return row
         return self.line(id=_row_id(row), **self.screen_values(row))
 
     def page(self, user, *, filters: Mapping[str, object], sort: str, descending: bool, page: int,

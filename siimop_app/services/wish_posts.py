@@ -3,9 +3,15 @@ subdivision), with places left, filtered and paged in SQL, each with the student
 
 Round 2 offers only the places left: a post every place of which is taken (by any stored placement, as the round
 close counts them) is not shown. The student's own subdivision comes first.
+
+``TABLE`` puts the list on the table kit (``services.table_kit``): its filters (selects, the subdivision narrowed by
+the region, the checkbox "Seulement mes postes notés"), its paging; its lines are ``WishCard``s; no statistics, no
+export. Only a student reads it, and only their specialty's posts (``signed_in_student``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -27,14 +33,38 @@ from siimop_app.models import (
 )
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.documents import download_path
-from siimop_app.services.posts import assigned_count_subquery, card_of
+from siimop_app.services.overview import Choice
+from siimop_app.services.posts import PostCard, assigned_count_subquery, card_of
 from siimop_app.services.queries import contains
 from siimop_app.services.student_access import signed_in_student
+from siimop_app.services.table_kit import Filter, Table
 from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
 
 MAX_PAGE_SIZE = 100
+PAGE_SIZE = 20
 DECALE_FILTER = {"oui": True, "non": False}
+
+
+@dataclasses.dataclass(frozen=True)
+class WishCard(PostCard):
+    """One post as Mes vœux shows it: the seed's card, the student's **saved** hearts (the unsaved ones are the
+    page state's), whether it is in the student's subdivision, what its supervisor wrote and its PDF."""
+
+    saved: int = 0
+    local: bool = False
+    description: str = ""
+    file_path: str = ""
+
+
+FILTERS = (
+    Filter("region", "Région", "Toutes", options="regions"),
+    Filter("subdivision", "Subdivision", "Toutes", options="subdivisions", narrowed_by="region"),
+    Filter("type", "Type de poste", "Tous", choices=(("simple", "Simple"), ("couple", "Couplé"), ("mixte", "Mixte"))),
+    Filter("months", "Durée", "Toutes", choices=(("6", "6 mois"), ("12", "1 an"))),
+    Filter("decale", "Décalé", "Tous", choices=(("oui", "Décalé"), ("non", "Non décalé"))),
+    Filter("rated", "Seulement mes postes notés", kind="check"),
+)
 
 
 def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
@@ -78,28 +108,24 @@ def _card_query(session: Session, student: Student, wave_id: int, round_id: int 
     return query, site_supervisor
 
 
-def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):
-    filters = filters or {}
-    region = parse_int(filters.get("region"))
+def _apply_filters(query, filters: dict[str, str], site_supervisor, round_id: int | None):
+    region = parse_int(filters["region"])
     if region is not None:
         query = query.where(Subdivision.region_id == region)
-    subdivision = parse_int(filters.get("subdivision"))
+    subdivision = parse_int(filters["subdivision"])
     if subdivision is not None:
         query = query.where(Post.subdivision_id == subdivision)
-    post_type = str(filters.get("post_type") or "")
-    if post_type in POST_TYPE_LABELS:
-        query = query.where(Post.post_type == post_type)
-    months = parse_int(filters.get("months"))
+    if filters["type"] in POST_TYPE_LABELS:
+        query = query.where(Post.post_type == filters["type"])
+    months = parse_int(filters["months"])
     if months in (6, 12):
         query = query.where(Post.months == months)
-    decale = filters.get("decale")
-    if isinstance(decale, str):
-        decale = DECALE_FILTER.get(decale)
-    if isinstance(decale, bool):
+    decale = DECALE_FILTER.get(filters["decale"])
+    if decale is not None:
         query = query.where(Post.decale == decale)
-    if filters.get("rated_only"):
+    if filters["rated"]:
         query = query.where(Application.hearts > 0) if round_id is not None else query.where(sa.false())
-    text = " ".join(str(filters.get("search") or "").split())[:100]
+    text = " ".join(filters["q"].split())
     if text:
         supervisor_name = sa.func.coalesce(site_supervisor.first_name, "") + " " + sa.func.coalesce(
             site_supervisor.last_name, "")
@@ -109,22 +135,23 @@ def _apply_filters(query, filters: dict, site_supervisor, round_id: int | None):
 
 
 def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int = 0,
-                 limit: int = 20) -> tuple[list[dict], int]:
+                 limit: int = PAGE_SIZE) -> tuple[list[WishCard], int]:
     """One page of the posts of the student's specialty in the current wave, with the student's saved hearts.
 
-    Filters (all optional): ``region`` / ``subdivision`` (ids), ``post_type`` (simple/couple/mixte),
-    ``months`` (6/12), ``decale`` ("oui"/"non" or a bool), ``search`` (site, establishment, supervisor,
-    indication), ``rated_only``. The student's own subdivision comes first. Returns (rows, total).
+    Filters (all optional, cleaned by ``TABLE.clean``): ``region`` / ``subdivision`` (ids), ``type``
+    (simple/couple/mixte), ``months`` (6/12), ``decale`` ("oui"/"non"), ``q`` (site, establishment, supervisor,
+    indication), ``rated`` (ticked: the posts the student gave hearts). The student's own subdivision comes first.
+    Returns (cards, total).
     """
     window = wishes_window()
     offset = max(0, int(offset or 0))
-    limit = min(MAX_PAGE_SIZE, max(1, int(limit or 20)))
+    limit = min(MAX_PAGE_SIZE, max(1, int(limit or PAGE_SIZE)))
     with transaction() as session:
         student = signed_in_student(session, user)
         if window.wave_id is None:
             return [], 0
         query, site_supervisor = _card_query(session, student, window.wave_id, window.round_id)
-        query = _apply_filters(query, filters or {}, site_supervisor, window.round_id)
+        query = _apply_filters(query, TABLE.clean(filters), site_supervisor, window.round_id)
         total = session.exec(select(sa.func.count()).select_from(query.order_by(None).subquery())).one()
         rows = session.exec(
             query.order_by((Post.subdivision_id != student.subdivision_id), Subdivision.label, Site.name,
@@ -136,16 +163,17 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
         card = card_of(post, site_name=site_name, specialty=specialty, option=option, establishment=establishment,
                        subdivision=subdivision, supervisor_first=first, supervisor_last=last, assigned=taken,
                        type_and_access=POST_TYPE_LABELS[post.post_type])
-        result.append({**card.as_dict(), "href": "", "hearts": int(hearts or 0),
-                       "local": post.subdivision_id == student.subdivision_id,
-                       # What the supervisor wrote about the post, and its descriptive PDF (SPEC §2).
-                       "description": description or "",
-                       "file_path": download_path(document_id, inline=True) if document_id else ""})
+        result.append(WishCard(**card.as_dict(), saved=int(hearts or 0),
+                               local=post.subdivision_id == student.subdivision_id,
+                               # What the supervisor wrote about the post, and its descriptive PDF (SPEC §2).
+                               description=description or "",
+                               file_path=download_path(document_id, inline=True) if document_id else ""))
     return result, int(total)
 
 
-def filter_options(user: SignedInUser) -> dict:
-    """The regions and subdivisions that hold posts of the student's specialty in the wave (for the filters)."""
+def filter_options(user: SignedInUser) -> dict[str, list[Choice]]:
+    """The regions and subdivisions that hold posts of the student's specialty in the wave (for the filters); a
+    subdivision's ``group`` is its region."""
     window = wishes_window()
     with transaction() as session:
         student = signed_in_student(session, user)
@@ -161,6 +189,18 @@ def filter_options(user: SignedInUser) -> dict:
     regions = sorted({(rid, name) for rid, name, _, _ in rows}, key=lambda r: r[1])
     subdivisions = sorted({(sid, label, rid) for rid, _, sid, label in rows}, key=lambda s: s[1])
     return {
-        "regions": [{"id": str(rid), "label": name} for rid, name in regions],
-        "subdivisions": [{"id": str(sid), "label": label, "region": str(rid)} for sid, label, rid in subdivisions],
+        "regions": [Choice(str(rid), name) for rid, name in regions],
+        "subdivisions": [Choice(str(sid), label, str(rid)) for sid, label, rid in subdivisions],
     }
+
+
+def _query(user: SignedInUser, *, filters, sort, descending, offset, limit) -> tuple[list[WishCard], int]:
+    """The kit's query: one fixed order (the student's subdivision first), whatever the sort."""
+    return browse_posts(user, filters=filters, offset=offset, limit=limit)
+
+
+TABLE = Table(
+    name="wishes", file_stem="", noun="postes", unit="poste(s)", search_label="Recherche", columns=(),
+    filters=FILTERS, default_sort="", line=WishCard, query=_query, iterate=None, statistics=None,
+    options=filter_options, page_size=PAGE_SIZE,
+)

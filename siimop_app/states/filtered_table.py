@@ -10,8 +10,11 @@ other clients meanwhile; this client's state is held by its event until it retur
 
 ``KitTable``: all of that and the rest, for a table defined with ``services.table_kit.Table``: the guard and
 the filter lists on load, the page (past the end: the last one), the typed lines, the statistics kept live
-(``keep_live``) and the export's query string. A page's state declares ``rows`` (a list of its table's
-line class), ``sort`` and one ``f_<key>`` per select filter, and says ``_table()`` and ``_page()`` (its registry entry).
+(``keep_live``, for a table that has statistics) and the export's query string. A page's state declares ``rows``
+(a list of its table's line class), ``sort`` and one ``f_<key>`` per filter (``str`` for a select, ``bool`` for a
+checkbox), and says ``_table()`` and ``_page()`` (its registry entry). A select narrowed by another
+(``Filter.narrowed_by``) is cleared when that one changes. Mes vœux (``pages/student/wishes.py``) is one: it
+overlays the student's unsaved hearts on the page's cards in its own ``_refresh``.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.models import STAFF_ROLES
-from siimop_app.services import auth
+from siimop_app.services import auth, calendar
 from siimop_app.services import scope as scopes
 from siimop_app.services.access import AccessDenied, require_role
-from siimop_app.services.table_kit import ALL, Table
+from siimop_app.services.table_kit import ALL, CHECKED, TICKED, Table
 from siimop_app.states.live_statistics import SHARED, keep_live
 from siimop_app.services.overview import Choice, Figure
 
@@ -46,6 +49,14 @@ class FilteredTable(rx.State, mixin=True):
 
     # What each table page says about itself (methods, not class attributes: Reflex makes those vars).
     def _select_filters(self) -> tuple[str, ...]:
+        return ()
+
+    def _check_filters(self) -> tuple[str, ...]:
+        """The checkbox filters (each backed by a bool ``f_<key>`` var)."""
+        return ()
+
+    def _narrowed(self, key: str) -> tuple[str, ...]:
+        """The select filters whose options ``key``'s value narrows: cleared when it changes."""
         return ()
 
     def _choices(self) -> Mapping[str, tuple[str, ...]]:
@@ -77,13 +88,21 @@ class FilteredTable(rx.State, mixin=True):
         allowed = self._choices().get(key)
         if allowed is not None and value not in (ALL, *allowed):
             value = ALL
-        self._assign(**{f"f_{key}": value}, page=1)
+        self._assign(**{f"f_{key}": value}, **{f"f_{other}": ALL for other in self._narrowed(key)}, page=1)
+        await self._reload_off_loop()
+
+    @rx.event
+    async def set_check(self, key: str, value: bool):
+        if key not in self._check_filters():
+            return
+        self._assign(**{f"f_{key}": str(value).strip().lower() in TICKED}, page=1)
         await self._reload_off_loop()
 
     @rx.event
     async def reset_filters(self):
         self.search_revision += 1
-        self._assign(f_q="", page=1, **{f"f_{key}": ALL for key in self._select_filters()})
+        self._assign(f_q="", page=1, **{f"f_{key}": ALL for key in self._select_filters()},
+                     **{f"f_{key}": False for key in self._check_filters()})
         await self._reload_off_loop()
 
     @rx.event
@@ -160,7 +179,13 @@ class KitTable(FilteredTable, mixin=True):
 
     # The controls' questions, answered from the definition.
     def _select_filters(self) -> tuple[str, ...]:
-        return tuple(f.key for f in self._table().filters)
+        return self._table().selects
+
+    def _check_filters(self) -> tuple[str, ...]:
+        return self._table().checks
+
+    def _narrowed(self, key: str) -> tuple[str, ...]:
+        return self._table().narrowed(key)
 
     def _choices(self) -> Mapping[str, tuple[str, ...]]:
         return self._table().choices()
@@ -172,7 +197,8 @@ class KitTable(FilteredTable, mixin=True):
         return self._table().page_size
 
     def _filters(self) -> dict[str, str]:
-        return {"q": self.f_q, **{key: getattr(self, f"f_{key}") for key in self._select_filters()}}
+        return {"q": self.f_q, **{key: getattr(self, f"f_{key}") for key in self._select_filters()},
+                **{key: CHECKED if getattr(self, f"f_{key}") else "" for key in self._check_filters()}}
 
     def _clear(self) -> None:
         self.rows, self.total, self.statistics = [], 0, []
@@ -181,10 +207,12 @@ class KitTable(FilteredTable, mixin=True):
         table, filters, context = self._table(), self._filters(), self._context()
         rows, total, page = table.page(user, filters=filters, sort=self.sort, descending=self.descending,
                                        page=self.page, **context)
-        self._assign(error="", rows=rows, total=total, page=page,
-                     export_query=table.export_query(filters, self.sort, self.descending))
+        self._assign(error="", rows=rows, total=total, page=page)
+        if table.iterate is not None:  # a table with an export: its links follow the filters
+            self._assign(export_query=table.export_query(filters, self.sort, self.descending))
         if statistics:
-            self._assign(statistics=table.statistics(user, filters, **context))
+            if table.statistics is not None:
+                self._assign(statistics=table.statistics(user, filters, **context))
             self._more(user, filters)
 
     def _reload(self, *, statistics: bool = True):
@@ -197,6 +225,8 @@ class KitTable(FilteredTable, mixin=True):
     @rx.event(background=True)
     async def watch_statistics(self, token: int):
         """Recompute only the statistics every few seconds while this page stays open."""
+        if self._table().statistics is None:  # a forged event on a table without statistics
+            return
         await keep_live(self, token, self._route(), live_statistics_of(self._table(), self._roles()))
 
     @rx.event
@@ -204,19 +234,33 @@ class KitTable(FilteredTable, mixin=True):
         return await asyncio.to_thread(self._load_table)
 
     def _load_table(self):
+        with calendar.read_once():  # the shell, the page's own figures, the table and its statistics: one read
+            return self._load_table_once()
+
+    def _load_table_once(self):
         self._clear()
         self.error = ""
         roles = self._roles()
-        user, redirect = self._enter(staff_interface(self._user(), roles), *roles)
+        user, redirect = self._enter(lambda user: staff_interface(user, roles), *roles)
         if redirect:
             return redirect
         self._on_load(user)
+        self._load_options(user)
+        self._refresh(user)
+        return self._watch()
+
+    def _load_options(self, user: auth.SignedInUser) -> None:
+        """The lists the select filters offer (each in the var its filter's ``options`` names)."""
         table = self._table()
         if any(f.options for f in table.filters):
             options = table.options(user)
             for f in table.filters:
                 if f.options:
-                    setattr(self, f.options, options[f.options])
-        self._refresh(user)
+                    self._assign(**{f.options: options[f.options]})
+
+    def _watch(self):
+        """The live refresh of the statistics, for a table that has some."""
+        if self._table().statistics is None:
+            return None
         self._watch_token += 1
         return type(self).watch_statistics(self._watch_token)

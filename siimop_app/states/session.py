@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.cookies
 import logging
+from collections.abc import Callable
 from urllib.parse import unquote
 
 import reflex as rx
@@ -103,11 +104,12 @@ class AppState(rx.State):
                                        access.ROLE_HOMES[role]))
         self.other_interfaces = others
 
-    def _enter(self, interface: str | None, *roles: str):
+    def _enter(self, interface: str | None | Callable[[auth.SignedInUser], str], *roles: str):
         """The guard of a protected page: returns (user, None) or (None, redirect event).
 
-        ``interface`` picks the side menu; None means the user's own main interface.
-        Outside any campaign the student and supervisor interfaces are closed: their
+        ``interface`` picks the side menu; None means the user's own main interface; a function of the user picks
+        it from the user this guard resolves (a staff page's menu follows the staff role held: no second session
+        read). Outside any campaign the student and supervisor interfaces are closed: their
         users go to their other open interface, or to the "application fermée" page.
         """
         try:
@@ -116,6 +118,8 @@ class AppState(rx.State):
             if self._user() is None:
                 return None, rx.redirect(routes.SIGN_IN.path)
             return None, [rx.toast.error(str(denied)), rx.redirect(routes.ROOT.path)]
+        if callable(interface):
+            interface = interface(user)
         wave = calendar.current_wave()
         campaign_open = wave is not None
         if interface is None:

@@ -1,7 +1,7 @@
 """Benchmark: the coordinators' tables on the national demo (7,400 students, ~6,000 posts).
 
     python tests/benchmarks/bench_tables.py [--database-url postgresql+psycopg://USER@HOST:5432/postgres]
-                                            [--only students|posts] [--repeat 5] [--quick]
+                                            [--only students|posts|pages] [--repeat 5] [--quick]
 
 Default database: a throwaway SQLite file; with ``--database-url`` a throwaway
 database is created on that PostgreSQL server and dropped afterwards. Figures are
@@ -9,8 +9,8 @@ printed, never asserted. Targets (issue 6): filter/sort/page query < 300 ms, pag
 state < 200 KB, export of every student to Excel < 5 s and to CSV < 1 s. ``--quick``
 runs every section once on the small demo (the test suite runs this).
 
-Sections: ``students`` (below) and ``posts`` (to be added by the posts table:
-write ``bench_posts(ctx)`` and register it in ``SECTIONS``).
+Sections: ``students``, ``posts`` and ``pages`` (the other pages' events, CPU and SQL statements each: the
+calendar read, Mon dossier, Mes postes and a post's detail, the staff's post detail, a student's wishes dialog).
 """
 
 from __future__ import annotations
@@ -227,9 +227,57 @@ def _bench_live(ctx: Context, table, cookie: str, filters: dict) -> None:
     print(f"  live statistics, per tab refresh, shared ({tabs} tabs)     first tab {first}; each other {_cost()}")
 
 
+# ------------------------------------------------------------------ pages
+def bench_pages(ctx: Context) -> None:
+    """The events of the pages outside the tables and the ranking board: what each costs a worker (CPU of this
+    process, SQL statements), through the pages' states as Reflex runs them."""
+    from reflex.utils.format import json_dumps
+
+    import siimop_app.siimop_app  # noqa: F401
+    from siimop_app.pages.coordinator.home import CoordinatorHomeState
+    from siimop_app.pages.coordinator.posts import StaffPostDetailState
+    from siimop_app.pages.student.home import StudentHomeState
+    from siimop_app.pages.supervisor.post_detail import PostDetailState
+    from siimop_app.pages.supervisor.posts import SupervisorPostsState
+    from siimop_app.services import calendar
+    from tests.states.reflex_state import page_state, settle
+
+    print("== pages (demo in its ranking phase)")
+
+    def event(label: str, fn: Callable, state) -> None:
+        median, worst, _ = _timed(fn, ctx.repeat)
+        if getattr(state, "error", ""):
+            raise SystemExit(f"{label}: {state.error}")
+        root = state._get_root_state()
+        root._clean()  # as after the last delta went out: what one more such event sends back
+        settle(fn())
+        sent = len(json_dumps(root.get_delta()).encode())
+        print(f"  {label:<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()}, delta {sent} B)")
+
+    median, worst, _ = _timed(calendar.current_wave, max(ctx.repeat, 20))
+    print(f"  {'calendar read (every event of every page)':<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
+    student = page_state(StudentHomeState, _cookie(ctx, "etudiant@demo.siimop.fr"))
+    event("Mon dossier: page load", student.load, student)
+    rts = _cookie(ctx, "rts@demo.siimop.fr")
+    posts = page_state(SupervisorPostsState, rts)
+    event("Mes postes (RTS): page load", posts.load, posts)
+    post_id = posts.cards[0].post_id
+    detail = page_state(PostDetailState, rts, path="/rts/postes/[post_id]", params={"post_id": post_id})
+    event("Mes postes (RTS): a post's detail, page load", detail.load, detail)
+    admin = _cookie(ctx, "admin@demo.siimop.fr")
+    staff = page_state(StaffPostDetailState, admin, path="/coordonnateur/postes/[post_id]",
+                       params={"post_id": post_id})
+    event("Gestion des postes: a post's detail (admin), page load", staff.load, staff)
+    table = page_state(CoordinatorHomeState, admin)
+    settle(table.load())
+    student_id = table.rows[0].id
+    event("Gestion des étudiants: a student's wishes (dialog)", lambda: settle(table.open_detail(student_id)), table)
+
+
 SECTIONS: dict[str, Callable[[Context], None]] = {
     "students": bench_students,
     "posts": bench_posts,
+    "pages": bench_pages,
 }
 
 

@@ -76,14 +76,14 @@ def run(repeat: int, scale: str) -> None:
     print(f"Mes vœux ({scale} demo, {os.environ['REFLEX_DB_URL'].split(':', 1)[0]})")
     measure("page load (on_load)", lambda i: state.load(), repeat)
     print(f"    {state.total} posts offered, {len(state.rows)} shown")
-    measure("heart click", lambda i: state.set_hearts(state.rows[i % len(state.rows)]["post_id"], 1 + i % 5), repeat)
-    measure("filter (post type, back)", lambda i: state.set_type("couple" if i % 2 == 0 else "all"), repeat)
-    done(state.set_type("all"))  # every post again, for the pages
+    measure("heart click", lambda i: state.set_hearts(state.rows[i % len(state.rows)].post_id, 1 + i % 5), repeat)
+    measure("filter (post type, back)", lambda i: state.set_filter("type", "couple" if i % 2 == 0 else "all"), repeat)
+    done(state.set_filter("type", "all"))  # every post again, for the pages
     measure("next / previous page", lambda i: state.next_page() if i % 2 == 0 else state.previous_page(), repeat)
 
     def save(i):
         for row in state.rows[:3]:
-            done(state.set_hearts(row["post_id"], 1 + (i + row["post_id"]) % 5))
+            done(state.set_hearts(row.post_id, 1 + (i + row.post_id) % 5))
         statements[0] = 0  # the hearts above are not the save's
         return state.save()
 

@@ -160,3 +160,33 @@ def test_outside_the_wishes_phase_the_page_is_read_only(page, harness):
     row.get_by_role("radio", name="5 cœurs sur 5").click()
     expect(page.locator("#wishes-error")).to_contain_text("vœux")
     expect(row.locator(".hearts-value")).to_have_text(given)
+
+
+def test_the_region_narrows_the_subdivisions_and_the_box_keeps_the_rated_posts(page, harness):
+    from siimop_app.services import auth, wish_posts, wishes
+
+    with transaction() as session:
+        uid = session.exec(select(UserEmail.user_id).where(UserEmail.email == STUDENT)).one()
+    student = auth.SignedInUser(uid, "", "", STUDENT, ("student",))
+    options = wish_posts.filter_options(student)
+    region = options["regions"][0]
+    inside = [s.label for s in options["subdivisions"] if s.group == region.value]
+    rated = sum(1 for hearts in wishes.current_hearts(student).values() if hearts > 0)
+    sign_in(page, harness, STUDENT)
+    page.goto(url(harness, "/etudiant/voeux"))
+    expect(page.locator(".wish-row")).to_have_count(20)
+    page.click("#filter-region")
+    page.get_by_role("option", name=region.label, exact=True).click()
+    expect(page.locator("#filter-region")).to_contain_text(region.label)
+    # The subdivision select offers only the region's subdivisions ("Toutes" first).
+    page.click("#filter-subdivision")
+    expect(page.get_by_role("option")).to_have_count(len(inside) + 1)
+    expect(page.get_by_role("option").nth(1)).to_have_text(sorted(inside)[0])
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Réinitialiser").click()
+    expect(page.locator("#filter-region")).to_contain_text("Toutes")
+    # "Seulement mes postes notés": the posts the student gave hearts.
+    page.get_by_role("checkbox", name="Seulement mes postes notés").click()
+    expect(page.locator("#page-info-top")).to_contain_text(f"· {rated} poste(s)")
+    for value in page.locator(".hearts-value").all():
+        expect(value).not_to_have_text("0 / 5")

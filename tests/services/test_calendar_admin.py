@@ -8,11 +8,21 @@ import pytest
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.demo.cli import main as demo_main
-from siimop_app.models import AuditEntry, UserEmail
+from siimop_app.models import AuditEntry, Region, Specialty, Subdivision, UserEmail
 from siimop_app.services import calendar, calendar_admin
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
+from tests.services.factories import make_campaign, make_user, reference_id
+
+
+def _campaign(phase: str) -> None:
+    """A campaign whose today falls in ``phase``, its ARS manager, an admin, a supervisor and a coordinator."""
+    make_campaign(phase)
+    make_user("ars@demo.siimop.fr", "manager", region_id=reference_id(Region, "HDF"))
+    make_user("admin@demo.siimop.fr", "admin")
+    make_user("rts@demo.siimop.fr", "supervisor")
+    make_user("coordo@demo.siimop.fr", "coordinator", subdivision_id=reference_id(Subdivision, "AMIENS"),
+              specialty_id=reference_id(Specialty, "MED-URG"))
 
 
 def _user(address: str, *roles: str) -> SignedInUser:
@@ -22,7 +32,7 @@ def _user(address: str, *roles: str) -> SignedInUser:
 
 
 def test_a_manager_opens_the_wishes_phase_today_and_it_is_audited(db_url):
-    demo_main(["--scale", "small", "--phase", "ranking"])
+    _campaign("ranking")
     manager = _user("ars@demo.siimop.fr", "manager")
     wishes = next(p for p in calendar_admin.list_phases(manager) if p.label == "Vœux des étudiants" and p.round == "Tour 1")
     with pytest.raises(calendar.PhaseClosedError):
@@ -36,7 +46,7 @@ def test_a_manager_opens_the_wishes_phase_today_and_it_is_audited(db_url):
 
 
 def test_bad_dates_and_other_roles_are_refused_and_nothing_changes(db_url):
-    demo_main(["--scale", "small"])
+    _campaign("ranking")
     manager = _user("ars@demo.siimop.fr", "manager")
     phase = calendar_admin.list_phases(manager)[0]
     with pytest.raises(calendar_admin.CalendarError, match="postérieure"):
@@ -51,7 +61,7 @@ def test_bad_dates_and_other_roles_are_refused_and_nothing_changes(db_url):
 
 
 def test_the_calendar_stays_editable_when_the_application_is_closed(db_url):
-    demo_main(["--scale", "small", "--phase", "closed"])
+    _campaign("closed")
     assert calendar.current_wave() is None
     phases = calendar_admin.list_phases(_user("admin@demo.siimop.fr", "admin"))
     assert len(phases) == 10 and {p.round for p in phases} == {"", "Tour 1", "Tour 2", "Tour 3"}

@@ -137,3 +137,48 @@ def test_a_calendar_edit_is_seen_by_the_next_event_though_one_event_reads_the_ca
         assert calendar.require_open("ranking").phase.kind == "ranking"
     with pytest.raises(calendar.PhaseClosedError):  # the next event reads the calendar again
         calendar.require_open("ranking")
+
+
+def test_every_waves_calendar_is_one_statement_and_holds_each_waves_phases_and_rounds(db_url):
+    """Every event of every page reads the calendar: one statement, whatever the number of waves, with each wave's
+    phases in date order, their round numbers, and every round of the wave (one without any phase too)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from siimop_app.db import get_engine, transaction
+    from siimop_app.models import Phase, Round, Wave
+
+    rounds = make_campaign("ranking")
+    today = calendar.now().date()
+    with transaction() as session:
+        first = session.exec(select(Wave)).one()
+        second = Wave(campaign_id=first.campaign_id, number=2, name="Vague 2", subtitle="Semestre décalé")
+        session.add(second)
+        session.flush()
+        lone = Round(wave_id=second.id, number=1)  # a round whose phases are not dated yet
+        session.add(lone)
+        session.flush()
+        session.add(Phase(wave_id=second.id, kind="management", starts_on=today, ends_on=today))
+        second_id, lone_id = second.id, lone.id
+    statements = []
+
+    def counted(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(get_engine(), "before_cursor_execute", counted)
+    try:
+        waves = {c.wave_id: c for c in calendar._calendars()}
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", counted)
+    assert len(statements) == 1
+    assert waves[second_id].round_numbers == {lone_id: 1}
+    assert [(p.kind, p.round_number) for p in waves[second_id].phases] == [("management", None)]
+    assert waves[second_id].campaign_name == waves[first.id].campaign_name and waves[second_id].wave_subtitle
+    ours = waves[first.id]
+    assert ours.round_numbers == {round_id: number for number, round_id in rounds.items()}
+    with transaction() as session:
+        expected = session.exec(select(Phase).where(Phase.wave_id == first.id).order_by(Phase.starts_on, Phase.id))
+        by_round = {round_id: number for number, round_id in rounds.items()}
+        assert [(p.kind, p.round_number, p.starts_on, p.ends_on) for p in ours.phases] == [
+            (p.kind, by_round.get(p.round_id), p.starts_on, p.ends_on) for p in expected]
+    assert ours.news_url == get_settings().news_url  # the campaign names none

@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.demo.cli import main as demo_main
 from siimop_app.models import AuditEntry, Campaign, Phase, Post, Round, Wave
 from siimop_app.services import auth
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.campaign_setup import SetupError, add_wave, create_campaign, list_campaigns
+from tests.services.factories import make_campaign, make_post, make_user
 
 
 def _user(*roles: str) -> auth.SignedInUser:
@@ -26,7 +26,9 @@ def _phases(session, wave_id: int) -> list[tuple]:
 
 
 def test_the_next_campaign_copies_the_calendar_shifted_by_whole_weeks(db_url):
-    assert demo_main(["--scale", "small"]) == 0
+    assert make_user("admin@demo.siimop.fr", "admin") == 1  # the actor of _user
+    make_campaign()
+    make_post(make_user("rts@chu.example", "supervisor"))  # the previous campaign's posts are not copied
     admin = _user("admin")
     with transaction() as session:
         previous = session.exec(select(Campaign)).one()

@@ -14,6 +14,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Application, Post, Round, Student
 from siimop_app.services import auth, observations, rankings
 from siimop_app.services.access import AccessDenied
+from tests.services.factories import make_post, make_student, make_user, make_wishes
 from tests.services.test_documents_and_post_detail import (
     COUPLE,
     MIXTE,
@@ -23,10 +24,25 @@ from tests.services.test_documents_and_post_detail import (
     demo,
     demo_post,
     fetch,
-    load_demo,
+    seed_posts,
 )
 
 NOT_A_CANDIDATE = "Cet étudiant ne fait pas partie des candidatures de ce poste."
+
+
+def _load_candidates(phase: str) -> None:
+    """The demo RTS's seed posts (``seed_posts``) and two students of LILLE, where four posts of the specialty make a
+    list of four rated posts sufficient, who rated the RTS's three posts and one in LILLE; the admin."""
+    seed_posts(phase)
+    lille = [make_post(site=f"URGENCES {n}", establishment="CHU DE LILLE", subdivision="LILLE") for n in range(4)]
+    rts_posts = [demo_post(name) for name in (COUPLE, SIMPLE, MIXTE)]
+    with transaction() as session:
+        round_1 = session.exec(select(Round.id).where(Round.number == 1)).one()
+    for n in range(2):
+        student = make_student(f"candidat{n}@univ-lille.example", first=f"Candidat{n}", last="Lillois",
+                               ine=f"00000001{n:02d}B", specialty="MED-URG", subdivision="LILLE")
+        make_wishes(student, round_1, {**dict.fromkeys(rts_posts, 3), lille[n]: 2})
+    make_user(demo("admin"), "admin")
 
 
 def _applicants(post_id: int, round_number: int = 1) -> dict[int, int]:
@@ -74,7 +90,7 @@ def _drop_other_wishes(student_id: int, keep_post: int) -> None:
 
 @pytest.mark.parametrize("how", ["zero_hearts", "insufficient_list", "other_round"])
 def test_a_supervisor_reads_documents_of_their_candidates_only(db_url, how):
-    load_demo("ranking")
+    _load_candidates("ranking")
     post = demo_post(COUPLE)
     rts_cookie = cookie_for(demo("rts"))
     rts = auth.resolve_session(rts_cookie)
@@ -109,7 +125,7 @@ def test_a_supervisor_reads_documents_of_their_candidates_only(db_url, how):
 
 
 def test_before_the_ranking_opens_supervisors_have_no_candidates_to_read(db_url):
-    load_demo("wishes")
+    _load_candidates("wishes")
     post = demo_post(COUPLE)
     with transaction() as session:  # a student from elsewhere (this RTS, also local coordinator, sees locals)
         local = session.get(Post, post).subdivision_id

@@ -39,7 +39,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 from siimop_app.settings import get_settings
 from siimop_app.states.session import SESSION_COOKIE
-from tests.services.factories import make_user
+from tests.services.factories import make_campaign, make_seed_posts, make_student, make_user, reference_id
 from tests.services.mailbox import links_for, token_of
 
 
@@ -74,6 +74,16 @@ def oversized_pdf() -> bytes:
 
 def load_demo(phase: str) -> None:
     assert demo_main(["--scale", "small", "--phase", phase]) == 0
+
+
+def seed_posts(phase: str) -> None:
+    """A campaign in ``phase`` with the demo RTS's three posts of the seed only (the Abbeville site described as in
+    the demo), a student of their specialty elsewhere and the specialty's coordinator in AMIENS."""
+    make_campaign(phase)
+    make_seed_posts(description=DEMO_SITE_DESCRIPTIONS[0])
+    make_student(demo("student"), specialty="MED-URG", subdivision="LILLE")
+    make_user(demo("coordinator"), "coordinator", subdivision_id=reference_id(Subdivision, "AMIENS"),
+              specialty_id=reference_id(Specialty, "MED-URG"))
 
 
 def cookie_for(address: str) -> str:
@@ -306,7 +316,7 @@ def test_paris_date_uses_paris_time():
 
 # --------------------------------------------------------- the post detail
 def test_post_detail_shows_the_site_for_its_supervisors_only(db_url):
-    load_demo("posts")
+    seed_posts("posts")
     rts, rts2 = user_of(demo("rts")), user_of(demo("rts2"))
     couple, simple, mixte = demo_post(COUPLE), demo_post(SIMPLE), demo_post(MIXTE)
 
@@ -335,7 +345,7 @@ def test_post_detail_shows_the_site_for_its_supervisors_only(db_url):
 
 
 def test_only_the_referent_updates_the_description_with_an_audit_row(db_url):
-    load_demo("posts")
+    seed_posts("posts")
     rts, rts2 = user_of(demo("rts")), user_of(demo("rts2"))
     couple, mixte = demo_post(COUPLE), demo_post(MIXTE)
     text = "Service d'urgences de 45 000 passages par an.\r\nSMUR et régulation."
@@ -365,7 +375,7 @@ def test_only_the_referent_updates_the_description_with_an_audit_row(db_url):
 
 
 def test_outside_the_posts_phase_nothing_can_be_changed(db_url):
-    load_demo("ranking")
+    seed_posts("ranking")
     rts = user_of(demo("rts"))
     couple = demo_post(COUPLE)
     detail = post_details.post_detail(rts, couple)
@@ -382,7 +392,7 @@ def test_outside_the_posts_phase_nothing_can_be_changed(db_url):
 
 
 def test_the_referent_replaces_and_removes_the_descriptive_file(db_url):
-    load_demo("posts")
+    seed_posts("posts")
     rts = user_of(demo("rts"))
     couple, mixte = demo_post(COUPLE), demo_post(MIXTE)
 

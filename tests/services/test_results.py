@@ -10,17 +10,27 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from siimop_app.db import get_engine, transaction
-from siimop_app.demo.cli import main as demo_main
-from siimop_app.demo.generator import DEMO_ACCOUNTS
 from siimop_app.domain.calendar import PARIS
 from siimop_app.models import Assignment, Post, PostSupervisor, Specialty, Student, User, UserEmail
 from siimop_app.services import calendar, results
-from tests.services.factories import make_user
+from siimop_app.demo.generator import DEMO_ACCOUNTS
+from tests.services.factories import make_campaign, make_post, make_seed_posts, make_student, make_supervisor, make_user
+
+RTS, RTS2 = DEMO_ACCOUNTS["rts"][2], DEMO_ACCOUNTS["rts2"][2]
 
 
 # ------------------------------------------------------------------ helpers
-def _load_demo(phase: str) -> calendar.WaveCalendar:
-    assert demo_main(["--scale", "small", "--phase", phase]) == 0
+def _load_campaign(phase: str) -> calendar.WaveCalendar:
+    """The demo RTS's posts as in the seed (``make_seed_posts``), RTS2's own simple post, another supervisor's
+    post, six students."""
+    make_campaign(phase)
+    _, rts2, _ = make_seed_posts()
+    make_post(rts2, site="SMUR", establishment="CH DE BEAUVAIS")
+    make_post(make_supervisor("autre.rts@chu-amiens.example", first="Paul", last="MARTIN"), site="URGENCES ADULTES",
+              establishment="CHU AMIENS-PICARDIE")
+    for n in range(6):
+        make_student(f"etudiant{n}@univ.example", first=f"Élève{n}", last=f"Numéro{n}", ine=f"00000000{n:02d}A",
+                     specialty="MED-URG", subdivision="AMIENS")
     wave = calendar.current_wave()
     assert wave is not None
     return wave
@@ -42,7 +52,7 @@ def _posts_of(user_id: int) -> dict[str, int]:
 
 
 def _students(count: int, *, skip: int = 0) -> list[tuple[int, str, str]]:
-    """(student id, "First LAST", specialty label) of some demo students."""
+    """(student id, "First LAST", specialty label) of some students."""
     with transaction() as session:
         rows = session.exec(
             select(Student.id, User.first_name, User.last_name, Specialty.label)
@@ -89,8 +99,8 @@ def _counting_statements():
 
 # -------------------------------------------------------------------- tests
 def test_a_published_round_shows_each_post_with_its_students(db_url):
-    wave = _load_demo("results")  # round 1's results were published yesterday; round 2's are weeks away
-    rts = _user_id(DEMO_ACCOUNTS["rts"][2])
+    wave = _load_campaign("results")  # round 1's results were published yesterday; round 2's are weeks away
+    rts = _user_id(RTS)
     posts = _posts_of(rts)
     (s1, name1, spec1), (s2, name2, spec2), (s3, name3, _), (s4, _, _) = _students(4)
     _assign(wave, 1, posts["simple"], [s1])
@@ -124,8 +134,8 @@ def test_a_published_round_shows_each_post_with_its_students(db_url):
 
 
 def test_a_round_is_shown_from_its_results_day_in_paris_never_before(db_url):
-    wave = _load_demo("ranking")  # round 1's results are still ahead
-    rts = _user_id(DEMO_ACCOUNTS["rts"][2])
+    wave = _load_campaign("ranking")  # round 1's results are still ahead
+    rts = _user_id(RTS)
     posts = _posts_of(rts)
     [(student, name, _)] = _students(1)
     _assign(wave, 1, posts["simple"], [student])  # stored already, but not yet published
@@ -149,8 +159,8 @@ def test_a_round_is_shown_from_its_results_day_in_paris_never_before(db_url):
 
 
 def test_rounds_come_in_order_each_with_its_own_assignments(db_url):
-    wave = _load_demo("results")
-    rts = _user_id(DEMO_ACCOUNTS["rts"][2])
+    wave = _load_campaign("results")
+    rts = _user_id(RTS)
     posts = _posts_of(rts)
     (s1, _, _), (s2, name2, _) = _students(2)
     _assign(wave, 2, posts["mixte"], [s2])
@@ -169,8 +179,8 @@ def test_rounds_come_in_order_each_with_its_own_assignments(db_url):
 
 
 def test_none_filled_when_no_post_of_the_supervisor_got_anyone(db_url):
-    wave = _load_demo("results")
-    rts = _user_id(DEMO_ACCOUNTS["rts"][2])
+    wave = _load_campaign("results")
+    rts = _user_id(RTS)
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=calendar.now())
     assert len(rounds) == 1 and rounds[0]["none_filled"] is True
     assert results.none_filled(rounds) is True
@@ -178,8 +188,8 @@ def test_none_filled_when_no_post_of_the_supervisor_got_anyone(db_url):
 
 
 def test_another_supervisors_posts_and_students_never_appear(db_url):
-    wave = _load_demo("results")
-    rts, rts2 = _user_id(DEMO_ACCOUNTS["rts"][2]), _user_id(DEMO_ACCOUNTS["rts2"][2])
+    wave = _load_campaign("results")
+    rts, rts2 = _user_id(RTS), _user_id(RTS2)
     mine, theirs = _posts_of(rts), _posts_of(rts2)
     only_rts2 = set(theirs.values()) - set(mine.values())
     with transaction() as session:
@@ -208,7 +218,7 @@ def test_another_supervisors_posts_and_students_never_appear(db_url):
 
 
 def test_the_number_of_queries_does_not_grow_with_posts_or_students(db_url):
-    wave = _load_demo("results")
+    wave = _load_campaign("results")
     supervisor = make_user("compteur@chu.example", "supervisor")
     with transaction() as session:
         post_ids = session.exec(select(Post.id).where(Post.wave_id == wave.wave_id).order_by(Post.id).limit(3)).all()

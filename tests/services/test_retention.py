@@ -16,6 +16,7 @@ from siimop_app.models import (
     Assignment,
     AuditEntry,
     Campaign,
+    OutboxMail,
     Phase,
     Post,
     RankingEntry,
@@ -47,6 +48,13 @@ def test_purge_waits_for_the_retention_period_then_anonymises_students_and_keeps
         placed = _count(session, Assignment)
         posts = _count(session, Post)
     assert placed > 0
+    student_address, supervisor_address = DEMO_ACCOUNTS["student"][2], DEMO_ACCOUNTS["rts"][2]
+    with transaction() as session:  # a result mail sent, a reminder that failed: their rows hold the address
+        session.add(OutboxMail(kind="result", to_address=student_address, subject="Résultat", message="",
+                               status="sent"))
+        session.add(OutboxMail(kind="reminder", to_address=student_address, subject="Rappel", message="x",
+                               status="failed"))
+        session.add(OutboxMail(kind="reminder", to_address=supervisor_address, subject="Rappel", message=""))
 
     assert purge_main([str(campaign_id)]) == 1  # the campaign is not over
     assert "n'est pas terminée" in capsys.readouterr().err
@@ -58,12 +66,12 @@ def test_purge_waits_for_the_retention_period_then_anonymises_students_and_keeps
     monkeypatch.setenv("SIIMOP_TODAY", (ended + dt.timedelta(days=RETENTION_DAYS + 1)).isoformat())
     get_settings.cache_clear()
     assert purge_main([str(campaign_id), "--dry-run"]) == 0
+    assert "2 e-mail(s) de la file d'envoi" in capsys.readouterr().out
     with transaction() as session:
         assert _count(session, Application) > 0
     assert purge_main([str(campaign_id)]) == 0
     assert "étudiant(s) anonymisé(s)" in capsys.readouterr().out
 
-    student_address = DEMO_ACCOUNTS["student"][2]
     with transaction() as session:
         assert _count(session, Application) == 0 and _count(session, RankingEntry) == 0
         assert _count(session, Assignment) == placed and _count(session, Post) == posts  # results stay
@@ -71,8 +79,9 @@ def test_purge_waits_for_the_retention_period_then_anonymises_students_and_keeps
         names = {u.first_name for u in session.exec(select(User).join(Student, Student.user_id == User.id)).all()}
         assert names == {"ANONYME"}
         assert all(ine.startswith("ANON") for ine in session.exec(select(Student.ine)).all())
-        supervisor = session.exec(select(UserEmail).where(UserEmail.email == DEMO_ACCOUNTS["rts"][2])).one()
+        supervisor = session.exec(select(UserEmail).where(UserEmail.email == supervisor_address)).one()
         assert supervisor is not None  # supervisors and staff work on the next campaign
+        assert session.exec(select(OutboxMail.to_address)).all() == [supervisor_address]
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "campaign.purge")).one()
     statistics = json.loads(entry.after_json)["statistics"]
     assert statistics["students"] > 0 and sum(

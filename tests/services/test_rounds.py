@@ -560,5 +560,5 @@ def test_round_two_wishes_are_for_unplaced_students_on_posts_with_places_left(de
     with pytest.raises(wishes.WishError, match="déjà affecté"):
         wishes.save_wishes(as_user(placed), {full_post: 5})
     rows, total = wish_posts.browse_posts(as_user(unplaced), offset=0, limit=500)
-    assert total == len(rows) and full_post not in {row["post_id"] for row in rows}
-    assert all(row["places_left"] > 0 for row in rows)
+    assert total == len(rows) and full_post not in {row.post_id for row in rows}
+    assert all(row.places_left > 0 for row in rows)

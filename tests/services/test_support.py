@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from siimop_app.db import transaction
-from siimop_app.demo.cli import main as demo_main
 from siimop_app.demo.generator import DEMO_ACCOUNTS
-from siimop_app.models import AuditEntry, Region, Subdivision, SupportTicket, UserEmail
+from siimop_app.models import AuditEntry, Region, Specialty, Subdivision, SupportTicket, UserEmail
 from siimop_app.services import support
-from tests.services.factories import make_user
+from tests.services.factories import make_campaign, make_post, make_student, make_supervisor, make_user, reference_id
 
 
 @pytest.fixture(autouse=True)
@@ -116,12 +115,12 @@ def test_invalid_email_and_too_long_texts_are_refused_in_french(lille):
 
 
 def test_a_student_ticket_goes_to_the_student_subdivision_and_is_audited(db_url):
-    demo_main(["--scale", "small"])
+    make_student(DEMO_ACCOUNTS["student"][2], subdivision="LILLE")
     student_id = _demo_user("student")
     before_tickets, before_audits = _counts()
     ticket_id = support.open_ticket(**_ticket(user_id=student_id, email="  ETUDIANT@demo.siimop.fr ",
                                               subject="  Vœux  ")).id
-    assert _subdivision_code(ticket_id) == "LILLE"  # the demo student studies in Lille
+    assert _subdivision_code(ticket_id) == "LILLE"  # the student studies in Lille
     with transaction() as session:
         ticket = session.get(SupportTicket, ticket_id)
         entries = session.exec(select(AuditEntry).where(AuditEntry.entity == "support_ticket")).all()
@@ -135,12 +134,13 @@ def test_a_student_ticket_goes_to_the_student_subdivision_and_is_audited(db_url)
 
 
 def test_a_supervisor_ticket_goes_to_the_subdivision_of_their_site(db_url):
-    demo_main(["--scale", "small"])
+    make_campaign()
+    make_post(make_supervisor(DEMO_ACCOUNTS["rts2"][2]), subdivision="AMIENS")
     ticket_id = support.open_ticket(**_ticket(
         user_id=_demo_user("rts2"), requester_status="Praticien hospitalier ou libéral",
         problem_type="Données d'un poste erronées (demande de correction)",
     )).id
-    assert _subdivision_code(ticket_id) == "AMIENS"  # the demo RTS's sites are around Amiens
+    assert _subdivision_code(ticket_id) == "AMIENS"  # the RTS's site is around Amiens
 
 
 def test_a_signed_in_user_without_student_file_or_site_gets_the_subdivision_they_chose_or_none(lille):
@@ -155,6 +155,7 @@ def test_an_over_long_university_is_refused_in_french(lille):
 
 
 def test_a_coordinator_ticket_goes_to_the_subdivision_they_coordinate(db_url):
-    demo_main(["--scale", "small"])
+    make_user(DEMO_ACCOUNTS["coordinator"][2], "coordinator", subdivision_id=reference_id(Subdivision, "AMIENS"),
+              specialty_id=reference_id(Specialty, "MED-URG"))
     ticket_id = support.open_ticket(**_ticket(user_id=_demo_user("coordinator"), requester_status="Coordonnateur")).id
     assert _subdivision_code(ticket_id) == "AMIENS"

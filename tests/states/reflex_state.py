@@ -58,3 +58,13 @@ def toasts(result) -> list[str]:
         for name, value in spec.args
         if name._js_expr == "function" and "__toast" in str(value)
     ]
+
+
+def sent_vars(state) -> set[str]:
+    """The vars of ``state`` (not of its parents) that the last events changed: what Reflex sends back for it."""
+    return set(state.dirty_vars)
+
+
+def forget_sent(state) -> None:
+    """As after Reflex sent the delta: no var of the client's state tree is marked changed any more."""
+    state._get_root_state()._clean()

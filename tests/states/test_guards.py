@@ -24,6 +24,7 @@ from siimop_app.pages.sign_in import LinkState, RootState
 from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.supervisor.posts import SupervisorPostsState
 from siimop_app.services import auth
+from siimop_app.services.overview import StudentSummary
 from siimop_app.states.session import SESSION_COOKIE, AppState
 from tests.services.factories import make_user
 from tests.services.mailbox import links_for, token_of
@@ -61,13 +62,13 @@ def _supervisor_is_empty(state) -> None:
 
 
 def _student_has_data(state) -> None:
-    assert state.summary["full_name"] == "Rémi THERMIDOR"
-    assert state.summary["subdivision"] and "LILLE" in state.summary["subdivision"].upper()
-    assert state.summary["participating"] is True
+    assert state.has_summary and state.summary.full_name == "Rémi THERMIDOR"
+    assert state.summary.subdivision and "LILLE" in state.summary.subdivision.upper()
+    assert state.summary.participating is True
 
 
 def _student_is_empty(state) -> None:
-    assert state.summary == {}
+    assert state.summary == StudentSummary() and not state.has_summary and state.file_docs == []
 
 
 def _coordinator_has_data(state) -> None:
@@ -198,7 +199,7 @@ def test_closed_app_sends_students_and_supervisors_to_the_closed_page_but_lets_m
         _nothing_about_anyone(state)
     student = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
     settle(student.load())
-    assert student.summary == {}
+    assert student.summary == StudentSummary() and not student.has_summary
 
     manager = page_state(ManagerHomeState, sign_in(outbox, demo_address("manager")))
     assert redirects(settle(manager.load())) == []
@@ -210,7 +211,7 @@ def test_closed_app_sends_students_and_supervisors_to_the_closed_page_but_lets_m
     assert redirects(settle(coordinator.load())) == []
     assert len(coordinator.figures) == 6
     # Anonymous visitors still go to the sign-in page, not to the closed page.
-    assert redirects(page_state(StudentHomeState).load()) == ["/connexion"]
+    assert redirects(settle(page_state(StudentHomeState).load())) == ["/connexion"]
 
 
 @pytest.mark.parametrize(
@@ -270,7 +271,7 @@ def test_a_good_link_signs_in_once_and_goes_home(db_url, outbox):
 def test_closed_app_sends_an_rts_who_also_coordinates_to_the_coordinator_interface(db_url, outbox):
     load_demo("closed")
     cookie = sign_in(outbox, demo_address("rts"))
-    assert redirects(page_state(SupervisorPostsState, cookie).load()) == ["/coordonnateur"]
+    assert redirects(settle(page_state(SupervisorPostsState, cookie).load())) == ["/coordonnateur"]
     assert redirects(page_state(RootState, cookie).route()) == ["/coordonnateur"]
     coordinator = page_state(CoordinatorHomeState, cookie)
     assert redirects(settle(coordinator.load())) == []

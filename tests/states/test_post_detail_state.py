@@ -14,7 +14,7 @@ from siimop_app.models import AuditEntry, Site
 from siimop_app.pages.supervisor.post_detail import PostDetailState
 from siimop_app.services import documents, post_access
 from tests.services.test_documents_and_post_detail import COUPLE, MIXTE, SIMPLE, demo_post, site_of, tiny_pdf
-from tests.states.reflex_state import page_state
+from tests.states.reflex_state import page_state, settle
 from tests.states.test_guards import demo_address, load_demo, redirects, sign_in
 
 
@@ -39,10 +39,10 @@ def test_anonymous_and_other_roles_get_nothing(db_url, outbox):
     load_demo("posts")
     couple = demo_post(COUPLE)
     state = detail_state(couple)
-    assert redirects(state.load()) == ["/connexion"]
+    assert redirects(settle(state.load())) == ["/connexion"]
     assert state.detail == {} and state.loaded is False
     student = detail_state(couple, sign_in(outbox, demo_address("student")))
-    assert redirects(student.load()) == ["/"]
+    assert redirects(settle(student.load())) == ["/"]
     assert student.detail == {} and student.user_name == ""
 
 
@@ -51,12 +51,12 @@ def test_another_supervisors_post_is_refused_in_french_and_nothing_is_loaded(db_
     cookie = sign_in(outbox, demo_address("rts2"))  # rts2 is not attached to the simple post
     for post_id in (demo_post(SIMPLE), 999_999, "abc", ""):
         state = detail_state(post_id, cookie)
-        assert redirects(state.load()) == []
+        assert redirects(settle(state.load())) == []
         assert state.error == post_access.NOT_YOUR_POST
         assert state.detail == {} and state.loaded is False
         # Handlers called directly (a forged event) are refused the same way and change nothing.
         before = site_of(demo_post(SIMPLE)).description
-        state.save_description({"description": "Piratage"})
+        settle(state.save_description({"description": "Piratage"}))
         assert state.error == post_access.NOT_YOUR_POST and state.detail == {}
         upload(state, "fiche.pdf", tiny_pdf())
         assert state.error == post_access.NOT_YOUR_POST
@@ -68,7 +68,7 @@ def test_the_non_referent_reads_only_and_updates_are_refused(db_url, outbox):
     load_demo("posts")
     mixte = demo_post(MIXTE)  # the demo RTS is attached to it, but rts2 is its référent
     state = detail_state(mixte, sign_in(outbox, demo_address("rts")))
-    assert redirects(state.load()) == []
+    assert redirects(settle(state.load())) == []
     assert state.loaded and state.error == ""
     assert state.detail["is_referent"] is False and state.detail["can_edit"] is False
     assert state.detail["other_supervisor"]["name"] == "Carole BARTHELEMY"
@@ -76,11 +76,11 @@ def test_the_non_referent_reads_only_and_updates_are_refused(db_url, outbox):
 
     state.start_editing()
     assert state.editing_description is False and state.error == post_access.NOT_REFERENT
-    state.save_description({"description": "Je ne suis pas référent"})
+    settle(state.save_description({"description": "Je ne suis pas référent"}))
     assert state.error == post_access.NOT_REFERENT
     upload(state, "fiche.pdf", tiny_pdf())
     assert state.error == post_access.NOT_REFERENT
-    state.remove_file()
+    settle(state.remove_file())
     assert state.error == post_access.NOT_REFERENT
     assert site_of(mixte).description == before and site_of(mixte).descriptive_document_id is None
     assert state.detail["description"] == before  # still shown, read-only
@@ -91,11 +91,11 @@ def test_the_referent_edits_during_the_posts_phase(db_url, outbox):
     load_demo("posts")
     couple = demo_post(COUPLE)
     state = detail_state(couple, sign_in(outbox, demo_address("rts")))
-    state.load()
+    settle(state.load())
     assert state.detail["can_edit"] is True
     state.start_editing()
     assert state.editing_description is True
-    state.save_description({"description": "Urgences et SMUR, 40 000 passages par an."})
+    settle(state.save_description({"description": "Urgences et SMUR, 40 000 passages par an."}))
     assert state.error == "" and state.notice == "La description a été mise à jour."
     assert state.editing_description is False
     assert state.detail["description"] == "Urgences et SMUR, 40 000 passages par an."
@@ -107,7 +107,7 @@ def test_the_referent_edits_during_the_posts_phase(db_url, outbox):
     upload(state, "Fiche du service.pdf", tiny_pdf())
     assert state.error == "" and state.detail["file"].filename == "Fiche du service.pdf"
     assert state.detail["file"].inline_path.endswith("?inline=1")
-    state.remove_file()
+    settle(state.remove_file())
     assert state.error == "" and state.detail["file"] is None
     with transaction() as session:
         assert session.get(Site, site_of(couple).id).descriptive_document_id is None
@@ -117,9 +117,9 @@ def test_outside_the_posts_phase_the_referent_is_refused(db_url, outbox):
     load_demo("ranking")
     couple = demo_post(COUPLE)
     state = detail_state(couple, sign_in(outbox, demo_address("rts")))
-    state.load()
+    settle(state.load())
     assert state.detail["is_referent"] is True and state.detail["can_edit"] is False
-    state.save_description({"description": "Hors période"})
+    settle(state.save_description({"description": "Hors période"}))
     assert "« Mes postes » n'est pas ouverte" in state.error
     upload(state, "fiche.pdf", tiny_pdf())
     assert "« Mes postes » n'est pas ouverte" in state.error

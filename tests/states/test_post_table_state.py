@@ -82,7 +82,7 @@ def test_the_coordinator_cannot_open_a_post_outside_the_scope(db_url, outbox):
     settle(detail.load())
     assert detail.loaded and detail.error == "" and not detail.can_manage
     detail.places_input = "9"
-    detail.save_places()
+    settle(detail.save_places())
     settle(detail.toggle_ars(True))
     assert "gestionnaires" in detail.error and _post_audit_rows() == 0
 
@@ -109,13 +109,13 @@ def test_the_manager_ticks_and_changes_places_and_forged_values_are_refused(db_u
     assert detail.can_manage
     for bad in ("-1", "abc", "1.5"):
         detail.set_places_input(bad)
-        detail.save_places()
+        settle(detail.save_places())
         assert detail.error
     detail.set_places_input(str(detail.detail.places + 1))
-    detail.save_places()
+    settle(detail.save_places())
     assert detail.error == "" and detail.places_confirm_open and _post_audit_rows() == 1  # asked, not written
     assert detail.places_confirm_text.startswith(f"Le poste passera de {detail.detail.places} à ")
-    detail.confirm_places()
+    settle(detail.confirm_places())
     assert detail.error == "" and not detail.places_confirm_open and _post_audit_rows() == 2
     with transaction() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "post.places")).one()
@@ -136,12 +136,12 @@ def test_closing_a_post_says_which_candidates_it_leaves_out_before_writing(db_ur
     else:
         raise AssertionError("no post with candidates on the first page")
     detail.set_places_input("0")
-    detail.save_places()
+    settle(detail.save_places())
     assert detail.places_confirm_open
     assert f"Aucun de ses {len(detail.candidates)} candidat(s) du tour 1 ne pourra plus y être affecté." \
         in detail.places_confirm_text
     detail.dismiss_places(False)  # "Annuler": nothing changes
-    detail.confirm_places()
+    settle(detail.confirm_places())
     assert detail.detail.places == with_candidates.places and _post_audit_rows() == 0
 
 

@@ -56,7 +56,7 @@ def test_students_and_supervisors_are_sent_away(db_url, outbox):
     # Events forged by a visitor who never loaded the page (or whose session ended) load nothing.
     settle(anonymous.set_filter("participation", "oui"))
     settle(anonymous.search({"q": "a"}))
-    anonymous.open_detail(1)
+    settle(anonymous.open_detail(1))
     assert anonymous.rows == [] and anonymous.detail_wishes == [] and anonymous.detail_error
     with pytest.raises(AccessDenied):
         _statistics_for("", {})
@@ -99,12 +99,12 @@ def test_forged_filter_values_outside_the_scope_give_nothing_more(db_url, outbox
 def test_wishes_dialog_only_in_scope(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, "coordinator")
-    state.open_detail(state.rows[0].id)
+    settle(state.open_detail(state.rows[0].id))
     assert state.detail_open and state.detail_error == "" and state.detail["ine"] == state.rows[0].ine
     assert state.detail_wishes and 0 <= state.detail_wishes[0].hearts <= 5
     manager = _loaded(outbox, "admin")
     outside = next(r.id for r in manager.rows if r.subdivision != "SUBDI AMIENS")
-    state.open_detail(outside)
+    settle(state.open_detail(outside))
     assert state.detail_error == student_table.NOT_IN_SCOPE and state.detail_wishes == [] and state.detail == {}
-    state.open_detail("1 OR 1=1")
+    settle(state.open_detail("1 OR 1=1"))
     assert state.detail_error == student_table.NOT_IN_SCOPE

@@ -53,25 +53,25 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
     assert state.editable and len(state.rows) == 20 and state.total > 20
     assert "Mes vœux" in [m.label for m in state.menu]
     assert next(m for m in state.menu if m.label == "Mes vœux").href == "/etudiant/voeux"
-    row = next(r for r in state.rows if state.hearts[str(r["post_id"])] == 0)
+    row = next(r for r in state.rows if state.hearts[str(r.post_id)] == 0)
     rated_before = state.counter["rated"]
-    settle(state.set_hearts(row["post_id"], 4))
+    settle(state.set_hearts(row.post_id, 4))
     assert state.pending == 1 and state.counter["rated"] == rated_before + 1
-    assert state.hearts[str(row["post_id"])] == 4 != row["saved"]  # shown, not saved yet
+    assert state.hearts[str(row.post_id)] == 4 != row.saved  # shown, not saved yet
     settle(state.next_page())  # the draft survives paging
     settle(state.previous_page())
-    assert state.hearts[str(row["post_id"])] == 4
+    assert state.hearts[str(row.post_id)] == 4
     result = settle(state.save())
     assert redirects(result) == ["/etudiant/voeux/recu"] and state.pending == 0
     with transaction() as session:
         assert session.exec(select(Application.hearts).join(Student, Student.id == Application.student_id)
                             .join(UserEmail, UserEmail.user_id == Student.user_id)
-                            .where(Application.post_id == row["post_id"], Application.round_id == 1,
+                            .where(Application.post_id == row.post_id, Application.round_id == 1,
                                    UserEmail.email == demo_address("student"))).all() == [4]
     receipt = page_state(WishesReceiptState, cookie)
     receipt.load()
     assert len(receipt.receipt["digest"]) == 12
-    assert any(w["post_id"] == row["post_id"] and w["hearts"] == 4 for w in receipt.receipt["wishes"])
+    assert any(w["post_id"] == row.post_id and w["hearts"] == 4 for w in receipt.receipt["wishes"])
 
 
 def test_forged_post_ids_and_values_change_nothing(db_url, outbox):
@@ -82,8 +82,8 @@ def test_forged_post_ids_and_values_change_nothing(db_url, outbox):
         me = session.exec(select(Student).join(UserEmail, UserEmail.user_id == Student.user_id)
                           .where(UserEmail.email == demo_address("student"))).one()
         foreign = session.exec(select(Post.id).where(Post.calling_specialty_id != me.specialty_id)).first()
-    for post_id, hearts in ((foreign, 5), ("1 OR 1=1", 3), (state.rows[0]["post_id"], 9),
-                            (state.rows[0]["post_id"], "-1")):
+    for post_id, hearts in ((foreign, 5), ("1 OR 1=1", 3), (state.rows[0].post_id, 9),
+                            (state.rows[0].post_id, "-1")):
         settle(state.set_hearts(post_id, hearts))
         assert state.error and state.pending == 0
     # A draft forged into the backend var is still checked by the service at save.
@@ -100,9 +100,9 @@ def test_read_only_outside_the_wishes_phase(db_url, outbox):
     assert redirects(settle(state.load())) == []
     assert not state.editable and "terminée" in state.window_text and state.rows
     before = _count(Application), _count(AuditEntry)
-    settle(state.set_hearts(state.rows[0]["post_id"], 5))
+    settle(state.set_hearts(state.rows[0].post_id, 5))
     assert state.error and state.pending == 0
-    state._draft = {state.rows[0]["post_id"]: 5}
+    state._draft = {state.rows[0].post_id: 5}
     settle(state.save())
     assert "n'est pas ouverte" in state.error
     assert (_count(Application), _count(AuditEntry)) == before
@@ -124,12 +124,37 @@ def test_student_file_guards_and_edit(db_url, outbox):
     state = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
     settle(state.load())
     assert state.file_editable and [d.kind for d in state.file_docs] == ["cv", "cover_letter", "training_contract"]
-    state.save_presentation({"presentation": "Bonjour"})
+    settle(state.save_presentation({"presentation": "Bonjour"}))
     assert state.presentation == "Bonjour" and state.error == ""
     intruder = page_state(StudentHomeState, sign_in(outbox, demo_address("rts2")))
     assert redirects(settle(intruder.load())) == ["/"]
-    intruder.save_presentation({"presentation": "piraté"})
+    settle(intruder.save_presentation({"presentation": "piraté"}))
     assert intruder.error
     with transaction() as session:
         assert "Bonjour" in session.exec(select(Student.presentation)).all()
         assert "piraté" not in session.exec(select(Student.presentation)).all()
+
+
+def test_the_rated_checkbox_and_the_region_that_narrows_the_subdivision(db_url, outbox):
+    load_demo("wishes")
+    state = page_state(WishesState, sign_in(outbox, demo_address("student")))
+    settle(state.load())
+    everything = state.total
+    # "Seulement mes postes notés": the posts the student gave hearts, back to all when unticked or reset.
+    settle(state.set_check("rated", True))
+    assert state.f_rated and 0 < state.total < everything and all(r.saved > 0 for r in state.rows)
+    settle(state.set_check("rated", "false"))  # the browser's text, not a truthy string
+    assert not state.f_rated and state.total == everything
+    settle(state.set_check("region", True))  # a forged key changes nothing
+    assert state.f_region == "all" and state.total == everything
+    # The subdivisions carry their region: choosing a region clears the subdivision chosen before.
+    sub = state.subdivisions[0]
+    assert sub.group in {r.value for r in state.regions}
+    settle(state.set_filter("subdivision", sub.value))
+    assert {r.subdivision for r in state.rows} == {sub.label}
+    other = next(r for r in state.regions if r.value != sub.group)
+    settle(state.set_filter("region", other.value))
+    assert state.f_subdivision == "all" and state.total > 0
+    settle(state.set_check("rated", True))
+    settle(state.reset_filters())
+    assert (state.f_region, state.f_rated, state.total) == ("all", False, everything)

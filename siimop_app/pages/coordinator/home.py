@@ -10,6 +10,7 @@ backend route with the current filters; a row's "Voir" opens the student's wishe
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -79,15 +80,19 @@ class CoordinatorHomeState(KitTable, AppState):
                                               roles=tuple(role for role in STAFF_ROLES if role in user.roles))
 
     @rx.event
-    def open_detail(self, student_id: int):
-        self.detail, self.detail_wishes, self.detail_error = {}, [], ""
+    async def open_detail(self, student_id: int):
+        # In a thread, as the table's events (KitTable): the session check and the student's wishes.
+        await asyncio.to_thread(self._open_detail, student_id)
+
+    def _open_detail(self, student_id) -> None:
         try:
             found = student_table.student_wishes_detail(self._require(*STAFF_ROLES), parse_int(student_id) or 0)
         except UserError:
-            self.detail_error = student_table.NOT_IN_SCOPE
+            self._assign(detail={}, detail_wishes=[], detail_error=student_table.NOT_IN_SCOPE)
         else:
-            self.detail, self.detail_wishes = found["student"], [StudentWish(**w) for w in found["wishes"]]
-        self.detail_open = True
+            self._assign(detail=found["student"], detail_wishes=[StudentWish(**w) for w in found["wishes"]],
+                         detail_error="")
+        self._assign(detail_open=True)
 
     @rx.event
     def set_detail_open(self, is_open: bool):

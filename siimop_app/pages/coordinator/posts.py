@@ -18,7 +18,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.import_rules import FORMATS, columns_named
 from siimop_app.models import MANAGER_ROLES, STAFF_ROLES
-from siimop_app.services import imports, post_access, post_changes, post_staff, post_table
+from siimop_app.services import calendar, imports, post_access, post_changes, post_staff, post_table
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.table_kit import ALL, Table
@@ -102,47 +102,56 @@ class StaffPostDetailState(AppState):
     def _requested_post(self) -> int | None:
         return parse_id(self.post_id)
 
+    # Every event that reads the database runs its session check and queries in a thread (``asyncio.to_thread``,
+    # as the table's events): the worker's event loop serves its other clients meanwhile; this client's state is
+    # held by its event until it returns. The post is assigned only where it changed (``_assign``).
     def _clear(self) -> None:
-        self.detail, self.ranking, self.candidates = post_staff.StaffPost(), post_staff.RankingSummary(), []
-        self.can_manage = self.loaded = False
-        self.places_input = ""
-        self.post_form, self.correction_errors, self.correction_fields = {}, [], []
+        self._assign(detail=post_staff.StaffPost(), ranking=post_staff.RankingSummary(), candidates=[],
+                     can_manage=False, loaded=False, places_input="", post_form={}, correction_errors=[],
+                     correction_fields=[])
 
     def _show(self, user: SignedInUser, post_id: int) -> None:
         view = post_staff.post_detail_for_staff(user, post_id)
-        self.detail, self.candidates, self.can_manage = view.post, view.candidates, view.can_manage
-        self.ranking = view.ranking or post_staff.RankingSummary()
-        self.places_input = str(view.post.places)
-        self.post_form = imports.post_values(user, post_id) if self.can_manage else {}
+        self._assign(detail=view.post, candidates=list(view.candidates), can_manage=view.can_manage,
+                     ranking=view.ranking or post_staff.RankingSummary(), places_input=str(view.post.places),
+                     post_form=imports.post_values(user, post_id) if view.can_manage else {}, loaded=True)
         self.form_version += 1
-        self.loaded = True
 
     @rx.event
-    def load(self):
-        self._clear()
-        self.error = ""
-        user, redirect = self._enter(staff_interface(self._user()), *routes.STAFF_POST.roles)
-        if redirect:
-            return redirect
-        try:
-            post_id = self._requested_post()
-            if post_id is None:
-                raise AccessDenied(post_access.OUT_OF_SCOPE)
-            self._show(user, post_id)
-        except UserError as denied:
-            log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
-            self._clear()
-            self.error = str(denied)
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
 
-    def _act(self, action, success: str):
-        self.error = ""
+    def _load_once(self):
+        with calendar.read_once():  # the shell and the post's round: one calendar read
+            self._assign(error="", correction_errors=[], correction_fields=[])
+            user, redirect = self._enter(staff_interface, *routes.STAFF_POST.roles)
+            if redirect:
+                self._clear()
+                return redirect
+            try:
+                post_id = self._requested_post()
+                if post_id is None:
+                    raise AccessDenied(post_access.OUT_OF_SCOPE)
+                self._show(user, post_id)
+            except UserError as denied:
+                log.warning("user %s refused post %r: %s", user.user_id, self.post_id, denied)
+                self._clear()
+                self.error = str(denied)
+            return None
+
+    async def _act(self, action, success: str):
+        return await asyncio.to_thread(self._act_once, action, success)
+
+    def _act_once(self, action, success: str):
+        self._assign(error="")
         try:
             user = self._require(*STAFF_ROLES)  # the service refuses coordinators, in French
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
-            action(user, post_id)
-            self._show(user, post_id)
+            with calendar.read_once():  # the change's checks and the reload: one calendar read
+                action(user, post_id)
+                self._show(user, post_id)
         except REFUSED as refused:
             log.warning("change of post %r refused: %s", self.post_id, refused)
             self.error = str(refused)
@@ -150,19 +159,19 @@ class StaffPostDetailState(AppState):
         return rx.toast.success(success)
 
     @rx.event
-    def toggle_ars(self, value: bool):
+    async def toggle_ars(self, value: bool):
         if not isinstance(value, bool):
             self.error = "La validation ARS doit être cochée ou décochée."
-            return
-        return self._act(lambda user, pid: post_changes.set_validated_by_ars(user, pid, value),
-                         "Poste validé par l'ARS." if value else "Validation ARS retirée.")
+            return None
+        return await self._act(lambda user, pid: post_changes.set_validated_by_ars(user, pid, value),
+                               "Poste validé par l'ARS." if value else "Validation ARS retirée.")
 
     @rx.event
     def set_places_input(self, value: str):
         self.places_input = str(value or "")[:6]
 
     @rx.event
-    def save_places(self):
+    async def save_places(self):
         """First say what the change does (candidates, ranking validity); write only once confirmed."""
         places = parse_int(self.places_input)
         if places is None:
@@ -170,7 +179,10 @@ class StaffPostDetailState(AppState):
             return rx.toast.error(self.error)
         if places == self.detail.places:
             return rx.toast.info("Le nombre de places est inchangé.")
-        self.error = ""
+        return await asyncio.to_thread(self._places_effect, places)
+
+    def _places_effect(self, places: int):
+        self._assign(error="")
         try:
             user = self._require(*STAFF_ROLES)
             post_id = self._requested_post()
@@ -183,6 +195,7 @@ class StaffPostDetailState(AppState):
             return rx.toast.error(str(refused))
         self._places_pending = places
         self.places_confirm_open = True
+        return None
 
     @rx.event
     def dismiss_places(self, open_: bool = False):
@@ -191,30 +204,34 @@ class StaffPostDetailState(AppState):
             self._places_pending = None
 
     @rx.event
-    def confirm_places(self):
+    async def confirm_places(self):
         places, self._places_pending, self.places_confirm_open = self._places_pending, None, False
         if places is None:
             return None
-        return self._act(lambda user, pid: post_changes.set_places(user, pid, places),
-                         "Le nombre de places a été enregistré.")
+        return await self._act(lambda user, pid: post_changes.set_places(user, pid, places),
+                               "Le nombre de places a été enregistré.")
 
     @rx.event
-    def correct_post(self, form: dict):
+    async def correct_post(self, form: dict):
         """The correction form: the import's checks, refused outside the manager's region (the service decides).
         Refused, the form keeps what was typed and lists every error; applied, it shows the post as now stored."""
-        self.error, self.correction_errors, self.correction_fields = "", [], []
         values = {key: str(form.get(key, "") or "")[:300] for key, _ in POST_COLUMNS}
+        return await asyncio.to_thread(self._correct, values)
+
+    def _correct(self, values: dict[str, str]):
+        self._assign(error="", correction_errors=[], correction_fields=[])
         try:
             user = self._require(*MANAGER_ROLES)
             post_id = self._requested_post()
             if post_id is None or not self.loaded:
                 raise AccessDenied(post_access.OUT_OF_SCOPE)
-            report = imports.correct_post(user, post_id, values)
-            if report.errors:
-                self.correction_errors = report.errors
-                self.correction_fields = columns_named("posts", report.errors)
-                return rx.toast.error("La correction n'a pas été enregistrée : voyez les erreurs sous le formulaire.")
-            self._show(user, post_id)
+            with calendar.read_once():  # the checks and the reload: one calendar read
+                report = imports.correct_post(user, post_id, values)
+                if report.errors:
+                    self.correction_errors = report.errors
+                    self.correction_fields = columns_named("posts", report.errors)
+                    return rx.toast.error("La correction n'a pas été enregistrée : voyez les erreurs sous le formulaire.")
+                self._show(user, post_id)
         except REFUSED as refused:
             log.warning("correction of post %r refused: %s", self.post_id, refused)
             self.error = str(refused)

@@ -10,7 +10,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
 from siimop_app.file_routes import backend_url
-from siimop_app.services import documents, support
+from siimop_app.services import support
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout
@@ -150,7 +150,7 @@ def ticket_detail_page() -> rx.Component:
                 rx.text("Demandeur : ", s.view.full_name, " · ", s.view.email, " · ",
                         s.view.requester_status, " · ", s.view.university, size="2",
                         id="ticket-requester"),
-                attachment_link(s.view, backend_url(documents.FILES_ROUTE + "/" + s.view.attachment_id.to(str))),
+                attachment_link(s.view, backend_url(routes.DOCUMENT.link_prefix + s.view.attachment_id.to(str))),
                 _actions(),
                 ticket_thread(s.view),
                 message_form(label="Répondre au demandeur (envoyé par e-mail)", element_id="staff-reply",

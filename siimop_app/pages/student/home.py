@@ -8,7 +8,7 @@ to read it during the ranking phase.
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 
 import reflex as rx
 
@@ -16,7 +16,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
-from siimop_app.services import documents, overview, student_file
+from siimop_app.services import calendar, documents, overview, student_file
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, labelled_value
@@ -26,7 +26,8 @@ UPLOAD_IDS = {kind: f"upload-{kind.replace('_', '-')}" for kind in documents.STU
 
 
 class StudentHomeState(AppState):
-    summary: dict = {}
+    summary: overview.StudentSummary = overview.StudentSummary()
+    has_summary: bool = False  # a student record is attached to the account
     presentation: str = ""
     presentation_draft: str = ""
     editing: bool = False
@@ -35,40 +36,59 @@ class StudentHomeState(AppState):
     error: str = ""
     notice: str = ""
 
+    # The load and every change run their session check and database work in a thread (``asyncio.to_thread``, as
+    # the ranking moves): the worker's event loop serves its other clients meanwhile; this client's state is held by
+    # its event until it returns. Each assigns only the vars whose value changed (``_assign``).
+    def _forget(self) -> None:
+        self._assign(summary=overview.StudentSummary(), has_summary=False, file_docs=[], presentation="",
+                     file_editable=False)
+
     def _load_file(self, user) -> None:
         found = student_file.student_file(user)
-        self.presentation, self.file_docs, self.file_editable = found.presentation, found.documents, found.editable
+        self._assign(presentation=found.presentation, file_docs=list(found.documents), file_editable=found.editable)
 
     @rx.event
-    def load(self):
-        self.summary, self.file_docs, self.presentation = {}, [], ""
-        self.editing = self.file_editable = False
-        self.error = self.notice = ""
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
+        with calendar.read_once():  # the shell and the file's phase: one calendar read
+            return self._load()
+
+    def _load(self):
+        self._assign(editing=False, error="", notice="")
         user, redirect = self._enter(Role.STUDENT, *routes.STUDENT_HOME.roles)
         if redirect:
+            self._forget()
             return redirect
         found = overview.student_summary(user_id=user.user_id)
-        self.summary = dataclasses.asdict(found) if found else {}
-        if found:
-            self._load_file(user)
+        if found is None:
+            self._forget()
+            return None
+        self._assign(summary=found, has_summary=True)
+        self._load_file(user)
+        return None
 
-    def _act(self, action) -> None:
-        self.error = ""
-        self.notice = ""
+    async def _act(self, action) -> None:
+        await asyncio.to_thread(self._act_once, action)
+
+    def _act_once(self, action) -> None:
+        self._assign(error="", notice="")
         try:
             user = self._require(Role.STUDENT)
         except AccessDenied as denied:
-            self.summary, self.file_docs, self.presentation = {}, [], ""
+            self._forget()
             self.error = str(denied)
             return
-        try:
-            self.notice = action(user)
-        except UserError as refused:
-            self.error = str(refused)
-        try:
-            self._load_file(user)
-        except AccessDenied as denied:
-            self.error = str(denied)
+        with calendar.read_once():  # the change's phase check and the file's: one calendar read
+            try:
+                self._assign(notice=action(user))
+            except UserError as refused:
+                self.error = str(refused)
+            try:
+                self._load_file(user)
+            except AccessDenied as denied:
+                self.error = str(denied)
 
     @rx.event
     def start_editing(self):
@@ -85,15 +105,15 @@ class StudentHomeState(AppState):
         self.presentation_draft = value[: student_file.MAX_PRESENTATION_CHARS + 1]
 
     @rx.event
-    def save_presentation(self, form: dict | None = None):
+    async def save_presentation(self, form: dict | None = None):
         text = (form or {}).get("presentation", self.presentation_draft)
 
         def action(user):
             student_file.save_presentation(user, text)
-            self.editing = False
+            self._assign(editing=False)
             return "Votre texte de présentation a été enregistré."
 
-        self._act(action)
+        await self._act(action)
 
     async def _upload(self, kind: str, files: list[rx.UploadFile]):
         if not files:
@@ -106,7 +126,7 @@ class StudentHomeState(AppState):
             student_file.upload_document(user, kind, filename, data)
             return f"{documents.KIND_LABELS[kind]} : le document a été enregistré."
 
-        self._act(action)
+        await self._act(action)
 
     @rx.event
     async def upload_cv(self, files: list[rx.UploadFile]):
@@ -263,19 +283,19 @@ def student_home_page() -> rx.Component:
                 rx.callout(StudentHomeState.notice, icon="check", color_scheme="green", id="student-file-notice",
                            role="status")),
         rx.cond(
-            s.length() > 0,
+            StudentHomeState.has_summary,
             rx.vstack(
                 rx.card(
                     rx.vstack(
-                        labelled_value("Nom", s["full_name"]),
-                        labelled_value("Numéro INE", s["ine"]),
-                        labelled_value("Numéro interne", s["intern_number"]),
-                        labelled_value("Spécialité", s["specialty"]),
-                        labelled_value("Option", s["option"]),
-                        labelled_value("Subdivision", s["subdivision"]),
-                        labelled_value("Région", s["region"]),
-                        labelled_value("Participation à la campagne", rx.cond(s["participating"], "Oui", "Non")),
-                        rx.cond(s["semestre_decale"], rx.badge("Prise de poste décalée", color_scheme="orange")),
+                        labelled_value("Nom", s.full_name),
+                        labelled_value("Numéro INE", s.ine),
+                        labelled_value("Numéro interne", s.intern_number),
+                        labelled_value("Spécialité", s.specialty),
+                        labelled_value("Option", s.option),
+                        labelled_value("Subdivision", s.subdivision),
+                        labelled_value("Région", s.region),
+                        labelled_value("Participation à la campagne", rx.cond(s.participating, "Oui", "Non")),
+                        rx.cond(s.semestre_decale, rx.badge("Prise de poste décalée", color_scheme="orange")),
                         spacing="2",
                         align="start",
                     ),

@@ -7,8 +7,10 @@ this browser tab's state (``_draft``, kept across pages and filters); an orange 
 counts them and the browser warns before the tab is closed. The sufficiency counter
 at the top is computed live from the saved hearts plus these changes.
 
-Only the visible page of posts is in the state (paged in SQL by ``services.wish_posts``);
-every handler re-reads the session, and the service re-checks the phase, the posts'
+The list is a table of the kit (``wish_posts.TABLE``, ``states.filtered_table.KitTable``): its filters, its
+pages and the page past the end are the kit's; its lines are ``WishCard``s shown as cards; its unsaved hearts
+are this page's (``hearts`` over the cards' saved ones). Only the visible page of posts is in the state (paged in
+SQL by ``services.wish_posts``); every handler re-reads the session, and the service re-checks the phase, the posts'
 specialty and wave, and the values: a forged event changes nothing. Every handler's
 database work runs in a thread (``asyncio.to_thread``, as the ranking moves), so the
 worker's event loop serves its other clients meanwhile; this client's state is held by
@@ -18,6 +20,7 @@ its event until it returns. Vars are assigned only when they changed (``_assign`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 import reflex as rx
@@ -29,14 +32,17 @@ from siimop_app.file_routes import backend_url
 from siimop_app.services import calendar, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError
+from siimop_app.services.overview import Choice
+from siimop_app.services.table_kit import ALL, Table
+from siimop_app.states.filtered_table import KitTable
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
+from siimop_app.ui.data_table import Look, table_section
 from siimop_app.ui.shell import shell
-from siimop_app.validation import ALL, NO_FILTER, parse_int
+from siimop_app.validation import parse_int
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 20
 NOT_SHOWN = "Ce poste ne fait pas partie de la liste affichée."
 WARN_ON_LEAVE = ("window.onbeforeunload = function (e) { e.preventDefault(); e.returnValue = ''; return ''; };")
 NO_WARNING = "window.onbeforeunload = null;"
@@ -46,77 +52,65 @@ def _hearts_label(count: int) -> str:
     return f"{count} cœur sur 5" if count <= 1 else f"{count} cœurs sur 5"
 
 
-class WishesState(AppState):
-    # Filters ("all" = no filter: a select item cannot have an empty value).
+class WishesState(KitTable, AppState):
+    """Mes vœux on the table kit (``wish_posts.TABLE``): its filters, paging and page past the end are the kit's;
+    the hearts, the draft and the counter are this page's."""
+
+    # Filters ("all" = no filter: a select item cannot have an empty value); ``f_q``: the text box (the kit's).
+    sort: str = ""
     f_region: str = ALL
     f_subdivision: str = ALL
     f_type: str = ALL
     f_months: str = ALL
     f_decale: str = ALL
-    f_search: str = ""
-    search_revision: int = 0  # part of the text box's key: "Réinitialiser" empties it too
-    f_rated_only: bool = False
-    regions: list[dict[str, str]] = []
-    subdivisions: list[dict[str, str]] = []
-    # The visible page only. A row carries its post and the saved hearts ("saved"); the hearts shown (saved or
-    # changed in this tab) are apart, by post id, so that a heart click sends back that small map, not the rows.
-    rows: list[dict] = []
+    f_rated: bool = False
+    regions: list[Choice] = []
+    subdivisions: list[Choice] = []  # each with its region as ``group``: the region select narrows this one
+    # The visible page only. A card carries its post and the saved hearts ("saved"); the hearts shown (saved or
+    # changed in this tab) are apart, by post id, so that a heart click sends back that small map, not the cards.
+    rows: list[wish_posts.WishCard] = []
     hearts: dict[str, int] = {}
-    total: int = 0
-    page: int = 0
     # The calendar, the counter, the unsaved changes.
     editable: bool = False
     window_text: str = ""
     counter: dict = {}
     pending: int = 0
-    error: str = ""
     notice: str = ""
     loaded: bool = False
     _draft: dict[int, int] = {}
     _draft_key: str = ""
 
-    def _filters(self) -> dict:
-        def value(raw: str) -> str:
-            return "" if raw.lower() in NO_FILTER else raw
-        return {"region": value(self.f_region), "subdivision": value(self.f_subdivision),
-                "post_type": value(self.f_type), "months": value(self.f_months), "decale": value(self.f_decale),
-                "search": self.f_search, "rated_only": self.f_rated_only}
+    def _table(self) -> Table:
+        return wish_posts.TABLE
 
-    def _refresh(self, user) -> None:
-        rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
-                                              limit=PAGE_SIZE)
-        if rows == [] and total and self.page:
-            self.page = max(0, (total - 1) // PAGE_SIZE)
-            rows, total = wish_posts.browse_posts(user, filters=self._filters(), offset=self.page * PAGE_SIZE,
-                                                  limit=PAGE_SIZE)
-        for row in rows:
-            row["saved"] = row.pop("hearts")
-        self._assign(rows=rows, total=total, counter=wishes.sufficiency_for(user, self._draft),
-                     pending=len(self._draft),
-                     hearts={str(r["post_id"]): self._draft.get(r["post_id"], r["saved"]) for r in rows})
+    def _page(self) -> routes.Page:
+        return routes.WISHES
+
+    def _refresh(self, user, *, statistics: bool = True) -> None:
+        KitTable._refresh(self, user, statistics=statistics)
+        # The draft over the page's saved hearts, and the counter of both.
+        self._assign(counter=wishes.sufficiency_for(user, self._draft), pending=len(self._draft),
+                     hearts={str(r.post_id): self._draft.get(r.post_id, r.saved) for r in self.rows})
 
     def _clear(self) -> None:
         self.rows, self.regions, self.subdivisions, self.hearts = [], [], [], {}
-        self.total = self.page = self.pending = 0
+        self.total = self.pending = 0
+        self.page = 1
         self.counter = {}
         self.editable = self.loaded = False
         self.window_text = ""
 
     def _student(self):
-        return self._require(Role.STUDENT)
+        return self._require(*self._roles())
 
-    @rx.event
-    async def load(self):
-        return await asyncio.to_thread(self._load_once)
-
-    def _load_once(self):
+    def _load_table(self):
         with calendar.read_once():  # the shell, the window, the filters and the counter: one calendar read
             return self._load_page()
 
     def _load_page(self):
         # Not cleared first: a reload (reconnection, coming back) sends back only what changed.
         self._assign(error="", notice="")
-        user, redirect = self._enter(Role.STUDENT, *routes.WISHES.roles)
+        user, redirect = self._enter(Role.STUDENT, *self._roles())
         if redirect:
             self._clear()
             self._draft, self._draft_key = {}, ""
@@ -132,77 +126,14 @@ class WishesState(AppState):
                         self.notice = (f"Vos {len(self._draft)} vœu(x) du tour précédent sur les postes encore offerts "
                                        "sont repris ci-dessous. Modifiez-les si besoin, puis enregistrez-les : ils ne "
                                        "comptent qu'une fois enregistrés.")
-            options = wish_posts.filter_options(user)
-            self._assign(editable=window.editable, window_text=window.text, regions=options["regions"],
-                         subdivisions=options["subdivisions"])
+            self._assign(editable=window.editable, window_text=window.text)
+            self._load_options(user)
             self._refresh(user)
             self._assign(loaded=True)
         except AccessDenied as denied:
             self._clear()
             self.error = str(denied)
         return rx.call_script(WARN_ON_LEAVE if self._draft else NO_WARNING)
-
-    def _reload_now(self):
-        try:
-            self._refresh(self._student())
-        except AccessDenied as denied:
-            self._clear()
-            self.error = str(denied)
-
-    async def _reload(self):
-        await asyncio.to_thread(self._reload_now)
-
-    # --------------------------------------------------------- filters
-    async def _set_filter(self, name: str, value) -> None:
-        self._assign(**{name: value}, page=0)
-        await self._reload()
-
-    @rx.event
-    async def set_region(self, value: str):
-        self._assign(f_subdivision=ALL)
-        await self._set_filter("f_region", str(value))
-
-    @rx.event
-    async def set_subdivision(self, value: str):
-        await self._set_filter("f_subdivision", str(value))
-
-    @rx.event
-    async def set_type(self, value: str):
-        await self._set_filter("f_type", str(value))
-
-    @rx.event
-    async def set_months(self, value: str):
-        await self._set_filter("f_months", str(value))
-
-    @rx.event
-    async def set_decale(self, value: str):
-        await self._set_filter("f_decale", str(value))
-
-    @rx.event
-    async def set_rated_only(self, value: bool):
-        await self._set_filter("f_rated_only", bool(value))
-
-    @rx.event
-    async def search(self, form: dict):
-        await self._set_filter("f_search", str((form or {}).get("search", ""))[:100])
-
-    @rx.event
-    async def reset_filters(self):
-        self.search_revision += 1
-        self._assign(f_region=ALL, f_subdivision=ALL, f_type=ALL, f_months=ALL, f_decale=ALL, f_rated_only=False)
-        await self._set_filter("f_search", "")
-
-    @rx.event
-    async def next_page(self):
-        if (self.page + 1) * PAGE_SIZE < self.total:
-            self.page += 1
-            await self._reload()
-
-    @rx.event
-    async def previous_page(self):
-        if self.page > 0:
-            self.page -= 1
-            await self._reload()
 
     # ----------------------------------------------------------- hearts
     @rx.event
@@ -219,20 +150,20 @@ class WishesState(AppState):
             user = self._student()
             if not self.editable:
                 raise PhaseClosedError(self.window_text or "La période des vœux n'est pas ouverte.")
-            row = next((r for r in self.rows if str(r["post_id"]) == str(post_id)), None)
+            row = next((r for r in self.rows if str(r.post_id) == str(post_id)), None)
             if row is None:
                 raise wishes.WishError(NOT_SHOWN)
             value = parse_int(hearts, lo=0, hi=5)
             value = -1 if value is None else value
             if not 0 <= value <= 5:
-                raise wishes.WishError(wishes.BAD_HEARTS.format(ref=row["post_number"]))
+                raise wishes.WishError(wishes.BAD_HEARTS.format(ref=row.post_number))
             draft = dict(self._draft)
-            if value == row["saved"]:
-                draft.pop(row["post_id"], None)
+            if value == row.saved:
+                draft.pop(row.post_id, None)
             else:
-                draft[row["post_id"]] = value
+                draft[row.post_id] = value
             self._draft = draft
-            self.hearts = {**self.hearts, str(row["post_id"]): value}
+            self.hearts = {**self.hearts, str(row.post_id): value}
             self._assign(pending=len(draft), counter=wishes.sufficiency_for(user, draft))
         except UserError as refused:
             self.error = str(refused)
@@ -243,7 +174,7 @@ class WishesState(AppState):
     async def discard(self):
         self._draft = {}
         self.notice = "Vos modifications non enregistrées ont été annulées."
-        await self._reload()
+        await self._reload_off_loop(statistics=False)
         return rx.call_script(NO_WARNING)
 
     @rx.event
@@ -287,69 +218,15 @@ class WishesReceiptState(AppState):
 
 
 # ------------------------------------------------------------------ view
-def _select(label: str, value, on_change, items: list, element_id: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="1", color="#555", as_="label", html_for=element_id),
-        rx.select.root(
-            rx.select.trigger(id=element_id, aria_label=label, min_width="10em"),
-            rx.select.content(*items),
-            value=value,
-            on_change=on_change,
-        ),
-        spacing="1",
-    )
-
-
-def _item(value: str, label) -> rx.Component:
-    return rx.select.item(label, value=value)
-
-
-def _filters() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                _select("Région", WishesState.f_region, WishesState.set_region,
-                        [_item(ALL, "Toutes"), rx.foreach(WishesState.regions, lambda r: _item(r["id"], r["label"]))],
-                        "filter-region"),
-                _select("Subdivision", WishesState.f_subdivision, WishesState.set_subdivision,
-                        [_item(ALL, "Toutes"),
-                         rx.foreach(WishesState.subdivisions, lambda s: _item(s["id"], s["label"]))],
-                        "filter-subdivision"),
-                _select("Type de poste", WishesState.f_type, WishesState.set_type,
-                        [_item(ALL, "Tous"), _item("simple", "Simple"), _item("couple", "Couplé"),
-                         _item("mixte", "Mixte")], "filter-type"),
-                _select("Durée", WishesState.f_months, WishesState.set_months,
-                        [_item(ALL, "Toutes"), _item("6", "6 mois"), _item("12", "1 an")], "filter-months"),
-                _select("Décalé", WishesState.f_decale, WishesState.set_decale,
-                        [_item(ALL, "Tous"), _item("oui", "Décalé"), _item("non", "Non décalé")], "filter-decale"),
-                wrap="wrap",
-                spacing="4",
-                align="end",
-            ),
-            rx.form(
-                rx.hstack(
-                    rx.input(name="search", default_value=WishesState.f_search, key=WishesState.search_revision.to(str),
-                             id="filter-search",
-                             placeholder="Terrain, établissement, responsable, indication…",
-                             aria_label="Recherche", width="26em", max_width="100%", max_length=100),
-                    rx.button("Rechercher", type="submit", id="search-button", variant="soft"),
-                    rx.button("Réinitialiser", type="button", variant="outline", on_click=WishesState.reset_filters,
-                              id="reset-filters"),
-                    spacing="3",
-                    align="center",
-                    wrap="wrap",
-                ),
-                on_submit=WishesState.search,
-                reset_on_submit=False,
-            ),
-            rx.checkbox("Seulement mes postes notés", checked=WishesState.f_rated_only,
-                        on_change=WishesState.set_rated_only, id="filter-rated"),
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-        id="wishes-filters",
-    )
+# Mes vœux's controls, as the student has always read them: the selects above the text box, "Rechercher" and
+# "Réinitialiser", two pagers "← Précédent" / "Suivant →".
+LOOK = Look(
+    selects_first=True, search_id="filter-search", search_hint="Terrain, établissement, responsable, indication…",
+    search_button="Rechercher", search_button_id="search-button", reset_button="Réinitialiser",
+    reset_button_id="reset-filters", reset_variant="outline", pagers=("top", "bottom"), previous="← Précédent",
+    next="Suivant →", pager_id="page-info-{where}", previous_id="previous-page-{where}", next_id="next-page-{where}",
+    pager_text_size="2", pager_live=False,
+)
 
 
 def _counter() -> rx.Component:
@@ -404,7 +281,7 @@ def _save_bar() -> rx.Component:
 
 def _shown_hearts(row: rx.Var) -> rx.Var:
     """The hearts the row's post shows: saved, or changed in this tab (``WishesState.hearts``)."""
-    return WishesState.hearts[row["post_id"].to(str)].to(int)
+    return WishesState.hearts[row.post_id.to(str)].to(int)
 
 
 def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **props) -> rx.Component:
@@ -420,7 +297,7 @@ def _heart_radio(row: rx.Var, count: int, content: rx.Component, label: str, **p
         role="radio",
         aria_checked=checked,
         tab_index=rx.cond(checked, 0, -1),
-        on_click=WishesState.set_hearts(row["post_id"], count),
+        on_click=WishesState.set_hearts(row.post_id, count),
         aria_label=label,
         **props,
     )
@@ -440,13 +317,13 @@ def _heart_button(row: rx.Var, count: int) -> rx.Component:
 
 
 def _hearts_control(row: rx.Var) -> rx.Component:
-    label_id = "hearts-label-" + row["post_id"].to(str)
+    label_id = "hearts-label-" + row.post_id.to(str)
     return rx.hstack(
         # The group's visible label; the post it rates is spelt out for screen readers, who reach the group
         # without reading the card above it.
         rx.el.span(
             "Vos cœurs",
-            rx.el.span(" pour le poste n° ", row["post_number"].to(str), ", ", row["site_name"].to(str),
+            rx.el.span(" pour le poste n° ", row.post_number.to(str), ", ", row.site_name,
                        class_name="sr-only"),
             " :",
             id=label_id,
@@ -470,7 +347,7 @@ def _hearts_control(row: rx.Var) -> rx.Component:
             class_name="hearts-control",
         ),
         rx.text(_shown_hearts(row).to(str), " / 5", size="2", class_name="hearts-value", aria_hidden="true"),
-        rx.cond(_shown_hearts(row) != row["saved"].to(int), rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
+        rx.cond(_shown_hearts(row) != row.saved, rx.badge("non enregistré", color_scheme="orange", class_name="unsaved-badge")),
         spacing="2",
         align="center",
         wrap="wrap",
@@ -480,32 +357,18 @@ def _hearts_control(row: rx.Var) -> rx.Component:
 def _row(row: rx.Var) -> rx.Component:
     return rx.vstack(
         post_card(row),
-        rx.cond(row["description"].to(str) != "",
-                rx.text(row["description"].to(str), size="2", color="#444", white_space="pre-wrap",
+        rx.cond(row.description != "",
+                rx.text(row.description, size="2", color="#444", white_space="pre-wrap",
                         class_name="post-description")),
-        rx.cond(row["file_path"].to(str) != "",
-                rx.link("Fichier descriptif du poste (PDF)", href=backend_url(row["file_path"].to(str)),
+        rx.cond(row.file_path != "",
+                rx.link("Fichier descriptif du poste (PDF)", href=backend_url(row.file_path),
                         is_external=True, size="2", class_name="post-file")),
         _hearts_control(row),
-        rx.cond(row["local"].to(bool), rx.badge("Dans votre subdivision", color_scheme="green", class_name="local-badge")),
+        rx.cond(row.local, rx.badge("Dans votre subdivision", color_scheme="green", class_name="local-badge")),
         spacing="1",
         width="100%",
         class_name="wish-row",
         padding_bottom="0.75em",
-    )
-
-
-def _pager(where: str) -> rx.Component:
-    last_page = (WishesState.total - 1) // PAGE_SIZE + 1
-    return rx.hstack(
-        rx.button("← Précédent", on_click=WishesState.previous_page, disabled=WishesState.page == 0, variant="soft",
-                  id=f"previous-page-{where}"),
-        rx.text("Page ", (WishesState.page + 1).to(str), " / ", rx.cond(WishesState.total > 0, last_page, 1).to(str),
-                " · ", WishesState.total.to(str), " poste(s)", id=f"page-info-{where}", size="2"),
-        rx.button("Suivant →", on_click=WishesState.next_page,
-                  disabled=(WishesState.page + 1) * PAGE_SIZE >= WishesState.total, variant="soft", id=f"next-page-{where}"),
-        align="center",
-        spacing="3",
     )
 
 
@@ -532,14 +395,8 @@ def wishes_page() -> rx.Component:
                     position="sticky", top="0", z_index="5", background="white", padding_y="0.5em", width="100%",
                     id="wishes-top",
                 ),
-                _filters(),
-                _pager("top"),
-                rx.cond(
-                    WishesState.rows.length() > 0,
-                    rx.vstack(rx.foreach(WishesState.rows, _row), width="100%", spacing="2", id="wishes-list"),
-                    rx.text("Aucun poste ne correspond à ces critères.", id="wishes-empty", color="#555"),
-                ),
-                _pager("bottom"),
+                table_section(WishesState, wish_posts.TABLE, card=_row, look=LOOK, error=False,
+                              empty="Aucun poste ne correspond à ces critères."),
                 spacing="4",
                 width="100%",
                 align="start",
@@ -549,13 +406,25 @@ def wishes_page() -> rx.Component:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class ReceiptWish:
+    """One line of a receipt as the page reads it (``receipts.Receipt.wishes``)."""
+
+    post_id: int
+    post_number: int
+    site: str
+    establishment: str
+    subdivision: str
+    hearts: int
+
+
 def _receipt_line(wish: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(wish["hearts"].to(str), " / 5"),
-        rx.table.cell(wish["post_number"].to(str)),
-        rx.table.cell(wish["site"]),
-        rx.table.cell(wish["establishment"]),
-        rx.table.cell(wish["subdivision"]),
+        rx.table.cell(wish.hearts.to(str), " / 5"),
+        rx.table.cell(wish.post_number.to(str)),
+        rx.table.cell(wish.site),
+        rx.table.cell(wish.establishment),
+        rx.table.cell(wish.subdivision),
         class_name="receipt-line",
     )
 
@@ -606,7 +475,7 @@ def wishes_receipt_page() -> rx.Component:
                             rx.table.column_header_cell("Terrain de stage"),
                             rx.table.column_header_cell("Établissement"), rx.table.column_header_cell("Subdivision"),
                         )),
-                        rx.table.body(rx.foreach(r["wishes"].to(list[dict]), _receipt_line)),
+                        rx.table.body(rx.foreach(r["wishes"].to(list[ReceiptWish]), _receipt_line)),
                         variant="surface", width="100%", id="receipt-table",
                     ),
                     rx.cond(

@@ -8,13 +8,15 @@ protection.
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.file_routes import backend_url
-from siimop_app.services import documents, post_details
+from siimop_app.services import calendar, documents, post_details
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
 from siimop_app.ui.components import error_callout, notice, post_card
@@ -36,36 +38,42 @@ class PostDetailState(AppState):
     def _post_id(self) -> int | None:
         return parse_id(getattr(self, "post_id", ""))  # the "[post_id]" argument of the route
 
+    # The load and every change run their session check and database work in a thread (``asyncio.to_thread``, as
+    # the ranking moves): the worker's event loop serves its other clients meanwhile; this client's state is held by
+    # its event until it returns. Each assigns only the vars whose value changed (``_assign``).
     def _clear(self) -> None:
-        self.detail = {}
-        self.loaded = False
-        self.editing_description = False
-        self.description_draft = ""
+        self._assign(detail={}, loaded=False, editing_description=False, description_draft="")
 
     def _refresh(self, user) -> None:
         post_id = self._post_id()
         if post_id is None:
             raise AccessDenied(BAD_POST)
-        self.detail = post_details.post_detail(user, post_id)
-        self.loaded = True
+        self._assign(detail=post_details.post_detail(user, post_id), loaded=True)
 
     @rx.event
-    def load(self):
-        self._clear()
-        self.error = ""
-        self.notice = ""
-        user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POST.roles)
-        if redirect:
-            return redirect
-        try:
-            self._refresh(user)
-        except AccessDenied as denied:
-            self.error = str(denied)
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
 
-    def _act(self, action) -> None:
+    def _load_once(self):
+        with calendar.read_once():  # the shell and the post's phase: one calendar read
+            self._assign(error="", notice="", editing_description=False, description_draft="")
+            user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POST.roles)
+            if redirect:
+                self._clear()
+                return redirect
+            try:
+                self._refresh(user)
+            except AccessDenied as denied:
+                self._clear()
+                self.error = str(denied)
+            return None
+
+    async def _act(self, action) -> None:
+        await asyncio.to_thread(self._act_once, action)
+
+    def _act_once(self, action) -> None:
         """Run a change through the service; a refusal leaves a French message and reloads what is true now."""
-        self.error = ""
-        self.notice = ""
+        self._assign(error="", notice="")
         try:
             user = self._require(Role.SUPERVISOR)
         except AccessDenied as denied:
@@ -73,17 +81,18 @@ class PostDetailState(AppState):
             self.error = str(denied)
             return
         post_id = self._post_id()
-        try:
-            if post_id is None:
-                raise AccessDenied(BAD_POST)
-            self.notice = action(user, post_id)
-        except UserError as refused:
-            self.error = str(refused)
-        try:
-            self._refresh(user)
-        except AccessDenied as denied:
-            self._clear()
-            self.error = str(denied)
+        with calendar.read_once():  # the change's phase check and the reload's: one calendar read
+            try:
+                if post_id is None:
+                    raise AccessDenied(BAD_POST)
+                self._assign(notice=action(user, post_id))
+            except UserError as refused:
+                self.error = str(refused)
+            try:
+                self._refresh(user)
+            except AccessDenied as denied:
+                self._clear()
+                self.error = str(denied)
 
     @rx.event
     def start_editing(self):
@@ -105,15 +114,15 @@ class PostDetailState(AppState):
         self.description_draft = value[: post_details.MAX_DESCRIPTION_CHARS + 1]
 
     @rx.event
-    def save_description(self, form: dict | None = None):
+    async def save_description(self, form: dict | None = None):
         text = (form or {}).get("description", self.description_draft)
 
         def action(user, post_id):
             post_details.update_description(user, post_id, text)
-            self.editing_description = False
+            self._assign(editing_description=False)
             return "La description a été mise à jour."
 
-        self._act(action)
+        await self._act(action)
 
     @rx.event
     async def upload_file(self, files: list[rx.UploadFile]):
@@ -128,7 +137,7 @@ class PostDetailState(AppState):
             post_details.replace_descriptive_file(user, post_id, filename, data)
             return "Le fichier descriptif a été enregistré."
 
-        self._act(action)
+        await self._act(action)
 
     @rx.event
     def file_rejected(self, rejected: list[dict]):
@@ -136,12 +145,12 @@ class PostDetailState(AppState):
         self.error = documents.NOT_A_PDF
 
     @rx.event
-    def remove_file(self):
+    async def remove_file(self):
         def action(user, post_id):
             post_details.remove_descriptive_file(user, post_id)
             return "Le fichier descriptif a été supprimé."
 
-        self._act(action)
+        await self._act(action)
 
 
 # ------------------------------------------------------------------- view

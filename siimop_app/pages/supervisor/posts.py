@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from siimop_app import routes
@@ -16,12 +18,19 @@ class SupervisorPostsState(AppState):
     cards: list[posts.PostCard] = []
 
     @rx.event
-    def load(self):
-        user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POSTS.roles)
-        if redirect:
-            return redirect
-        wave = calendar.current_wave()
-        self.cards = posts.list_supervisor_posts(user_id=user.user_id, wave_id=wave.wave_id) if wave else []
+    async def load(self):
+        # In a thread, as the ranking board's load: the worker's event loop serves its other clients meanwhile.
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
+        with calendar.read_once():  # the shell and the wave: one calendar read
+            user, redirect = self._enter(Role.SUPERVISOR, *routes.SUPERVISOR_POSTS.roles)
+            if redirect:
+                self._assign(cards=[])
+                return redirect
+            wave = calendar.current_wave()
+            self._assign(cards=posts.list_supervisor_posts(user_id=user.user_id, wave_id=wave.wave_id) if wave else [])
+            return None
 
 
 def supervisor_posts_page() -> rx.Component:
