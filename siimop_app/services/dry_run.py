@@ -42,6 +42,7 @@ import threading
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -492,31 +493,31 @@ def _tally(rows: list[tuple[str, bool, bool]]) -> list[RateLine]:
             for label, (n, p, i) in sorted(counts.items())]
 
 
-def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryRunReport:
-    """Project the open round's result for ``user``'s scope; nothing written but the audit row."""
-    require_role(user, *DRY_RUN_ROLES)
-    notify = progress or (lambda _label, _fraction: None)
-    which = open_round()
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    notify(STEP_SNAPSHOT, 0.0)
-    with transaction() as session:
-        scope = scope_of(session, user.user_id, tuple(r for r in DRY_RUN_ROLES if r in user.roles))
-        read: dict[str, Any] = {}
-        data = rounds.build_instance(session, which.round_id, read)
-        ctx = _read_context(session, which.round_id, scope, data, read)
-    timings["snapshot"] = time.perf_counter() - started
+def _statuses(data: dict[str, Any]) -> dict[str, str]:
+    """Post id -> its ranking's status in the snapshot."""
+    return {p["id"]: p["ranking_status"] for p in data["posts"]}
 
-    instance, result, certificate = rounds.solve_snapshot(
-        data, timings=timings, progress=lambda label, fraction: notify(label, 0.1 + fraction / 2))
-    if not certificate.ok:  # as the close would refuse to write it
-        log.error("dry run of round %s: certificate not OK:\n%s", which.round_id, certificate.to_text())
-        raise DryRunError("La vérification du résultat simulé a échoué : la simulation n'est pas fiable. "
-                          f"{certificate.summary}")
-    base_placed = len(result.assignments)
-    statuses = {p["id"]: p["ranking_status"] for p in data["posts"]}
+
+def _forward_only(progress: Progress | None) -> Progress:
+    """``progress``, thread safe and never going back (the engine's steps and the what-ifs' run at once)."""
+    lock = threading.Lock()
+    last = [0.0]
+
+    def notify(label: str, fraction: float) -> None:
+        with lock:
+            if fraction < last[0] or progress is None:
+                return
+            last[0] = fraction
+        progress(label, fraction)
+
+    return notify
+
+
+def _what_ifs(data: dict[str, Any], instance: matching.Instance, ctx: _Context, timings: dict[str, float],
+              notify: Progress) -> tuple[Fix, Fix]:
+    """The two "what fixing would give" scenarios (fixed rankings, counted lists) of the viewer's scope."""
+    statuses = _statuses(data)
     post_items = {p["id"]: p for p in data["posts"]}
-
     notify(STEP_FIX_RANKINGS, 0.5)
     baseline = functools.cache(lambda: deferred_acceptance(instance.compiled()))  # both what-ifs' snapshot side
     step = time.perf_counter()
@@ -549,6 +550,48 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
                      for sid in lists), key=lambda r: (r.subdivision, r.specialty, r.student))
     fix_lists = Fix(gain, len(lists), listed[:MAX_ROWS])
     timings["fix_lists"] = time.perf_counter() - step
+
+    return fix_rankings, fix_lists
+
+
+def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryRunReport:
+    """Project the open round's result for ``user``'s scope; nothing written but the audit row."""
+    require_role(user, *DRY_RUN_ROLES)
+    notify = _forward_only(progress)
+    which = open_round()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    notify(STEP_SNAPSHOT, 0.0)
+    # The engine needs nothing but the instance: it solves in a thread of its own as soon as the instance is read
+    # (HiGHS releases the GIL), while this one reads what the report shows and counts the what-ifs, which do not
+    # depend on its result.
+    engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siimop-dry-run-match")
+    try:
+        with transaction() as session:
+            scope = scope_of(session, user.user_id, tuple(r for r in DRY_RUN_ROLES if r in user.roles))
+            read: dict[str, Any] = {}
+            data = rounds.build_instance(session, which.round_id, read)
+            instance = matching.Instance.from_dict(data)
+            instance.compiled()  # built here, once, for the engine and the what-ifs
+            match_timings: dict[str, float] = {}
+            solving = engine.submit(rounds.solve_snapshot, data, instance=instance, timings=match_timings,
+                                    progress=lambda label, fraction: notify(label, 0.1 + fraction / 2))
+            ctx = _read_context(session, which.round_id, scope, data, read)
+        timings["snapshot"] = time.perf_counter() - started
+        fix_rankings, fix_lists = _what_ifs(data, instance, ctx, timings, notify)
+        if not solving.done():
+            notify(STEP_MATCH, 0.9)
+        _, result, certificate = solving.result()
+    finally:
+        engine.shutdown(wait=False)
+    timings.update(match_timings)
+    if not certificate.ok:  # as the close would refuse to write it
+        log.error("dry run of round %s: certificate not OK:\n%s", which.round_id, certificate.to_text())
+        raise DryRunError("La vérification du résultat simulé a échoué : la simulation n'est pas fiable. "
+                          f"{certificate.summary}")
+    base_placed = len(result.assignments)
+    statuses = _statuses(data)
+    post_items = {p["id"]: p for p in data["posts"]}
 
     # What the scope sees.
     by_id = {int(s["id"]): s for s in data["students"]}
