@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching_testlib import national_markets, random_instance
+from matching_testlib import national_markets, several_markets
 
 from siimop_app.matching import Instance, check, solve
 from siimop_app.matching import exact as ex
@@ -31,26 +31,10 @@ def _by_threads(d: dict, counts=(1, 2, 4)) -> list[str]:
     return out
 
 
-def _markets(rng: random.Random) -> dict:
-    """2-6 independent tie-heavy markets of unequal sizes, interleaved in the input."""
-    students: list[dict] = []
-    posts: list[dict] = []
-    for m in range(rng.randint(2, 6)):
-        d = random_instance(rng, rng.randint(3, 14), rng.randint(2, 8), max_places=3, min_places=1,
-                            p_wish=0.5, levels=(3, 4, 5, 5), p_ranked=0.9, p_unranked_extra=0)
-        students += [{"id": f"K{m}{s['id']}", "wishes": {f"K{m}{p}": h for p, h in s["wishes"].items()}}
-                     for s in d["students"]]
-        posts += [{"id": f"K{m}{p['id']}", "places": p["places"], "ranking": [f"K{m}{s}" for s in p["ranking"]]}
-                  for p in d["posts"]]
-    rng.shuffle(students)
-    rng.shuffle(posts)
-    return {"tie_break_seed": rng.randrange(1000), "students": students, "posts": posts}
-
-
 @settings(max_examples=60)
 @given(st.integers(0, 10**9))
 def test_the_result_does_not_depend_on_the_number_of_threads(seed: int) -> None:
-    one, two, four = _by_threads(_markets(random.Random(seed)))
+    one, two, four = _by_threads(several_markets(random.Random(seed), most=6, largest=14, max_places=3))
     assert one == two == four
 
 
