@@ -5,7 +5,9 @@ runs the engine on the round's current data. Nothing is written but one audit ro
 
 * **Same path as the close.** The snapshot is ``rounds.build_instance`` and the solve is
   ``rounds.solve_snapshot``, the very functions ``rounds.close_round`` calls: on the same data the
-  projection is the close's result, assignment for assignment (tested).
+  projection is the close's result, assignment for assignment (tested). The solve runs in a thread of its own
+  from the moment the instance is read (HiGHS releases the GIL), beside the reading of what the report shows
+  and the what-ifs below, which do not depend on its result.
 * **National matching, local display.** Markets are national (a student may rate posts of any
   subdivision), so the engine always runs on the whole round; only what is *shown* is restricted to
   the viewer's scope (``services.scope``: a coordinator's specialty × subdivision, a manager's region,
