@@ -43,7 +43,7 @@ import threading
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import sqlalchemy as sa
@@ -568,18 +568,21 @@ def run_dry_run(user: SignedInUser, *, progress: Progress | None = None) -> DryR
         read: dict[str, Any] = {}
         data = rounds.build_instance(session, which.round_id, read)
         ctx = _read_context(session, which.round_id, scope, data, read)
-    instance = matching.Instance.from_dict(data)
-    instance.compiled()  # built here, once, for the engine and the what-ifs
     timings["snapshot"] = time.perf_counter() - started
     # The engine solves in a thread of its own (HiGHS releases the GIL) while this one counts the what-ifs, which
-    # do not depend on its result. Not before the database is read: a thread busy in Python makes each row's
-    # read wait for the GIL (reading the report's context took 0.4-1.1 s instead of 0.08 s).
+    # do not depend on its result, from the instance it hands over before solving (the one it solved before, if
+    # the snapshot is unchanged). Not before the database is read: a thread busy in Python makes each row's read
+    # wait for the GIL (reading the report's context took 0.4-1.1 s instead of 0.08 s).
     engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siimop-dry-run-match")
     try:
         match_timings: dict[str, float] = {}
-        solving = engine.submit(rounds.solve_snapshot, data, instance=instance, timings=match_timings,
+        handed: Future[matching.Instance] = Future()
+        solving = engine.submit(rounds.solve_snapshot, data, on_instance=handed.set_result, timings=match_timings,
                                 progress=lambda label, fraction: notify(label, 0.1 + fraction / 2))
-        fix_rankings, fix_lists = _what_ifs(data, instance, ctx, timings, notify)
+        wait([handed, solving], return_when=FIRST_COMPLETED)
+        if not handed.done():
+            solving.result()  # the engine failed before it had an instance: its error
+        fix_rankings, fix_lists = _what_ifs(data, handed.result(timeout=0), ctx, timings, notify)
         if not solving.done():
             notify(STEP_MATCH, 0.9)
         _, result, certificate = solving.result()

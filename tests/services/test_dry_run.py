@@ -96,6 +96,15 @@ def test_the_engine_solves_in_its_own_thread_and_the_progress_only_goes_forward(
     assert steps[-1] == (dry_run.STEP_DONE, 1.0) and report.round_placed == len(report.projected) > 0
 
 
+def test_an_engine_failing_before_its_instance_is_the_dry_runs_error(demo, monkeypatch):
+    def broken(cls, data):
+        raise RuntimeError("snapshot unreadable")
+
+    monkeypatch.setattr(rounds.matching.Instance, "from_dict", classmethod(broken))
+    with pytest.raises(RuntimeError, match="snapshot unreadable"):
+        dry_run.run_dry_run(signed_in("admin"))
+
+
 def test_the_matching_is_national_and_the_display_follows_the_scope(demo):
     admin = dry_run.run_dry_run(signed_in("admin"))
     manager = dry_run.run_dry_run(signed_in("manager"))
