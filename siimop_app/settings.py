@@ -42,6 +42,7 @@ class Settings:
     news_url: str
     today_override: str | None
     matching_time_limit: float
+    matching_threads: int | None
     warm_dry_run: bool
     warm_dry_run_delay: float
 
@@ -75,6 +76,10 @@ class Settings:
             today_override=os.environ.get("SIIMOP_TODAY") or None,
             # Seconds the exact matching may take when a round closes (whole solve, every market).
             matching_time_limit=float(_env("SIIMOP_MATCHING_TIME_LIMIT", "60")),
+            # Markets the exact matching searches at once (one HiGHS search per thread; the result is the same).
+            # Unset: the engine's default, two (one on a one-core machine).
+            matching_threads=int(os.environ["SIIMOP_MATCHING_THREADS"]) if os.environ.get("SIIMOP_MATCHING_THREADS")
+            else None,
             # Each backend process solves the open round once at start (services.warm_up); "0" turns it off.
             warm_dry_run=_env("SIIMOP_WARM_DRY_RUN", "1") != "0",
             warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--node-limit", type=int, default=DEFAULT_NODE_LIMIT,
                     help=f"exact mode: branch-and-bound nodes per integer program, a deterministic work limit "
                          f"(default {DEFAULT_NODE_LIMIT})")
+    sp.add_argument("--threads", type=int, default=None,
+                    help="exact mode: markets searched at once, one single-threaded HiGHS search each; the "
+                         "result does not depend on it (default 2, 1 on a one-core machine)")
     sp.add_argument("--timings", action="store_true",
                     help="add stats.timings_s (makes the output non-reproducible)")
     cp = sub.add_parser("check", help="verify a result: acceptability, capacities, weak stability")
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         inst = Instance.load(args.instance)
         if args.command == "solve":
             res = solve(inst, mode=args.mode, improve=not args.no_improve, time_limit=args.time_limit,
-                        node_limit=args.node_limit)
+                        node_limit=args.node_limit, threads=args.threads)
             text = res.to_json(include_timings=args.timings)
             if args.output:
                 with open(args.output, "w", encoding="utf-8", newline="\n") as fh:

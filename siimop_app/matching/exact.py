@@ -68,7 +68,11 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +102,12 @@ BELOW_ROWS = True
 HEARTS_LEVELS = (5, 4, 3, 2)
 MAX_OBJECTIVE = 1e7  # integers far below 2**53, and HiGHS's tolerances stay far below 1
 _EPS = 1e-6
+
+
+def default_threads() -> int:
+    """Markets searched at once by default: two (each HiGHS search is single-threaded and releases the GIL),
+    fewer on a one-core machine."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 class SolverUnavailable(RuntimeError):
@@ -141,6 +151,11 @@ def solver_options(seed: int) -> dict[str, Any]:
         # A first-solution heuristic: every search here is warm started (0.5 s of the
         # national demo's 139 small integer programs).
         "mip_heuristic_run_feasibility_jump": False,
+        # The RINS and RENS sub-MIP heuristics: a third of the root's work on the national demo's slowest block
+        # (2.0-2.1 s CPU with them, 1.65-1.7 s without, same optimum); neutral on the benchmark generator's
+        # national instance (43 markets: 14.4 s CPU either way, same results).
+        "mip_heuristic_run_rins": False,
+        "mip_heuristic_run_rens": False,
     }
 
 
@@ -713,7 +728,7 @@ def _lp_guided(c: Compiled, red: Reduction, b: _Block, m: _Model, values: list[f
 
 
 def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_limit: int = DEFAULT_NODE_LIMIT,
-                polish_budget: int = 500_000) -> ExactOutcome:
+                polish_budget: int = 500_000, threads: int | None = None) -> ExactOutcome:
     """Maximum-cardinality weakly stable matching, then hearts, market by market.
 
     ``fast`` is the heuristic's (weakly stable) matching: warm start and floor of the
@@ -726,7 +741,11 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     A market whose inputs (:func:`~siimop_app.matching.memo.market_key`) equal those of a
     market solved to a proof earlier in this process is not solved again: its stored
     outcome is the one solving it again would give (see :mod:`.memo`).
+
+    ``threads`` (default :func:`default_threads`): markets searched at once, each in its own thread (HiGHS
+    releases the GIL). The result does not depend on it (see :func:`_by_market`).
     """
+    threads = default_threads() if threads is None else max(1, int(threads))
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     options = solver_options(c.seed)
@@ -765,6 +784,7 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
         return math.inf if deadline is None else max(0.0, deadline - time.perf_counter())
 
     models: dict[int, _Model] = {}
+    solver_lock = threading.Lock()
     solver: list[Any] = []  # highspy, imported on first need (an instance without ties needs none)
     used_solver = {mi for mi, hit in reused.items() if hit.solver_used}
     if used_solver:  # as solving those markets again would: highspy missing still means the fallback
@@ -772,7 +792,9 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
 
     def model_of(i: int) -> _Model:
         if not solver:
-            solver.append(load_highspy())
+            with solver_lock:  # several markets may ask at once
+                if not solver:
+                    solver.append(load_highspy())
         used_solver.add(blocks[i].market)
         if i not in models:
             models[i] = _Model(solver[0], c, red, blocks[i], options)
@@ -800,15 +822,14 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     todo.sort(key=lambda i: (blocks[i].pairs, i))
 
     def search_placed(order: list[int]) -> None:
-        for j, i in enumerate(order):
+        def one(i: int, rest: int | None) -> None:
             b = blocks[i]
             b.method = f"integer program ({SOLVER})"
             if remaining() <= 0.0:
                 b.stopped_by = "time budget exhausted"
-                continue
+                return
             t0 = time.perf_counter()
-            rest = sum(blocks[k].pairs for k in order[j:])
-            limit = remaining() * b.pairs / rest
+            limit = remaining() if rest is None else remaining() * b.pairs / rest
             m = model_of(i)
             proven, status, bound = stage.run(m, b, min(limit, remaining()), lambda sol, b=b: len(sol) > len(b.best),
                                               lambda values, b=b, m=m: _lp_guided(c, red, b, m, values, current))
@@ -818,6 +839,8 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
             for s in b.students:
                 current[s] = b.best.get(s, alg.UNASSIGNED)
             b.seconds += time.perf_counter() - t0
+
+        _by_market(blocks, order, threads, one)
 
     # First pass: each block a share of the time left proportional to its size (unused
     # time passed on); second pass: the blocks cut by their share get what is left.
@@ -847,14 +870,13 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
     hearts_started: set[int] = set()
 
     def search_hearts(order: list[int]) -> None:
-        for j, i in enumerate(order):
+        def one(i: int, rest: int | None) -> None:
             b = blocks[i]
             if remaining() <= 0.0:
                 b.hearts_stopped_by = "time budget exhausted"
-                continue
+                return
             t0 = time.perf_counter()
-            rest = sum(blocks[k].pairs for k in order[j:])
-            block_deadline = t0 + remaining() * b.pairs / rest
+            block_deadline = t0 + (remaining() if rest is None else remaining() * b.pairs / rest)
             if i in hearts_started:
                 models.pop(i, None)  # a fresh model: a second pass starts the stages again
             hearts_started.add(i)
@@ -874,6 +896,8 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
                     b.hearts_stopped_by = status
                 m.add_at_least({k: costs[k] for k in range(m.n_x) if costs[k]}, float(m.value(b.best)))
             b.seconds += time.perf_counter() - t0
+
+        _by_market(blocks, order, threads, one)
 
     todo_b = [i for i, b in enumerate(blocks) if not b.hearts_proven]
     todo_b.sort(key=lambda i: (blocks[i].pairs, i))
@@ -978,8 +1002,45 @@ def solve_exact(c: Compiled, fast: list[int], *, deadline: float | None, node_li
                "exact_hearts": t_end - t_placed, "exact_cpu_placed": cpu_placed - cpu_start,
                "exact_cpu_hearts": cpu_end - cpu_placed, "exact_markets": seconds,
                "exact_memo": {"reused": len(reused), "solved": [f"M{mi + 1}" for mi in todo_markets],
-                              "stored": stored}}
+                              "stored": stored}, "exact_threads": threads}
     return ExactOutcome(final, stats, timings)
+
+
+def _by_market(blocks: list[_Block], order: list[int], threads: int, one: Callable[[int, int | None], None]) -> None:
+    """Run ``one(i, rest)`` for each block of ``order``, a market's blocks always one after the other in the
+    order given, markets in ``threads`` threads at once.
+
+    One thread (or one market): the blocks in ``order``, ``rest`` = the pairs of the blocks from this one on
+    (each search gets that share of the time left, unused time passed on). Several: each thread takes the
+    next market, the largest first (its search is the longest: it starts at once while the others share the
+    other threads), ``rest`` = None (a search may use all the time left: the other markets go on meanwhile).
+
+    The result does not depend on ``threads`` nor on which thread finishes first while no search is cut by
+    the clock: a block's search reads only its market (the matchings of the market's earlier blocks, through
+    the relaxation-guided heuristic; acceptable pairs never leave a market), each block has its own HiGHS
+    object (single-threaded, pinned options), and within a market the order is the one given."""
+    if threads <= 1 or len({blocks[i].market for i in order}) <= 1:
+        for j, i in enumerate(order):
+            one(i, sum(blocks[k].pairs for k in order[j:]))
+        return
+    groups: dict[int, list[int]] = {}
+    for i in order:
+        groups.setdefault(blocks[i].market, []).append(i)
+    queue = sorted(groups.values(), key=lambda g: (-sum(blocks[i].pairs for i in g), blocks[g[0]].market))
+
+    def market(group: list[int]) -> None:
+        for i in group:
+            one(i, None)
+
+    with ThreadPoolExecutor(max_workers=min(threads, len(queue)), thread_name_prefix="siimop-exact") as pool:
+        futures = [pool.submit(market, g) for g in queue]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _memo_settings(c: Compiled, node_limit: int, polish_budget: int, options: dict[str, Any]) -> tuple:

@@ -140,7 +140,7 @@ def _fast_optimality(c: Compiled, final: list[int]) -> dict[str, Any]:
 
 def solve(inst: Instance, mode: str = "exact", improve: bool = True,
           time_limit: float | None = DEFAULT_TIME_LIMIT, budget: int = DEFAULT_BUDGET,
-          node_limit: int | None = None) -> Result:
+          node_limit: int | None = None, threads: int | None = None) -> Result:
     """Compute a weakly stable matching.
 
     ``mode="exact"`` (default): the maximum number of students placed over all weakly
@@ -149,7 +149,9 @@ def solve(inst: Instance, mode: str = "exact", improve: bool = True,
     :mod:`~siimop_app.matching.exact`. Warm started with the fast heuristic, never
     worse than it; ``time_limit`` seconds (None = none) bound the whole call, after
     which the best matching found and its proven bound are kept; ``node_limit`` bounds
-    each integer program (deterministic). Without highspy, or if the solver fails, the
+    each integer program (deterministic); ``threads`` markets are searched at once (default
+    :func:`~siimop_app.matching.exact.default_threads`; the result does not depend on it).
+    Without highspy, or if the solver fails, the
     fast result is returned and ``stats["exact"]["status"]`` says why.
 
     ``mode="fast"``: today's heuristic. Baseline: student-proposing deferred acceptance
@@ -179,7 +181,8 @@ def solve(inst: Instance, mode: str = "exact", improve: bool = True,
         deadline = None if time_limit is None else t0 + 0.95 * time_limit
         try:
             out = exact.solve_exact(c, fast, deadline=deadline,
-                                    node_limit=exact.DEFAULT_NODE_LIMIT if node_limit is None else node_limit)
+                                    node_limit=exact.DEFAULT_NODE_LIMIT if node_limit is None else node_limit,
+                                    threads=threads)
         except exact.SolverUnavailable as exc:
             out = None
             reason = f"unavailable: {exc}; the fast heuristic's matching is returned"

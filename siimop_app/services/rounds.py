@@ -383,14 +383,18 @@ def _fully_proven(result: matching.Result) -> bool:
     return bool(markets) and all(m["proven_optimal"] and m["hearts_proven_optimal"] for m in markets)
 
 
-def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = None,
+def solve_snapshot(data: dict[str, Any], *, on_instance: Callable[[matching.Instance], None] | None = None,
+                   timings: dict[str, float] | None = None,
                    progress: Progress | None = None) -> tuple[matching.Instance, matching.Result, matching.Certificate]:
     """Snapshot → matching → check: the one path shared by the real close and the dry run
     (``services.dry_run``), so that a projection made on the same data is exactly the close's result.
 
     A snapshot already solved in this process to a fully proven result is not solved again (the national
     optimiser takes tens of seconds): dry runs repeated on unchanged data, and the close that follows them,
-    reuse it — the same result the solver would give again, by construction."""
+    reuse it — the same result the solver would give again, by construction.
+
+    ``on_instance`` is called with the snapshot's instance (compiled) as soon as it is known, before the solve:
+    the dry run's what-ifs start from it while the engine runs."""
     notify = progress or (lambda _label, _fraction: None)
     timings = {} if timings is None else timings
     notify(STEP_MATCH, 0.25)
@@ -402,12 +406,18 @@ def solve_snapshot(data: dict[str, Any], *, timings: dict[str, float] | None = N
         if solved is not None:
             _SOLVED[key] = solved  # most recently used last
     if solved is not None:
+        if on_instance is not None:
+            on_instance(solved[0])
         timings["match"] = time.perf_counter() - step
         timings["check"] = 0.0
         return solved
     instance = matching.Instance.from_dict(data)
+    if on_instance is not None:
+        instance.compiled()  # once, before anyone else reads it
+        on_instance(instance)
     # Exact mode (HiGHS), within the round's time budget: the most students a weakly stable matching can place.
-    result = matching.solve(instance, mode="exact", time_limit=settings.matching_time_limit)
+    result = matching.solve(instance, mode="exact", time_limit=settings.matching_time_limit,
+                            threads=settings.matching_threads)
     timings["match"] = time.perf_counter() - step
 
     notify(STEP_CHECK, 0.6)

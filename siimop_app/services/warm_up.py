@@ -52,7 +52,8 @@ def warm_dry_run() -> int | None:
 
 def _lower_priority() -> None:
     # On Linux a thread is a task of its own: raising its niceness leaves the rest of the process (the worker's
-    # event loop) and the other workers first in line for the cores. Elsewhere this is a no-op.
+    # event loop) and the other workers first in line for the cores; the threads it starts (the engine's pool of
+    # market searches) inherit it. Elsewhere this is a no-op.
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
     except (AttributeError, OSError):

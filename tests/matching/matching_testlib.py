@@ -207,3 +207,21 @@ def national_markets(seed: int = 1, total: int = 7400, n_markets: int = 43, larg
         students += st
         posts += po
     return {"tie_break_seed": 42, "students": students, "posts": posts}
+
+
+def several_markets(rng: random.Random, most: int = 5, largest: int = 9, max_places: int = 2) -> dict:
+    """2-``most`` independent tie-heavy markets, their students and posts interleaved in the input
+    (a market's indices are then far from 0..n-1)."""
+    students: list[dict] = []
+    posts: list[dict] = []
+    for m in range(rng.randint(2, most)):
+        d = random_instance(rng, rng.randint(3, largest), rng.randint(2, max(5, largest // 2)),
+                            max_places=max_places, min_places=1, p_wish=0.5, levels=(3, 4, 5, 5), p_ranked=0.9,
+                            p_unranked_extra=0)
+        students += [{"id": f"K{m}{s['id']}", "wishes": {f"K{m}{p}": h for p, h in s["wishes"].items()}}
+                     for s in d["students"]]
+        posts += [{"id": f"K{m}{p['id']}", "places": p["places"], "ranking": [f"K{m}{s}" for s in p["ranking"]]}
+                  for p in d["posts"]]
+    rng.shuffle(students)
+    rng.shuffle(posts)
+    return {"tie_break_seed": rng.randrange(1000), "students": students, "posts": posts}

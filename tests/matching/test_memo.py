@@ -9,28 +9,11 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching_testlib import national_markets, random_instance, single_market
+from matching_testlib import national_markets, several_markets, single_market
 
 from siimop_app.matching import Instance, check, solve
 from siimop_app.matching import exact as ex
 from siimop_app.matching.memo import MARKETS, MarketMemo, SolvedMarket
-
-
-def _several_markets(rng: random.Random) -> dict:
-    """2-5 independent tie-heavy markets, their students and posts interleaved in the input
-    (a market's indices are then far from 0..n-1)."""
-    students: list[dict] = []
-    posts: list[dict] = []
-    for m in range(rng.randint(2, 5)):
-        d = random_instance(rng, rng.randint(3, 9), rng.randint(2, 5), max_places=2, min_places=1,
-                            p_wish=0.5, levels=(3, 4, 5, 5), p_ranked=0.9, p_unranked_extra=0)
-        students += [{"id": f"K{m}{s['id']}", "wishes": {f"K{m}{p}": h for p, h in s["wishes"].items()}}
-                     for s in d["students"]]
-        posts += [{"id": f"K{m}{p['id']}", "places": p["places"], "ranking": [f"K{m}{s}" for s in p["ranking"]]}
-                  for p in d["posts"]]
-    rng.shuffle(students)
-    rng.shuffle(posts)
-    return {"tie_break_seed": rng.randrange(1000), "students": students, "posts": posts}
 
 
 def _move_one_candidate(rng: random.Random, d: dict) -> tuple[dict, str] | None:
@@ -86,7 +69,7 @@ def _one_change(seed: int, change: str) -> set[str] | None:
     Returns the untouched markets whose warm start moved (None: nothing to change)."""
     MARKETS.clear()
     rng = random.Random(seed)
-    d = _several_markets(rng)
+    d = several_markets(rng)
     before = Instance.from_dict(d)
     first = solve(before, time_limit=None)
     assert len(_solved(first)) == first.stats["exact"]["markets_count"]

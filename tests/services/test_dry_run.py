@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -74,6 +75,34 @@ def test_dry_runs_on_unchanged_data_and_the_close_that_follows_solve_the_round_o
     _end_rankings_yesterday()
     closed = rounds.close_round(round_id=demo, actor_user_id=None)
     assert exact_solves == ["exact", "exact"] and closed.students_placed > 0
+
+
+def test_the_engine_solves_in_its_own_thread_and_the_progress_only_goes_forward(demo, monkeypatch):
+    """The solve starts once the instance is read, beside the report's reading and the what-ifs; the steps of
+    both reach the page in one forward-only progress."""
+    solved_in = []
+    solve = rounds.matching.solve
+
+    def spy(instance, **options):
+        solved_in.append(threading.current_thread().name)
+        return solve(instance, **options)
+
+    monkeypatch.setattr(rounds.matching, "solve", spy)
+    steps: list[tuple[str, float]] = []
+    report = dry_run.run_dry_run(signed_in("admin"), progress=lambda label, f: steps.append((label, f)))
+    assert len(solved_in) == 1 and solved_in[0].startswith("siimop-dry-run-match")
+    fractions = [f for _, f in steps]
+    assert fractions == sorted(fractions) and steps[0] == (dry_run.STEP_SNAPSHOT, 0.0)
+    assert steps[-1] == (dry_run.STEP_DONE, 1.0) and report.round_placed == len(report.projected) > 0
+
+
+def test_an_engine_failing_before_its_instance_is_the_dry_runs_error(demo, monkeypatch):
+    def broken(cls, data):
+        raise RuntimeError("snapshot unreadable")
+
+    monkeypatch.setattr(rounds.matching.Instance, "from_dict", classmethod(broken))
+    with pytest.raises(RuntimeError, match="snapshot unreadable"):
+        dry_run.run_dry_run(signed_in("admin"))
 
 
 def test_the_matching_is_national_and_the_display_follows_the_scope(demo):
