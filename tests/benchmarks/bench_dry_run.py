@@ -22,9 +22,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,22 +35,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="the small demo instead of the national one")
     args = parser.parse_args()
 
-    import sqlalchemy as sa
+    from tests.benchmarks.throwaway import throwaway_database
 
-    workdir = Path(tempfile.mkdtemp(prefix="siimop-bench-dry-run-"))
-    pg_name = None
-    if args.database_url:
-        pg_name = f"siimop_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
-        admin.dispose()
-        url = sa.make_url(args.database_url).set(database=pg_name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["REFLEX_DB_URL"] = url
-    os.environ["SIIMOP_DATA_DIR"] = str(workdir)
+    with throwaway_database(args.database_url) as _url:
+        return _run(args)
 
+
+def _run(args) -> int:
     from sqlmodel import select
 
     from siimop_app import matching
@@ -119,75 +108,67 @@ def main() -> int:
         return report
 
     status = 0
-    try:
-        started = time.perf_counter()
-        assert demo_main(["--scale", "small" if args.quick else "national", "--phase", "ranking"]) == 0
-        dialect = get_engine().dialect.name
-        print(f"demo loaded in {time.perf_counter() - started:.1f} s ({dialect})")
-        reports = {}
-        # The first run solves the round (the close's exact optimiser); the next ones, on unchanged data, reuse
-        # it as a manager's repeated runs and the close would. CPU seconds are the figure a loaded machine keeps.
-        reports["admin"] = timed_dry_run("admin", "admin (first: solves the round)")
-        # A worker starting afresh (nothing solved in the process) warms the engine before anyone asks
-        # (services.warm_up, what each worker pays at start); then the first dry run of the day.
-        MARKETS.clear()
-        rounds._SOLVED.clear()
-        dry_run._PLACED.clear()
-        wall, cpu = time.perf_counter(), time.process_time()
-        warm_up.warm_dry_run()
-        print(f"warm-up at a worker's start: {time.perf_counter() - wall:.2f} s, CPU {time.process_time() - cpu:.2f} s "
-              f"(load {os.getloadavg()[0]:.1f})")
-        for account, label in (("admin", "admin (first after the warm-up)"), ("admin", "admin (again)"),
-                               ("manager", "manager"), ("coordinator", "coordinator")):
-            reports[account] = timed_dry_run(account, label)
-        round_id = reports["admin"].round_id
+    started = time.perf_counter()
+    assert demo_main(["--scale", "small" if args.quick else "national", "--phase", "ranking"]) == 0
+    dialect = get_engine().dialect.name
+    print(f"demo loaded in {time.perf_counter() - started:.1f} s ({dialect})")
+    reports = {}
+    # The first run solves the round (the close's exact optimiser); the next ones, on unchanged data, reuse
+    # it as a manager's repeated runs and the close would. CPU seconds are the figure a loaded machine keeps.
+    reports["admin"] = timed_dry_run("admin", "admin (first: solves the round)")
+    # A worker starting afresh (nothing solved in the process) warms the engine before anyone asks
+    # (services.warm_up, what each worker pays at start); then the first dry run of the day.
+    MARKETS.clear()
+    rounds._SOLVED.clear()
+    dry_run._PLACED.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    warm_up.warm_dry_run()
+    print(f"warm-up at a worker's start: {time.perf_counter() - wall:.2f} s, CPU {time.process_time() - cpu:.2f} s "
+          f"(load {os.getloadavg()[0]:.1f})")
+    for account, label in (("admin", "admin (first after the warm-up)"), ("admin", "admin (again)"),
+                           ("manager", "manager"), ("coordinator", "coordinator")):
+        reports[account] = timed_dry_run(account, label)
+    round_id = reports["admin"].round_id
 
-        # A new snapshot after one change: only the changed market is solved again (matching.memo).
-        with transaction() as session:
-            data = rounds.build_instance(session, round_id)
-        seconds = rounds.solve_snapshot(data)[1].timings["exact_markets"]  # the first run's, remembered
-        slowest = max(seconds, key=lambda market: (seconds[market], market))
-        for market, label in ((None, "a market of median size"),
-                              (slowest, f"the market slowest to solve ({seconds[slowest]:.1f} s cold)")):
-            print(f"one ranking changed in {label}: {move_one_candidate(round_id, market)}")
-            before = MARKETS.info()
-            reports["admin"] = timed_dry_run("admin", f"admin (after one change in {label})")
-            after = MARKETS.info()
-            print(f"  markets reused: {after['hits'] - before['hits']} of "
-                  f"{after['hits'] + after['misses'] - before['hits'] - before['misses']}")
-        with transaction() as session:
-            data = rounds.build_instance(session, round_id)
-        _, warm, _ = rounds.solve_snapshot(data)  # the last dry run's result (same snapshot)
-        MARKETS.clear()
-        started = time.perf_counter()
-        cold = matching.solve(matching.Instance.from_dict(data), mode="exact",
-                              time_limit=get_settings().matching_time_limit)
-        same_as_cold = cold.to_json() == warm.to_json()
-        print(f"the last projection solved from scratch ({time.perf_counter() - started:.2f} s): identical result, "
-              f"stats and proofs: {same_as_cold}")
-        status = 0 if same_as_cold else 1
+    # A new snapshot after one change: only the changed market is solved again (matching.memo).
+    with transaction() as session:
+        data = rounds.build_instance(session, round_id)
+    seconds = rounds.solve_snapshot(data)[1].timings["exact_markets"]  # the first run's, remembered
+    slowest = max(seconds, key=lambda market: (seconds[market], market))
+    for market, label in ((None, "a market of median size"),
+                          (slowest, f"the market slowest to solve ({seconds[slowest]:.1f} s cold)")):
+        print(f"one ranking changed in {label}: {move_one_candidate(round_id, market)}")
+        before = MARKETS.info()
+        reports["admin"] = timed_dry_run("admin", f"admin (after one change in {label})")
+        after = MARKETS.info()
+        print(f"  markets reused: {after['hits'] - before['hits']} of "
+              f"{after['hits'] + after['misses'] - before['hits'] - before['misses']}")
+    with transaction() as session:
+        data = rounds.build_instance(session, round_id)
+    _, warm, _ = rounds.solve_snapshot(data)  # the last dry run's result (same snapshot)
+    MARKETS.clear()
+    started = time.perf_counter()
+    cold = matching.solve(matching.Instance.from_dict(data), mode="exact",
+                          time_limit=get_settings().matching_time_limit)
+    same_as_cold = cold.to_json() == warm.to_json()
+    print(f"the last projection solved from scratch ({time.perf_counter() - started:.2f} s): identical result, "
+          f"stats and proofs: {same_as_cold}")
+    status = 0 if same_as_cold else 1
 
-        yesterday = calendar.now().date() - dt.timedelta(days=1)
-        with transaction() as session:
-            for phase in session.exec(select(Phase).where(Phase.kind == "ranking")).all():
-                phase.ends_on, phase.starts_on = yesterday, min(phase.starts_on, yesterday)
-                session.add(phase)
-            assert session.exec(select(Round.id).where(Round.number == 1)).one() == round_id
-        closed = rounds.close_round(round_id=round_id, actor_user_id=None)
-        with transaction() as session:
-            written = dict(session.exec(select(Assignment.student_id, Assignment.post_id)
-                                        .where(Assignment.round_id == round_id)).all())
-        same = written == reports["admin"].projected
-        print(f"close: {closed.students_placed} placed in {closed.timings['total']:.2f} s (the dry run's solve reused); "
-              f"identical to the dry run's projection: {same}")
-        status = status if same else 1
-    finally:
-        get_engine(url).dispose()
-        if pg_name:
-            admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
+    yesterday = calendar.now().date() - dt.timedelta(days=1)
+    with transaction() as session:
+        for phase in session.exec(select(Phase).where(Phase.kind == "ranking")).all():
+            phase.ends_on, phase.starts_on = yesterday, min(phase.starts_on, yesterday)
+            session.add(phase)
+        assert session.exec(select(Round.id).where(Round.number == 1)).one() == round_id
+    closed = rounds.close_round(round_id=round_id, actor_user_id=None)
+    with transaction() as session:
+        written = dict(session.exec(select(Assignment.student_id, Assignment.post_id)
+                                    .where(Assignment.round_id == round_id)).all())
+    same = written == reports["admin"].projected
+    print(f"close: {closed.students_placed} placed in {closed.timings['total']:.2f} s (the dry run's solve reused); "
+          f"identical to the dry run's projection: {same}")
+    status = status if same else 1
     return status
 
 

@@ -1,10 +1,11 @@
 """A benchmark's throwaway database: a fresh PostgreSQL database on the given server (dropped afterwards), else a
-SQLite file; the app's settings pointed at it and at a scratch data folder."""
+SQLite file; the app's settings pointed at it and at a scratch data folder (removed afterwards)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -45,3 +46,4 @@ def throwaway_database(admin_url: str = "") -> Iterator[str]:
             with admin.connect() as connection:
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
             admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)  # the SQLite file and uploads: ~40 MB at national scale
