@@ -373,6 +373,7 @@ def _insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
 
 _SOLVED: dict[str, tuple[matching.Instance, matching.Result, matching.Certificate]] = {}
 _SOLVED_LOCK = threading.Lock()
+_SOLVING: dict[str, threading.Event] = {}  # snapshots being solved now, set when that solve ends
 _SOLVED_KEEP = 2  # national results weigh a few MB: the last two snapshots are enough (dry run, then close)
 
 
@@ -401,16 +402,49 @@ def solve_snapshot(data: dict[str, Any], *, on_instance: Callable[[matching.Inst
     step = time.perf_counter()
     settings = get_settings()  # one database's snapshot (and budget): never another's result
     key = _sha256(f"{settings.database_url}\n{settings.matching_time_limit}\n{_canonical(data)}")
-    with _SOLVED_LOCK:  # dry runs run in background tasks: several threads may ask at once
-        solved = _SOLVED.pop(key, None)
-        if solved is not None:
-            _SOLVED[key] = solved  # most recently used last
+    solved, solving = _solved_or_claim(key)
+    while solving is None and solved is None:
+        # The same snapshot is being solved by another thread (the warm-up at a worker's start, a colleague's dry
+        # run): wait for its result rather than run the same search beside it on the same cores.
+        _wait_for_solve(key)
+        solved, solving = _solved_or_claim(key)
     if solved is not None:
         if on_instance is not None:
             on_instance(solved[0])
         timings["match"] = time.perf_counter() - step
         timings["check"] = 0.0
         return solved
+    try:
+        return _solve_and_keep(key, data, on_instance, timings, notify, step, settings)
+    finally:
+        with _SOLVED_LOCK:
+            _SOLVING.pop(key).set()
+
+
+def _solved_or_claim(key: str):
+    """(the kept result, None), or (None, the event this thread now owns: it solves), or (None, None): another
+    thread is solving this snapshot."""
+    with _SOLVED_LOCK:  # dry runs run in background tasks: several threads may ask at once
+        solved = _SOLVED.pop(key, None)
+        if solved is not None:
+            _SOLVED[key] = solved  # most recently used last
+            return solved, None
+        if key in _SOLVING:
+            return None, None
+        _SOLVING[key] = threading.Event()
+        return None, _SOLVING[key]
+
+
+def _wait_for_solve(key: str) -> None:
+    """Returns once the thread solving this snapshot is done (kept or not: an unproven result is solved again)."""
+    with _SOLVED_LOCK:
+        event = _SOLVING.get(key)
+    if event is not None:
+        event.wait()
+
+
+def _solve_and_keep(key, data, on_instance, timings, notify, step, settings):
+    """The solve itself, by the one thread that claimed ``key``; a fully proven, checked result is kept."""
     instance = matching.Instance.from_dict(data)
     if on_instance is not None:
         instance.compiled()  # once, before anyone else reads it

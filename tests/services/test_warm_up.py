@@ -4,6 +4,7 @@ re-solves only what changed since; it never breaks the process."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from sqlmodel import select
@@ -56,6 +57,32 @@ def test_the_first_dry_run_after_the_warm_up_reuses_its_solve(demo, cold_engine)
     MARKETS.clear()
     rounds._SOLVED.clear()
     assert dry_run.run_dry_run(signed_in("admin")).projected == again.projected
+
+
+def test_a_dry_run_asked_during_the_warm_up_waits_for_its_solve_instead_of_solving_again(demo, cold_engine,  # noqa: F811
+                                                                                          monkeypatch):
+    searches, searching, release = [], threading.Event(), threading.Event()
+    solve = rounds.matching.solve
+
+    def held(instance, mode="exact", **options):  # the warm-up's search, held until the dry run has asked
+        searches.append(mode)
+        searching.set()
+        release.wait(60)
+        return solve(instance, mode=mode, **options)
+
+    monkeypatch.setattr(rounds.matching, "solve", held)
+    warming = threading.Thread(target=warm_up.warm_dry_run)
+    warming.start()
+    assert searching.wait(60)
+    reports = []
+    asking = threading.Thread(target=lambda: reports.append(dry_run.run_dry_run(signed_in("admin"))))
+    asking.start()
+    asking.join(timeout=2)
+    assert asking.is_alive() and searches == ["exact"]  # waiting for the warm-up, not searching beside it
+    release.set()
+    warming.join(timeout=120)
+    asking.join(timeout=120)
+    assert searches == ["exact"] and cold_engine == ["exact"] and reports[0].round_placed > 0
 
 
 def test_the_warm_up_thread_starts_once_and_only_when_enabled(demo, cold_engine, monkeypatch):  # noqa: F811
