@@ -70,7 +70,7 @@ class DryRunState(AppState):
         self.running = False
         self._clear()
         self.confirm_open = False
-        user, redirect = self._enter(staff_interface(self._user()), *routes.DRY_RUN.roles)
+        user, redirect = self._enter(staff_interface, *routes.DRY_RUN.roles)
         if redirect:
             self.can_remind = False
             return redirect
