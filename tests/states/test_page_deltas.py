@@ -6,6 +6,7 @@ from __future__ import annotations
 import siimop_app.siimop_app  # noqa: F401  (registers the pages and their "[post_id]" argument)
 from siimop_app.pages.coordinator.posts import StaffPostDetailState
 from siimop_app.pages.student.home import StudentHomeState
+from siimop_app.pages.student.wishes import WishesReceiptState
 from siimop_app.pages.supervisor.post_detail import PostDetailState
 from siimop_app.pages.supervisor.posts import SupervisorPostsState
 from tests.states.reflex_state import forget_sent, page_state, sent_vars, settle
@@ -21,8 +22,11 @@ def _reloaded(state) -> set[str]:
 
 def test_pages_opened_again_send_nothing_of_their_data(db_url, outbox):
     load_demo("ranking")
-    student = page_state(StudentHomeState, sign_in(outbox, demo_address("student")))
+    student_cookie = sign_in(outbox, demo_address("student"))
+    student = page_state(StudentHomeState, student_cookie)
     assert _reloaded(student) == set() and student.has_summary and len(student.file_docs) == 3
+    receipt = page_state(WishesReceiptState, student_cookie)
+    assert _reloaded(receipt) == set() and receipt.loaded and len(receipt.receipt["digest"]) == 12
     rts = sign_in(outbox, demo_address("rts"))
     posts = page_state(SupervisorPostsState, rts)
     assert _reloaded(posts) == set() and posts.cards
