@@ -12,7 +12,7 @@ from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.student.wishes import WishesReceiptState
 from siimop_app.pages.supervisor.post_detail import PostDetailState
 from siimop_app.pages.supervisor.posts import SupervisorPostsState
-from tests.states.reflex_state import forget_sent, page_state, sent_vars, settle
+from tests.states.reflex_state import forget_sent, page_state, sent_vars, settle, shell_sent
 from tests.states.test_guards import demo_address, load_demo, redirects, sign_in
 
 
@@ -20,6 +20,7 @@ def _reloaded(state) -> set[str]:
     assert redirects(settle(state.load())) == []
     forget_sent(state)
     assert redirects(settle(state.load())) == []
+    assert shell_sent(state) == set()  # the side menu and its dates did not change: not sent again
     return sent_vars(state)
 
 
