@@ -11,6 +11,8 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -30,6 +32,9 @@ PHASE_LABELS = {
     "in_person": "Tour en présentiel",
     "management": "Gestion",
 }
+
+
+T = TypeVar("T")
 
 
 class PhaseClosedError(UserError):
@@ -114,28 +119,39 @@ def _read_all(session: Session) -> list[WaveCalendar]:
 
 # Inside ``read_once`` (one event of a page), the calendar rows are read once: a page load asked for them five
 # times (issue 13's profile). Outside, every call reads them, so a manager's edit is seen by the very next event.
-_ONE_READ: contextvars.ContextVar[list | None] = contextvars.ContextVar("siimop_calendar_read_once", default=None)
+_ONE_READ: contextvars.ContextVar[dict | None] = contextvars.ContextVar("siimop_calendar_read_once", default=None)
 
 
 @contextlib.contextmanager
 def read_once():
-    """Read the calendar from the database at most once in this block (one event handler; never longer)."""
-    token = _ONE_READ.set([])
+    """Read the calendar from the database at most once in this block (one event handler; never longer), and
+    whatever else is read through ``once``."""
+    token = _ONE_READ.set({})
     try:
         yield
     finally:
         _ONE_READ.reset(token)
 
 
-def _calendars() -> list[WaveCalendar]:
+def once(key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, run at most once per ``read_once`` block for ``key`` (every time outside one): for what one
+    event reads several times and none of the events that use such a block changes — the calendar, the rounds
+    whose results are published, a staff member's grants. The value must not hold database objects."""
     memo = _ONE_READ.get()
-    if memo:
-        return memo[0]
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _calendars() -> list[WaveCalendar]:
+    return once(("calendar",), _read_calendars)
+
+
+def _read_calendars() -> list[WaveCalendar]:
     with transaction() as session:
-        calendars = _read_all(session)
-    if memo is not None:
-        memo.append(calendars)
-    return calendars
+        return _read_all(session)
 
 
 def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:

@@ -790,34 +790,42 @@ def post_values(user: SignedInUser | None, post_id: int) -> dict[str, str]:
         post = session.get(Post, post_id)
         if post is None or not actor.covers(post.subdivision_id):
             raise ImportRefused("Ce poste n'existe pas ou n'est pas dans votre périmètre.")
-        option = session.get(SpecialtyOption, post.option_id) if post.option_id else None
-        referents = dict(session.exec(select(PostSupervisor.user_id, PostSupervisor.is_referent)
-                                      .where(PostSupervisor.post_id == post.id)).all())
-        values = {"post_number": str(post.post_number),
-                  "specialty": session.get(Specialty, post.calling_specialty_id).label,
-                  "option": option.label if option else "",
-                  "subdivision": session.get(Subdivision, post.subdivision_id).label,
-                  "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type), "months": str(post.months),
-                  "places": str(post.places_opened), "decale": _yes_no(post.decale), "indication": post.indication,
-                  "referent": "1"}
-        for n, site_id in (("", post.site_id), ("2", post.second_site_id)):
-            site = session.get(Site, site_id) if site_id else None
-            if site is None:
-                continue
-            establishment = session.get(Establishment, site.establishment_id)
-            supervisor = session.get(User, site.supervisor_user_id) if site.supervisor_user_id else None
-            email = session.exec(select(UserEmail.email).where(UserEmail.user_id == supervisor.id,
-                                                               UserEmail.kind == "main")
-                                 .order_by(UserEmail.id)).first() if supervisor else None
-            values.update({f"approval_number{n}": site.approval_number, f"site_number{n}": site.site_number,
-                           f"site_name{n}": site.name, f"establishment{n}": establishment.name,
-                           f"city{n}": establishment.city, f"is_university{n}": _yes_no(site.is_university),
-                           f"supervisor_last{n}": supervisor.last_name if supervisor else "",
-                           f"supervisor_first{n}": supervisor.first_name if supervisor else "",
-                           f"supervisor_email{n}": email or ""})
-            if n and supervisor is not None and referents.get(supervisor.id) \
-                    and not referents.get(session.get(Site, post.site_id).supervisor_user_id):
-                values["referent"] = "2"
+        return _post_columns(session, post)
+
+
+def _post_columns(session: Session, post: Post) -> dict[str, str]:
+    """``post`` as the import's columns: three statements (its labels, its supervisors, its sites with their
+    establishment, supervisor and that supervisor's main address), whatever its number of sites."""
+    specialty, option, subdivision = session.exec(select(
+        select(Specialty.label).where(Specialty.id == post.calling_specialty_id).scalar_subquery(),
+        select(SpecialtyOption.label).where(SpecialtyOption.id == post.option_id).scalar_subquery(),
+        select(Subdivision.label).where(Subdivision.id == post.subdivision_id).scalar_subquery(),
+    )).one()
+    referents = dict(session.exec(select(PostSupervisor.user_id, PostSupervisor.is_referent)
+                                  .where(PostSupervisor.post_id == post.id)).all())
+    main_email = (select(UserEmail.email).where(UserEmail.user_id == User.id, UserEmail.kind == "main")
+                  .order_by(UserEmail.id).limit(1).correlate(User).scalar_subquery())
+    sites = {row[0].id: row for row in session.exec(
+        select(Site, Establishment.name, Establishment.city, User.id, User.last_name, User.first_name, main_email)
+        .join(Establishment, Establishment.id == Site.establishment_id)
+        .outerjoin(User, User.id == Site.supervisor_user_id)
+        .where(Site.id.in_([i for i in (post.site_id, post.second_site_id) if i]))
+    ).all()}
+    values = {"post_number": str(post.post_number), "specialty": specialty, "option": option or "",
+              "subdivision": subdivision, "post_type": POST_TYPE_LABELS.get(post.post_type, post.post_type),
+              "months": str(post.months), "places": str(post.places_opened), "decale": _yes_no(post.decale),
+              "indication": post.indication, "referent": "1"}
+    for n, site_id in (("", post.site_id), ("2", post.second_site_id)):
+        if site_id not in sites:
+            continue
+        site, establishment, city, supervisor_id, last, first, email = sites[site_id]
+        values.update({f"approval_number{n}": site.approval_number, f"site_number{n}": site.site_number,
+                       f"site_name{n}": site.name, f"establishment{n}": establishment, f"city{n}": city,
+                       f"is_university{n}": _yes_no(site.is_university), f"supervisor_last{n}": last or "",
+                       f"supervisor_first{n}": first or "", f"supervisor_email{n}": email or ""})
+        if n and supervisor_id is not None and referents.get(supervisor_id) \
+                and not referents.get(sites[post.site_id][0].supervisor_user_id):
+            values["referent"] = "2"
     return {c.key: values.get(c.key, "") for c in rules.FORMATS["posts"]}
 
 

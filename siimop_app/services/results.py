@@ -77,9 +77,16 @@ def published_round_ids(session: Session, at: dt.datetime | None = None) -> list
     """The rounds (of every wave) whose results are published at ``at``: the one rule for whatever shows results.
 
     The rule of ``results.published_rounds`` (the round's "results" phase has started), plus the in-person
-    round, whose assignments are published as soon as they are recorded (as on the students' page).
+    round, whose assignments are published as soon as they are recorded (as on the students' page). Read once
+    per event when ``at`` is now (``calendar.read_once``: a staff table's page and statistics both ask).
     """
-    at = at or calendar_service.now()
+    if at is None:
+        return list(calendar_service.once(("published rounds",),
+                                          lambda: _published_round_ids(session, calendar_service.now())))
+    return _published_round_ids(session, at)
+
+
+def _published_round_ids(session: Session, at: dt.datetime) -> list[int]:
     rows = session.exec(
         select(Round.id, Round.wave_id, Round.number, Phase.starts_on, Phase.ends_on)
         .join(Phase, sa.and_(Phase.round_id == Round.id, Phase.kind == PhaseKind.RESULTS.value))

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.models import STAFF_ROLES, Post, RoleGrant, Student, Subdivision
+from siimop_app.services import calendar
 from siimop_app.services.access import require_role
 from siimop_app.services.auth import SignedInUser
 
@@ -36,6 +37,13 @@ class Scope:
 
 
 def scope_of(session: Session, user_id: int, roles: tuple[str, ...] = STAFF_ROLES) -> Scope:
+    """The union of the user's grants among ``roles``; read once per event (``calendar.read_once``: a staff table's
+    figures, options, page and statistics each ask)."""
+    roles = tuple(roles)
+    return calendar.once(("scope", user_id, roles), lambda: _read_scope(session, user_id, roles))
+
+
+def _read_scope(session: Session, user_id: int, roles: tuple[str, ...]) -> Scope:
     grants = session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role.in_(roles))).all()
     return Scope(tuple(Area(g.region_id, g.subdivision_id, g.specialty_id) for g in grants))
 

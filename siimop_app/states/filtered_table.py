@@ -238,11 +238,12 @@ class KitTable(FilteredTable, mixin=True):
             return self._load_table_once()
 
     def _load_table_once(self):
-        self._clear()
-        self.error = ""
+        # Not cleared first: a reload (reconnection, coming back) sends back only what changed (``_assign``).
+        self._assign(error="")
         roles = self._roles()
         user, redirect = self._enter(lambda user: staff_interface(user, roles), *roles)
         if redirect:
+            self._clear()
             return redirect
         self._on_load(user)
         self._load_options(user)

@@ -10,7 +10,8 @@ state < 200 KB, export of every student to Excel < 5 s and to CSV < 1 s. ``--qui
 runs every section once on the small demo (the test suite runs this).
 
 Sections: ``students``, ``posts`` and ``pages`` (the other pages' events, CPU and SQL statements each: the
-calendar read, Mon dossier, Mes postes and a post's detail, the staff's post detail, a student's wishes dialog).
+calendar read, Mon dossier, the receipt, Mes postes and a post's detail, the staff's post detail, Gestion des
+étudiants and Simulation du tour's loads, a student's wishes dialog).
 """
 
 from __future__ import annotations
@@ -236,7 +237,9 @@ def bench_pages(ctx: Context) -> None:
     import siimop_app.siimop_app  # noqa: F401
     from siimop_app.pages.coordinator.home import CoordinatorHomeState
     from siimop_app.pages.coordinator.posts import StaffPostDetailState
+    from siimop_app.pages.coordinator.simulation import DryRunState
     from siimop_app.pages.student.home import StudentHomeState
+    from siimop_app.pages.student.wishes import WishesReceiptState
     from siimop_app.pages.supervisor.post_detail import PostDetailState
     from siimop_app.pages.supervisor.posts import SupervisorPostsState
     from siimop_app.services import calendar
@@ -256,8 +259,11 @@ def bench_pages(ctx: Context) -> None:
 
     median, worst, _ = _timed(calendar.current_wave, max(ctx.repeat, 20))
     print(f"  {'calendar read (every event of every page)':<52} {median:7.1f} ms median, {worst:7.1f} max  ({_cost()})")
-    student = page_state(StudentHomeState, _cookie(ctx, "etudiant@demo.siimop.fr"))
+    student_cookie = _cookie(ctx, "etudiant@demo.siimop.fr")
+    student = page_state(StudentHomeState, student_cookie)
     event("Mon dossier: page load", student.load, student)
+    receipt = page_state(WishesReceiptState, student_cookie)
+    event("Mes vœux: the receipt, page load", receipt.load, receipt)
     rts = _cookie(ctx, "rts@demo.siimop.fr")
     posts = page_state(SupervisorPostsState, rts)
     event("Mes postes (RTS): page load", posts.load, posts)
@@ -269,7 +275,9 @@ def bench_pages(ctx: Context) -> None:
                        params={"post_id": post_id})
     event("Gestion des postes: a post's detail (admin), page load", staff.load, staff)
     table = page_state(CoordinatorHomeState, admin)
-    settle(table.load())
+    event("Gestion des étudiants (admin): page load", table.load, table)
+    simulation = page_state(DryRunState, admin)
+    event("Simulation du tour (admin): page load", simulation.load, simulation)
     student_id = table.rows[0].id
     event("Gestion des étudiants: a student's wishes (dialog)", lambda: settle(table.open_detail(student_id)), table)
 

@@ -139,6 +139,49 @@ def test_a_calendar_edit_is_seen_by_the_next_event_though_one_event_reads_the_ca
         calendar.require_open("ranking")
 
 
+def test_a_staff_members_grants_and_the_published_rounds_are_read_once_per_event_and_again_by_the_next(db_url):
+    """Inside ``read_once`` a staff table's load asks for the user's scope and the published rounds several times:
+    each is read once; the next event reads them again (a grant revoked, a round published, is seen at once)."""
+    import sqlalchemy as sa
+    from siimop_app.db import get_engine, transaction
+    from siimop_app.models import RoleGrant, User
+    from siimop_app.services import results, scope
+
+    make_campaign("ranking")
+    with transaction() as session:
+        user = User(first_name="Ada", last_name="Admin")
+        session.add(user)
+        session.flush()
+        session.add(RoleGrant(user_id=user.id, role="admin"))
+        user_id = user.id
+    statements = []
+
+    def counted(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    def reads() -> tuple[int, int]:
+        return (sum("role_grant" in s for s in statements), sum("matching_round" in s for s in statements))
+
+    sa.event.listen(get_engine(), "before_cursor_execute", counted)
+    try:
+        with calendar.read_once():
+            for _ in range(3):
+                with transaction() as session:
+                    assert scope.scope_of(session, user_id, ("admin",)).areas == (scope.Area(),)
+                    assert results.published_round_ids(session) == []
+            assert reads() == (1, 2)  # the grants once, the published rounds once (two statements)
+            with transaction() as session:
+                session.execute(sa.delete(RoleGrant).where(RoleGrant.user_id == user_id))
+            with transaction() as session:  # still this event's read
+                assert scope.scope_of(session, user_id, ("admin",)).areas == (scope.Area(),)
+        with transaction() as session:  # the next event reads them again
+            assert scope.scope_of(session, user_id, ("admin",)).is_empty
+            results.published_round_ids(session)
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", counted)
+    assert reads() == (3, 4)  # the grants, their deletion, the next read; the published rounds twice
+
+
 def test_every_waves_calendar_is_one_statement_and_holds_each_waves_phases_and_rounds(db_url):
     """Every event of every page reads the calendar: one statement, whatever the number of waves, with each wave's
     phases in date order, their round numbers, and every round of the wave (one without any phase too)."""

@@ -65,6 +65,11 @@ def sent_vars(state) -> set[str]:
     return set(state.dirty_vars)
 
 
+def shell_sent(state) -> set[str]:
+    """The shell's vars (``AppState``, the parent of every page state) that the last events changed."""
+    return set(state._get_root_state().get_substate(AppState.get_full_name().split(".")).dirty_vars)
+
+
 def forget_sent(state) -> None:
     """As after Reflex sent the delta: no var of the client's state tree is marked changed any more."""
     state._get_root_state()._clean()

@@ -69,7 +69,7 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
                             .where(Application.post_id == row.post_id, Application.round_id == 1,
                                    UserEmail.email == demo_address("student"))).all() == [4]
     receipt = page_state(WishesReceiptState, cookie)
-    receipt.load()
+    settle(receipt.load())
     assert len(receipt.receipt["digest"]) == 12
     assert any(w["post_id"] == row.post_id and w["hearts"] == 4 for w in receipt.receipt["wishes"])
 

@@ -74,10 +74,10 @@ class CoordinatorHomeState(KitTable, AppState):
         return {"wave_round": student_table.current_round()}  # one read for the page and its statistics
 
     def _on_load(self, user: auth.SignedInUser) -> None:
-        self.detail_open = False
         wave = calendar.current_wave()
-        self.figures = overview.scope_figures(user_id=user.user_id, wave_id=wave.wave_id if wave else None,
-                                              roles=tuple(role for role in STAFF_ROLES if role in user.roles))
+        self._assign(detail_open=False, figures=overview.scope_figures(
+            user_id=user.user_id, wave_id=wave.wave_id if wave else None,
+            roles=tuple(role for role in STAFF_ROLES if role in user.roles)))
 
     @rx.event
     async def open_detail(self, student_id: int):

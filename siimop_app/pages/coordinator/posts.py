@@ -60,8 +60,7 @@ class PostTableState(KitTable, AppState):
         self.can_manage = self.loaded = False
 
     def _on_load(self, user: SignedInUser) -> None:
-        self.can_manage = bool(set(MANAGER_ROLES) & set(user.roles))
-        self.loaded = True
+        self._assign(can_manage=bool(set(MANAGER_ROLES) & set(user.roles)), loaded=True)
 
     # --------------------------------------------------------- manager action
     @rx.event

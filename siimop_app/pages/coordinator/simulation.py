@@ -18,7 +18,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
-from siimop_app.services import auth, dry_run, reminders
+from siimop_app.services import auth, calendar, dry_run, reminders
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.overview import Figure
 from siimop_app.states.filtered_table import staff_interface
@@ -66,11 +66,15 @@ class DryRunState(AppState):
 
     @rx.event
     def load(self):
+        with calendar.read_once():  # the shell and the round to simulate: one calendar read
+            return self._load()
+
+    def _load(self):
         self.error = self.message = ""
         self.running = False
         self._clear()
         self.confirm_open = False
-        user, redirect = self._enter(staff_interface(self._user()), *routes.DRY_RUN.roles)
+        user, redirect = self._enter(staff_interface, *routes.DRY_RUN.roles)
         if redirect:
             self.can_remind = False
             return redirect

@@ -43,7 +43,7 @@ class SupervisorTableState(KitTable, AppState):
 
     def _more(self, user: auth.SignedInUser, filters: dict[str, str]) -> None:
         rates = fill_rates.fill_rates(user, filters)
-        self.by_specialty, self.by_subdivision = rates.specialties, rates.subdivisions
+        self._assign(by_specialty=rates.specialties, by_subdivision=rates.subdivisions)
 
     @rx.var
     def specialty_chart_height(self) -> int:

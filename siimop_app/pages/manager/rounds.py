@@ -183,7 +183,7 @@ class ManagerRoundsState(AppState):
         if pending[0] == "close":
             return ManagerRoundsState.close(pending[1])
         if pending[0] == "assign":
-            return self._assign(*pending[1:])
+            return self._place_in_person(*pending[1:])
         if pending[0] == "notify":
             return self._notify(pending[1])
         if pending[0] == "retry_mail":
@@ -250,7 +250,7 @@ class ManagerRoundsState(AppState):
         except UserError as refused:
             self.error = str(refused)
 
-    def _assign(self, round_id: int, ine: str, post_number: str):
+    def _place_in_person(self, round_id: int, ine: str, post_number: str):
         try:
             user = self._require(*rounds.CLOSE_ROLES)
             self.message = round_admin.assign_in_person(user, round_id=round_id, ine=ine, post_number=post_number)

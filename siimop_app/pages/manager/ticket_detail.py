@@ -48,7 +48,7 @@ class TicketDetailState(AppState):
     def load(self):
         self.view, self.reply, self.note, self.assignee, self.error, self.notice = (
             support.NO_TICKET, "", "", "", "", "")
-        user, redirect = self._enter(staff_interface(self._user(), routes.TICKET_DETAIL.roles), *routes.TICKET_DETAIL.roles)
+        user, redirect = self._enter(lambda user: staff_interface(user, routes.TICKET_DETAIL.roles), *routes.TICKET_DETAIL.roles)
         if redirect:
             return redirect
         try:

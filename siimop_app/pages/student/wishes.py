@@ -200,21 +200,28 @@ class WishesReceiptState(AppState):
     loaded: bool = False
     error: str = ""
 
+    # The session, the shell and the receipt are read in a thread (as Mes vœux's load), so the worker's event loop
+    # serves its other clients meanwhile; only the vars that changed are assigned (a reload sends nothing back).
     @rx.event
-    def load(self):
-        self.receipt = {}
-        self.loaded = False
-        self.error = ""
+    async def load(self):
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self):
+        with calendar.read_once():  # the shell's calendar: one read
+            return self._load()
+
+    def _load(self):
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES_RECEIPT.roles)
         if redirect:
+            self._assign(receipt={}, loaded=False, error="")
             return redirect
         try:
             found = receipts.latest_receipt(user)
         except AccessDenied as denied:
-            self.error = str(denied)
-            return
-        self.receipt = found.as_dict() if found else {}
-        self.loaded = True
+            self._assign(receipt={}, loaded=False, error=str(denied))
+            return None
+        self._assign(receipt=found.as_dict() if found else {}, loaded=True, error="")
+        return None
 
 
 # ------------------------------------------------------------------ view
