@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from siimop_app.demo.cli import main as demo_main
 from siimop_app.settings import PROJECT_ROOT, get_settings
-from tests.services.mailbox import links_for
+from tests.services.mailbox import links_for, messages
 
 CHROMIUM = os.environ.get("SIIMOP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -109,6 +109,17 @@ def request_link(page: Page, harness, address: str, *, expect_link: bool = True)
             return urlsplit(links[-1]).path
         time.sleep(0.1)
     return ""
+
+
+def mails_until(enough, timeout: float = 30.0) -> list:
+    """The outbox's messages once ``enough(messages)`` holds (or the timeout passed): the sender writes a mail a
+    moment after the page that queued it has answered, so reading at once races it under load."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = messages(get_settings().outbox_dir)
+        if enough(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def sign_in(page: Page, harness, address: str) -> None:

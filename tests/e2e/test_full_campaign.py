@@ -34,9 +34,7 @@ from siimop_app.models import (
 )
 from siimop_app.services.candidates import posts_offered
 from siimop_app.services.receipts import RECEIPT_ACTION
-from siimop_app.settings import get_settings
-from tests.e2e.conftest import TIMEOUT_MS, sign_in, url
-from tests.services.mailbox import messages
+from tests.e2e.conftest import TIMEOUT_MS, mails_until, sign_in, url
 
 pytestmark = pytest.mark.e2e
 
@@ -192,8 +190,10 @@ def test_the_whole_campaign_through_the_browser(page, harness, browser):
         page.locator("#notify-round-1").click()
         page.locator("#confirm-yes").click()
         expect(page.locator("#rounds-message")).to_contain_text("Résultats du tour 1 envoyés à")
-        assert any(str(m["Subject"]) == "Résultat du tour 1 de l'appariement"
-                   for m in messages(get_settings().outbox_dir))
+        def result_mail(found):
+            return any(str(m["Subject"]) == "Résultat du tour 1 de l'appariement" for m in found)
+
+        assert result_mail(mails_until(result_mail))
 
         # Round 2, wishes: an unplaced student finds their round-1 hearts on the places left, and saves them.
         address, ine, post_id, referent = _round_two_student()

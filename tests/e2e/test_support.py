@@ -12,10 +12,8 @@ from playwright.sync_api import Page, expect
 
 from siimop_app.db import transaction
 from siimop_app.models import Region
-from siimop_app.settings import get_settings
-from tests.e2e.conftest import TIMEOUT_MS, sign_in, url
+from tests.e2e.conftest import TIMEOUT_MS, mails_until, sign_in, url
 from tests.services.factories import make_user
-from tests.services.mailbox import messages
 
 pytestmark = pytest.mark.e2e
 
@@ -23,9 +21,13 @@ FOLLOW = re.compile(r"https?://\S+/assistance/suivi/\S+")
 REQUESTER = "remi.perdu@gmail.example"
 
 
-def _mail_to(address: str) -> list[str]:
-    return [m.get_body(("plain",)).get_content() for m in messages(get_settings().outbox_dir)
-            if str(m["To"]) == address]
+def _mail_to(address: str, at_least: int) -> list[str]:
+    """The mails sent to ``address``, once there are ``at_least``."""
+    def to_address(found):
+        return [m for m in found if str(m["To"]) == address]
+
+    return [m.get_body(("plain",)).get_content()
+            for m in to_address(mails_until(lambda found: len(to_address(found)) >= at_least))]
 
 
 def _choose(page: Page, trigger: str, option: str) -> None:
@@ -71,7 +73,7 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     page.locator("#description").fill("Mon adresse n'est peut-être pas la bonne dans SiiMOP.")
     page.locator("#create-ticket").click()
     expect(page.locator("#ticket-created")).to_contain_text("confirmer votre adresse")
-    [receipt] = _mail_to(REQUESTER)
+    [receipt] = _mail_to(REQUESTER, 1)
     link_path = urlsplit(FOLLOW.findall(receipt)[0]).path
     ticket_number = re.search(r"ticket n° (\d+)", receipt).group(1)
 
@@ -110,7 +112,7 @@ def test_a_ticket_from_someone_who_cannot_sign_in_is_answered_followed_and_escal
     other.context.close()
 
     # The requester receives the answer by e-mail, reads the thread (without the note) and replies.
-    assert "Votre adresse est corrigée" in _mail_to(REQUESTER)[-1]
+    assert "Votre adresse est corrigée" in _mail_to(REQUESTER, 2)[-1]
     page.goto(url(harness, link_path))
     expect(page.locator("#ticket-thread")).to_contain_text("Votre adresse est corrigée")
     expect(page.locator("#ticket-thread")).not_to_contain_text("import de la faculté")
