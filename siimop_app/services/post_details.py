@@ -33,21 +33,13 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 
 __all__ = [
-    "AccessDenied", "DocumentError", "MAX_DESCRIPTION_CHARS", "NO_POST", "OtherSupervisor", "PhaseClosedError",
+    "AccessDenied", "DocumentError", "MAX_DESCRIPTION_CHARS", "NO_POST", "PhaseClosedError",
     "SupervisedPost", "post_detail", "remove_descriptive_file", "replace_descriptive_file", "update_description",
 ]
 
 MAX_DESCRIPTION_CHARS = 5000
 DESCRIPTION_TOO_LONG = "La description ne doit pas dépasser 5 000 caractères."
 NO_FILE = "Aucun fichier descriptif n'a été téléchargé."
-
-
-@dataclasses.dataclass(frozen=True)
-class OtherSupervisor:
-    """The second supervisor of a couplé or mixte post, as its detail names them."""
-
-    name: str
-    email: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +61,14 @@ class SupervisedPost:
     is_referent: bool
     phase_open: bool  # the "posts" phase of the post's wave
     can_edit: bool  # the référent, while that phase is open
-    other_supervisor: OtherSupervisor | None  # couplé and mixte posts
+    other_supervisor: str  # couplé and mixte posts: the second supervisor's name ("" if none) and address
+    other_supervisor_email: str
 
 
 NO_POST = SupervisedPost(post_id=0, site_id=0, site_name="", establishment="", supervisor="", approval_specialty="",
                          site_number="", approval_number="", option="", description="", file=None, card=None,
-                         is_referent=False, phase_open=False, can_edit=False, other_supervisor=None)
+                         is_referent=False, phase_open=False, can_edit=False, other_supervisor="",
+                         other_supervisor_email="")
 
 
 def _full_name(first: str | None, last: str | None) -> str:
@@ -122,7 +116,7 @@ def post_detail(user: SignedInUser, post_id: int) -> SupervisedPost:
              if c.post_id == post.id),
             None,
         )
-        other = None
+        other, other_email = "", ""
         if post.post_type in (PostType.COUPLE.value, PostType.MIXTE.value):
             row = session.exec(
                 select(User.id, User.first_name, User.last_name)
@@ -131,7 +125,7 @@ def post_detail(user: SignedInUser, post_id: int) -> SupervisedPost:
                 .order_by(PostSupervisor.is_referent.desc(), PostSupervisor.id)
             ).first()
             if row is not None:
-                other = OtherSupervisor(name=_full_name(row[1], row[2]), email=queries.main_email(session, row[0]))
+                other, other_email = _full_name(row[1], row[2]), queries.main_email(session, row[0])
     is_referent = bool(link and link.is_referent)
     phase_open = _phase_is_open(post)
     return SupervisedPost(
@@ -151,6 +145,7 @@ def post_detail(user: SignedInUser, post_id: int) -> SupervisedPost:
         phase_open=phase_open,
         can_edit=is_referent and phase_open,
         other_supervisor=other,
+        other_supervisor_email=other_email,
     )
 
 

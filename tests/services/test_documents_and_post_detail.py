@@ -327,15 +327,15 @@ def test_post_detail_shows_the_site_for_its_supervisors_only(db_url):
     assert detail.option == "Pas d'option"
     assert detail.is_referent is True and detail.phase_open is True and detail.can_edit is True
     assert detail.file is None and detail.description == ""
-    assert detail.other_supervisor == post_details.OtherSupervisor(name="Carole BARTHELEMY", email=demo("rts2"))
+    assert (detail.other_supervisor, detail.other_supervisor_email) == ("Carole BARTHELEMY", demo("rts2"))
     assert detail.card.post_id == couple and "Couplé : Accès référent" in detail.card.type_and_access
 
     simple_detail = post_details.post_detail(rts, simple)
-    assert simple_detail.description == DEMO_SITE_DESCRIPTIONS[0] and simple_detail.other_supervisor is None
+    assert simple_detail.description == DEMO_SITE_DESCRIPTIONS[0] and simple_detail.other_supervisor == ""
 
     not_referent = post_details.post_detail(rts, mixte)
     assert not_referent.is_referent is False and not_referent.can_edit is False
-    assert not_referent.other_supervisor == post_details.OtherSupervisor(name="Carole BARTHELEMY", email=demo("rts2"))
+    assert (not_referent.other_supervisor, not_referent.other_supervisor_email) == ("Carole BARTHELEMY", demo("rts2"))
 
     for user, post_id in ((rts2, simple), (rts, 999_999)):
         with pytest.raises(AccessDenied, match="ne fait pas partie de vos postes"):

@@ -71,7 +71,7 @@ def test_the_non_referent_reads_only_and_updates_are_refused(db_url, outbox):
     assert redirects(settle(state.load())) == []
     assert state.loaded and state.error == ""
     assert state.detail.is_referent is False and state.detail.can_edit is False
-    assert state.detail.other_supervisor.name == "Carole BARTHELEMY"
+    assert state.detail.other_supervisor == "Carole BARTHELEMY"
     before = site_of(mixte).description
 
     state.start_editing()

@@ -272,12 +272,12 @@ def _file_cell() -> rx.Component:
 
 
 def _other_supervisor() -> rx.Component:
-    other = PostDetailState.detail.other_supervisor
+    detail = PostDetailState.detail
     return rx.cond(
-        other,
+        detail.other_supervisor != "",
         notice(
-            rx.text("Second responsable du poste : ", rx.text.strong(other.name), " · ",
-                    rx.link(other.email, href="mailto:" + other.email)),
+            rx.text("Second responsable du poste : ", rx.text.strong(detail.other_supervisor), " · ",
+                    rx.link(detail.other_supervisor_email, href="mailto:" + detail.other_supervisor_email)),
             icon="users",
             color_scheme="gray",
             id="other-supervisor",
