@@ -11,7 +11,7 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.roles import Role
 from siimop_app.domain.import_rules import FORMATS, KIND_LABELS, KINDS
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.imports.reading import MAX_BYTES
 from siimop_app.services import imports
 from siimop_app.services.access import AccessDenied
