@@ -39,7 +39,6 @@ from siimop_app.services import (
 )
 from siimop_app.services.table_kit import Table
 from siimop_app.states.session import SESSION_COOKIE
-from siimop_app.ui.backend import backend_url  # noqa: F401  (Mes vœux and a ticket's page still import it from here)
 from siimop_app.validation import InvalidInput, check_query, parse_int
 
 log = logging.getLogger(__name__)
