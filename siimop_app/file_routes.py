@@ -7,7 +7,7 @@ database and refuses whoever the route's declared roles leave out; the handler t
 the file's own rule allows it (``documents.can_read``, the table's scope). Unknown,
 forbidden and anonymous requests get the same 404, so ids cannot be probed.
 
-Pages link to it through ``backend_url(path)``: in development the backend listens on
+Pages link to it through ``ui.backend.backend_url(path)``: in development the backend listens on
 another port than the frontend, so the link must point at the backend's address as
 the browser sees it (the same rule Reflex uses for its websocket and uploads).
 """
@@ -39,7 +39,6 @@ from siimop_app.services import (
 )
 from siimop_app.services.table_kit import Table
 from siimop_app.states.session import SESSION_COOKIE
-from siimop_app.ui.backend import backend_url  # noqa: F401  (pages import it from here too)
 from siimop_app.validation import InvalidInput, check_query, parse_int
 
 log = logging.getLogger(__name__)

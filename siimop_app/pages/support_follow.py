@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from siimop_app import routes
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import support
 from siimop_app.states.session import AppState
 from siimop_app.states.ticket_reply import RequesterReply

@@ -113,6 +113,20 @@ def actor_for(user: SignedInUser | None) -> Actor:
     return Actor(user.user_id, frozenset(allowed), False)
 
 
+@dataclasses.dataclass(frozen=True)
+class ImportCounts:
+    """A report's counts as the preview's cards show them (``NO_COUNTS``: no preview)."""
+
+    rows: int
+    new: int
+    changed: int
+    unchanged: int
+    absent: int  # in the database, not in the file
+
+
+NO_COUNTS = ImportCounts(rows=0, new=0, changed=0, unchanged=0, absent=0)
+
+
 @dataclasses.dataclass
 class ImportReport:
     kind: str
@@ -136,6 +150,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def counts(self) -> ImportCounts:
+        return ImportCounts(rows=self.rows, new=self.new, changed=self.changed, unchanged=self.unchanged,
+                            absent=self.absent)
 
     def counts_text(self) -> str:
         text = (f"{self.rows} ligne(s) : {self.new} nouvelle(s), {self.changed} modifiée(s), "

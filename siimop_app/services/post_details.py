@@ -8,6 +8,8 @@ post's wave is open. Each change is one transaction with an audit row (entity
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -31,13 +33,42 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.documents import DocumentError
 
 __all__ = [
-    "AccessDenied", "DocumentError", "MAX_DESCRIPTION_CHARS", "PhaseClosedError", "post_detail",
-    "remove_descriptive_file", "replace_descriptive_file", "update_description",
+    "AccessDenied", "DocumentError", "MAX_DESCRIPTION_CHARS", "NO_POST", "PhaseClosedError",
+    "SupervisedPost", "post_detail", "remove_descriptive_file", "replace_descriptive_file", "update_description",
 ]
 
 MAX_DESCRIPTION_CHARS = 5000
 DESCRIPTION_TOO_LONG = "La description ne doit pas dépasser 5 000 caractères."
 NO_FILE = "Aucun fichier descriptif n'a été téléchargé."
+
+
+@dataclasses.dataclass(frozen=True)
+class SupervisedPost:
+    """A post as its supervisor sees it on its detail page, ready to show (``NO_POST``: nothing shown)."""
+
+    post_id: int  # 0: no post
+    site_id: int
+    site_name: str
+    establishment: str
+    supervisor: str  # the site's supervisor's name
+    approval_specialty: str
+    site_number: str
+    approval_number: str
+    option: str  # "Pas d'option" when none
+    description: str
+    file: documents.DocumentInfo | None  # the site's descriptive PDF
+    card: posts.PostCard | None  # the seed's post card, linking nowhere
+    is_referent: bool
+    phase_open: bool  # the "posts" phase of the post's wave
+    can_edit: bool  # the référent, while that phase is open
+    other_supervisor: str  # couplé and mixte posts: the second supervisor's name ("" if none) and address
+    other_supervisor_email: str
+
+
+NO_POST = SupervisedPost(post_id=0, site_id=0, site_name="", establishment="", supervisor="", approval_specialty="",
+                         site_number="", approval_number="", option="", description="", file=None, card=None,
+                         is_referent=False, phase_open=False, can_edit=False, other_supervisor="",
+                         other_supervisor_email="")
 
 
 def _full_name(first: str | None, last: str | None) -> str:
@@ -62,7 +93,7 @@ def _require_posts_phase(post: Post) -> None:
         )
 
 
-def post_detail(user: SignedInUser, post_id: int) -> dict:
+def post_detail(user: SignedInUser, post_id: int) -> SupervisedPost:
     """The detail of a post its supervisor opens from Mes postes; AccessDenied (French) for anyone else."""
     with transaction() as session:
         post, link = post_access.supervised_post(session, user, post_id, referent=False)
@@ -85,7 +116,7 @@ def post_detail(user: SignedInUser, post_id: int) -> dict:
              if c.post_id == post.id),
             None,
         )
-        other = None
+        other, other_email = "", ""
         if post.post_type in (PostType.COUPLE.value, PostType.MIXTE.value):
             row = session.exec(
                 select(User.id, User.first_name, User.last_name)
@@ -94,27 +125,28 @@ def post_detail(user: SignedInUser, post_id: int) -> dict:
                 .order_by(PostSupervisor.is_referent.desc(), PostSupervisor.id)
             ).first()
             if row is not None:
-                other = {"name": _full_name(row[1], row[2]), "email": queries.main_email(session, row[0])}
+                other, other_email = _full_name(row[1], row[2]), queries.main_email(session, row[0])
     is_referent = bool(link and link.is_referent)
     phase_open = _phase_is_open(post)
-    return {
-        "post_id": post.id,
-        "site_id": site.id,
-        "site_name": site.name,
-        "establishment": establishment,
-        "supervisor": _full_name(first, last),
-        "approval_specialty": approval_specialty,
-        "site_number": site.site_number,
-        "approval_number": site.approval_number,
-        "option": option or "Pas d'option",
-        "description": site.description,
-        "file": documents.describe(document) if document else None,
-        "card": {k: v for k, v in card.as_dict().items() if k != "href"} if card else {},
-        "is_referent": is_referent,
-        "phase_open": phase_open,
-        "can_edit": is_referent and phase_open,
-        "other_supervisor": other,
-    }
+    return SupervisedPost(
+        post_id=post.id,
+        site_id=site.id,
+        site_name=site.name,
+        establishment=establishment,
+        supervisor=_full_name(first, last),
+        approval_specialty=approval_specialty,
+        site_number=site.site_number,
+        approval_number=site.approval_number,
+        option=option or "Pas d'option",
+        description=site.description,
+        file=documents.describe(document) if document else None,
+        card=dataclasses.replace(card, href="") if card else None,
+        is_referent=is_referent,
+        phase_open=phase_open,
+        can_edit=is_referent and phase_open,
+        other_supervisor=other,
+        other_supervisor_email=other_email,
+    )
 
 
 def _editable_site(session: Session, user: SignedInUser, post_id: int) -> tuple[Post, Site]:

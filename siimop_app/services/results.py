@@ -10,6 +10,7 @@ every post of the supervisor, left-joined to its assignments in the published ro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -39,6 +40,41 @@ from siimop_app.services import calendar as calendar_service
 from siimop_app.services.calendar import WaveCalendar
 
 RESULTS = PhaseKind.RESULTS.value
+
+
+@dataclasses.dataclass(frozen=True)
+class AssignedStudent:
+    full_name: str
+    specialty: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultCard:
+    """One of the supervisor's posts in a published round, ready to show, with the students placed on it."""
+
+    post_id: int
+    specialty: str
+    post_type: str  # "Couplé"
+    duration: str  # "1 an"
+    site_name: str
+    establishment: str
+    subdivision: str
+    places_opened: int
+    filled: int
+    filled_text: str  # "1 / 2 postes pourvus"
+    students: list[AssignedStudent]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultRound:
+    """A published round: ``none_filled``, none of the supervisor's posts got an assignment in it."""
+
+    round_id: int
+    number: int
+    title: str  # "Tour 1"
+    published_on: dt.date
+    none_filled: bool
+    cards: list[ResultCard]
 
 
 def _duration(months: int) -> str:
@@ -150,13 +186,9 @@ def _post_rows(session: Session, *, user_id: int, wave_id: int, round_ids: list[
 
 
 def supervisor_results(*, user_id: int, wave_id: int, at: dt.datetime,
-                       calendar: WaveCalendar | None = None) -> list[dict]:
+                       calendar: WaveCalendar | None = None) -> list[ResultRound]:
     """The wave's published rounds, in order, each with the cards of every post the supervisor is attached to.
 
-    A round: ``{"round_id", "number", "title": "Tour 1", "published_on": date, "none_filled": bool,
-    "cards": [...]}``; a card: ``{"post_id", "specialty", "post_type": "Couplé", "duration": "1 an",
-    "site_name", "establishment", "subdivision", "filled", "places_opened",
-    "filled_text": "1 / 2 postes pourvus", "students": [{"full_name", "specialty"}]}``.
     ``none_filled``: none of the supervisor's posts got an assignment in that round (the seed's
     message; ``none_filled(rounds)`` says it for every published round). A round whose results day
     is still ahead at ``at`` is left out, whatever assignments it already has.
@@ -176,7 +208,7 @@ def supervisor_results(*, user_id: int, wave_id: int, at: dt.datetime,
         rows = _post_rows(session, user_id=user_id, wave_id=wave_id, round_ids=[rid for rid, _, _ in published])
 
     posts: dict[int, dict] = {}  # post id -> the card's fixed fields, in the query's order
-    placed: dict[tuple[int, int], list[dict]] = defaultdict(list)  # (round id, post id) -> students
+    placed: dict[tuple[int, int], list[AssignedStudent]] = defaultdict(list)  # (round id, post id) -> students
     for (post_id, post_type, months, places, specialty, site, establishment, subdivision,
          round_id, first, last, student_specialty) in rows:
         posts.setdefault(post_id, {
@@ -191,7 +223,7 @@ def supervisor_results(*, user_id: int, wave_id: int, at: dt.datetime,
         })
         if round_id is not None:
             placed[(round_id, post_id)].append(
-                {"full_name": _full_name(first or "", last or ""), "specialty": student_specialty or ""}
+                AssignedStudent(full_name=_full_name(first or "", last or ""), specialty=student_specialty or "")
             )
 
     rounds = []
@@ -199,23 +231,23 @@ def supervisor_results(*, user_id: int, wave_id: int, at: dt.datetime,
         cards = []
         for post_id, post in posts.items():
             students = placed.get((round_id, post_id), [])
-            cards.append({
+            cards.append(ResultCard(
                 **post,
-                "filled": len(students),
-                "filled_text": f"{len(students)} / {post['places_opened']} postes pourvus",
-                "students": students,
-            })
-        rounds.append({
-            "round_id": round_id,
-            "number": number,
-            "title": f"Tour {number}",
-            "published_on": day,
-            "none_filled": not any(card["filled"] for card in cards),
-            "cards": cards,
-        })
+                filled=len(students),
+                filled_text=f"{len(students)} / {post['places_opened']} postes pourvus",
+                students=students,
+            ))
+        rounds.append(ResultRound(
+            round_id=round_id,
+            number=number,
+            title=f"Tour {number}",
+            published_on=day,
+            none_filled=not any(card.filled for card in cards),
+            cards=cards,
+        ))
     return rounds
 
 
-def none_filled(rounds: list[dict]) -> bool:
+def none_filled(rounds: list[ResultRound]) -> bool:
     """Whether none of the supervisor's posts got any assignment in the published rounds (True when none is published)."""
-    return all(r["none_filled"] for r in rounds)
+    return all(r.none_filled for r in rounds)

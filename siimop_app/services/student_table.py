@@ -329,7 +329,37 @@ def student_statistics(user: SignedInUser, filters: Mapping[str, object] | None 
 
 
 # ------------------------------------------------------------ a student's wishes
-def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
+@dataclasses.dataclass(frozen=True)
+class StudentWish:
+    """One line of a student's wishes in the "Voir" dialog, ready to show."""
+
+    site: str
+    approval_number: str
+    establishment: str
+    post_type: str  # in French
+    supervisor: str
+    duration: str  # "6 mois", "1 an"
+    hearts: int
+    rank: str  # the supervisor's rank, "Non classé(e)" or "Non retenu(e)"
+    result: str  # "Affecté(e)", "Non affecté(e)" (published rounds) or "En attente"
+    round: str  # "Tour 1"
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentWishes:
+    """The "Voir" dialog: the student's name, INE, specialty, subdivision and wishes (``NO_STUDENT``: none)."""
+
+    name: str
+    ine: str
+    specialty: str
+    subdivision: str
+    wishes: list[StudentWish]
+
+
+NO_STUDENT = StudentWishes(name="", ine="", specialty="", subdivision="", wishes=[])
+
+
+def student_wishes_detail(user: SignedInUser, student_id: int) -> StudentWishes:
     """A student's wishes in the campaign in progress (every round), with hearts, the supervisor's rank and result.
 
     Only for a coordinator/manager/admin whose scope covers the student; otherwise AccessDenied.
@@ -346,7 +376,7 @@ def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
             raise AccessDenied(NOT_IN_SCOPE)
         sid, first, last, ine, specialty, subdivision = found
         if wave_id is None:
-            return {"student": _student_header(first, last, ine, specialty, subdivision), "wishes": []}
+            return _student_wishes(first, last, ine, specialty, subdivision, [])
         supervisor = aliased(User)
         rows = session.exec(
             select(Application.post_id, Application.round_id, Application.hearts, Round.number, Round.status,
@@ -388,23 +418,25 @@ def student_wishes_detail(user: SignedInUser, student_id: int) -> dict:
             result = "Non affecté(e)"
         else:
             result = "En attente"
-        wishes.append({
-            "site": site,
-            "approval_number": approval,
-            "establishment": establishment,
-            "post_type": POST_TYPE_LABELS.get(post_type, post_type),
-            "supervisor": f"{s_first} {s_last.upper()}" if s_last else "",
-            "duration": "1 an" if months == 12 else f"{months} mois",
-            "hearts": int(hearts),
-            "rank": str(rank) if rank else ("Non retenu(e)" if refused else "Non classé(e)"),
-            "result": result,
-            "round": f"Tour {number}",
-        })
-    return {"student": _student_header(first, last, ine, specialty, subdivision), "wishes": wishes}
+        wishes.append(StudentWish(
+            site=site,
+            approval_number=approval,
+            establishment=establishment,
+            post_type=POST_TYPE_LABELS.get(post_type, post_type),
+            supervisor=f"{s_first} {s_last.upper()}" if s_last else "",
+            duration="1 an" if months == 12 else f"{months} mois",
+            hearts=int(hearts),
+            rank=str(rank) if rank else ("Non retenu(e)" if refused else "Non classé(e)"),
+            result=result,
+            round=f"Tour {number}",
+        ))
+    return _student_wishes(first, last, ine, specialty, subdivision, wishes)
 
 
-def _student_header(first: str, last: str, ine: str, specialty: str, subdivision: str) -> dict[str, str]:
-    return {"name": f"{first} {last.upper()}", "ine": ine, "specialty": specialty, "subdivision": subdivision}
+def _student_wishes(first: str, last: str, ine: str, specialty: str, subdivision: str,
+                    wishes: list[StudentWish]) -> StudentWishes:
+    return StudentWishes(name=f"{first} {last.upper()}", ine=ine, specialty=specialty, subdivision=subdivision,
+                         wishes=wishes)
 
 
 # ------------------------------------------------------------------ the definition

@@ -123,8 +123,8 @@ SPECIALTY = Filter("specialty", "Filtre par spécialité", "Toutes", options="sp
 
 
 def _row_id(row: Any) -> int:
-    """A service row's id: rows are frozen dataclasses, or dicts for the older services (tickets)."""
-    return int(row["id"] if isinstance(row, Mapping) else row.id)
+    """A service row's id (rows are frozen dataclasses)."""
+    return int(row.id)
 
 
 def line_class(module: str, name: str, columns: tuple[Column, ...]) -> type:

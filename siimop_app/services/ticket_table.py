@@ -21,10 +21,10 @@ from siimop_app.services.overview import Choice, Figure, choices, percent
 from siimop_app.services.table_kit import NO_FILTER, Column, Filter, Table, line_class
 
 # Newest first, never sorted otherwise.
-TABLE_COLUMNS = tuple(Column(key, label, sortable=False, source=source) for key, label, source in (
-    ("number", "N°", "id"), ("created", "Ouvert le", ""), ("status", "Statut", ""), ("subject", "Sujet", ""),
-    ("requester", "Demandeur", ""), ("subdivision", "Subdivision", ""), ("problem", "Problème", ""),
-    ("assigned", "Assigné à", ""), ("escalated", "Équipe SiiMOP", "")))
+TABLE_COLUMNS = tuple(Column(key, label, sortable=False) for key, label in (
+    ("number", "N°"), ("created", "Ouvert le"), ("status", "Statut"), ("subject", "Sujet"),
+    ("requester", "Demandeur"), ("subdivision", "Subdivision"), ("problem", "Problème"),
+    ("assigned", "Assigné à"), ("escalated", "Équipe SiiMOP")))
 COLUMNS = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 # The problem labels are long: the select sends their index (the page turns it back into the label).
 FILTERS = (
@@ -74,7 +74,7 @@ def _conditions(session, user: SignedInUser, clean: dict[str, str], *, with_stat
 
 
 def query_tickets(user: SignedInUser, *, filters: Mapping[str, object] | None = None, offset: int = 0,
-                  limit: int = 50) -> tuple[list[dict], int]:
+                  limit: int = 50) -> tuple[list[TicketLine], int]:
     """One page of the tickets the user may see matching ``filters``, newest first, and how many match."""
     clean = _clean(filters)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 500))
@@ -91,17 +91,18 @@ def query_tickets(user: SignedInUser, *, filters: Mapping[str, object] | None = 
             .offset(offset).limit(limit)
         ).all()
     return [
-        {
-            "id": str(t.id),
-            "created": support._paris(t.created_at),
-            "status": support.STATUS_LABELS[t.status],
-            "subject": t.subject,
-            "requester": t.full_name,
-            "subdivision": label or "",
-            "problem": t.problem_type,
-            "assigned": f"{first} {last.upper()}" if first else "",
-            "escalated": "Oui" if t.escalated_at else "",
-        }
+        TicketLine(
+            id=t.id,
+            number=str(t.id),
+            created=support._paris(t.created_at),
+            status=support.STATUS_LABELS[t.status],
+            subject=t.subject,
+            requester=t.full_name,
+            subdivision=label or "",
+            problem=t.problem_type,
+            assigned=f"{first} {last.upper()}" if first else "",
+            escalated="Oui" if t.escalated_at else "",
+        )
         for t, label, first, last in rows
     ], total
 

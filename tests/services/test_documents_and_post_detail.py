@@ -321,21 +321,21 @@ def test_post_detail_shows_the_site_for_its_supervisors_only(db_url):
     couple, simple, mixte = demo_post(COUPLE), demo_post(SIMPLE), demo_post(MIXTE)
 
     detail = post_details.post_detail(rts, couple)
-    assert detail["site_name"] == COUPLE and "CLERMONT" in detail["establishment"].upper()
-    assert detail["supervisor"] == "Isabelle FERNBACH"
-    assert detail["approval_specialty"] and detail["site_number"] and detail["approval_number"]
-    assert detail["option"] == "Pas d'option"
-    assert detail["is_referent"] is True and detail["phase_open"] is True and detail["can_edit"] is True
-    assert detail["file"] is None and detail["description"] == ""
-    assert detail["other_supervisor"] == {"name": "Carole BARTHELEMY", "email": demo("rts2")}
-    assert detail["card"]["post_id"] == couple and "Couplé : Accès référent" in detail["card"]["type_and_access"]
+    assert detail.site_name == COUPLE and "CLERMONT" in detail.establishment.upper()
+    assert detail.supervisor == "Isabelle FERNBACH"
+    assert detail.approval_specialty and detail.site_number and detail.approval_number
+    assert detail.option == "Pas d'option"
+    assert detail.is_referent is True and detail.phase_open is True and detail.can_edit is True
+    assert detail.file is None and detail.description == ""
+    assert (detail.other_supervisor, detail.other_supervisor_email) == ("Carole BARTHELEMY", demo("rts2"))
+    assert detail.card.post_id == couple and "Couplé : Accès référent" in detail.card.type_and_access
 
     simple_detail = post_details.post_detail(rts, simple)
-    assert simple_detail["description"] == DEMO_SITE_DESCRIPTIONS[0] and simple_detail["other_supervisor"] is None
+    assert simple_detail.description == DEMO_SITE_DESCRIPTIONS[0] and simple_detail.other_supervisor == ""
 
     not_referent = post_details.post_detail(rts, mixte)
-    assert not_referent["is_referent"] is False and not_referent["can_edit"] is False
-    assert not_referent["other_supervisor"] == {"name": "Carole BARTHELEMY", "email": demo("rts2")}
+    assert not_referent.is_referent is False and not_referent.can_edit is False
+    assert (not_referent.other_supervisor, not_referent.other_supervisor_email) == ("Carole BARTHELEMY", demo("rts2"))
 
     for user, post_id in ((rts2, simple), (rts, 999_999)):
         with pytest.raises(AccessDenied, match="ne fait pas partie de vos postes"):
@@ -379,7 +379,7 @@ def test_outside_the_posts_phase_nothing_can_be_changed(db_url):
     rts = user_of(demo("rts"))
     couple = demo_post(COUPLE)
     detail = post_details.post_detail(rts, couple)
-    assert detail["is_referent"] is True and detail["phase_open"] is False and detail["can_edit"] is False
+    assert detail.is_referent is True and detail.phase_open is False and detail.can_edit is False
     for attempt in (
         lambda: post_details.update_description(rts, couple, "Hors période"),
         lambda: post_details.replace_descriptive_file(rts, couple, "fiche.pdf", tiny_pdf()),
@@ -399,7 +399,7 @@ def test_the_referent_replaces_and_removes_the_descriptive_file(db_url):
     first = post_details.replace_descriptive_file(rts, couple, "fiche.pdf", tiny_pdf("v1"))
     assert first.filename == "fiche.pdf" and site_of(couple).descriptive_document_id == first.id
     [first_file] = stored_files()
-    assert post_details.post_detail(rts, couple)["file"].id == first.id
+    assert post_details.post_detail(rts, couple).file.id == first.id
 
     second = post_details.replace_descriptive_file(rts, couple, "fiche-2025.pdf", tiny_pdf("v2"))
     [second_file] = stored_files()

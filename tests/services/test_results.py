@@ -77,9 +77,9 @@ def _paris(day: dt.date, time: dt.time = dt.time(12, 0)) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=PARIS)
 
 
-def _card(rounds: list[dict], number: int, post_id: int) -> dict:
-    found = next(r for r in rounds if r["number"] == number)
-    return next(card for card in found["cards"] if card["post_id"] == post_id)
+def _card(rounds: list[results.ResultRound], number: int, post_id: int) -> results.ResultCard:
+    found = next(r for r in rounds if r.number == number)
+    return next(card for card in found.cards if card.post_id == post_id)
 
 
 @contextlib.contextmanager
@@ -109,28 +109,28 @@ def test_a_published_round_shows_each_post_with_its_students(db_url):
 
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=calendar.now())
 
-    assert [(r["number"], r["title"]) for r in rounds] == [(1, "Tour 1")]
-    assert rounds[0]["published_on"] == _results_day(wave, 1)
-    assert rounds[0]["none_filled"] is False and results.none_filled(rounds) is False
-    assert {card["post_id"] for card in rounds[0]["cards"]} == set(posts.values())  # référent or not
+    assert [(r.number, r.title) for r in rounds] == [(1, "Tour 1")]
+    assert rounds[0].published_on == _results_day(wave, 1)
+    assert rounds[0].none_filled is False and results.none_filled(rounds) is False
+    assert {card.post_id for card in rounds[0].cards} == set(posts.values())  # référent or not
 
     simple = _card(rounds, 1, posts["simple"])
-    assert simple["filled_text"] == "1 / 2 postes pourvus" and simple["filled"] == 1
-    assert simple["students"] == [{"full_name": name1, "specialty": spec1}]
-    assert simple["specialty"] == "MÉDECINE D'URGENCE"
-    assert (simple["post_type"], simple["duration"]) == ("Simple", "6 mois")
-    assert simple["site_name"] == "S.A.U. - SMUR"
-    assert "ABBEVILLE" in simple["establishment"]
-    assert simple["subdivision"] == "SUBDI AMIENS"
+    assert simple.filled_text == "1 / 2 postes pourvus" and simple.filled == 1
+    assert simple.students == [results.AssignedStudent(full_name=name1, specialty=spec1)]
+    assert simple.specialty == "MÉDECINE D'URGENCE"
+    assert (simple.post_type, simple.duration) == ("Simple", "6 mois")
+    assert simple.site_name == "S.A.U. - SMUR"
+    assert "ABBEVILLE" in simple.establishment
+    assert simple.subdivision == "SUBDI AMIENS"
 
     couple = _card(rounds, 1, posts["couple"])
-    assert (couple["post_type"], couple["duration"]) == ("Couplé", "1 an")
-    assert couple["filled_text"] == "2 / 1 postes pourvus"
-    assert sorted(s["full_name"] for s in couple["students"]) == sorted([name2, name3])
+    assert (couple.post_type, couple.duration) == ("Couplé", "1 an")
+    assert couple.filled_text == "2 / 1 postes pourvus"
+    assert sorted(s.full_name for s in couple.students) == sorted([name2, name3])
 
     mixte = _card(rounds, 1, posts["mixte"])
-    assert mixte["post_type"] == "Mixte"
-    assert mixte["filled_text"] == "0 / 1 postes pourvus" and mixte["students"] == []
+    assert mixte.post_type == "Mixte"
+    assert mixte.filled_text == "0 / 1 postes pourvus" and mixte.students == []
 
 
 def test_a_round_is_shown_from_its_results_day_in_paris_never_before(db_url):
@@ -148,8 +148,8 @@ def test_a_round_is_shown_from_its_results_day_in_paris_never_before(db_url):
     # Midnight in Paris is still the eve in UTC: the Paris date decides.
     midnight = _paris(day, dt.time(0, 0)).astimezone(dt.timezone.utc)
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=midnight)
-    assert [r["number"] for r in rounds] == [1]
-    assert [s["full_name"] for s in _card(rounds, 1, posts["simple"])["students"]] == [name]
+    assert [r.number for r in rounds] == [1]
+    assert [s.full_name for s in _card(rounds, 1, posts["simple"]).students] == [name]
     # The next publication the page announces is round 1's until then, round 2's after.
     assert results.next_results_phase(wave, eve).round_number == 1
     assert results.next_results_phase(wave, midnight).round_number == 2
@@ -167,13 +167,13 @@ def test_rounds_come_in_order_each_with_its_own_assignments(db_url):
     after_round_2 = _paris(_results_day(wave, 2))
 
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=after_round_2)
-    assert [r["title"] for r in rounds] == ["Tour 1", "Tour 2"]
+    assert [r.title for r in rounds] == ["Tour 1", "Tour 2"]
     # The seed's example: nothing filled in round 1, one post filled in round 2.
-    assert rounds[0]["none_filled"] is True and rounds[1]["none_filled"] is False
+    assert rounds[0].none_filled is True and rounds[1].none_filled is False
     assert results.none_filled(rounds) is False
-    assert _card(rounds, 2, posts["mixte"])["students"][0]["full_name"] == name2
-    assert _card(rounds, 1, posts["mixte"])["filled_text"] == "0 / 1 postes pourvus"
-    assert _card(rounds, 2, posts["simple"])["filled_text"] == "0 / 2 postes pourvus"
+    assert _card(rounds, 2, posts["mixte"]).students[0].full_name == name2
+    assert _card(rounds, 1, posts["mixte"]).filled_text == "0 / 1 postes pourvus"
+    assert _card(rounds, 2, posts["simple"]).filled_text == "0 / 2 postes pourvus"
     # The same answer with the wave's calendar given (one query fewer).
     assert results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=after_round_2, calendar=wave) == rounds
 
@@ -182,9 +182,9 @@ def test_none_filled_when_no_post_of_the_supervisor_got_anyone(db_url):
     wave = _load_campaign("results")
     rts = _user_id(RTS)
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=calendar.now())
-    assert len(rounds) == 1 and rounds[0]["none_filled"] is True
+    assert len(rounds) == 1 and rounds[0].none_filled is True
     assert results.none_filled(rounds) is True
-    assert {card["filled_text"] for card in rounds[0]["cards"]} == {"0 / 2 postes pourvus", "0 / 1 postes pourvus"}
+    assert {card.filled_text for card in rounds[0].cards} == {"0 / 2 postes pourvus", "0 / 1 postes pourvus"}
 
 
 def test_another_supervisors_posts_and_students_never_appear(db_url):
@@ -201,20 +201,20 @@ def test_another_supervisors_posts_and_students_never_appear(db_url):
     _assign(wave, 1, mine["mixte"], [s2])  # shared with rts2
 
     rounds = results.supervisor_results(user_id=rts, wave_id=wave.wave_id, at=calendar.now())
-    shown = {card["post_id"] for card in rounds[0]["cards"]}
+    shown = {card.post_id for card in rounds[0].cards}
     assert shown == set(mine.values()) and stranger_post not in shown and not (shown & only_rts2)
-    names = {s["full_name"] for card in rounds[0]["cards"] for s in card["students"]}
+    names = {s.full_name for card in rounds[0].cards for s in card.students}
     assert names == {name2}
 
     # The second supervisor of the mixte post sees the same result on it, and only their own posts.
     theirs_rounds = results.supervisor_results(user_id=rts2, wave_id=wave.wave_id, at=calendar.now())
-    assert {card["post_id"] for card in theirs_rounds[0]["cards"]} == set(theirs.values())
-    assert _card(theirs_rounds, 1, mine["mixte"])["students"][0]["full_name"] == name2
+    assert {card.post_id for card in theirs_rounds[0].cards} == set(theirs.values())
+    assert _card(theirs_rounds, 1, mine["mixte"]).students[0].full_name == name2
 
     # A supervisor without any post in the wave: published rounds, no card, nothing filled.
     nobody = make_user("sans-poste@chu.example", "supervisor")
     empty = results.supervisor_results(user_id=nobody, wave_id=wave.wave_id, at=calendar.now())
-    assert [r["cards"] for r in empty] == [[]] and results.none_filled(empty)
+    assert [r.cards for r in empty] == [[]] and results.none_filled(empty)
 
 
 def test_the_number_of_queries_does_not_grow_with_posts_or_students(db_url):
@@ -227,13 +227,13 @@ def test_the_number_of_queries_does_not_grow_with_posts_or_students(db_url):
     _assign(wave, 1, post_ids[0], students[:1])
     at = calendar.now()
 
-    def statements(when: dt.datetime = at, **kwargs) -> tuple[int, list[dict]]:
+    def statements(when: dt.datetime = at, **kwargs) -> tuple[int, list[results.ResultRound]]:
         with _counting_statements() as seen:
             rounds = results.supervisor_results(user_id=supervisor, wave_id=wave.wave_id, at=when, **kwargs)
         return len(seen), rounds
 
     one_post, rounds = statements()
-    assert len(rounds[0]["cards"]) == 1
+    assert len(rounds[0].cards) == 1
     one_post_with_calendar, _ = statements(calendar=wave)
 
     with transaction() as session:
@@ -242,8 +242,8 @@ def test_the_number_of_queries_does_not_grow_with_posts_or_students(db_url):
     _assign(wave, 1, post_ids[1], students[1:3])
     _assign(wave, 1, post_ids[2], students[3:6])
     three_posts, rounds = statements()
-    assert len(rounds[0]["cards"]) == 3
-    assert sum(card["filled"] for card in rounds[0]["cards"]) == 6
+    assert len(rounds[0].cards) == 3
+    assert sum(card.filled for card in rounds[0].cards) == 6
     three_posts_with_calendar, _ = statements(calendar=wave)
 
     assert one_post == three_posts == 2

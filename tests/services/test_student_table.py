@@ -144,7 +144,7 @@ def test_affectation_filter_and_column(demo, outbox, monkeypatch):
     assert all_rows(admin, filters={"affectation": "affecte"}) == []
     assert next(r for r in all_rows(admin) if r.id == student_id).assignment == ""
     assert {s.key: s.value for s in student_table.student_statistics(admin)}["assigned"] == "0/320 (0%)"
-    assert all(w["result"] != "Affecté(e)" for w in student_table.student_wishes_detail(admin, student_id)["wishes"])
+    assert all(w.result != "Affecté(e)" for w in student_table.student_wishes_detail(admin, student_id).wishes)
     monkeypatch.setenv("SIIMOP_TODAY", results_day.isoformat())
     get_settings.cache_clear()
     placed = all_rows(admin, filters={"affectation": "affecte"})
@@ -209,12 +209,10 @@ def test_wishes_detail_in_and_out_of_scope(demo, outbox):
     coordinator = user_of(outbox, "coordinator")
     mine = next(r for r in all_rows(coordinator) if r.sufficient)
     detail = student_table.student_wishes_detail(coordinator, mine.id)
-    assert detail["student"]["ine"] == mine.ine and detail["wishes"]
-    wish = detail["wishes"][0]
-    assert set(wish) == {"site", "approval_number", "establishment", "post_type", "supervisor", "duration",
-                         "hearts", "rank", "result", "round"}
-    assert wish["round"] == "Tour 1" and 0 <= wish["hearts"] <= 5
-    assert all(w["rank"].isdigit() or w["rank"] in ("Non classé(e)", "Non retenu(e)") for w in detail["wishes"])
+    assert detail.ine == mine.ine and detail.wishes
+    wish = detail.wishes[0]
+    assert wish.round == "Tour 1" and 0 <= wish.hearts <= 5
+    assert all(w.rank.isdigit() or w.rank in ("Non classé(e)", "Non retenu(e)") for w in detail.wishes)
     outside = (ids_where(Subdivision.code == "LILLE")).pop()
     with pytest.raises(AccessDenied):
         student_table.student_wishes_detail(coordinator, outside)

@@ -71,7 +71,7 @@ def _follow_token(outbox, address: str) -> str:
 
 
 def _inbox(user_id: int, **filters) -> list[str]:
-    return [row["id"] for row in ticket_table.query_tickets(_user(user_id), filters=filters)[0]]
+    return [row.number for row in ticket_table.query_tickets(_user(user_id), filters=filters)[0]]
 
 
 def test_outside_a_campaign_no_ticket_can_be_opened(db_url):

@@ -49,7 +49,7 @@ def test_a_manager_previews_then_applies_a_students_file_and_finds_it_in_the_his
 
     rows = [student(1, subdivision="LILLE"), student(2, subdivision="AMIENS")]
     run(manager.preview([Upload("etudiants.csv", csv_bytes("students", rows))]))
-    assert manager.errors == [] and manager.counts["new"] == 2 and manager.counts["absent"] > 0
+    assert manager.errors == [] and manager.counts.new == 2 and manager.counts.absent > 0
     with transaction() as session:
         assert session.exec(select(Student).where(Student.ine == rows[0]["ine"])).first() is None
     run(manager.apply())

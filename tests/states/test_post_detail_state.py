@@ -12,7 +12,7 @@ import siimop_app.siimop_app  # noqa: F401  (registers the pages and their "[pos
 from siimop_app.db import transaction
 from siimop_app.models import AuditEntry, Site
 from siimop_app.pages.supervisor.post_detail import PostDetailState
-from siimop_app.services import documents, post_access
+from siimop_app.services import documents, post_access, post_details
 from tests.services.test_documents_and_post_detail import COUPLE, MIXTE, SIMPLE, demo_post, site_of, tiny_pdf
 from tests.states.reflex_state import page_state, settle
 from tests.states.test_guards import demo_address, load_demo, redirects, sign_in
@@ -40,10 +40,10 @@ def test_anonymous_and_other_roles_get_nothing(db_url, outbox):
     couple = demo_post(COUPLE)
     state = detail_state(couple)
     assert redirects(settle(state.load())) == ["/connexion"]
-    assert state.detail == {} and state.loaded is False
+    assert state.detail == post_details.NO_POST and state.loaded is False
     student = detail_state(couple, sign_in(outbox, demo_address("student")))
     assert redirects(settle(student.load())) == ["/"]
-    assert student.detail == {} and student.user_name == ""
+    assert student.detail == post_details.NO_POST and student.user_name == ""
 
 
 def test_another_supervisors_post_is_refused_in_french_and_nothing_is_loaded(db_url, outbox):
@@ -53,11 +53,11 @@ def test_another_supervisors_post_is_refused_in_french_and_nothing_is_loaded(db_
         state = detail_state(post_id, cookie)
         assert redirects(settle(state.load())) == []
         assert state.error == post_access.NOT_YOUR_POST
-        assert state.detail == {} and state.loaded is False
+        assert state.detail == post_details.NO_POST and state.loaded is False
         # Handlers called directly (a forged event) are refused the same way and change nothing.
         before = site_of(demo_post(SIMPLE)).description
         settle(state.save_description({"description": "Piratage"}))
-        assert state.error == post_access.NOT_YOUR_POST and state.detail == {}
+        assert state.error == post_access.NOT_YOUR_POST and state.detail == post_details.NO_POST
         upload(state, "fiche.pdf", tiny_pdf())
         assert state.error == post_access.NOT_YOUR_POST
         assert site_of(demo_post(SIMPLE)).description == before
@@ -70,8 +70,8 @@ def test_the_non_referent_reads_only_and_updates_are_refused(db_url, outbox):
     state = detail_state(mixte, sign_in(outbox, demo_address("rts")))
     assert redirects(settle(state.load())) == []
     assert state.loaded and state.error == ""
-    assert state.detail["is_referent"] is False and state.detail["can_edit"] is False
-    assert state.detail["other_supervisor"]["name"] == "Carole BARTHELEMY"
+    assert state.detail.is_referent is False and state.detail.can_edit is False
+    assert state.detail.other_supervisor == "Carole BARTHELEMY"
     before = site_of(mixte).description
 
     state.start_editing()
@@ -83,7 +83,7 @@ def test_the_non_referent_reads_only_and_updates_are_refused(db_url, outbox):
     settle(state.remove_file())
     assert state.error == post_access.NOT_REFERENT
     assert site_of(mixte).description == before and site_of(mixte).descriptive_document_id is None
-    assert state.detail["description"] == before  # still shown, read-only
+    assert state.detail.description == before  # still shown, read-only
     assert audit_count() == 0
 
 
@@ -92,23 +92,23 @@ def test_the_referent_edits_during_the_posts_phase(db_url, outbox):
     couple = demo_post(COUPLE)
     state = detail_state(couple, sign_in(outbox, demo_address("rts")))
     settle(state.load())
-    assert state.detail["can_edit"] is True
+    assert state.detail.can_edit is True
     state.start_editing()
     assert state.editing_description is True
     settle(state.save_description({"description": "Urgences et SMUR, 40 000 passages par an."}))
     assert state.error == "" and state.notice == "La description a été mise à jour."
     assert state.editing_description is False
-    assert state.detail["description"] == "Urgences et SMUR, 40 000 passages par an."
+    assert state.detail.description == "Urgences et SMUR, 40 000 passages par an."
 
     upload(state, "notes.txt.pdf", b"plain text")
-    assert state.error == documents.NOT_A_PDF and state.detail["file"] is None
+    assert state.error == documents.NOT_A_PDF and state.detail.file is None
     upload(state, "gros.pdf", b"%PDF-1.4\n" + b"0" * documents.MAX_PDF_BYTES + b"\n%%EOF\n")
-    assert state.error == documents.TOO_LARGE and state.detail["file"] is None
+    assert state.error == documents.TOO_LARGE and state.detail.file is None
     upload(state, "Fiche du service.pdf", tiny_pdf())
-    assert state.error == "" and state.detail["file"].filename == "Fiche du service.pdf"
-    assert state.detail["file"].inline_path.endswith("?inline=1")
+    assert state.error == "" and state.detail.file.filename == "Fiche du service.pdf"
+    assert state.detail.file.inline_path.endswith("?inline=1")
     settle(state.remove_file())
-    assert state.error == "" and state.detail["file"] is None
+    assert state.error == "" and state.detail.file is None
     with transaction() as session:
         assert session.get(Site, site_of(couple).id).descriptive_document_id is None
 
@@ -118,7 +118,7 @@ def test_outside_the_posts_phase_the_referent_is_refused(db_url, outbox):
     couple = demo_post(COUPLE)
     state = detail_state(couple, sign_in(outbox, demo_address("rts")))
     settle(state.load())
-    assert state.detail["is_referent"] is True and state.detail["can_edit"] is False
+    assert state.detail.is_referent is True and state.detail.can_edit is False
     settle(state.save_description({"description": "Hors période"}))
     assert "« Mes postes » n'est pas ouverte" in state.error
     upload(state, "fiche.pdf", tiny_pdf())

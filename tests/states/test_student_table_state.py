@@ -57,7 +57,7 @@ def test_students_and_supervisors_are_sent_away(db_url, outbox):
     settle(anonymous.set_filter("participation", "oui"))
     settle(anonymous.search({"q": "a"}))
     settle(anonymous.open_detail(1))
-    assert anonymous.rows == [] and anonymous.detail_wishes == [] and anonymous.detail_error
+    assert anonymous.rows == [] and anonymous.detail.wishes == [] and anonymous.detail_error
     with pytest.raises(AccessDenied):
         _statistics_for("", {})
 
@@ -100,11 +100,11 @@ def test_wishes_dialog_only_in_scope(db_url, outbox):
     load_demo("ranking")
     state = _loaded(outbox, "coordinator")
     settle(state.open_detail(state.rows[0].id))
-    assert state.detail_open and state.detail_error == "" and state.detail["ine"] == state.rows[0].ine
-    assert state.detail_wishes and 0 <= state.detail_wishes[0].hearts <= 5
+    assert state.detail_open and state.detail_error == "" and state.detail.ine == state.rows[0].ine
+    assert state.detail.wishes and 0 <= state.detail.wishes[0].hearts <= 5
     manager = _loaded(outbox, "admin")
     outside = next(r.id for r in manager.rows if r.subdivision != "SUBDI AMIENS")
     settle(state.open_detail(outside))
-    assert state.detail_error == student_table.NOT_IN_SCOPE and state.detail_wishes == [] and state.detail == {}
+    assert state.detail_error == student_table.NOT_IN_SCOPE and state.detail == student_table.NO_STUDENT
     settle(state.open_detail("1 OR 1=1"))
     assert state.detail_error == student_table.NOT_IN_SCOPE

@@ -11,7 +11,6 @@ backend route with the current filters; a row's "Voir" opens the student's wishe
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 
 import reflex as rx
@@ -33,22 +32,6 @@ PAGE_SIZE = student_table.TABLE.page_size
 _statistics_for = live_statistics_of(student_table.TABLE)  # what the live refresh runs (tests call it)
 
 
-@dataclasses.dataclass(frozen=True)
-class StudentWish:
-    """One line of a student's wishes in the dialog, as ``student_table.student_wishes_detail`` gives it."""
-
-    site: str
-    approval_number: str
-    establishment: str
-    post_type: str
-    supervisor: str
-    duration: str
-    hearts: int
-    rank: str
-    result: str
-    round: str
-
-
 class CoordinatorHomeState(KitTable, AppState):
     figures: list[overview.Figure] = []  # the headline figures of the whole scope
     rows: list[student_table.StudentLine] = []
@@ -60,8 +43,7 @@ class CoordinatorHomeState(KitTable, AppState):
     f_affectation: str = ALL
     f_decale: str = ALL
     detail_open: bool = False
-    detail: dict[str, str] = {}
-    detail_wishes: list[StudentWish] = []
+    detail: student_table.StudentWishes = student_table.NO_STUDENT
     detail_error: str = ""
 
     def _table(self) -> Table:
@@ -88,10 +70,9 @@ class CoordinatorHomeState(KitTable, AppState):
         try:
             found = student_table.student_wishes_detail(self._require(*STAFF_ROLES), parse_int(student_id) or 0)
         except UserError:
-            self._assign(detail={}, detail_wishes=[], detail_error=student_table.NOT_IN_SCOPE)
+            self._assign(detail=student_table.NO_STUDENT, detail_error=student_table.NOT_IN_SCOPE)
         else:
-            self._assign(detail=found["student"], detail_wishes=[StudentWish(**w) for w in found["wishes"]],
-                         detail_error="")
+            self._assign(detail=found, detail_error="")
         self._assign(detail_open=True)
 
     @rx.event
@@ -115,13 +96,13 @@ def _detail_dialog() -> rx.Component:
                 s.detail_error != "",
                 rx.callout(s.detail_error, color_scheme="red", icon="triangle-alert", role="alert"),
                 rx.vstack(
-                    rx.text(s.detail["name"], " · INE ", s.detail["ine"], " · ", s.detail["specialty"], " · ",
-                            s.detail["subdivision"], weight="bold"),
+                    rx.text(s.detail.name, " · INE ", s.detail.ine, " · ", s.detail.specialty, " · ",
+                            s.detail.subdivision, weight="bold"),
                     rx.cond(
-                        s.detail_wishes.length() > 0,
+                        s.detail.wishes.length() > 0,
                         rx.box(rx.table.root(
                             rx.table.header(rx.table.row(*[plain_header(h) for h in headers])),
-                            rx.table.body(rx.foreach(s.detail_wishes, lambda w: rx.table.row(
+                            rx.table.body(rx.foreach(s.detail.wishes, lambda w: rx.table.row(
                                 rx.table.cell(w.site), rx.table.cell(w.approval_number),
                                 rx.table.cell(w.establishment), rx.table.cell(w.post_type),
                                 rx.table.cell(w.supervisor), rx.table.cell(w.duration),

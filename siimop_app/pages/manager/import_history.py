@@ -6,7 +6,7 @@ import reflex as rx
 
 from siimop_app import routes
 from siimop_app.domain.roles import Role
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import imports
 from siimop_app.states.session import AppState
 from siimop_app.ui.shell import shell

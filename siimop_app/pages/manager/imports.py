@@ -11,7 +11,7 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.roles import Role
 from siimop_app.domain.import_rules import FORMATS, KIND_LABELS, KINDS
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.imports.reading import MAX_BYTES
 from siimop_app.services import imports
 from siimop_app.services.access import AccessDenied
@@ -31,7 +31,7 @@ class ManagerImportsState(AppState):
     filename: str = ""
     description: str = ""
     wave_name: str = ""
-    counts: dict[str, int] = {}
+    counts: imports.ImportCounts = imports.NO_COUNTS
     errors: list[str] = []
     error_count: int = 0
     changes: list[str] = []
@@ -47,7 +47,7 @@ class ManagerImportsState(AppState):
         imports.drop_pending(self._pending)
         self._pending = ""
         self.filename = self.description = self.wave_name = ""
-        self.counts, self.errors, self.error_count, self.changes, self.absent_rows = {}, [], 0, [], []
+        self.counts, self.errors, self.error_count, self.changes, self.absent_rows = imports.NO_COUNTS, [], 0, [], []
         self.deactivate = False
 
     @rx.event
@@ -72,8 +72,7 @@ class ManagerImportsState(AppState):
 
     def _show(self, report: imports.ImportReport) -> None:
         self.filename, self.description, self.wave_name = report.filename, report.file_description, report.wave_name
-        self.counts = {"rows": report.rows, "new": report.new, "changed": report.changed,
-                       "unchanged": report.unchanged, "absent": report.absent}
+        self.counts = report.counts()
         self.error_count = len(report.errors)
         self.errors = report.errors[:SHOWN_ERRORS]
         self.changes = report.changes[:SHOWN_LINES]
@@ -188,7 +187,7 @@ def _columns_help() -> rx.Component:
 
 
 def _count(label: str, key: str) -> rx.Component:
-    return rx.card(rx.vstack(rx.text(ManagerImportsState.counts[key].to(str), size="5", weight="bold",
+    return rx.card(rx.vstack(rx.text(getattr(ManagerImportsState.counts, key).to(str), size="5", weight="bold",
                                      color="#1d3557"),
                              rx.text(label, size="2"), spacing="1"), min_width="10em", id=f"import-count-{key}")
 
@@ -233,7 +232,7 @@ def _preview() -> rx.Component:
                     _lines("Présentes en base mais absentes du fichier (jamais supprimées)", s.absent_rows,
                            "import-absent"),
                     rx.cond(
-                        s.counts["absent"] > 0,
+                        s.counts.absent > 0,
                         rx.checkbox("Désactiver les lignes absentes du fichier (étudiants : ne participent plus ; "
                                     "postes : 0 place ; personnel : rôle retiré)",
                                     checked=s.deactivate, on_change=s.set_deactivate, id="import-deactivate"),

@@ -9,7 +9,7 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import MANAGER_ROLES
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import support
 from siimop_app.states.filtered_table import staff_interface
 from siimop_app.states.session import AppState

@@ -28,7 +28,7 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import calendar, receipts, wish_posts, wish_window, wishes
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.calendar import PhaseClosedError

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
 from siimop_app import routes
@@ -16,49 +14,6 @@ from siimop_app.ui.shell import shell
 ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième"}
 
 
-@dataclasses.dataclass
-class AssignedStudent:
-    full_name: str = ""
-    specialty: str = ""
-
-
-@dataclasses.dataclass
-class ResultCard:
-    post_id: int = 0
-    specialty: str = ""
-    post_type: str = ""
-    duration: str = ""
-    site_name: str = ""
-    establishment: str = ""
-    subdivision: str = ""
-    filled_text: str = ""
-    students: list[AssignedStudent] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class ResultRound:
-    number: int = 0
-    title: str = ""
-    none_filled: bool = False
-    cards: list[ResultCard] = dataclasses.field(default_factory=list)
-
-
-def _round(data: dict) -> ResultRound:
-    return ResultRound(
-        number=data["number"],
-        title=data["title"],
-        none_filled=data["none_filled"],
-        cards=[
-            ResultCard(
-                **{k: card[k] for k in ("post_id", "specialty", "post_type", "duration", "site_name",
-                                        "establishment", "subdivision", "filled_text")},
-                students=[AssignedStudent(**student) for student in card["students"]],
-            )
-            for card in data["cards"]
-        ],
-    )
-
-
 def _next_publication(wave: calendar.WaveCalendar, at) -> str:
     """The next results day still ahead: "Les résultats du premier tour seront publiés le DD/MM/YYYY."."""
     phase = results.next_results_phase(wave, at)
@@ -69,7 +24,7 @@ def _next_publication(wave: calendar.WaveCalendar, at) -> str:
 
 
 class SupervisorAssignmentsState(AppState):
-    rounds: list[ResultRound] = []
+    rounds: list[results.ResultRound] = []
     notice: str = ""
 
     @rx.event
@@ -83,8 +38,7 @@ class SupervisorAssignmentsState(AppState):
         if wave is None:
             return
         at = calendar.now()
-        found = results.supervisor_results(user_id=user.user_id, wave_id=wave.wave_id, at=at, calendar=wave)
-        self.rounds = [_round(r) for r in found]
+        self.rounds = results.supervisor_results(user_id=user.user_id, wave_id=wave.wave_id, at=at, calendar=wave)
         self.notice = _next_publication(wave, at)
 
 

@@ -15,7 +15,7 @@ import reflex as rx
 from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import calendar, documents, post_details
 from siimop_app.services.access import AccessDenied
 from siimop_app.states.session import AppState
@@ -28,7 +28,7 @@ BAD_POST = "Ce poste ne fait pas partie de vos postes."
 
 
 class PostDetailState(AppState):
-    detail: dict = {}
+    detail: post_details.SupervisedPost = post_details.NO_POST
     loaded: bool = False
     editing_description: bool = False
     description_draft: str = ""
@@ -42,7 +42,7 @@ class PostDetailState(AppState):
     # the ranking moves): the worker's event loop serves its other clients meanwhile; this client's state is held by
     # its event until it returns. Each assigns only the vars whose value changed (``_assign``).
     def _clear(self) -> None:
-        self._assign(detail={}, loaded=False, editing_description=False, description_draft="")
+        self._assign(detail=post_details.NO_POST, loaded=False, editing_description=False, description_draft="")
 
     def _refresh(self, user) -> None:
         post_id = self._post_id()
@@ -98,10 +98,10 @@ class PostDetailState(AppState):
     def start_editing(self):
         self.error = ""
         self.notice = ""
-        if not self.detail.get("can_edit"):
-            self.error = post_details.post_access.NOT_REFERENT if self.detail else BAD_POST
+        if not self.detail.can_edit:
+            self.error = post_details.post_access.NOT_REFERENT if self.detail.post_id else BAD_POST
             return
-        self.description_draft = self.detail.get("description", "")
+        self.description_draft = self.detail.description
         self.editing_description = True
 
     @rx.event
@@ -206,12 +206,12 @@ def _description_cell() -> rx.Component:
             ),
             rx.vstack(
                 rx.cond(
-                    detail["description"].to(str) != "",
-                    rx.text(detail["description"].to(str), weight="bold", white_space="pre-wrap", id="description-text"),
+                    detail.description != "",
+                    rx.text(detail.description, weight="bold", white_space="pre-wrap", id="description-text"),
                     rx.text("Aucune description", color="#777", font_style="italic", id="description-text"),
                 ),
                 rx.cond(
-                    detail["can_edit"].to(bool),
+                    detail.can_edit,
                     rx.link("Mettre à jour", href="#", on_click=PostDetailState.start_editing.prevent_default,
                             id="edit-description"),
                 ),
@@ -225,21 +225,21 @@ def _description_cell() -> rx.Component:
 
 
 def _file_cell() -> rx.Component:
-    file = PostDetailState.detail["file"].to(dict)
+    file = PostDetailState.detail.file
     return rx.vstack(
         rx.cond(
-            PostDetailState.detail["file"],
+            file,
             rx.vstack(
-                rx.text(file["filename"].to(str), weight="bold", id="descriptive-file-name"),
-                rx.text("Déposé le ", file["uploaded"].to(str), " · ", file["size"].to(str), size="1", color="#555"),
+                rx.text(file.filename, weight="bold", id="descriptive-file-name"),
+                rx.text("Déposé le ", file.uploaded, " · ", file.size, size="1", color="#555"),
                 rx.hstack(
-                    rx.link("Aperçu", href=backend_url(file["inline_path"].to(str)), is_external=True,
+                    rx.link("Aperçu", href=backend_url(file.inline_path), is_external=True,
                             id="preview-file"),
                     # In a new tab too: a download in this tab would interrupt the page's connection to the server.
-                    rx.link("Télécharger", href=backend_url(file["download_path"].to(str)), is_external=True,
+                    rx.link("Télécharger", href=backend_url(file.download_path), is_external=True,
                             id="download-file"),
                     rx.cond(
-                        PostDetailState.detail["can_edit"].to(bool),
+                        PostDetailState.detail.can_edit,
                         rx.link("Supprimer", href="#", color="#b42318", on_click=PostDetailState.remove_file.prevent_default,
                                 id="remove-file"),
                     ),
@@ -251,7 +251,7 @@ def _file_cell() -> rx.Component:
             rx.text("Aucun fichier descriptif n'a été téléchargé", weight="bold", id="descriptive-file-name"),
         ),
         rx.cond(
-            PostDetailState.detail["can_edit"].to(bool),
+            PostDetailState.detail.can_edit,
             rx.upload.root(
                 rx.text("Télécharger un fichier descriptif", color="var(--accent-11)", text_decoration="underline",
                         cursor="pointer", id="upload-file-link"),
@@ -272,12 +272,12 @@ def _file_cell() -> rx.Component:
 
 
 def _other_supervisor() -> rx.Component:
-    other = PostDetailState.detail["other_supervisor"].to(dict)
+    detail = PostDetailState.detail
     return rx.cond(
-        PostDetailState.detail["other_supervisor"],
+        detail.other_supervisor != "",
         notice(
-            rx.text("Second responsable du poste : ", rx.text.strong(other["name"].to(str)), " · ",
-                    rx.link(other["email"].to(str), href="mailto:" + other["email"].to(str))),
+            rx.text("Second responsable du poste : ", rx.text.strong(detail.other_supervisor), " · ",
+                    rx.link(detail.other_supervisor_email, href="mailto:" + detail.other_supervisor_email)),
             icon="users",
             color_scheme="gray",
             id="other-supervisor",
@@ -289,13 +289,13 @@ def _detail() -> rx.Component:
     detail = PostDetailState.detail
     return rx.vstack(
         rx.link(
-            "← ", detail["supervisor"].to(str), " - ", detail["establishment"].to(str),
+            "← ", detail.supervisor, " - ", detail.establishment,
             href=routes.SUPERVISOR_POSTS.path, weight="bold", size="4", underline="hover", id="back-to-posts",
         ),
         rx.cond(
-            detail["phase_open"].to(bool),
+            detail.phase_open,
             rx.cond(
-                detail["is_referent"].to(bool),
+                detail.is_referent,
                 rx.fragment(),
                 rx.text("Seul le responsable référent du poste peut modifier la description et le fichier descriptif.",
                         size="2", color="#555", id="read-only-note"),
@@ -306,17 +306,17 @@ def _detail() -> rx.Component:
         rx.table.root(
             rx.table.body(
                 rx.table.row(
-                    _cell("Libellé de l'établissement", _strong(detail["establishment"].to(str)), element_id="detail-establishment"),
-                    _cell("Nom du maître de stage", _strong(detail["supervisor"].to(str)), element_id="detail-supervisor"),
+                    _cell("Libellé de l'établissement", _strong(detail.establishment), element_id="detail-establishment"),
+                    _cell("Nom du maître de stage", _strong(detail.supervisor), element_id="detail-supervisor"),
                 ),
                 rx.table.row(
-                    _cell("Spécialité d'agrément", _strong(detail["approval_specialty"].to(str)), element_id="detail-specialty"),
-                    _cell("Numéro de terrain de stage", _strong(detail["site_number"].to(str)),
-                          rx.text("N° d'agrément : ", detail["approval_number"].to(str), size="1", color="#555"),
+                    _cell("Spécialité d'agrément", _strong(detail.approval_specialty), element_id="detail-specialty"),
+                    _cell("Numéro de terrain de stage", _strong(detail.site_number),
+                          rx.text("N° d'agrément : ", detail.approval_number, size="1", color="#555"),
                           element_id="detail-site-number"),
                 ),
                 rx.table.row(
-                    _cell("Option", _strong(detail["option"].to(str)), element_id="detail-option"),
+                    _cell("Option", _strong(detail.option), element_id="detail-option"),
                     rx.table.cell(),
                 ),
                 rx.table.row(
@@ -333,7 +333,7 @@ def _detail() -> rx.Component:
             id="post-detail-table",
         ),
         _other_supervisor(),
-        rx.cond(detail["card"], post_card(detail["card"].to(dict))),
+        rx.cond(detail.card, post_card(detail.card)),
         width="100%",
         spacing="4",
         align="start",

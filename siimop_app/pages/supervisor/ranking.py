@@ -19,7 +19,7 @@ from siimop_app import routes
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.ranking_rules import BANNER
 from siimop_app.domain.roles import Role
-from siimop_app.file_routes import backend_url
+from siimop_app.ui.backend import backend_url
 from siimop_app.services import calendar, observations, rankings
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.candidates import CandidateCard
