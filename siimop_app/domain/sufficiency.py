@@ -64,6 +64,9 @@ class Sufficiency:
     message: str
 
 
+NO_SUFFICIENCY = Sufficiency(sufficient=False, rated=0, required=0, missing=0, message="")  # nothing known yet
+
+
 def _validate_count(value: int, name: str) -> None:
     """Raise :class:`ValueError` unless ``value`` is an int >= 0."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -29,9 +29,21 @@ from siimop_app.models import Application, AuditEntry, Establishment, Post, Roun
 from siimop_app.services import audit, mail, outbox, queries
 from siimop_app.services.auth import SignedInUser
 from siimop_app.services.student_access import signed_in_student
-from siimop_app.services.wish_lists import hearts_in_round, sufficiency_of
+from siimop_app.services.wish_lists import NO_SUFFICIENCY, Sufficiency, hearts_in_round, sufficiency_of
 
 RECEIPT_ACTION = "wishes.save"  # the audit action whose row is a receipt
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptWish:
+    """One line of a receipt: a post and the hearts recorded for it."""
+
+    post_id: int
+    post_number: int
+    site: str
+    establishment: str
+    subdivision: str
+    hearts: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,14 +54,15 @@ class Receipt:
     at_iso: str  # the exact timestamp the digest covers
     round_number: int | None
     ine: str
-    wishes: tuple[dict, ...]  # post_number, site, establishment, subdivision, hearts
-    sufficiency: dict
+    wishes: tuple[ReceiptWish, ...]  # most hearts first
+    sufficiency: Sufficiency
     digest: str
     mailed_to: str
     issued: bool = True  # False: the recorded list, for which no receipt was issued (no digest)
 
-    def as_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "wishes": [dict(w) for w in self.wishes]}
+
+NO_RECEIPT = Receipt(at="", at_iso="", round_number=None, ine="", wishes=(), sufficiency=NO_SUFFICIENCY, digest="",
+                     mailed_to="", issued=False)  # nothing recorded yet
 
 
 def receipt_digest(*, ine: str, round_id: int, hearts: dict[int, int], at_iso: str) -> str:
@@ -69,7 +82,7 @@ def receipt_record(*, ine: str, round_id: int, hearts: dict[int, int], at_iso: s
             "sufficient": sufficient}
 
 
-def _wish_lines(session: Session, hearts: dict[int, int]) -> list[dict]:
+def _wish_lines(session: Session, hearts: dict[int, int]) -> list[ReceiptWish]:
     if not hearts:
         return []
     rows = session.exec(
@@ -79,10 +92,9 @@ def _wish_lines(session: Session, hearts: dict[int, int]) -> list[dict]:
         .join(Subdivision, Subdivision.id == Post.subdivision_id)
         .where(Post.id.in_(list(hearts)))
     ).all()
-    lines = [{"post_id": pid, "post_number": number, "site": site, "establishment": establishment,
-              "subdivision": subdivision, "hearts": hearts[pid]}
+    lines = [ReceiptWish(pid, number, site, establishment, subdivision, hearts[pid])
              for pid, number, site, establishment, subdivision in rows]
-    return sorted(lines, key=lambda w: (-w["hearts"], w["post_number"]))
+    return sorted(lines, key=lambda w: (-w.hearts, w.post_number))
 
 
 def _paris_text(moment: dt.datetime) -> str:
@@ -98,13 +110,13 @@ def _receipt_mail(receipt: Receipt, full_name: str) -> mail.email.message.EmailM
         "Liste enregistrée :",
     ]
     for wish in receipt.wishes:
-        lines.append(f"  - {wish['hearts']} cœur(s) sur 5 · poste n° {wish['post_number']} · {wish['site']} · "
-                     f"{wish['establishment']} · {wish['subdivision']}")
+        lines.append(f"  - {wish.hearts} cœur(s) sur 5 · poste n° {wish.post_number} · {wish.site} · "
+                     f"{wish.establishment} · {wish.subdivision}")
     if not receipt.wishes:
         lines.append("  (aucun vœu)")
     lines += [
         "",
-        receipt.sufficiency["message"],
+        receipt.sufficiency.message,
         "",
         f"Empreinte du récépissé : {receipt.digest}",
         "Conservez ce message : l'empreinte permet de prouver ce qui a été enregistré.",
@@ -121,7 +133,7 @@ def issue_receipt(session: Session, *, user: SignedInUser, student: Student, rou
     at_iso = to_paris(moment).isoformat()
     sufficiency = sufficiency_of(session, student, wave_id, after)
     record = receipt_record(ine=student.ine, round_id=round_id, hearts=after, at_iso=at_iso,
-                            sufficient=sufficiency["sufficient"])
+                            sufficient=sufficiency.sufficient)
     address = queries.main_email(session, user.user_id)
     receipt = Receipt(
         at=_paris_text(moment), at_iso=at_iso, round_number=round_number, ine=student.ine,
@@ -212,7 +224,7 @@ def latest_receipt(user: SignedInUser) -> Receipt | None:
             return receipt
         recorded = hearts_in_round(session, student.id, shown.id)
         if receipt is not None and shown.id == receipt_round_.id and \
-                {w["post_id"]: w["hearts"] for w in receipt.wishes} == recorded:
+                {w.post_id: w.hearts for w in receipt.wishes} == recorded:
             return receipt
         return _recorded_list(session, student, shown, recorded)
 

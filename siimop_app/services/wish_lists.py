@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from siimop_app.domain.sufficiency import check_sufficiency
+from siimop_app.domain.sufficiency import NO_SUFFICIENCY, Sufficiency, check_sufficiency  # noqa: F401 - re-exported
 from siimop_app.models import Application, Student
 from siimop_app.services.candidates import posts_offered
 
@@ -25,13 +25,11 @@ def hearts_in_round(session: Session, student_id: int, round_id: int | None) -> 
     return {post_id: hearts for post_id, hearts in rows}
 
 
-def sufficiency_of(session: Session, student: Student, wave_id: int | None, hearts: dict[int, int]) -> dict:
+def sufficiency_of(session: Session, student: Student, wave_id: int | None, hearts: dict[int, int]) -> Sufficiency:
     """Whether ``hearts`` is a sufficient list for ``student`` in the wave: sufficient, rated, required, missing
     and the message the student reads."""
     offered = 0
     if wave_id is not None:
         key = (student.specialty_id, student.subdivision_id)
         offered = posts_offered(session, wave_id, [key]).get(key, 0)
-    found = check_sufficiency(hearts=list(hearts.values()), posts_offered=offered)
-    return {"sufficient": found.sufficient, "rated": found.rated, "required": found.required,
-            "missing": found.missing, "message": found.message}
+    return check_sufficiency(hearts=list(hearts.values()), posts_offered=offered)

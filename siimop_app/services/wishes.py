@@ -27,11 +27,11 @@ from siimop_app.services.candidates import placed_in_wave
 from siimop_app.services.posts import assigned_count_subquery
 from siimop_app.services.receipts import Receipt, issue_receipt, receipt_entries, receipt_round
 from siimop_app.services.student_access import signed_in_student
-from siimop_app.services.wish_lists import hearts_in_round, sufficiency_of
+from siimop_app.services.wish_lists import NO_SUFFICIENCY, Sufficiency, hearts_in_round, sufficiency_of
 from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
 
-__all__ = ["BAD_HEARTS", "WishError", "carried_over_hearts", "current_hearts", "save_wishes", "sufficiency_for"]
+__all__ = ["BAD_HEARTS", "NO_SUFFICIENCY", "Sufficiency", "WishError", "carried_over_hearts", "current_hearts", "save_wishes", "sufficiency_for"]
 
 NOT_PARTICIPATING = "Vous ne participez pas à cette campagne : vous ne pouvez pas enregistrer de vœux."
 NOT_YOUR_POST = "Le poste {ref} ne fait pas partie des postes de votre spécialité dans cette vague."
@@ -95,7 +95,7 @@ def carried_over_hearts(user: SignedInUser) -> dict[int, int]:
     return {post_id: hearts for post_id, hearts in rows}
 
 
-def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> dict:
+def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> Sufficiency:
     """The live counter: the saved hearts of the shown round, with ``draft`` (unsaved changes) applied."""
     window = wishes_window()
     with transaction() as session:

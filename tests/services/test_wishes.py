@@ -148,9 +148,9 @@ def test_save_records_hearts_with_one_audit_row_a_receipt_and_a_mail(wishes_open
     receipt = wishes.save_wishes(user, {fresh[0]: 4, fresh[1]: 0, rated: 0})
     after = wishes.current_hearts(user)
     assert after[fresh[0]] == 4 and fresh[1] not in after and after[rated] == 0
-    assert {w["post_id"]: w["hearts"] for w in receipt.wishes} == after
+    assert {w.post_id: w.hearts for w in receipt.wishes} == after
     assert receipt.ine == _student().ine and receipt.round_number == 1 and len(receipt.digest) == 12
-    assert receipt.sufficiency["rated"] == sum(1 for h in after.values() if h > 0)
+    assert receipt.sufficiency.rated == sum(1 for h in after.values() if h > 0)
     assert receipt.at.count("/") == 2 and " à " in receipt.at
     with transaction() as session:  # the receipt of the list already recorded, then this submission's
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == "wishes.save",
@@ -174,7 +174,7 @@ def test_the_demo_gives_each_student_the_receipt_of_the_wishes_it_recorded(demo_
     receipt = receipts.latest_receipt(user)
     recorded = wishes.current_hearts(user)
     assert recorded and receipt.issued and receipt.round_number == 1
-    assert {w["post_id"]: w["hearts"] for w in receipt.wishes} == recorded
+    assert {w.post_id: w.hearts for w in receipt.wishes} == recorded
     assert receipts.verify_receipt(user, receipt.digest) is not None  # the digest proves the stored row
     with transaction() as session:
         students_with_wishes = session.exec(select(sa.func.count(sa.distinct(Application.student_id)))).one()
@@ -191,15 +191,15 @@ def test_recorded_wishes_without_a_receipt_are_shown_as_recorded(wishes_open):
         session.execute(sa.delete(AuditEntry).where(AuditEntry.action == "wishes.save", AuditEntry.entity_id == me.id))
     shown = receipts.latest_receipt(user)
     assert not shown.issued and shown.digest == "" and shown.round_number == 1
-    assert {w["post_id"]: w["hearts"] for w in shown.wishes} == wishes.current_hearts(user)
-    assert shown.sufficiency["sufficient"]
+    assert {w.post_id: w.hearts for w in shown.wishes} == wishes.current_hearts(user)
+    assert shown.sufficiency.sufficient
     # A receipt that no longer matches what is recorded gives way to what is recorded.
     receipt = wishes.save_wishes(user, {})
     assert receipts.latest_receipt(user) == receipt
     with transaction() as session:
         session.execute(sa.update(Application).where(Application.student_id == me.id).values(hearts=1))
     shown = receipts.latest_receipt(user)
-    assert not shown.issued and {w["hearts"] for w in shown.wishes} == {1}
+    assert not shown.issued and {w.hearts for w in shown.wishes} == {1}
 
 
 def test_digest_is_stable_for_the_same_data_and_changes_with_it():
@@ -264,24 +264,24 @@ def test_the_counter_follows_the_threshold(demo_wishes_open):
         sid = session.exec(select(Student.id).where(Student.user_id == other.user_id)).one()
         session.execute(sa.delete(Application).where(Application.student_id == sid))
     empty = wishes.sufficiency_for(other)
-    assert empty["rated"] == 0 and not empty["sufficient"]
-    assert empty["message"].startswith("Votre liste est insuffisante")
-    required = empty["required"]
+    assert empty.rated == 0 and not empty.sufficient
+    assert empty.message.startswith("Votre liste est insuffisante")
+    required = empty.required
     assert required >= 4
     rows, _ = wish_posts.browse_posts(other, filters={}, offset=0, limit=required)
     draft = {r.post_id: 1 for r in rows[: required - 1]}
     almost = wishes.sufficiency_for(other, draft)
-    assert almost["rated"] == required - 1 and almost["missing"] == 1 and not almost["sufficient"]
+    assert almost.rated == required - 1 and almost.missing == 1 and not almost.sufficient
     draft[rows[required - 1].post_id] = 2
-    assert wishes.sufficiency_for(other, draft)["sufficient"]
+    assert wishes.sufficiency_for(other, draft).sufficient
     draft[rows[0].post_id] = 0  # 0 hearts does not count
-    assert not wishes.sufficiency_for(other, draft)["sufficient"]
+    assert not wishes.sufficiency_for(other, draft).sufficient
     receipt = wishes.save_wishes(other, draft)
-    assert not receipt.sufficiency["sufficient"] and receipt.sufficiency["missing"] == 1
+    assert not receipt.sufficiency.sufficient and receipt.sufficiency.missing == 1
     # Rating many posts across subdivisions (more than offered at home) stays sufficient, with the real count.
     many, _ = wish_posts.browse_posts(user, filters={}, offset=0, limit=100)
     counter = wishes.sufficiency_for(user, {r.post_id: 1 for r in many})
-    assert counter["sufficient"] and counter["rated"] >= 100 and f"{counter['rated']} postes notés" in counter["message"]
+    assert counter.sufficient and counter.rated >= 100 and f"{counter.rated} postes notés" in counter.message
 
 
 def test_students_read_the_posts_description_and_descriptive_file(wishes_open):

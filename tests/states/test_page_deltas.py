@@ -39,7 +39,7 @@ def test_pages_opened_again_send_nothing_of_their_data(db_url, outbox):
     student = page_state(StudentHomeState, student_cookie)
     assert _reloaded(student) == set() and student.has_summary and len(student.file_docs) == 3
     receipt = page_state(WishesReceiptState, student_cookie)
-    assert _reloaded(receipt) == set() and receipt.loaded and len(receipt.receipt["digest"]) == 12
+    assert _reloaded(receipt) == set() and receipt.loaded and len(receipt.receipt.digest) == 12
     rts = sign_in(outbox, demo_address("rts"))
     posts = page_state(SupervisorPostsState, rts)
     assert _reloaded(posts) == set() and posts.cards

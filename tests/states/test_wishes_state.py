@@ -9,6 +9,7 @@ from siimop_app.db import transaction
 from siimop_app.models import Application, AuditEntry, Post, Student, UserEmail
 from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.student.wishes import WishesReceiptState, WishesState
+from siimop_app.services import wishes
 from tests.states.reflex_state import settle
 from tests.states.test_guards import (
     NO_ACCESS,
@@ -38,7 +39,7 @@ def test_guards_anonymous_and_supervisor(db_url, outbox):
         assert redirects(result) == ["/"] and any(NO_ACCESS in js for js in toasts(result))
     state = page_state(WishesState, sign_in(outbox, demo_address("rts2")))
     settle(state.load())
-    assert state.rows == [] and state.counter == {}
+    assert state.rows == [] and state.counter == wishes.NO_SUFFICIENCY
     before = _count(Application), _count(AuditEntry)
     settle(state.set_hearts(1, 5))  # forged events from a supervisor's browser
     settle(state.save())
@@ -54,9 +55,9 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
     assert "Mes vœux" in [m.label for m in state.menu]
     assert next(m for m in state.menu if m.label == "Mes vœux").href == "/etudiant/voeux"
     row = next(r for r in state.rows if state.hearts[str(r.post_id)] == 0)
-    rated_before = state.counter["rated"]
+    rated_before = state.counter.rated
     settle(state.set_hearts(row.post_id, 4))
-    assert state.pending == 1 and state.counter["rated"] == rated_before + 1
+    assert state.pending == 1 and state.counter.rated == rated_before + 1
     assert state.hearts[str(row.post_id)] == 4 != row.saved  # shown, not saved yet
     settle(state.next_page())  # the draft survives paging
     settle(state.previous_page())
@@ -70,8 +71,8 @@ def test_the_student_rates_saves_and_gets_a_receipt(db_url, outbox):
                                    UserEmail.email == demo_address("student"))).all() == [4]
     receipt = page_state(WishesReceiptState, cookie)
     settle(receipt.load())
-    assert len(receipt.receipt["digest"]) == 12
-    assert any(w["post_id"] == row.post_id and w["hearts"] == 4 for w in receipt.receipt["wishes"])
+    assert len(receipt.receipt.digest) == 12
+    assert any(w.post_id == row.post_id and w.hearts == 4 for w in receipt.receipt.wishes)
 
 
 def test_forged_post_ids_and_values_change_nothing(db_url, outbox):

@@ -20,7 +20,6 @@ its event until it returns. Vars are assigned only when they changed (``_assign`
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 
 import reflex as rx
@@ -73,7 +72,7 @@ class WishesState(KitTable, AppState):
     # The calendar, the counter, the unsaved changes.
     editable: bool = False
     window_text: str = ""
-    counter: dict = {}
+    counter: wishes.Sufficiency = wishes.NO_SUFFICIENCY
     pending: int = 0
     notice: str = ""
     loaded: bool = False
@@ -96,7 +95,7 @@ class WishesState(KitTable, AppState):
         self.rows, self.regions, self.subdivisions, self.hearts = [], [], [], {}
         self.total = self.pending = 0
         self.page = 1
-        self.counter = {}
+        self.counter = wishes.NO_SUFFICIENCY
         self.editable = self.loaded = False
         self.window_text = ""
 
@@ -196,7 +195,8 @@ class WishesState(KitTable, AppState):
 
 
 class WishesReceiptState(AppState):
-    receipt: dict = {}
+    receipt: receipts.Receipt = receipts.NO_RECEIPT
+    found: bool = False  # a list is recorded (with or without a receipt)
     loaded: bool = False
     error: str = ""
 
@@ -213,14 +213,14 @@ class WishesReceiptState(AppState):
     def _load(self):
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES_RECEIPT.roles)
         if redirect:
-            self._assign(receipt={}, loaded=False, error="")
+            self._assign(receipt=receipts.NO_RECEIPT, found=False, loaded=False, error="")
             return redirect
         try:
             found = receipts.latest_receipt(user)
         except AccessDenied as denied:
-            self._assign(receipt={}, loaded=False, error=str(denied))
+            self._assign(receipt=receipts.NO_RECEIPT, found=False, loaded=False, error=str(denied))
             return None
-        self._assign(receipt=found.as_dict() if found else {}, loaded=True, error="")
+        self._assign(receipt=found or receipts.NO_RECEIPT, found=found is not None, loaded=True, error="")
         return None
 
 
@@ -239,19 +239,19 @@ LOOK = Look(
 def _counter() -> rx.Component:
     c = WishesState.counter
     figure = rx.text(
-        c["rated"].to(str), " / ", c["required"].to(str), " postes notés d'au moins un cœur",
+        c.rated.to(str), " / ", c.required.to(str), " postes notés d'au moins un cœur",
         weight="bold", id="wishes-count",
     )
     return rx.cond(
-        c["sufficient"].to(bool),
-        notice(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="circle-check",
+        c.sufficient,
+        notice(rx.vstack(figure, rx.text(c.message), spacing="1"), icon="circle-check",
                    color_scheme="green", id="wishes-sufficient", role="status", width="100%"),
         rx.cond(
             WishesState.editable,
-            notice(rx.vstack(figure, rx.text(c["message"].to(str), weight="bold", size="4"), spacing="1"),
+            notice(rx.vstack(figure, rx.text(c.message, weight="bold", size="4"), spacing="1"),
                        icon="triangle-alert", color_scheme="red", variant="surface", id="wishes-insufficient",
                        role="alert", width="100%", border="2px solid #d92d20"),
-            notice(rx.vstack(figure, rx.text(c["message"].to(str)), spacing="1"), icon="info",
+            notice(rx.vstack(figure, rx.text(c.message), spacing="1"), icon="info",
                        color_scheme="gray", id="wishes-insufficient", width="100%"),
         ),
     )
@@ -413,18 +413,6 @@ def wishes_page() -> rx.Component:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class ReceiptWish:
-    """One line of a receipt as the page reads it (``receipts.Receipt.wishes``)."""
-
-    post_id: int
-    post_number: int
-    site: str
-    establishment: str
-    subdivision: str
-    hearts: int
-
-
 def _receipt_line(wish: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(wish.hearts.to(str), " / 5"),
@@ -443,17 +431,17 @@ def wishes_receipt_page() -> rx.Component:
         rx.cond(
             WishesReceiptState.loaded,
             rx.cond(
-                r.length() > 0,
+                WishesReceiptState.found,
                 rx.vstack(
                     rx.cond(
-                        r["issued"].to(bool),
+                        r.issued,
                         notice(
                             rx.vstack(
-                                rx.text("Vos vœux du tour ", r["round_number"].to(str), " ont été enregistrés le ",
-                                        rx.text.strong(r["at"].to(str)), " (heure de Paris).", id="receipt-at"),
+                                rx.text("Vos vœux du tour ", r.round_number.to(str), " ont été enregistrés le ",
+                                        rx.text.strong(r.at), " (heure de Paris).", id="receipt-at"),
                                 rx.text("Empreinte du récépissé : ",
-                                        rx.code(r["digest"].to(str), id="receipt-digest", size="4")),
-                                rx.text("Une copie a été envoyée à ", r["mailed_to"].to(str), ".", size="2"),
+                                        rx.code(r.digest, id="receipt-digest", size="4")),
+                                rx.text("Une copie a été envoyée à ", r.mailed_to, ".", size="2"),
                                 spacing="2",
                             ),
                             icon="circle-check", color_scheme="green", id="receipt-summary", role="status",
@@ -461,32 +449,32 @@ def wishes_receipt_page() -> rx.Component:
                         ),
                         # Wishes recorded without a receipt (e.g. loaded data): show them, and say so.
                         notice(
-                            rx.text("Voici vos vœux du tour ", r["round_number"].to(str),
+                            rx.text("Voici vos vœux du tour ", r.round_number.to(str),
                                     " tels qu'ils sont enregistrés (dernière modification le ",
-                                    rx.text.strong(r["at"].to(str)), ", heure de Paris). Aucun récépissé horodaté "
+                                    rx.text.strong(r.at), ", heure de Paris). Aucun récépissé horodaté "
                                     "n'a été émis pour cette liste.", id="receipt-at"),
                             icon="info", color_scheme="blue", id="receipt-summary", role="status", width="100%",
                         ),
                     ),
                     rx.cond(
-                        r["sufficiency"].to(dict)["sufficient"].to(bool),
-                        rx.callout(r["sufficiency"].to(dict)["message"].to(str), icon="circle-check", color_scheme="green",
+                        r.sufficiency.sufficient,
+                        rx.callout(r.sufficiency.message, icon="circle-check", color_scheme="green",
                                    id="receipt-sufficiency"),
-                        rx.callout(r["sufficiency"].to(dict)["message"].to(str), icon="triangle-alert", color_scheme="red",
+                        rx.callout(r.sufficiency.message, icon="triangle-alert", color_scheme="red",
                                    id="receipt-sufficiency", role="alert"),
                     ),
-                    rx.text("Liste enregistrée (numéro INE ", r["ine"].to(str), ")", weight="bold"),
+                    rx.text("Liste enregistrée (numéro INE ", r.ine, ")", weight="bold"),
                     rx.table.root(
                         rx.table.header(rx.table.row(
                             rx.table.column_header_cell("Cœurs"), rx.table.column_header_cell("N° du poste"),
                             rx.table.column_header_cell("Terrain de stage"),
                             rx.table.column_header_cell("Établissement"), rx.table.column_header_cell("Subdivision"),
                         )),
-                        rx.table.body(rx.foreach(r["wishes"].to(list[ReceiptWish]), _receipt_line)),
+                        rx.table.body(rx.foreach(r.wishes.to(list[receipts.ReceiptWish]), _receipt_line)),
                         variant="surface", width="100%", id="receipt-table",
                     ),
                     rx.cond(
-                        r["issued"].to(bool),
+                        r.issued,
                         rx.text("Conservez l'empreinte : elle est calculée sur votre INE, le tour, la liste exacte "
                                 "et l'horodatage, et permet de prouver ce qui a été enregistré.", size="2",
                                 color="#555"),
