@@ -14,7 +14,7 @@ from siimop_app.matching.memo import MARKETS
 from siimop_app.models import Post
 from siimop_app.services import dry_run, rounds, warm_up
 from siimop_app.settings import get_settings
-from tests.services.test_dry_run import demo  # noqa: F401 - the small demo in round 1's ranking phase
+from tests.services.test_dry_run import count_exact_solves, demo  # noqa: F401 - demo: round 1's ranking phase
 from tests.services.test_post_table import signed_in
 from tests.services.test_rounds import _write_valid_ranking
 
@@ -25,16 +25,7 @@ def cold_engine(monkeypatch):
     MARKETS.clear()
     monkeypatch.setattr(rounds, "_SOLVED", {})
     monkeypatch.setattr(warm_up, "_thread", None)
-    exact_solves = []
-    solve = rounds.matching.solve
-
-    def counted(instance, mode="exact", **options):
-        if mode == "exact":
-            exact_solves.append(mode)
-        return solve(instance, mode=mode, **options)
-
-    monkeypatch.setattr(rounds.matching, "solve", counted)
-    return exact_solves
+    return count_exact_solves(monkeypatch)
 
 
 def test_the_first_dry_run_after_the_warm_up_reuses_its_solve(demo, cold_engine):  # noqa: F811
