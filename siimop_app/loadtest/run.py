@@ -145,10 +145,15 @@ class Figures:
     connected: int = 0
     peak_connected: int = 0
     stats_updates: int = 0
+    # (when it was answered, kind, latency) of every answered action, and when the last user arrived: the
+    # figures once everyone is there are the ones the ramp does not dilute.
+    answered: list[tuple[float, str, float]] = dataclasses.field(default_factory=list)
+    everyone_arrived_at: float = 0.0
 
     def ok(self, kind: str, seconds: float) -> None:
         self.latencies[kind].append(seconds)
         self.done[kind] += 1
+        self.answered.append((time.monotonic(), kind, seconds))
 
     def fail(self, kind: str, reason: str) -> None:
         self.errors[kind] += 1
@@ -351,7 +356,7 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def report(f: Figures, seconds: float, verified: dict[str, int]) -> tuple[str, bool]:
+def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float | None = None) -> tuple[str, bool]:
     lines = [f"{'action':18} {'n':>6} {'err':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
     all_lat, all_err = [], 0
     for kind in sorted(set(f.latencies) | set(f.errors)):
@@ -369,6 +374,13 @@ def report(f: Figures, seconds: float, verified: dict[str, int]) -> tuple[str, b
     lines.append(f"error rate {all_err / total * 100 if total else 0:.2f} % ({all_err}/{total}); "
                  f"{events / seconds:.1f} events/s over {seconds:.0f} s; peak {f.peak_connected} open tabs; "
                  f"{f.stats_updates} live-statistics refreshes received")
+    if ended_at and f.everyone_arrived_at and ended_at - f.everyone_arrived_at >= 1:
+        window = ended_at - f.everyone_arrived_at
+        steady = [(kind, lat) for at, kind, lat in f.answered if at >= f.everyone_arrived_at]
+        steady_lat = [lat for kind, lat in steady if not kind.endswith(".open")]
+        lines.append(f"once everyone arrived ({window:.0f} s): {len(steady) / window:.1f} events/s; actions p50 "
+                     f"{_pct(steady_lat, 50) * 1000:.0f} ms, p95 {_pct(steady_lat, 95) * 1000:.0f} ms, "
+                     f"p99 {_pct(steady_lat, 99) * 1000:.0f} ms")
     ok = True
     for kind, rows in verified.items():
         claimed = f.done.get(kind, 0)
@@ -399,6 +411,7 @@ async def _run(args, cast: Cast, cookies: dict) -> tuple[Figures, float]:
             tasks.append(asyncio.create_task(journeys.coordinator(cookies[who])))
         if step:
             await asyncio.sleep(step)
+    figures.everyone_arrived_at = time.monotonic()
     if cast.sign_ins:
         per = max(len(cast.sign_ins) // max(args.sign_in_tabs, 1), 1)
         for i in range(0, len(cast.sign_ins), per):
@@ -444,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cookies)} sessions made in {time.perf_counter() - t0:.1f} s; running {args.duration:.0f} s "
           f"against {args.url} ...", flush=True)
     figures, seconds = asyncio.run(_run(args, cast, cookies))
-    text, ok = report(figures, seconds, _verify(since, cast))
+    ended_at = time.monotonic()
+    text, ok = report(figures, seconds, _verify(since, cast), ended_at)
     print(text, flush=True)
     if not ok:
         print("FAILED: the database holds fewer changes than the server confirmed", flush=True)
