@@ -45,6 +45,7 @@ class Settings:
     matching_threads: int | None
     warm_dry_run: bool
     warm_dry_run_delay: float
+    db_ping_idle_seconds: float
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -83,6 +84,8 @@ class Settings:
             # Each backend process solves the open round once at start (services.warm_up); "0" turns it off.
             warm_dry_run=_env("SIIMOP_WARM_DRY_RUN", "1") != "0",
             warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),
+            # A pooled PostgreSQL connection idle longer than this is pinged before use (db.py).
+            db_ping_idle_seconds=float(_env("SIIMOP_DB_PING_IDLE_SECONDS", "5")),
         )
 
 
