@@ -46,6 +46,7 @@ class Settings:
     warm_dry_run: bool
     warm_dry_run_delay: float
     db_ping_idle_seconds: float
+    memory_reclaim_seconds: float
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -86,6 +87,8 @@ class Settings:
             warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),
             # A pooled PostgreSQL connection idle longer than this is pinged before use (db.py).
             db_ping_idle_seconds=float(_env("SIIMOP_DB_PING_IDLE_SECONDS", "5")),
+            # How often a worker checks whether clients left to give their memory back (worker_memory.py); 0: never.
+            memory_reclaim_seconds=float(_env("SIIMOP_MEMORY_RECLAIM_SECONDS", "60")),
         )
 
 

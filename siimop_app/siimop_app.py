@@ -56,7 +56,9 @@ from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_pag
 from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
 from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
 from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
+from siimop_app import worker_memory
 from siimop_app.services import outbox, warm_up
+from siimop_app.settings import get_settings
 from siimop_app.states.session import AppState
 from siimop_app.validation import SafeLogFormatter
 from siimop_app.web_security import EdgeGuard, EventGuard, backend_error, frontend_error
@@ -103,6 +105,14 @@ async def _warm_dry_run():
     # Each worker solves the open round once, a few seconds after it starts (a daemon thread, low priority): the
     # first manager's dry run then re-solves only the markets changed since (issue 15). SIIMOP_WARM_DRY_RUN=0: off.
     warm_up.start()
+
+
+@app.register_lifespan_task
+async def _reclaim_memory():
+    # Each worker gives back the memory of the clients that left (worker_memory.py); SIIMOP_MEMORY_RECLAIM_SECONDS=0: off.
+    every = get_settings().memory_reclaim_seconds
+    if every > 0:
+        await worker_memory.reclaim_forever(lambda: len(app.sio.eio.sockets), every)
 
 
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.

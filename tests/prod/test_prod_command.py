@@ -37,12 +37,14 @@ def test_the_public_address_defaults_everywhere_and_a_new_one_rebuilds_the_front
 
 def test_with_redis_a_worker_keeps_a_clients_state_between_its_events_unless_told_otherwise(monkeypatch):
     """Reflex's opportunistic lock: the worker that served an event keeps the state a few seconds instead of
-    reading and writing Redis on every event (the 300-supervisor figures in the README depend on it)."""
-    for name in ("REFLEX_REDIS_URL", "REFLEX_OPLOCK_ENABLED"):
+    reading and writing Redis on every event (the 300-supervisor figures in the README depend on it); and a
+    bounded Redis pool per worker."""
+    for name in ("REFLEX_REDIS_URL", "REFLEX_OPLOCK_ENABLED", "REFLEX_REDIS_MAX_CONNECTIONS"):
         monkeypatch.delenv(name, raising=False)
     assert "REFLEX_OPLOCK_ENABLED" not in prod.production_environment()  # one worker: states stay in memory
     monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/5")
-    assert prod.production_environment()["REFLEX_OPLOCK_ENABLED"] == "true"
+    env = prod.production_environment()
+    assert env["REFLEX_OPLOCK_ENABLED"] == "true" and env["REFLEX_REDIS_MAX_CONNECTIONS"] == "32"
     monkeypatch.setenv("REFLEX_OPLOCK_ENABLED", "false")
     assert prod.production_environment()["REFLEX_OPLOCK_ENABLED"] == "false"
 
