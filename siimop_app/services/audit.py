@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
-from siimop_app.models import AuditEntry
+from siimop_app.models import AuditEntry, utcnow
 
 
 def to_json(value: Any) -> str | None:
@@ -26,15 +27,21 @@ def record(
     entity_id: int | None,
     before: Any = None,
     after: Any = None,
-) -> AuditEntry:
-    """Add an audit row inside the caller's transaction: it commits or rolls back with the change."""
-    entry = AuditEntry(
+) -> None:
+    """Write an audit row inside the caller's transaction: it commits or rolls back with the change.
+
+    A table-level insert, sent at once: the ORM's unit of work cost a ranking move about a tenth of its time
+    (issue 13). The row refers to rows that exist already (the actor, the entity's id): the caller has them.
+    """
+    session.execute(sa.insert(_AUDIT).values(
+        at=utcnow(),
         actor_user_id=actor_user_id,
         action=action,
         entity=entity,
         entity_id=entity_id,
         before_json=to_json(before),
         after_json=to_json(after),
-    )
-    session.add(entry)
-    return entry
+    ))
+
+
+_AUDIT = AuditEntry.__table__

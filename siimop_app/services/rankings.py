@@ -212,6 +212,12 @@ def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
         return view
 
 
+_RANKING = Ranking.__table__
+_ENTRY = RankingEntry.__table__
+_UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
+                 .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
+
+
 def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, position: int | None = None) -> RankingView:
     """Apply one move and save it; raises AccessDenied, PhaseClosedError or RankingEditError (French) otherwise.
 
@@ -226,15 +232,17 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         if board == view.board:
             return view
         check = check_board(board, view.cards, view.places)
-        now = utcnow()
+        verdict = {"is_valid": check.valid, "problems": "\n".join(check.problems), "updated_at": utcnow(),
+                   "updated_by_user_id": user.user_id}
+        # Table-level statements, not the ORM's unit of work: a move is a hot path (issue 13), and the rows
+        # written here are not read back as objects in this transaction.
         if ranking is None:
-            ranking = Ranking(round_id=view.round_id, post_id=post_id)
-        ranking.is_valid = check.valid
-        ranking.problems = "\n".join(check.problems)
-        ranking.updated_at = now
-        ranking.updated_by_user_id = user.user_id
-        session.add(ranking)
-        session.flush()
+            ranking_id = session.execute(
+                sa.insert(_RANKING).values(round_id=view.round_id, post_id=post_id, **verdict).returning(_RANKING.c.id)
+            ).scalar_one()
+        else:
+            ranking_id = ranking.id
+            session.execute(sa.update(_RANKING).where(_RANKING.c.id == ranking_id).values(**verdict))
         updates, inserts = [], []
         for sid in view.cards:
             after = board.state_of(sid)
@@ -242,14 +250,14 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
                 continue  # an unranked candidate simply has no entry
             rank, refused = after
             if sid in entries:
-                updates.append({"id": entries[sid].id, "rank": rank, "refused": refused})
+                updates.append({"entry_id": entries[sid].id, "rank": rank, "refused": refused})
             else:
-                inserts.append({"ranking_id": ranking.id, "student_id": sid, "rank": rank, "refused": refused})
+                inserts.append({"ranking_id": ranking_id, "student_id": sid, "rank": rank, "refused": refused})
         # Bulk statements: moving a candidate to the top renumbers the whole list in one round trip.
         if updates:
-            session.execute(sa.update(RankingEntry), updates)
+            session.execute(_UPDATE_ENTRY, updates)
         if inserts:
-            session.execute(sa.insert(RankingEntry), inserts)
+            session.execute(sa.insert(_ENTRY), inserts)
         rank_before, refused_before = view.board.state_of(student_id)
         rank_after, refused_after = board.state_of(student_id)
         audit.record(
@@ -257,7 +265,7 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
             actor_user_id=user.user_id,
             action=f"ranking.{action}",
             entity="ranking",
-            entity_id=ranking.id,
+            entity_id=ranking_id,
             before={"student_id": student_id, "rank": rank_before, "refused": refused_before},
             after={"student_id": student_id, "rank": rank_after, "refused": refused_after, "valid": check.valid},
         )
