@@ -135,6 +135,11 @@ def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
     return cast
 
 
+# A student rates 2 to 6 posts between two saves (the demo's lists hold 9.3 wishes on average, saved once or a few
+# times): a save writes the list, its receipt and its mail, several times a heart's work.
+HEARTS_PER_SAVE = (2, 6)
+
+
 # -- the run ---------------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Figures:
@@ -259,7 +264,11 @@ class Journeys:
                     self.f.fail("student.save", f"no post to rate ({tab.var(suffix, 'error') or 'empty page'})")
                     return
                 try:
-                    for row in random.sample(rows, 2):
+                    # One action every few seconds, as a person reading the posts between two clicks: a few hearts
+                    # (HEARTS_PER_SAVE), the save (which opens the receipt), back to the list.
+                    for i, row in enumerate(random.sample(rows, min(len(rows), random.randint(*HEARTS_PER_SAVE)))):
+                        if i and not await self._pause():
+                            return
                         seconds = await tab.send(_handler(self.wishes, "set_hearts"),
                                                  {"post_id": row["post_id"], "hearts": random.randint(1, 5)},
                                                  answer=suffix)
@@ -267,6 +276,8 @@ class Journeys:
                             self.f.fail("student.rate", str(tab.var(suffix, "error")))
                         else:
                             self.f.ok("student.rate", seconds)
+                    if not await self._pause():
+                        return
                     seconds = await tab.send(_handler(self.wishes, "save"), redirects=True)
                     error = tab.var(suffix, "error")
                     if error or tab.path != routes.WISHES_RECEIPT.path:

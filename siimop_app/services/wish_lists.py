@@ -28,8 +28,12 @@ def hearts_in_round(session: Session, student_id: int, round_id: int | None) -> 
 def sufficiency_of(session: Session, student: Student, wave_id: int | None, hearts: dict[int, int]) -> Sufficiency:
     """Whether ``hearts`` is a sufficient list for ``student`` in the wave: sufficient, rated, required, missing
     and the message the student reads."""
-    offered = 0
-    if wave_id is not None:
-        key = (student.specialty_id, student.subdivision_id)
-        offered = posts_offered(session, wave_id, [key]).get(key, 0)
-    return check_sufficiency(hearts=list(hearts.values()), posts_offered=offered)
+    return check_sufficiency(hearts=list(hearts.values()), posts_offered=offered_to(session, student, wave_id))
+
+
+def offered_to(session: Session, student: Student, wave_id: int | None) -> int:
+    """The wave's posts offered to the student's specialty in their subdivision (what sufficiency counts against)."""
+    if wave_id is None:
+        return 0
+    key = (student.specialty_id, student.subdivision_id)
+    return posts_offered(session, wave_id, [key]).get(key, 0)

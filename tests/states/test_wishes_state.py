@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import select
 
-from siimop_app.db import transaction
+from siimop_app.db import get_engine, transaction
 from siimop_app.models import Application, AuditEntry, Post, Student, UserEmail
 from siimop_app.pages.student.home import StudentHomeState
 from siimop_app.pages.student.wishes import WishesReceiptState, WishesState
@@ -159,3 +159,24 @@ def test_the_rated_checkbox_and_the_region_that_narrows_the_subdivision(db_url, 
     settle(state.set_check("rated", True))
     settle(state.reset_filters())
     assert (state.f_region, state.f_rated, state.total) == ("all", False, everything)
+
+
+def test_a_heart_click_reads_only_the_session_and_the_saved_hearts_which_another_tab_may_have_changed(db_url, outbox):
+    load_demo("wishes")
+    cookie = sign_in(outbox, demo_address("student"))
+    first, second = page_state(WishesState, cookie), page_state(WishesState, cookie)
+    settle(first.load())
+    settle(second.load())
+    unrated = [r for r in first.rows if first.hearts[str(r.post_id)] == 0]
+    rated_before = first.counter.rated
+    settle(second.set_hearts(unrated[0].post_id, 3))
+    settle(second.save())  # saved from the other tab
+    statements = []
+    count = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        settle(first.set_hearts(unrated[1].post_id, 2))
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", count)
+    assert first.counter.rated == rated_before + 2  # the other tab's saved heart counts, with this one's draft
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements

@@ -78,6 +78,7 @@ class WishesState(KitTable, AppState):
     loaded: bool = False
     _draft: dict[int, int] = {}
     _draft_key: str = ""
+    _counter_basis: wishes.CounterBasis | None = None  # read with the page; a heart click reuses it
 
     def _table(self) -> Table:
         return wish_posts.TABLE
@@ -88,7 +89,8 @@ class WishesState(KitTable, AppState):
     def _refresh(self, user, *, statistics: bool = True) -> None:
         KitTable._refresh(self, user, statistics=statistics)
         # The draft over the page's saved hearts, and the counter of both.
-        self._assign(counter=wishes.sufficiency_for(user, self._draft), pending=len(self._draft),
+        self._counter_basis = wishes.counter_basis(user)
+        self._assign(counter=wishes.counter(self._counter_basis, self._draft), pending=len(self._draft),
                      hearts={str(r.post_id): self._draft.get(r.post_id, r.saved) for r in self.rows})
 
     def _clear(self) -> None:
@@ -98,6 +100,7 @@ class WishesState(KitTable, AppState):
         self.counter = wishes.NO_SUFFICIENCY
         self.editable = self.loaded = False
         self.window_text = ""
+        self._counter_basis = None
 
     def _student(self):
         return self._require(*self._roles())
@@ -163,7 +166,10 @@ class WishesState(KitTable, AppState):
                 draft[row.post_id] = value
             self._draft = draft
             self.hearts = {**self.hearts, str(row.post_id): value}
-            self._assign(pending=len(draft), counter=wishes.sufficiency_for(user, draft))
+            basis = self._counter_basis
+            if basis is None or basis.user_id != user.user_id:
+                basis = self._counter_basis = wishes.counter_basis(user)
+            self._assign(pending=len(draft), counter=wishes.counter(basis, draft))
         except UserError as refused:
             self.error = str(refused)
             return rx.toast.error(str(refused))
