@@ -80,7 +80,7 @@ def main() -> int:
         print(run.stdout.strip() or run.stderr.strip()[-2000:])
         if args.server_pid:
             print(f"server memory: {before / 1024:.0f} MB before, {after / 1024:.0f} MB after "
-                  f"({(after - before) / max(users, 1):.0f} KB per tab opened, states kept after they left)")
+                  f"({(after - before) / max(users, 1):.0f} KB per tab opened, read as the step ends: a worker gives it back later, see worker_memory.py)")
             # Every socket message the server handled in the step: page opens (hydrate + on_load) and actions.
             events = sum(int(line.split()[1]) for line in run.stdout.splitlines()
                          if line.split()[:1] and line.split()[0].endswith((".move", ".open")) and len(line.split()) > 1
