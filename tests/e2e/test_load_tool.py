@@ -89,7 +89,8 @@ def test_supervisors_rank_coordinators_watch_and_people_sign_in_and_it_is_all_in
 def test_students_rate_and_save_their_wishes_and_the_receipts_are_in_the_database(backend):
     url, env = backend
     assert _python(env, "-m", "siimop_app.demo", "--scale", "small", "--phase", "wishes", "--reset").returncode == 0
-    out = _load(env, url, "--supervisors", "0", "--students", "2", "--duration", "6")
+    # Up to 6 hearts between two saves, each after a pause of 0.5-1.5 s: 12 s leave room for a save each.
+    out = _load(env, url, "--supervisors", "0", "--students", "2", "--duration", "12")
     saves = int(_line(out, "student.save")[1])
     assert saves >= 1 and f"database: {saves} student.save row(s) written for {saves} answered" in out, out
     assert "error rate 0.00 %" in out
