@@ -76,6 +76,10 @@ class Tab:
         await self._until_loaded(1)
         return time.perf_counter() - start
 
+    def connected(self) -> bool:
+        """Whether the socket is still read (its reader ends when the server closes it or goes away)."""
+        return self._reader is not None and not self._reader.done()
+
     async def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()

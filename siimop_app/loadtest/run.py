@@ -216,6 +216,25 @@ class Journeys:
         self.f.peak_connected = max(self.f.peak_connected, self.f.connected)
         return True
 
+    async def _reconnect(self, tab, kind: str, path: str, params=None) -> bool:
+        """What the browser does when its socket is lost (a worker killed, a restart): reconnect with the same tab
+        token, whose state the other workers find in Redis, and reload the page; again every 0.5-1.5 s until the
+        run ends. The time until the page is back is reported as ``<kind>.reconnect``."""
+        from siimop_app.loadtest.client import SocketError
+
+        await tab.close()
+        lost_at = time.monotonic()
+        while time.monotonic() < self.deadline:
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            try:
+                await tab.open(path, params)
+            except SocketError:
+                await tab.close()
+                continue
+            self.f.ok(f"{kind}.reconnect", time.monotonic() - lost_at)
+            return True
+        return False
+
     async def supervisor(self, cookie: str, post_id: int) -> None:
         from siimop_app.loadtest.client import SocketError
 
@@ -241,6 +260,8 @@ class Journeys:
                     seconds = await tab.send(_handler(self.board, action), {"student_id": student}, answer=suffix)
                 except SocketError as exc:
                     self.f.fail("supervisor.move", str(exc))
+                    if await self._reconnect(tab, "supervisor", path, {"post_id": str(post_id)}):
+                        continue
                     return
                 if tab.var(suffix, "error"):
                     self.f.fail("supervisor.move", str(tab.var(suffix, "error")))
@@ -289,6 +310,8 @@ class Journeys:
                     self.f.ok("student.back", await tab.navigate(routes.WISHES.path))
                 except SocketError as exc:
                     self.f.fail("student.save", str(exc))
+                    if await self._reconnect(tab, "student", routes.WISHES.path):
+                        continue
                     return
         finally:
             self.f.connected -= 1
@@ -303,6 +326,11 @@ class Journeys:
             start = tab.var(suffix, "stats_refreshed", 0) or 0
             while time.monotonic() < self.deadline:
                 await asyncio.sleep(min(1.0, max(self.deadline - time.monotonic(), 0)))
+                if not tab.connected():  # the server went away: the browser reconnects and reloads the page
+                    self.f.stats_updates += (tab.var(suffix, "stats_refreshed", 0) or 0) - start
+                    if not await self._reconnect(tab, "coordinator", routes.STUDENT_TABLE.path):
+                        return
+                    start = tab.var(suffix, "stats_refreshed", 0) or 0
             self.f.stats_updates += (tab.var(suffix, "stats_refreshed", 0) or 0) - start
         finally:
             self.f.connected -= 1
@@ -367,6 +395,10 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# Page opens and reconnections are reported apart from the actions' latencies.
+NOT_ACTIONS = (".open", ".reconnect")
+
+
 def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float | None = None) -> tuple[str, bool]:
     lines = [f"{'action':18} {'n':>6} {'err':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
     all_lat, all_err = [], 0
@@ -374,7 +406,7 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
         lat = f.latencies.get(kind, [])
         err = f.errors.get(kind, 0)
         all_err += err
-        if not kind.endswith(".open"):
+        if not kind.endswith(NOT_ACTIONS):
             all_lat += lat
         lines.append(f"{kind:18} {len(lat):6} {err:5} {_pct(lat, 50) * 1000:8.0f} {_pct(lat, 95) * 1000:8.0f} "
                      f"{_pct(lat, 99) * 1000:8.0f}")
@@ -388,7 +420,7 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
     if ended_at and f.everyone_arrived_at and ended_at - f.everyone_arrived_at >= 1:
         window = ended_at - f.everyone_arrived_at
         steady = [(kind, lat) for at, kind, lat in f.answered if at >= f.everyone_arrived_at]
-        steady_lat = [lat for kind, lat in steady if not kind.endswith(".open")]
+        steady_lat = [lat for kind, lat in steady if not kind.endswith(NOT_ACTIONS)]
         lines.append(f"once everyone arrived ({window:.0f} s): {len(steady) / window:.1f} events/s; actions p50 "
                      f"{_pct(steady_lat, 50) * 1000:.0f} ms, p95 {_pct(steady_lat, 95) * 1000:.0f} ms, "
                      f"p99 {_pct(steady_lat, 99) * 1000:.0f} ms")

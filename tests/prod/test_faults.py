@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from sqlmodel import func, select
 from siimop_app.db import get_engine, transaction
 from siimop_app.models import Application, Post, PostSupervisor, Ranking, RankingEntry, User, UserEmail
 from siimop_app.services import auth
-from siimop_app.settings import get_settings
+from siimop_app.settings import PROJECT_ROOT, get_settings
 from siimop_app.states.session import SESSION_COOKIE
 from siimop_app.ui.reconnection import RECONNECTING
 from siimop_app.web_security import DATABASE_UNAVAILABLE
@@ -298,3 +299,21 @@ def test_state_kept_in_redis_expires_with_the_session(prod_server, browser):
     assert all(0 < ttl <= session_seconds for ttl in ttls if ttl != -2), ttls
     assert max(ttls) > session_seconds - 600  # refreshed by activity, not the short default of Reflex
     page.context.close()
+
+
+def test_the_load_tool_rides_through_a_worker_killed_and_every_answered_move_is_saved(prod_server: ProdServer):
+    """The issue's check with the load tool: its tabs reconnect as browsers do when a worker dies under them, and
+    every move the server answered is in the database (the tool exits 1 otherwise)."""
+    run = subprocess.Popen([sys.executable, "-m", "siimop_app.loadtest", "--url", prod_server.base_url,
+                            "--supervisors", "10", "--duration", "14", "--ramp", "1", "--think", "1"],
+                           cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(6)
+    victim = sorted(prod_server.wait_for_workers())[0]
+    os.kill(victim, signal.SIGKILL)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, output
+    assert victim not in prod_server.wait_for_workers(excluding={victim})
+    figures = {line.split()[0]: line.split()[1:] for line in output.splitlines() if line.startswith("supervisor.")}
+    reconnected, failed_moves = int(figures["supervisor.reconnect"][0]), int(figures["supervisor.move"][1])
+    assert reconnected >= 1, output  # ten tabs over two workers: some were on the dead one
+    assert failed_moves <= reconnected, output  # a lost socket costs at most the click it carried
