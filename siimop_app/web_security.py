@@ -20,6 +20,7 @@ import traceback
 
 import anyio
 import reflex as rx
+import redis.exceptions
 import sqlalchemy.exc
 from reflex.middleware.middleware import Middleware
 from starlette.datastructures import Headers
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "siimop_session"
 MAX_UPLOAD_BYTES = MAX_PDF_BYTES + 64 * 1024  # the largest file plus the multipart envelope
 # The database is unreachable (restart, failover): the transaction was rolled back, the pool reconnects by itself.
+_STORE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, redis.exceptions.ConnectionError,
+               redis.exceptions.TimeoutError)
 DATABASE_UNAVAILABLE = ("Le service est momentanément indisponible : votre dernière action n'a pas été enregistrée. "
                         "Réessayez dans quelques instants.")
 UNEXPECTED_ERROR = "Une erreur est survenue : votre demande n'a pas été prise en compte. Réessayez ou contactez l'assistance."
@@ -247,7 +250,8 @@ def backend_error(exception: Exception):
     if isinstance(exception, InvalidInput):
         log.warning("refused input: %s", log_safe(exception.detail, 1000))
         return rx.toast.error(str(exception) or INVALID_INPUT, id="backend_error")
-    if isinstance(exception, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+    if isinstance(exception, _STORE_DOWN):
+        # PostgreSQL, or Redis (the states of several workers) restarting: the same calm message, nothing written.
         log.warning("database unavailable during an event: %s", log_safe(str(exception).splitlines()[0], 500))
         return rx.toast.error(DATABASE_UNAVAILABLE, id="backend_error")
     details = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))

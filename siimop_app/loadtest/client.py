@@ -44,6 +44,7 @@ class Tab:
 
     base_url: str  # http://127.0.0.1:port of the backend
     cookies: dict[str, str] = field(default_factory=dict)  # full client-storage var name → value
+    cookie_header: str = ""  # what the browser's cookie jar sends with the socket's handshake
     timeout: float = 15.0
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     state: dict[str, dict] = field(default_factory=dict)
@@ -62,8 +63,10 @@ class Tab:
         url = self.base_url.replace("http", "ws", 1) + f"/_event/?token={self.token}&EIO=4&transport=websocket"
         start = time.perf_counter()
         try:
-            self._ws = await asyncio.wait_for(websockets.connect(url, max_size=2**24, open_timeout=self.timeout),
-                                              self.timeout)
+            headers = [("Cookie", self.cookie_header)] if self.cookie_header else None
+            self._ws = await asyncio.wait_for(
+                websockets.connect(url, max_size=2**24, open_timeout=self.timeout, additional_headers=headers),
+                self.timeout)
             opening = await asyncio.wait_for(self._ws.recv(), self.timeout)
         except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
             raise SocketError(f"connect: {type(exc).__name__}: {exc}") from None
@@ -160,6 +163,7 @@ class Tab:
                 started += 1
             elif "toast" in json.dumps(payload) and "error" in json.dumps(payload):
                 self.toast_errors += 1
+                self.error_toast = json.dumps(payload, ensure_ascii=False)[:300]
         return started
 
     async def _until_loaded(self, navigations: int) -> None:
@@ -177,13 +181,16 @@ class Tab:
         that changes the substate whose name ends with it (a script may come first). With ``redirects`` (a save
         that moves on to another page), also wait for the redirect and that page's load (untimed)."""
         self._drain()
+        self.error_toast = ""
         start = time.perf_counter()
         await self._emit(name, payload)
         navigations, seconds = 0, None
-        while seconds is None or (redirects and not navigations):
+        while seconds is None or (redirects and not navigations and not self.error_toast):
             update = await self._next()
             navigations += await self._frontend_events(update)
-            if seconds is None and (not answer or any(k.endswith(answer) for k in update.delta)):
+            # An error toast is an answer too: the server refused or could not (its database down, say), and the
+            # person reads why at once (``error_toast``).
+            if seconds is None and (not answer or self.error_toast or any(k.endswith(answer) for k in update.delta)):
                 seconds = update.at - start
         await self._until_loaded(navigations)
         return seconds
@@ -198,6 +205,7 @@ class Tab:
         return time.perf_counter() - start
 
     toast_errors: int = 0
+    error_toast: str = ""  # the error toast that answered the last ``send``, if one did
 
     def var(self, state_suffix: str, name: str, default: Any = None) -> Any:
         """A var of the substate whose full name ends with ``state_suffix`` (as the tab holds it)."""

@@ -30,7 +30,7 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from siimop_app import routes
 
@@ -201,7 +201,12 @@ class Journeys:
     def _tab(self, cookie: str | None = None):
         from siimop_app.loadtest.client import Tab
 
-        return Tab(self.base_url, cookies={self.cookie_key: cookie} if cookie else {}, timeout=self.timeout)
+        from siimop_app.states.session import SESSION_COOKIE
+
+        # The cookie goes both ways a browser sends it: in the hydrate event's client storage and in the socket's
+        # handshake, where the server finds it again when the state was lost (Redis restarted).
+        return Tab(self.base_url, cookies={self.cookie_key: cookie} if cookie else {}, timeout=self.timeout,
+                   cookie_header=f"{SESSION_COOKIE}={quote(cookie)}" if cookie else "")
 
     async def _open(self, tab, kind: str, path: str, params=None) -> bool:
         from siimop_app.loadtest.client import SocketError
@@ -253,9 +258,14 @@ class Journeys:
                     action, student = random.choice([("move_up", ranked[-1]["id"]), ("move_down", ranked[0]["id"])])
                 elif ranked:
                     action, student = "unrank", ranked[0]["id"]
-                else:
+                else:  # its state was lost with Redis and came back empty: reload the page, as its user would
                     self.f.fail("supervisor.move", "empty board")
-                    return
+                    try:
+                        await tab.navigate(path, {"post_id": str(post_id)})
+                    except SocketError:
+                        if not await self._reconnect(tab, "supervisor", path, {"post_id": str(post_id)}):
+                            return
+                    continue
                 try:
                     seconds = await tab.send(_handler(self.board, action), {"student_id": student}, answer=suffix)
                 except SocketError as exc:
@@ -263,8 +273,8 @@ class Journeys:
                     if await self._reconnect(tab, "supervisor", path, {"post_id": str(post_id)}):
                         continue
                     return
-                if tab.var(suffix, "error"):
-                    self.f.fail("supervisor.move", str(tab.var(suffix, "error")))
+                if tab.error_toast or tab.var(suffix, "error"):
+                    self.f.fail("supervisor.move", tab.error_toast or str(tab.var(suffix, "error")))
                 else:
                     self.f.ok("supervisor.move", seconds)
         finally:
@@ -293,14 +303,14 @@ class Journeys:
                         seconds = await tab.send(_handler(self.wishes, "set_hearts"),
                                                  {"post_id": row["post_id"], "hearts": random.randint(1, 5)},
                                                  answer=suffix)
-                        if tab.var(suffix, "error"):
-                            self.f.fail("student.rate", str(tab.var(suffix, "error")))
+                        if tab.error_toast or tab.var(suffix, "error"):
+                            self.f.fail("student.rate", tab.error_toast or str(tab.var(suffix, "error")))
                         else:
                             self.f.ok("student.rate", seconds)
                     if not await self._pause():
                         return
                     seconds = await tab.send(_handler(self.wishes, "save"), redirects=True)
-                    error = tab.var(suffix, "error")
+                    error = tab.error_toast or tab.var(suffix, "error")
                     if error or tab.path != routes.WISHES_RECEIPT.path:
                         self.f.fail("student.save", str(error or f"stayed on {tab.path}"))
                     else:

@@ -55,10 +55,13 @@ def test_passwords_never_reach_the_log():
 
 
 def test_a_database_outage_during_an_event_says_so_in_french():
-    error = sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
-    event = backend_error(error)
-    assert DATABASE_UNAVAILABLE in str(event)
-    assert "connection refused" not in str(event)
+    import redis.exceptions
+
+    for error in (sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused")),
+                  redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. connection refused")):
+        event = backend_error(error)
+        assert DATABASE_UNAVAILABLE in str(event)
+        assert "connection refused" not in str(event)
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs SIIMOP_TEST_POSTGRES_URL")
