@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -49,37 +48,7 @@ def _engine_for(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = sa.create_engine(url, pool_size=10, max_overflow=20)
-    _ping_when_idle(engine, get_settings().db_ping_idle_seconds)
-    return engine
-
-
-def _ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
-    """Check a pooled connection before use only if it sat idle in the pool for ``idle_seconds`` or more.
-
-    ``pool_pre_ping`` pinged on every checkout: one round trip more per transaction, two per ranking move
-    (issue 13). A connection handed back a moment ago is as alive as the ping would say. One that sat idle,
-    across a PostgreSQL restart say, is pinged: dead, the pool replaces it before the transaction starts. A
-    recently used connection that died with the server fails its first statement instead; SQLAlchemy then
-    replaces every connection of the pool, as the pre-ping's first failure did.
-    """
-
-    def stamp(_dbapi_connection, record, *_proxy) -> None:
-        record.info["siimop_idle_since"] = time.monotonic()
-
-    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
-        if time.monotonic() - record.info.get("siimop_idle_since", 0.0) < idle_seconds:
-            return
-        try:
-            alive = engine.dialect._do_ping_w_event(dbapi_connection)
-        except Exception as error:  # noqa: BLE001 (whatever the driver raises, the connection is unusable)
-            raise sa.exc.DisconnectionError(f"ping failed: {error}") from error
-        if not alive:
-            raise sa.exc.DisconnectionError("ping failed: the server closed the connection")
-
-    sa.event.listen(engine, "connect", stamp)
-    sa.event.listen(engine, "checkin", stamp)
-    sa.event.listen(engine, "checkout", ping_if_idle)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 @contextlib.contextmanager

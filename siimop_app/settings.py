@@ -45,7 +45,6 @@ class Settings:
     matching_threads: int | None
     warm_dry_run: bool
     warm_dry_run_delay: float
-    db_ping_idle_seconds: float
     memory_reclaim_seconds: float
 
     @classmethod
@@ -85,8 +84,6 @@ class Settings:
             # Each backend process solves the open round once at start (services.warm_up); "0" turns it off.
             warm_dry_run=_env("SIIMOP_WARM_DRY_RUN", "1") != "0",
             warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),
-            # A pooled PostgreSQL connection idle longer than this is pinged before use (db.py).
-            db_ping_idle_seconds=float(_env("SIIMOP_DB_PING_IDLE_SECONDS", "5")),
             # How often a worker checks whether clients left to give their memory back (worker_memory.py); 0: never.
             memory_reclaim_seconds=float(_env("SIIMOP_MEMORY_RECLAIM_SECONDS", "60")),
         )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
-import time
 
 import pytest
 import sqlalchemy as sa
 
 from siimop_app import prod
-from siimop_app.db import get_engine
 from siimop_app.migrations import upgrade_to_head_exclusive
-from siimop_app.settings import get_settings
 from siimop_app.web_security import DATABASE_UNAVAILABLE, backend_error
 from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 
@@ -76,34 +73,4 @@ def test_machines_starting_together_migrate_once():
         engine.dispose()
         assert len(versions) == 1
     finally:
-        _drop_postgres_database(name)
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="needs SIIMOP_TEST_POSTGRES_URL")
-def test_a_connection_that_died_while_idle_is_replaced_before_use_and_a_busy_one_costs_no_ping(monkeypatch):
-    monkeypatch.setenv("SIIMOP_DB_PING_IDLE_SECONDS", "0.5")
-    get_settings.cache_clear()
-    name, url = _create_postgres_database()
-    engine = get_engine(url)
-    pings = []
-    ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(1) or ping(connection))
-    backend_pid = sa.text("SELECT pg_backend_pid()")
-    try:
-        with engine.connect() as connection:
-            first = connection.execute(backend_pid).scalar()
-        with engine.connect() as connection:  # handed back a moment ago: used as is
-            assert connection.execute(backend_pid).scalar() == first
-        assert pings == []
-        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:  # as a PostgreSQL restart does to every connection
-            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-        admin.dispose()
-        time.sleep(0.6)
-        with engine.connect() as connection:  # idle long enough to be pinged: replaced, no error
-            assert connection.execute(backend_pid).scalar() != first
-        assert len(pings) == 1
-    finally:
-        engine.dispose()
-        get_settings.cache_clear()
         _drop_postgres_database(name)
