@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from siimop_app.db import transaction
 from siimop_app.domain.errors import UserError
@@ -34,7 +34,7 @@ from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
 
 __all__ = ["BAD_HEARTS", "NO_SUFFICIENCY", "CounterBasis", "Sufficiency", "WishError", "carried_over_hearts", "counter",
-           "counter_basis", "current_hearts", "save_wishes", "sufficiency_for"]
+           "counter_with_basis", "current_hearts", "save_wishes", "sufficiency_for"]
 
 NOT_PARTICIPATING = "Vous ne participez pas à cette campagne : vous ne pouvez pas enregistrer de vœux."
 NOT_YOUR_POST = "Le poste {ref} ne fait pas partie des postes de votre spécialité dans cette vague."
@@ -111,25 +111,33 @@ class CounterBasis:
     offered: int
 
 
-def counter_basis(user: SignedInUser) -> CounterBasis:
+def counter_with_basis(user: SignedInUser, draft: dict[int, int] | None = None) -> tuple[CounterBasis, Sufficiency]:
+    """The live counter of ``user`` with its basis read afresh, in one transaction: what the page's load, filters
+    and paging show (and keep for the heart clicks that follow)."""
     window = wishes_window()
     with transaction() as session:
         student = signed_in_student(session, user)
-        return CounterBasis(user.user_id, student.id, window.round_id, offered_to(session, student, window.wave_id))
+        basis = CounterBasis(user.user_id, student.id, window.round_id, offered_to(session, student, window.wave_id))
+        return basis, _count(session, basis, draft)
 
 
 def counter(basis: CounterBasis, draft: dict[int, int] | None = None) -> Sufficiency:
-    """The live counter: the saved hearts of the shown round, with ``draft`` (unsaved changes) applied."""
+    """The live counter on a basis already read: the saved hearts of the shown round, with ``draft`` (unsaved
+    changes) applied."""
     with transaction() as session:
-        hearts = hearts_in_round(session, basis.student_id, basis.round_id)
+        return _count(session, basis, draft)
+
+
+def _count(session: Session, basis: CounterBasis, draft: dict[int, int] | None) -> Sufficiency:
+    hearts = hearts_in_round(session, basis.student_id, basis.round_id)
     for post_id, value in (draft or {}).items():
         hearts[int(post_id)] = _valid_hearts(value, post_id)
     return check_sufficiency(hearts=list(hearts.values()), posts_offered=basis.offered)
 
 
 def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> Sufficiency:
-    """The live counter of ``user`` (see ``counter``), its basis read afresh."""
-    return counter(counter_basis(user), draft)
+    """The live counter of ``user``, its basis read afresh."""
+    return counter_with_basis(user, draft)[1]
 
 
 def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:

@@ -89,8 +89,8 @@ class WishesState(KitTable, AppState):
     def _refresh(self, user, *, statistics: bool = True) -> None:
         KitTable._refresh(self, user, statistics=statistics)
         # The draft over the page's saved hearts, and the counter of both.
-        self._counter_basis = wishes.counter_basis(user)
-        self._assign(counter=wishes.counter(self._counter_basis, self._draft), pending=len(self._draft),
+        self._counter_basis, counter = wishes.counter_with_basis(user, self._draft)
+        self._assign(counter=counter, pending=len(self._draft),
                      hearts={str(r.post_id): self._draft.get(r.post_id, r.saved) for r in self.rows})
 
     def _clear(self) -> None:
@@ -167,9 +167,11 @@ class WishesState(KitTable, AppState):
             self._draft = draft
             self.hearts = {**self.hearts, str(row.post_id): value}
             basis = self._counter_basis
-            if basis is None or basis.user_id != user.user_id:
-                basis = self._counter_basis = wishes.counter_basis(user)
-            self._assign(pending=len(draft), counter=wishes.counter(basis, draft))
+            if basis is not None and basis.user_id == user.user_id:
+                counter = wishes.counter(basis, draft)
+            else:  # another account in this tab since the page was read
+                self._counter_basis, counter = wishes.counter_with_basis(user, draft)
+            self._assign(pending=len(draft), counter=counter)
         except UserError as refused:
             self.error = str(refused)
             return rx.toast.error(str(refused))
