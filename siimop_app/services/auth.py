@@ -250,6 +250,23 @@ def _roles(session: Session, user_id: int) -> tuple[str, ...]:
     return tuple(role for role in Role if role in held)  # in Role's order: student first
 
 
+# Built once with a bind parameter: every event of every page runs it (issue 13).
+_SESSIONS, _USERS, _EMAILS, _GRANTS = (model.__table__ for model in (UserSession, User, UserEmail, RoleGrant))
+_MAIN_EMAIL = (
+    sa.select(_EMAILS.c.email).where(_EMAILS.c.user_id == _USERS.c.id)
+    .order_by((_EMAILS.c.kind != "main"), _EMAILS.c.id).limit(1)
+    .correlate(_USERS).scalar_subquery()
+)
+_SESSION_AND_USER = (
+    sa.select(_SESSIONS.c.secret_sha256, _SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _USERS.c.id,
+              _USERS.c.first_name, _USERS.c.last_name, _USERS.c.is_active, _MAIN_EMAIL, _GRANTS.c.role)
+    .select_from(_SESSIONS)
+    .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .outerjoin(_GRANTS, _GRANTS.c.user_id == _USERS.c.id)
+    .where(_SESSIONS.c.id == sa.bindparam("session_id"))
+)
+
+
 def resolve_session(cookie_value: str) -> SignedInUser | None:
     """The user behind a session cookie, or None if it is unknown, expired, revoked or the user is disabled.
 
@@ -261,19 +278,8 @@ def resolve_session(cookie_value: str) -> SignedInUser | None:
     if parsed is None:
         return None
     session_id, secret = parsed
-    main_email = (
-        select(UserEmail.email).where(UserEmail.user_id == User.id)
-        .order_by((UserEmail.kind != "main"), UserEmail.id).limit(1)
-        .correlate(User).scalar_subquery()
-    )
     with transaction() as session:
-        rows = session.execute(
-            select(UserSession.secret_sha256, UserSession.revoked_at, UserSession.expires_at, User.id,
-                   User.first_name, User.last_name, User.is_active, main_email, RoleGrant.role)
-            .join(User, User.id == UserSession.user_id)
-            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .where(UserSession.id == session_id)
-        ).all()
+        rows = session.execute(_SESSION_AND_USER, {"session_id": session_id}).all()
     if not rows:
         return None
     secret_sha256, revoked_at, expires_at, user_id, first_name, last_name, is_active, email, _ = rows[0]

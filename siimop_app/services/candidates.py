@@ -63,10 +63,15 @@ def placed_in_wave(session: Session, wave_id: int, student_ids: Iterable[int]) -
     ).all())
 
 
+def list_is_sufficient(rated: int, offered: int) -> bool:
+    """The sufficiency rule as every query here applies it: ``rated`` posts carry a heart, of ``offered``."""
+    return rated >= required_wishes(offered)
+
+
 def sufficient_students(session: Session, round_id: int, student_ids: Iterable[int] | None = None,
                         wave_id: int | None = None) -> set[int]:
     """The students (among ``student_ids``, or all) whose list in this round is sufficient (``wave_id``: the
-    round's wave, when the caller knows it)."""
+    round's wave, when the caller knows it). Grouped queries: the whole round (the close, the tables) at once."""
     if wave_id is None:
         wave_id = session.get(Round, round_id).wave_id
     query = (
@@ -79,30 +84,67 @@ def sufficient_students(session: Session, round_id: int, student_ids: Iterable[i
         query = query.where(Student.id.in_(list(student_ids)))
     rated = session.exec(query).all()
     offered = posts_offered(session, wave_id, ((spec, sub) for _, spec, sub, _ in rated))
-    return {sid for sid, spec, sub, count in rated if count >= required_wishes(offered.get((spec, sub), 0))}
+    return {sid for sid, spec, sub, count in rated if list_is_sufficient(count, offered.get((spec, sub), 0))}
 
 
-def _placed_in_other_rounds(session: Session, wave_id: int, round_id: int, student_ids: list[int]) -> set[int]:
-    """Those placed in the wave by another round than this one, in one query (was two on every ranking move): a
-    student placed by this very round is still a candidate (a closed round's rankings still show who was ranked)."""
-    if not student_ids:
-        return set()
-    rows = session.exec(
-        select(Assignment.student_id, Assignment.round_id).join(Round, Round.id == Assignment.round_id)
-        .where(Round.wave_id == wave_id, Assignment.student_id.in_(student_ids))
-    ).all()
-    here = {sid for sid, placed_round in rows if placed_round == round_id}
-    return {sid for sid, placed_round in rows if placed_round != round_id} - here
+# The candidate rule for a few students at a time (a post's candidates, one candidate's file), read in the same
+# statement as the students themselves: per student, the posts they gave a heart in the round, the posts offered
+# to their specialty in their subdivision, and whether another round of the wave placed them (a student placed by
+# this very round is still a candidate: a closed round's rankings still show who was ranked). Built once with
+# bind parameters: a ranking move reads it on every event (issue 13), and building a statement costs more Python
+# than running it.
+_STUDENT = Student.__table__
+_APPLICATION = Application.__table__
+_POST = Post.__table__
+_ASSIGNMENT = Assignment.__table__
+_ROUND = Round.__table__
+_USER = User.__table__
+_other_application = _APPLICATION.alias("rated_application")
+_other_post = _POST.alias("offered_post")
+_placement = _ASSIGNMENT.alias("placement")
+_placement_round = _ROUND.alias("placement_round")
+_ELIGIBILITY_COLUMNS = (
+    sa.select(sa.func.count())
+    .where(_other_application.c.student_id == _STUDENT.c.id,
+           _other_application.c.round_id == sa.bindparam("round_id"), _other_application.c.hearts > 0)
+    .scalar_subquery().label("rated"),
+    sa.select(sa.func.count())
+    .where(_other_post.c.wave_id == sa.bindparam("wave_id"),
+           _other_post.c.calling_specialty_id == _STUDENT.c.specialty_id,
+           _other_post.c.subdivision_id == _STUDENT.c.subdivision_id)
+    .scalar_subquery().label("offered"),
+    sa.exists()
+    .where(_placement.c.student_id == _STUDENT.c.id, _placement.c.round_id != sa.bindparam("round_id"),
+           _placement_round.c.id == _placement.c.round_id, _placement_round.c.wave_id == sa.bindparam("wave_id"))
+    .label("placed_elsewhere"),
+    sa.exists()
+    .where(_placement.c.student_id == _STUDENT.c.id, _placement.c.round_id == sa.bindparam("round_id"))
+    .label("placed_here"),
+)
+
+
+def _is_eligible(rated: int, offered: int, placed_elsewhere: bool, placed_here: bool) -> bool:
+    """The candidate rule on one row of ``_ELIGIBILITY_COLUMNS`` (the student participates and rated a post)."""
+    return rated > 0 and list_is_sufficient(rated, offered) and (placed_here or not placed_elsewhere)
+
+
+_ELIGIBILITY_OF_STUDENTS = (
+    sa.select(_STUDENT.c.id, *_ELIGIBILITY_COLUMNS)
+    .where(_STUDENT.c.id.in_(sa.bindparam("student_ids", expanding=True)), _STUDENT.c.participating)
+)
 
 
 def eligible(session: Session, round_id: int, student_ids: list[int], wave_id: int | None = None) -> set[int]:
     """Of students who gave a post of the round one heart or more: those whose list is sufficient and who were
     not placed in an earlier round. The one rule behind the board, the candidate's file and the file route.
-    ``wave_id``: the round's wave, when the caller knows it (one query less on every ranking move)."""
+    ``wave_id``: the round's wave, when the caller knows it."""
+    if not student_ids:
+        return set()
     if wave_id is None:
         wave_id = session.get(Round, round_id).wave_id
-    placed_elsewhere = _placed_in_other_rounds(session, wave_id, round_id, student_ids)
-    return sufficient_students(session, round_id, student_ids, wave_id) - placed_elsewhere
+    rows = session.execute(_ELIGIBILITY_OF_STUDENTS,
+                           {"student_ids": list(student_ids), "round_id": round_id, "wave_id": wave_id})
+    return {sid for sid, *rule in rows if _is_eligible(*rule)}
 
 
 def _hearted(round_id: int):
@@ -110,32 +152,40 @@ def _hearted(round_id: int):
     return sa.and_(Application.round_id == round_id, Application.hearts > 0, Student.participating)
 
 
+_SPECIALTY = Specialty.__table__
+_SUBDIVISION = Subdivision.__table__
+_CANDIDATES_OF_POST = (
+    sa.select(_STUDENT.c.id, _USER.c.first_name, _USER.c.last_name, _STUDENT.c.ine, _SPECIALTY.c.label,
+              _SUBDIVISION.c.label, _STUDENT.c.subdivision_id, _STUDENT.c.semestre_decale, *_ELIGIBILITY_COLUMNS)
+    .select_from(_APPLICATION)
+    .join(_STUDENT, _STUDENT.c.id == _APPLICATION.c.student_id)
+    .join(_USER, _USER.c.id == _STUDENT.c.user_id)
+    .join(_SPECIALTY, _SPECIALTY.c.id == _STUDENT.c.specialty_id)
+    .join(_SUBDIVISION, _SUBDIVISION.c.id == _STUDENT.c.subdivision_id)
+    .where(_APPLICATION.c.round_id == sa.bindparam("round_id"), _APPLICATION.c.post_id == sa.bindparam("post_id"),
+           _APPLICATION.c.hearts > 0, _STUDENT.c.participating)
+    .order_by(_USER.c.last_name, _USER.c.first_name, _STUDENT.c.id)
+)
+
+
 def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[CandidateCard]:
-    """The post's candidates in the round, in a stable order (name), as cards."""
-    rows = session.exec(
-        select(Student, User.first_name, User.last_name, Specialty.label, Subdivision.label)
-        .join(Application, Application.student_id == Student.id)
-        .join(User, User.id == Student.user_id)
-        .join(Specialty, Specialty.id == Student.specialty_id)
-        .join(Subdivision, Subdivision.id == Student.subdivision_id)
-        .where(_hearted(round_id), Application.post_id == post.id)
-        .order_by(User.last_name, User.first_name, Student.id)
-    ).all()
-    # The post's applications in this round exist only if the round is of the post's wave.
-    kept = eligible(session, round_id, [student.id for student, *_ in rows], post.wave_id)
+    """The post's candidates in the round, in a stable order (name), as cards: one statement.
+
+    The post's applications in this round exist only if the round is of the post's wave."""
+    rows = session.execute(_CANDIDATES_OF_POST, {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id})
     return [
         CandidateCard(
-            student_id=student.id,
+            student_id=sid,
             first_name=first,
             last_name=last,
-            ine=student.ine,
+            ine=ine,
             specialty=specialty,
             subdivision=subdivision,
-            is_local=student.subdivision_id == post.subdivision_id,
-            semestre_decale=student.semestre_decale,
+            is_local=subdivision_id == post.subdivision_id,
+            semestre_decale=semestre_decale,
         )
-        for student, first, last, specialty, subdivision in rows
-        if student.id in kept
+        for sid, first, last, ine, specialty, subdivision, subdivision_id, semestre_decale, *rule in rows
+        if _is_eligible(*rule)
     ]
 
 

@@ -30,6 +30,13 @@ def supervisor_link(session: Session, user_id: int, post_id: int) -> PostSupervi
     ).first()
 
 
+# Built once: every ranking move asks it (issue 13), and building a statement costs more than running it.
+_SUPERVISED_POST = (
+    select(Post, PostSupervisor).join(PostSupervisor, PostSupervisor.post_id == Post.id)
+    .where(Post.id == sa.bindparam("post_id"), PostSupervisor.user_id == sa.bindparam("user_id"))
+)
+
+
 def supervised_post(session: Session, user: SignedInUser, post_id: int, *,
                     referent: bool) -> tuple[Post, PostSupervisor]:
     """The post and the user's link to it if ``user`` supervises it (as référent when ``referent``), in one query;
@@ -39,10 +46,7 @@ def supervised_post(session: Session, user: SignedInUser, post_id: int, *,
     """
     row = None
     if Role.SUPERVISOR in user.roles:
-        row = session.exec(
-            select(Post, PostSupervisor).join(PostSupervisor, PostSupervisor.post_id == Post.id)
-            .where(Post.id == post_id, PostSupervisor.user_id == user.user_id)
-        ).first()
+        row = session.execute(_SUPERVISED_POST, {"post_id": post_id, "user_id": user.user_id}).first()
     if row is None:
         raise AccessDenied(NOT_YOUR_POST)
     if referent and not row[1].is_referent:

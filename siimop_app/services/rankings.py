@@ -66,16 +66,32 @@ class RankingView:
     check: RankingCheck
 
 
+# The statements of a ranking move, built once with bind parameters: a move runs each of them on every event
+# (issue 13), and building and keying a statement cost more Python than running it.
+_RANKING = Ranking.__table__
+_ENTRY = RankingEntry.__table__
+_ROUND = Round.__table__
+_ASSIGNMENT = Assignment.__table__
+_PLACES_TAKEN_BEFORE = (
+    sa.select(sa.func.count()).select_from(_ASSIGNMENT).join(_ROUND, _ROUND.c.id == _ASSIGNMENT.c.round_id)
+    .where(_ASSIGNMENT.c.post_id == sa.bindparam("post_id"), _ROUND.c.number < sa.bindparam("round_number"))
+)
+_ROUND_STATUS = sa.select(_ROUND.c.status).where(_ROUND.c.id == sa.bindparam("round_id"))
+_ROUND_STATUS_SHARED = _ROUND_STATUS.with_for_update(read=True)
+_RANKING_ID = sa.select(_RANKING.c.id).where(_RANKING.c.round_id == sa.bindparam("round_id"),
+                                             _RANKING.c.post_id == sa.bindparam("post_id"))
+_RANKING_ID_LOCKED = _RANKING_ID.with_for_update()
+_ENTRIES = (sa.select(_ENTRY.c.student_id, _ENTRY.c.id, _ENTRY.c.rank, _ENTRY.c.refused)
+            .where(_ENTRY.c.ranking_id == sa.bindparam("ranking_id")))
+_UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
+                 .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
+
+
 def places_for_round(session: Session, post: Post, round_number: int | None) -> int:
     """Places offered in this round: those opened minus those filled in earlier rounds."""
     if round_number is None:
         return post.places_opened
-    taken = session.exec(
-        select(sa.func.count())
-        .select_from(Assignment)
-        .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.post_id == post.id, Round.number < round_number)
-    ).one()
+    taken = session.execute(_PLACES_TAKEN_BEFORE, {"post_id": post.id, "round_number": round_number}).scalar_one()
     return max(post.places_opened - taken, 0)
 
 
@@ -104,13 +120,14 @@ def _header(session: Session, post: Post, user: SignedInUser, is_referent: bool)
     return title, f"Poste {kind} : {access}", others
 
 
-def _entries(session: Session, ranking_id: int | None) -> dict[int, RankingEntry]:
+def _entries(session: Session, ranking_id: int | None) -> dict[int, sa.Row]:
+    """The ranking's entries by student: rows with ``id``, ``rank`` and ``refused``."""
     if ranking_id is None:
         return {}
-    return {e.student_id: e for e in session.exec(select(RankingEntry).where(RankingEntry.ranking_id == ranking_id))}
+    return {row.student_id: row for row in session.execute(_ENTRIES, {"ranking_id": ranking_id})}
 
 
-def _board(cards: dict[int, CandidateCard], entries: dict[int, RankingEntry]) -> Board:
+def _board(cards: dict[int, CandidateCard], entries: dict[int, sa.Row]) -> Board:
     ranked = sorted((e.rank, sid) for sid, e in entries.items() if sid in cards and e.rank is not None)
     refused = [sid for sid in cards if sid in entries and entries[sid].refused]
     placed = {sid for _, sid in ranked} | set(refused)
@@ -153,9 +170,9 @@ _NO_HEADER = ("", "", ())
 
 
 def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: bool, wave=_READ_CALENDAR,
-          referent: bool = False, header: bool = True) -> tuple[RankingView, Ranking | None, dict[int, RankingEntry]]:
+          referent: bool = False, header: bool = True) -> tuple[RankingView, int | None, dict[int, sa.Row]]:
     """The post's board as ``user`` may see it (AccessDenied unless they supervise it, as référent when
-    ``referent``), its ranking row and its entries.
+    ``referent``), its ranking's id (None before the first move) and its entries.
 
     ``wave``: the current wave when the caller has just read it (a move, after ``require_open``): the calendar
     is read once per event, not twice (issue 13: it was a third of a move's queries). ``header``: False for a
@@ -171,20 +188,20 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         wave = None
     round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
     if round_id is not None:
-        status = select(Round.status).where(Round.id == round_id)
-        if session.exec(status.with_for_update(read=True) if for_update else status).one() != RoundStatus.OPEN.value:
+        status = _ROUND_STATUS_SHARED if for_update else _ROUND_STATUS
+        if session.execute(status, {"round_id": round_id}).scalar_one() != RoundStatus.OPEN.value:
             # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
             phase_open = False
             notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
     title, access_label, others = _header(session, post, user, is_referent) if header else _NO_HEADER
     places = places_for_round(session, post, round_number)
-    ranking = None
+    ranking_id = None
     cards: dict[int, CandidateCard] = {}
     if round_id is not None:
-        query = select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)
-        ranking = session.exec(query.with_for_update() if for_update else query).first()
+        ranking_id = session.execute(_RANKING_ID_LOCKED if for_update else _RANKING_ID,
+                                     {"round_id": round_id, "post_id": post.id}).scalar_one_or_none()
         cards = {card.student_id: card for card in candidates_of_post(session, post=post, round_id=round_id)}
-    entries = _entries(session, ranking.id if ranking else None)
+    entries = _entries(session, ranking_id)
     board = _board(cards, entries)
     if not is_referent and not notice:
         notice = "Vous n'êtes pas le responsable référent de ce poste : vous voyez le classement sans pouvoir le modifier."
@@ -202,7 +219,7 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
         board=board,
         check=check_board(board, cards, places),
     )
-    return view, ranking, entries
+    return view, ranking_id, entries
 
 
 def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
@@ -212,10 +229,9 @@ def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
         return view
 
 
-_RANKING = Ranking.__table__
-_ENTRY = RankingEntry.__table__
-_UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
-                 .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
+_UPDATE_RANKING = (sa.update(_RANKING).where(_RANKING.c.id == sa.bindparam("ranking_id"))
+                   .values({column: sa.bindparam(column) for column in
+                            ("is_valid", "problems", "updated_at", "updated_by_user_id")}))
 
 
 def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, position: int | None = None) -> RankingView:
@@ -224,7 +240,7 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
     The view returned carries no header (title, access, other supervisors): a move does not change them."""
     with transaction() as session:
         opened = calendar.require_open("ranking")
-        view, ranking, entries = _load(session, user, post_id, for_update=True, wave=opened.wave, referent=True,
+        view, ranking_id, entries = _load(session, user, post_id, for_update=True, wave=opened.wave, referent=True,
                                        header=False)
         if not view.editable or view.round_id is None:
             raise RankingEditError(view.notice or "Le classement ne peut pas être modifié.")
@@ -236,13 +252,12 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
                    "updated_by_user_id": user.user_id}
         # Table-level statements, not the ORM's unit of work: a move is a hot path (issue 13), and the rows
         # written here are not read back as objects in this transaction.
-        if ranking is None:
+        if ranking_id is None:
             ranking_id = session.execute(
                 sa.insert(_RANKING).values(round_id=view.round_id, post_id=post_id, **verdict).returning(_RANKING.c.id)
             ).scalar_one()
         else:
-            ranking_id = ranking.id
-            session.execute(sa.update(_RANKING).where(_RANKING.c.id == ranking_id).values(**verdict))
+            session.execute(_UPDATE_RANKING, {"ranking_id": ranking_id, **verdict})
         updates, inserts = [], []
         for sid in view.cards:
             after = board.state_of(sid)
