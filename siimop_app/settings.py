@@ -45,6 +45,7 @@ class Settings:
     matching_threads: int | None
     warm_dry_run: bool
     warm_dry_run_delay: float
+    warm_dry_run_max_load: float
     memory_reclaim_seconds: float
 
     @classmethod
@@ -84,6 +85,8 @@ class Settings:
             # Each backend process solves the open round once at start (services.warm_up); "0" turns it off.
             warm_dry_run=_env("SIIMOP_WARM_DRY_RUN", "1") != "0",
             warm_dry_run_delay=float(_env("SIIMOP_WARM_DRY_RUN_DELAY", "5")),
+            # ... and only once the machine's load average per core is at most this: never beside a load.
+            warm_dry_run_max_load=float(_env("SIIMOP_WARM_DRY_RUN_MAX_LOAD", "0.5")),
             # How often a worker checks whether clients left to give their memory back (worker_memory.py); 0: never.
             memory_reclaim_seconds=float(_env("SIIMOP_MEMORY_RECLAIM_SECONDS", "60")),
         )

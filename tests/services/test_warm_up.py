@@ -82,6 +82,7 @@ def test_the_warm_up_thread_starts_once_and_only_when_enabled(demo, cold_engine,
 
     monkeypatch.setenv("SIIMOP_WARM_DRY_RUN", "1")
     monkeypatch.setenv("SIIMOP_WARM_DRY_RUN_DELAY", "0")
+    monkeypatch.setenv("SIIMOP_WARM_DRY_RUN_MAX_LOAD", "1000")  # the suite itself keeps the machine busy
     get_settings.cache_clear()
     assert warm_up.start() is True
     assert warm_up.start() is False  # one per process
@@ -100,3 +101,28 @@ def test_no_open_round_or_a_failure_leaves_the_process_alone(db_url, cold_engine
     with caplog.at_level(logging.ERROR, logger=warm_up.__name__):
         warm_up._run(0)  # logs and gives up, never raises
     assert "dry run warm-up failed" in caplog.text and cold_engine == []
+
+
+def test_a_worker_started_under_load_waits_for_a_quiet_machine_before_solving(demo, cold_engine, monkeypatch,  # noqa: F811
+                                                                              caplog):
+    cores = warm_up.os.cpu_count() or 1
+    loads = iter([3.0 * cores, 2.0 * cores, 0.4 * cores])  # users working, fewer, then the evening
+    readings = []
+
+    def load_average():
+        readings.append(next(loads, 0.0))
+        return readings[-1], 0.0, 0.0
+
+    def solved_while(*_args, **_kwargs):
+        solved_at.append(len(readings))
+        return None
+
+    solved_at: list[int] = []
+    monkeypatch.setattr(warm_up.os, "getloadavg", load_average)
+    monkeypatch.setattr(warm_up, "QUIET_POLL_SECONDS", 0)
+    monkeypatch.setattr(warm_up, "warm_dry_run", solved_while)
+    with caplog.at_level(logging.INFO, logger=warm_up.__name__):
+        warm_up._run(0, max_load_per_core=0.5)
+    # Solved only after the load average per core fell to 0.5 or below, never beside the load.
+    assert solved_at == [len(readings)] and readings[-1] <= 0.5 * cores
+    assert "waits for a quiet machine" in caplog.text
