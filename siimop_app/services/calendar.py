@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from siimop_app.db import transaction
 from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open, phase_in_view
@@ -78,25 +78,30 @@ class WaveCalendar:
 
 # A wave's phases and rounds as rows of one shape, so that the whole calendar is one statement: a phase row has its
 # id, kind and dates; a round row its number. Both carry the wave, and ``round_id`` (a phase's round, a round's id).
+# Table columns, not the models' attributes: a Core statement skips the ORM's compile and row machinery, and every
+# event of every page runs this one (issue 13).
+_PHASE, _ROUND, _WAVE, _CAMPAIGN = (model.__table__ for model in (Phase, Round, Wave, Campaign))
 _PHASES_AND_ROUNDS = sa.union_all(
-    select(Phase.wave_id, Phase.id.label("phase_id"), Phase.round_id, Phase.kind, Phase.starts_on, Phase.ends_on,
-           sa.null().cast(sa.Integer).label("number")),
-    select(Round.wave_id, sa.null().cast(sa.Integer), Round.id, sa.null().cast(sa.String), sa.null().cast(sa.Date),
-           sa.null().cast(sa.Date), Round.number),
+    sa.select(_PHASE.c.wave_id, _PHASE.c.id.label("phase_id"), _PHASE.c.round_id, _PHASE.c.kind, _PHASE.c.starts_on,
+              _PHASE.c.ends_on, sa.null().cast(sa.Integer).label("number")),
+    sa.select(_ROUND.c.wave_id, sa.null().cast(sa.Integer), _ROUND.c.id, sa.null().cast(sa.String),
+              sa.null().cast(sa.Date), sa.null().cast(sa.Date), _ROUND.c.number),
 ).subquery("calendar_rows")
 _ONE_STATEMENT = (
-    select(Wave.id, Wave.name, Wave.subtitle, Campaign.id, Campaign.name, Campaign.news_url,
-           *(_PHASES_AND_ROUNDS.c[name] for name in ("phase_id", "round_id", "kind", "starts_on", "ends_on", "number")))
-    .join(Campaign, Campaign.id == Wave.campaign_id)
-    .outerjoin(_PHASES_AND_ROUNDS, _PHASES_AND_ROUNDS.c.wave_id == Wave.id)
-    .order_by(Wave.id, _PHASES_AND_ROUNDS.c.starts_on, _PHASES_AND_ROUNDS.c.phase_id)
+    sa.select(_WAVE.c.id, _WAVE.c.name, _WAVE.c.subtitle, _CAMPAIGN.c.id, _CAMPAIGN.c.name, _CAMPAIGN.c.news_url,
+              *(_PHASES_AND_ROUNDS.c[name] for name in ("phase_id", "round_id", "kind", "starts_on", "ends_on",
+                                                          "number")))
+    .select_from(_WAVE)
+    .join(_CAMPAIGN, _CAMPAIGN.c.id == _WAVE.c.campaign_id)
+    .outerjoin(_PHASES_AND_ROUNDS, _PHASES_AND_ROUNDS.c.wave_id == _WAVE.c.id)
+    .order_by(_WAVE.c.id, _PHASES_AND_ROUNDS.c.starts_on, _PHASES_AND_ROUNDS.c.phase_id)
 )
 
 
 def _read_all(session: Session) -> list[WaveCalendar]:
     """Every wave's calendar in one statement, whatever the number of waves (every event of every page reads it;
     it took three statements, and 1 + 3 per wave before that)."""
-    rows = session.exec(_ONE_STATEMENT).all()
+    rows = session.execute(_ONE_STATEMENT).all()
     waves: dict[int, tuple] = {}
     rounds: dict[int, dict[int, int]] = {}
     for wave_id, wave_name, subtitle, campaign_id, campaign_name, news_url, phase_id, round_id, _, _, _, number in rows:
