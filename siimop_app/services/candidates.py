@@ -52,6 +52,19 @@ def posts_offered(session: Session, wave_id: int, pairs: Iterable[tuple[int, int
     return {(spec, sub): count for spec, sub, count in rows if (spec, sub) in pairs}
 
 
+_OFFERED_TO = (sa.select(sa.func.count()).select_from(Post.__table__)
+               .where(Post.__table__.c.wave_id == sa.bindparam("wave_id"),
+                      Post.__table__.c.calling_specialty_id == sa.bindparam("specialty_id"),
+                      Post.__table__.c.subdivision_id == sa.bindparam("subdivision_id")))
+
+
+def posts_offered_to(session: Session, wave_id: int, specialty_id: int, subdivision_id: int) -> int:
+    """Posts of the wave for one (specialty, subdivision): ``posts_offered`` for one student, in a statement built
+    once (a heart click on Mes vœux reads it)."""
+    return session.execute(_OFFERED_TO, {"wave_id": wave_id, "specialty_id": specialty_id,
+                                         "subdivision_id": subdivision_id}).scalar_one()
+
+
 def placed_in_wave(session: Session, wave_id: int, student_ids: Iterable[int]) -> set[int]:
     """Those of the students already assigned in some round of the wave: they take part in no later round."""
     ids = list(student_ids)

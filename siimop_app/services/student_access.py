@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app.domain.roles import Role
@@ -12,10 +13,13 @@ from siimop_app.services.auth import SignedInUser
 NO_STUDENT = "Aucun dossier étudiant n'est rattaché à votre compte."
 
 
+_STUDENT_OF_USER = select(Student).where(Student.user_id == sa.bindparam("user_id"))  # built once: every student event
+
+
 def signed_in_student(session: Session, user: SignedInUser) -> Student:
     """The student row of ``user``; AccessDenied in French for a user who is no student or has no record."""
     require_role(user, Role.STUDENT)
-    student = session.exec(select(Student).where(Student.user_id == user.user_id)).first()
+    student = session.exec(_STUDENT_OF_USER, params={"user_id": user.user_id}).first()
     if student is None:
         raise AccessDenied(NO_STUDENT)
     return student

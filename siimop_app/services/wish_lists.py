@@ -7,21 +7,26 @@ live counter and the receipts all read a list through here.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from siimop_app.domain.sufficiency import NO_SUFFICIENCY, Sufficiency, check_sufficiency  # noqa: F401 - re-exported
 from siimop_app.models import Application, Student
-from siimop_app.services.candidates import posts_offered
+from siimop_app.services.candidates import posts_offered_to
+
+
+# Built once with bind parameters: a heart click on Mes vœux reads the saved hearts (issue 13).
+_APPLICATION = Application.__table__
+_HEARTS = (sa.select(_APPLICATION.c.post_id, _APPLICATION.c.hearts)
+           .where(_APPLICATION.c.round_id == sa.bindparam("round_id"),
+                  _APPLICATION.c.student_id == sa.bindparam("student_id")))
 
 
 def hearts_in_round(session: Session, student_id: int, round_id: int | None) -> dict[int, int]:
     """The student's recorded hearts in the round, post id → hearts (empty for no round)."""
     if round_id is None:
         return {}
-    rows = session.exec(
-        select(Application.post_id, Application.hearts)
-        .where(Application.round_id == round_id, Application.student_id == student_id)
-    ).all()
+    rows = session.execute(_HEARTS, {"round_id": round_id, "student_id": student_id})
     return {post_id: hearts for post_id, hearts in rows}
 
 
@@ -35,5 +40,4 @@ def offered_to(session: Session, student: Student, wave_id: int | None) -> int:
     """The wave's posts offered to the student's specialty in their subdivision (what sufficiency counts against)."""
     if wave_id is None:
         return 0
-    key = (student.specialty_id, student.subdivision_id)
-    return posts_offered(session, wave_id, [key]).get(key, 0)
+    return posts_offered_to(session, wave_id, student.specialty_id, student.subdivision_id)
