@@ -52,10 +52,16 @@ def posts_offered(session: Session, wave_id: int, pairs: Iterable[tuple[int, int
     return {(spec, sub): count for spec, sub, count in rows if (spec, sub) in pairs}
 
 
-_OFFERED_TO = (sa.select(sa.func.count()).select_from(Post.__table__)
-               .where(Post.__table__.c.wave_id == sa.bindparam("wave_id"),
-                      Post.__table__.c.calling_specialty_id == sa.bindparam("specialty_id"),
-                      Post.__table__.c.subdivision_id == sa.bindparam("subdivision_id")))
+def _offered_count(posts: sa.Table, specialty_id, subdivision_id) -> sa.Select:
+    """The count behind "posts offered": posts of the wave (``:wave_id``) calling this specialty in this
+    subdivision, either given as bind parameters (one student) or as a student row's columns (a correlated
+    subquery per student on the ranking board)."""
+    return (sa.select(sa.func.count()).select_from(posts)
+            .where(posts.c.wave_id == sa.bindparam("wave_id"), posts.c.calling_specialty_id == specialty_id,
+                   posts.c.subdivision_id == subdivision_id))
+
+
+_OFFERED_TO = _offered_count(Post.__table__, sa.bindparam("specialty_id"), sa.bindparam("subdivision_id"))
 
 
 def posts_offered_to(session: Session, wave_id: int, specialty_id: int, subdivision_id: int) -> int:
@@ -121,11 +127,7 @@ _ELIGIBILITY_COLUMNS = (
     .where(_other_application.c.student_id == _STUDENT.c.id,
            _other_application.c.round_id == sa.bindparam("round_id"), _other_application.c.hearts > 0)
     .scalar_subquery().label("rated"),
-    sa.select(sa.func.count())
-    .where(_other_post.c.wave_id == sa.bindparam("wave_id"),
-           _other_post.c.calling_specialty_id == _STUDENT.c.specialty_id,
-           _other_post.c.subdivision_id == _STUDENT.c.subdivision_id)
-    .scalar_subquery().label("offered"),
+    _offered_count(_other_post, _STUDENT.c.specialty_id, _STUDENT.c.subdivision_id).scalar_subquery().label("offered"),
     sa.exists()
     .where(_placement.c.student_id == _STUDENT.c.id, _placement.c.round_id != sa.bindparam("round_id"),
            _placement_round.c.id == _placement.c.round_id, _placement_round.c.wave_id == sa.bindparam("wave_id"))
