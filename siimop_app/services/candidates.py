@@ -183,7 +183,7 @@ _CANDIDATES_OF_POST = (
 )
 
 
-def candidates_of_post(session: Session, *, post: Post, round_id: int) -> list[CandidateCard]:
+def candidates_of_post(session: Session, *, post: Post | sa.Row, round_id: int) -> list[CandidateCard]:
     """The post's candidates in the round, in a stable order (name), as cards: one statement.
 
     The post's applications in this round exist only if the round is of the post's wave."""

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email
 import email.message
-import email.policy
 import logging
 import os
 import threading
@@ -64,10 +62,6 @@ def enqueue(session: Session, message: email.message.EmailMessage, *, kind: str)
     return row
 
 
-def _parse(text: str) -> email.message.EmailMessage:
-    return email.message_from_string(text, policy=email.policy.default)  # type: ignore[return-value]
-
-
 def _claim(row_id: int, now: dt.datetime) -> bool:
     with transaction() as session:
         return session.execute(
@@ -96,7 +90,7 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
                         .where(OutboxMail.status == "sending", OutboxMail.claimed_at < utcnow() - LEASE)
                         .values(status="pending"))
         due = session.exec(select(OutboxMail.id, OutboxMail.message, OutboxMail.attempts, OutboxMail.kind,
-                                  OutboxMail.created_at)
+                                  OutboxMail.created_at, OutboxMail.to_address, OutboxMail.subject)
                            .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
                            # A sign-in link is awaited by someone at their screen: it goes before the thousands of
                            # result mails a publication queues.
@@ -105,7 +99,7 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
     sent = 0
     link_expired = now - dt.timedelta(minutes=get_settings().sign_in_link_minutes)
     with mail.Sender() as sender:  # one SMTP connection for the batch
-        for row_id, text, attempts, kind, created_at in due:
+        for row_id, text, attempts, kind, created_at, to_address, subject in due:
             if not _claim(row_id, now):
                 continue  # another worker has it
             if kind == "sign_in" and created_at < link_expired:
@@ -113,7 +107,7 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
                 _failed(row_id, max_attempts(), RuntimeError("lien de connexion expiré avant de pouvoir partir"))
                 continue
             try:
-                sender.send(_parse(text))
+                sender.send_stored(text, to=to_address, subject=subject)
             except Exception as exc:  # SMTP down or refusing: try again later, the mail stays queued
                 _failed(row_id, attempts + 1, exc)
                 return sent, True

@@ -87,7 +87,7 @@ _UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id")
                  .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
 
 
-def places_for_round(session: Session, post: Post, round_number: int | None) -> int:
+def places_for_round(session: Session, post: Post | sa.Row, round_number: int | None) -> int:
     """Places offered in this round: those opened minus those filled in earlier rounds."""
     if round_number is None:
         return post.places_opened
@@ -95,7 +95,7 @@ def places_for_round(session: Session, post: Post, round_number: int | None) -> 
     return max(post.places_opened - taken, 0)
 
 
-def _header(session: Session, post: Post, user: SignedInUser, is_referent: bool) -> tuple[str, str, tuple[str, ...]]:
+def _header(session: Session, post: Post | sa.Row, user: SignedInUser, is_referent: bool) -> tuple[str, str, tuple[str, ...]]:
     site, establishment = session.exec(
         select(Site, Establishment.name).join(Establishment, Establishment.id == Site.establishment_id)
         .where(Site.id == post.site_id)
@@ -180,8 +180,8 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     ``for_update``: the ranking row is locked, and the round's row shared-locked, so that a round close waits for
     a move in flight (its snapshot then sees the move) and a move after the close's claim sees the round closing.
     """
-    post, link = post_access.supervised_post(session, user, post_id, referent=referent)
-    is_referent = link.is_referent
+    post = post_access.supervised_board_post(session, user, post_id, referent=referent)
+    is_referent = post.is_referent
     if wave is _READ_CALENDAR:
         wave = calendar.current_wave()
     if wave is not None and post.wave_id != wave.wave_id:

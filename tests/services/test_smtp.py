@@ -6,6 +6,7 @@ import concurrent.futures
 import datetime as dt
 import email
 import email.policy
+import email.utils
 import socket
 
 import pytest
@@ -15,7 +16,7 @@ from aiosmtpd.handlers import Message
 
 from siimop_app.db import transaction
 from siimop_app.models import OutboxMail, utcnow
-from siimop_app.services import auth, outbox
+from siimop_app.services import auth, mail, outbox
 from siimop_app.settings import get_settings
 from tests.services.factories import make_user
 from tests.services.mailbox import LINK, token_of
@@ -54,9 +55,26 @@ def test_link_is_delivered_by_smtp_and_works(smtp_server):
     [raw] = smtp_server.received
     message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
     assert message["To"] == "smtp@chu.fr"
+    # The stored text is sent as it is: the envelope is the configured sender and the row's address.
+    assert message["X-MailFrom"] == email.utils.parseaddr(get_settings().mail_from)[1]
+    assert message["X-RcptTo"] == "smtp@chu.fr"
     [link] = LINK.findall(message.get_body().get_content())
     assert auth.resolve_session(auth.consume_sign_in_link(token_of(link))) is not None
     assert not get_settings().outbox_dir.exists()  # nothing went to the development outbox
+
+
+def test_a_stored_text_that_is_not_ascii_is_still_delivered(smtp_server):
+    # ``as_string()`` encodes headers and body, but a row written otherwise (by hand, an older version) must
+    # not be stuck: it is parsed and sent as a message.
+    with mail.Sender() as sender:
+        sender.send_stored("From: a@chu.fr\nTo: b@chu.fr\nSubject: Résultats\nMIME-Version: 1.0\n"
+                           "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+                           "Affecté à Lyon\n",
+                           to="b@chu.fr", subject="Résultats")
+    [raw] = smtp_server.received
+    message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Résultats"
+    assert "Affecté à Lyon" in message.get_body().get_content()
 
 
 def test_unknown_address_sends_nothing_by_smtp(smtp_server):
