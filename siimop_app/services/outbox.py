@@ -62,13 +62,21 @@ def enqueue(session: Session, message: email.message.EmailMessage, *, kind: str)
     return row
 
 
+# The sender's statements on one row, built once with bind parameters: every mail runs them (a save on Mes vœux
+# queues a receipt), and building the statement cost more than running it (issue 13).
+_OUTBOX = OutboxMail.__table__
+_CLAIM = (sa.update(_OUTBOX)
+          .where(_OUTBOX.c.id == sa.bindparam("row_id"), _OUTBOX.c.status == "pending",
+                 _OUTBOX.c.next_attempt_at <= sa.bindparam("now"))
+          .values(status="sending", claimed_at=sa.bindparam("claimed_at")))
+_MARK_SENT = (sa.update(_OUTBOX).where(_OUTBOX.c.id == sa.bindparam("row_id"))
+              .values(status="sent", sent_at=sa.bindparam("sent_at"), attempts=sa.bindparam("attempts"),
+                      last_error=None, message=""))  # the text of a sent mail (a sign-in link) is not kept
+
+
 def _claim(row_id: int, now: dt.datetime) -> bool:
     with transaction() as session:
-        return session.execute(
-            sa.update(OutboxMail)
-            .where(OutboxMail.id == row_id, OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
-            .values(status="sending", claimed_at=utcnow())
-        ).rowcount == 1
+        return session.execute(_CLAIM, {"row_id": row_id, "now": now, "claimed_at": utcnow()}).rowcount == 1
 
 
 def deliver_due(*, now: dt.datetime | None = None) -> int:
@@ -77,13 +85,14 @@ def deliver_due(*, now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
     while True:
-        batch, failed = _deliver_batch(now)
+        batch, failed, full = _deliver_batch(now)
         sent += batch
-        if failed or batch == 0:
+        if failed or not full:  # a batch smaller than BATCH was all that was due: no need to ask again
             return sent
 
 
-def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
+def _deliver_batch(now: dt.datetime) -> tuple[int, bool, bool]:
+    """One batch: how many left, whether SMTP failed, and whether the batch was full (more may be due)."""
     with transaction() as session:
         # A sender that died mid-send left its claim: after the lease the mail is someone else's to send.
         session.execute(sa.update(OutboxMail)
@@ -97,6 +106,7 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
                            .order_by(sa.case((OutboxMail.kind == "sign_in", 0), else_=1), OutboxMail.next_attempt_at,
                                      OutboxMail.id).limit(BATCH)).all()
     sent = 0
+    full = len(due) == BATCH
     link_expired = now - dt.timedelta(minutes=get_settings().sign_in_link_minutes)
     with mail.Sender() as sender:  # one SMTP connection for the batch
         for row_id, text, attempts, kind, created_at, to_address, subject in due:
@@ -110,13 +120,11 @@ def _deliver_batch(now: dt.datetime) -> tuple[int, bool]:
                 sender.send_stored(text, to=to_address, subject=subject)
             except Exception as exc:  # SMTP down or refusing: try again later, the mail stays queued
                 _failed(row_id, attempts + 1, exc)
-                return sent, True
+                return sent, True, full
             with transaction() as session:
-                session.execute(sa.update(OutboxMail).where(OutboxMail.id == row_id)
-                                .values(status="sent", sent_at=utcnow(), attempts=attempts + 1, last_error=None,
-                                        message=""))  # the text of a sent mail (a sign-in link) is not kept
+                session.execute(_MARK_SENT, {"row_id": row_id, "sent_at": utcnow(), "attempts": attempts + 1})
             sent += 1
-    return sent, False
+    return sent, False, full
 
 
 def _failed(row_id: int, attempts: int, exc: Exception) -> None:

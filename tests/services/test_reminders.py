@@ -75,19 +75,19 @@ def test_students_with_an_insufficient_list_are_told_how_many_posts_to_rate(db_u
 def test_a_reminder_sent_while_smtp_is_down_is_recorded_and_leaves_once_when_it_is_back(db_url, monkeypatch):
     assert demo_main(["--scale", "small", "--phase", "ranking"]) == 0
     manager = signed_in("manager")
-    real_send = mail.Sender.send
+    real_send = mail.Sender.send_stored
 
-    def flaky(sender, message):
-        if str(message["To"]) == "rts@demo.siimop.fr":
+    def flaky(sender, text, *, to, subject):
+        if to == "rts@demo.siimop.fr":
             raise OSError("SMTP down (injected)")
-        real_send(sender, message)
+        real_send(sender, text, to=to, subject=subject)
 
-    monkeypatch.setattr(mail.Sender, "send", flaky)
+    monkeypatch.setattr(mail.Sender, "send_stored", flaky)
     first = reminders.send_reminders(manager)
     assert first.failed == 0 and "ont échoué" not in first.summary()
     assert "rts@demo.siimop.fr" not in {str(m["To"]) for m in _reminders_sent()}
     assert outbox.counts().pending >= 1  # queued, not lost
-    monkeypatch.setattr(mail.Sender, "send", real_send)
+    monkeypatch.setattr(mail.Sender, "send_stored", real_send)
     assert reminders.send_reminders(manager).supervisors == 0  # already reminded today: not queued again
     outbox.deliver_due(now=utcnow() + dt.timedelta(hours=3))
     assert [str(m["To"]) for m in _reminders_sent()].count("rts@demo.siimop.fr") == 1
