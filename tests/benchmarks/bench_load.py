@@ -3,12 +3,18 @@
     python tests/benchmarks/bench_load.py --url http://127.0.0.1:8400 [--steps 25,50,100,150] [--duration 30]
         [--think 2] [--server-pid PID] [--quick]
 
-Start the backend first on the national demo in the ranking phase, e.g. (PostgreSQL, 1 worker):
+Start the backend first on the national demo in the ranking phase, with the production command (2 workers and
+Redis here; ``SIIMOP_WORKERS=1`` without ``REFLEX_REDIS_URL`` for one), warm-up off so that the first step is not
+measured during the start's dry run:
 
     REFLEX_DB_URL=postgresql+psycopg://postgres@127.0.0.1:5432/siimop_load python -m siimop_app.demo \\
-        --scale national --reset
-    REFLEX_DB_URL=... reflex run --env prod --backend-only --backend-port 8400 --backend-host 127.0.0.1
-    # 2 workers: add REFLEX_REDIS_URL=redis://127.0.0.1:6379/6 GRANIAN_WORKERS=2
+        --scale national --phase ranking --reset
+    REFLEX_DB_URL=... REFLEX_REDIS_URL=redis://127.0.0.1:6379/6 SIIMOP_WORKERS=2 SIIMOP_PORT=8400 \\
+        SIIMOP_WARM_DRY_RUN=0 python -m siimop_app.prod
+
+Figures depend on the machine (the same code cost 6.5 ms of server CPU per event on one 2-core machine and
+17.5 ms on another): run ``tests/benchmarks/bench_ranking.py --candidates 44 --database-url …`` first and compare
+its CPU per move with the README's before comparing capacities.
 
 Each step runs ``python -m siimop_app.loadtest`` (every move checked in the database) and prints its p50/p95/p99,
 error rate and events/s; with ``--server-pid``, the resident memory of that process tree before and after (per
