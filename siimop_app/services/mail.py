@@ -73,8 +73,10 @@ class Sender:
         encoded); a row that is not (written by hand) goes as UTF-8, line ends made CRLF as SMTP wants them."""
         sender = email.utils.parseaddr(get_settings().mail_from)[1]
         data = _CRLF.sub("\r\n", text).encode("utf-8")
-        self._transmit(lambda client: client.sendmail(sender, [to], data), to=to, subject=subject,
-                       write=lambda: data)
+        # An address with accents (email-validator accepts them) needs SMTPUTF8, as send_message would ask.
+        options = () if to.isascii() and sender.isascii() else ("SMTPUTF8",)
+        self._transmit(lambda client: client.sendmail(sender, [to], data, mail_options=options), to=to,
+                       subject=subject, write=lambda: data)
 
     def _transmit(self, deliver: Callable[[smtplib.SMTP], object], *, to: str, subject: str,
                   write: Callable[[], bytes]) -> None:

@@ -77,6 +77,23 @@ def test_a_stored_text_that_is_not_ascii_is_still_delivered(smtp_server):
     assert "Affecté à Lyon" in message.get_body().get_content()
 
 
+def test_an_address_with_accents_is_delivered_with_smtputf8(db_url, monkeypatch):
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), enable_SMTPUTF8=True)
+    controller.start()
+    monkeypatch.setenv("SIIMOP_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    get_settings.cache_clear()
+    try:
+        with mail.Sender() as sender:
+            message = mail.build_message(to="josé@chu.fr", subject="Lien", text="Bonjour")
+            sender.send_stored(message.as_string(), to="josé@chu.fr", subject="Lien")
+    finally:
+        controller.stop()
+        get_settings.cache_clear()
+    [raw] = handler.received
+    assert raw["X-RcptTo"] == "josé@chu.fr"
+
+
 def test_unknown_address_sends_nothing_by_smtp(smtp_server):
     assert auth.request_sign_in("stranger@chu.fr") == auth.SIGN_IN_SENT_MESSAGE
     assert smtp_server.received == []
