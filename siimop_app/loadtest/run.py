@@ -8,6 +8,8 @@ Each simulated user holds one tab (one socket) for the whole run and acts every 
   each), follows the redirect to the receipt, and comes back;
 * **coordinator** — opens their home page with its live statistics and keeps it open (the server refreshes
   them every 10 s); counted, not timed;
+* **idle** (``--idle``) — another supervisor who opens their ranking board and leaves the tab open, as most
+  connected people do: the connected sessions a worker holds, beside the active ones;
 * **sign-in** — opens /connexion, asks for a link, then opens the link (minted as the mail would carry it) and
   gets the session cookie (one ``sign_in`` audit row each), each time as another person.
 
@@ -90,9 +92,10 @@ class Cast:
     students: list[int]
     coordinators: list[int]
     sign_ins: list[tuple[int, str]]  # (user id, main address): a fresh person per sign-in
+    idle: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # supervisors who only keep a tab open
 
 
-def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
+def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int, n_idle: int = 0) -> Cast:
     import sqlalchemy as sa
     from sqlmodel import select
 
@@ -120,15 +123,17 @@ def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int) -> Cast:
         coordinators = list(session.exec(
             select(RoleGrant.user_id).where(RoleGrant.role == Role.COORDINATOR).distinct()
             .order_by(RoleGrant.user_id)).all())
-        taken = set(u for u, _ in supervisors[:n_sup]) | set(students[:n_stu]) | set(coordinators[:n_coord])
+        taken = (set(u for u, _ in supervisors[:n_sup + n_idle]) | set(students[:n_stu])
+                 | set(coordinators[:n_coord]))
         people = session.exec(
             select(UserEmail.user_id, UserEmail.email).join(User, User.id == UserEmail.user_id)
             .where(UserEmail.kind == "main", UserEmail.validated_at.is_not(None), User.is_active)
             .order_by(sa.desc(UserEmail.user_id))).all()
     sign_ins = [(uid, email) for uid, email in people if uid not in taken][:n_sign]
-    cast = Cast(supervisors[:n_sup], students[:n_stu], coordinators[:n_coord], sign_ins)
+    cast = Cast(supervisors[:n_sup], students[:n_stu], coordinators[:n_coord], sign_ins,
+                supervisors[n_sup:n_sup + n_idle])
     short = [(what, want, len(got)) for what, want, got in (
-        ("supervisors", n_sup, cast.supervisors), ("students", n_stu, cast.students),
+        ("supervisors", n_sup, cast.supervisors), ("idle tabs", n_idle, cast.idle), ("students", n_stu, cast.students),
         ("coordinators", n_coord, cast.coordinators), ("sign-ins", n_sign, cast.sign_ins)) if len(got) < want]
     if short:
         raise Refused("not enough people in the database: " + ", ".join(f"{w} {g}/{n}" for w, n, g in short))
@@ -154,6 +159,9 @@ class Figures:
     # figures once everyone is there are the ones the ramp does not dilute.
     answered: list[tuple[float, str, float]] = dataclasses.field(default_factory=list)
     everyone_arrived_at: float = 0.0
+    # How late the tool's own event loop wakes up: every latency it measures includes this delay, so a tool short
+    # of CPU reports a slow server that is not (printed with the figures).
+    loop_lags: list[float] = dataclasses.field(default_factory=list)
 
     def ok(self, kind: str, seconds: float) -> None:
         self.latencies[kind].append(seconds)
@@ -275,6 +283,10 @@ class Journeys:
                     return
                 if tab.error_toast or tab.var(suffix, "error"):
                     self.f.fail("supervisor.move", tab.error_toast or str(tab.var(suffix, "error")))
+                elif _order(tab.var(suffix, "ranked", [])) == _order(ranked):
+                    # An answer that leaves the board as it was is not a move the database can show (a late
+                    # answer to an earlier click, say): counted as an error, not as a saved move.
+                    self.f.fail("supervisor.move", "board unchanged")
                 else:
                     self.f.ok("supervisor.move", seconds)
         finally:
@@ -331,20 +343,40 @@ class Journeys:
         tab = self._tab(cookie)
         if not await self._open(tab, "coordinator", routes.STUDENT_TABLE.path):
             return
-        suffix = self.coordinator_home.get_full_name().rpartition(".")[2]
         try:
-            start = tab.var(suffix, "stats_refreshed", 0) or 0
-            while time.monotonic() < self.deadline:
-                await asyncio.sleep(min(1.0, max(self.deadline - time.monotonic(), 0)))
-                if not tab.connected():  # the server went away: the browser reconnects and reloads the page
-                    self.f.stats_updates += (tab.var(suffix, "stats_refreshed", 0) or 0) - start
-                    if not await self._reconnect(tab, "coordinator", routes.STUDENT_TABLE.path):
-                        return
-                    start = tab.var(suffix, "stats_refreshed", 0) or 0
-            self.f.stats_updates += (tab.var(suffix, "stats_refreshed", 0) or 0) - start
+            await self._hold(tab, "coordinator", routes.STUDENT_TABLE.path,
+                             refreshes=(self.coordinator_home.get_full_name().rpartition(".")[2], "stats_refreshed"))
         finally:
             self.f.connected -= 1
             await tab.close()
+
+    async def idle_supervisor(self, cookie: str, post_id: int) -> None:
+        """A tab left open on a ranking board: most of the sessions connected at any time do nothing."""
+        tab = self._tab(cookie)
+        path, params = routes.RANKING_BOARD.link(post_id=post_id), {"post_id": str(post_id)}
+        if not await self._open(tab, "idle", path, params):
+            return
+        try:
+            await self._hold(tab, "idle", path, params)
+        finally:
+            self.f.connected -= 1
+            await tab.close()
+
+    async def _hold(self, tab, kind: str, path: str, params=None, refreshes: tuple[str, str] | None = None) -> None:
+        """Keep the page open to the end of the run; when the server goes away, reconnect and reload it as the
+        browser does. ``refreshes`` names the var the server bumps with each live-statistics push."""
+        def pushed() -> int:
+            return (tab.var(*refreshes, 0) or 0) if refreshes else 0
+
+        start = pushed()
+        while time.monotonic() < self.deadline:
+            await asyncio.sleep(min(1.0, max(self.deadline - time.monotonic(), 0)))
+            if not tab.connected():
+                self.f.stats_updates += pushed() - start
+                if not await self._reconnect(tab, kind, path, params):
+                    return
+                start = pushed()
+        self.f.stats_updates += pushed() - start
 
     async def sign_ins(self, people: list[tuple[int, str]]) -> None:
         from siimop_app.loadtest.client import SocketError
@@ -377,7 +409,24 @@ class Journeys:
                 await tab.close()
 
 
-def _verify(since: dt.datetime, cast: Cast) -> dict[str, int]:
+def _order(board: list[dict] | None) -> list[int]:
+    return [card["id"] for card in board or []]
+
+
+def last_audit_id() -> int:
+    """The audit trail's high-water mark before a run: the rows after it are the run's, and only the run's (a
+    time window would also take the last moves of a run just before)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from siimop_app.db import transaction
+    from siimop_app.models import AuditEntry
+
+    with transaction() as session:
+        return session.exec(select(sa.func.coalesce(sa.func.max(AuditEntry.id), 0))).one()
+
+
+def _verify(after_id: int, cast: Cast) -> dict[str, int]:
     import sqlalchemy as sa
     from sqlmodel import select
 
@@ -389,7 +438,7 @@ def _verify(since: dt.datetime, cast: Cast) -> dict[str, int]:
             return 0
         with transaction() as session:
             return session.exec(select(sa.func.count()).select_from(AuditEntry).where(
-                AuditEntry.at >= since, condition, AuditEntry.actor_user_id.in_(list(users)))).one()
+                AuditEntry.id > after_id, condition, AuditEntry.actor_user_id.in_(list(users)))).one()
 
     return {
         "supervisor.move": count(AuditEntry.action.like("ranking.%"), [u for u, _ in cast.supervisors]),
@@ -427,6 +476,10 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
     lines.append(f"error rate {all_err / total * 100 if total else 0:.2f} % ({all_err}/{total}); "
                  f"{events / seconds:.1f} events/s over {seconds:.0f} s; peak {f.peak_connected} open tabs; "
                  f"{f.stats_updates} live-statistics refreshes received")
+    if f.loop_lags:
+        lines.append(f"load tool's own event loop late by p50 {_pct(f.loop_lags, 50) * 1000:.0f} ms, p95 "
+                     f"{_pct(f.loop_lags, 95) * 1000:.0f} ms (included in the latencies above; CPU "
+                     f"{_tool_cpu():.0f} s)")
     if ended_at and f.everyone_arrived_at and ended_at - f.everyone_arrived_at >= 1:
         window = ended_at - f.everyone_arrived_at
         steady = [(kind, lat) for at, kind, lat in f.answered if at >= f.everyone_arrived_at]
@@ -437,7 +490,9 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
     ok = True
     for kind, rows in verified.items():
         claimed = f.done.get(kind, 0)
-        lines.append(f"database: {rows} {kind} row(s) written for {claimed} answered by the server")
+        # More rows than answers is normal after a fault: a click can land while its answer is lost with the socket.
+        lost = f" ({rows - claimed} whose answer was lost or late)" if rows > claimed else ""
+        lines.append(f"database: {rows} {kind} row(s) written for {claimed} answered by the server{lost}")
         ok &= rows >= claimed
     if f.error_samples:
         lines.append("first errors: " + " | ".join(f.error_samples))
@@ -445,19 +500,34 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
     return "\n".join(lines), ok
 
 
+def _tool_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _watch_loop(figures: Figures, deadline: float, every: float = 0.1) -> None:
+    while time.monotonic() < deadline:
+        asked = time.monotonic()
+        await asyncio.sleep(every)
+        figures.loop_lags.append(time.monotonic() - asked - every)
+
+
 async def _run(args, cast: Cast, cookies: dict) -> tuple[Figures, float]:
     figures = Figures()
     start = time.monotonic()
     deadline = start + args.duration
+    watcher = asyncio.create_task(_watch_loop(figures, deadline))
     journeys = Journeys(args.url, figures, deadline, args.think, args.timeout)
     tasks = []
     everyone = ([("supervisor", c) for c in cast.supervisors] + [("student", s) for s in cast.students]
-                + [("coordinator", c) for c in cast.coordinators])
+                + [("coordinator", c) for c in cast.coordinators] + [("idle", c) for c in cast.idle])
     random.shuffle(everyone)
     step = args.ramp / max(len(everyone), 1)
     for i, (kind, who) in enumerate(everyone):
         if kind == "supervisor":
             tasks.append(asyncio.create_task(journeys.supervisor(cookies[who[0]], who[1])))
+        elif kind == "idle":
+            tasks.append(asyncio.create_task(journeys.idle_supervisor(cookies[who[0]], who[1])))
         elif kind == "student":
             tasks.append(asyncio.create_task(journeys.student(cookies[who])))
         else:
@@ -469,7 +539,7 @@ async def _run(args, cast: Cast, cookies: dict) -> tuple[Figures, float]:
         per = max(len(cast.sign_ins) // max(args.sign_in_tabs, 1), 1)
         for i in range(0, len(cast.sign_ins), per):
             tasks.append(asyncio.create_task(journeys.sign_ins(cast.sign_ins[i:i + per])))
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, watcher)
     return figures, time.monotonic() - start
 
 
@@ -480,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--supervisors", type=int, default=10)
     parser.add_argument("--students", type=int, default=0)
     parser.add_argument("--coordinators", type=int, default=0)
+    parser.add_argument("--idle", type=int, default=0,
+                        help="more supervisors who open their ranking board and leave the tab open, doing nothing")
     parser.add_argument("--sign-ins", type=int, default=0, help="sign-ins in all (each by another person)")
     parser.add_argument("--sign-in-tabs", type=int, default=2, help="tabs signing in at the same time")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds")
@@ -488,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds without an answer = an error")
     args = parser.parse_args(argv)
 
-    users = args.supervisors + args.students + args.coordinators + args.sign_ins
+    users = args.supervisors + args.idle + args.students + args.coordinators + args.sign_ins
     if not 0 < users <= MAX_USERS:
         raise Refused(f"refused: between 1 and {MAX_USERS} users (asked {users})")
     if not 0 < args.duration <= MAX_SECONDS:
@@ -500,12 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * users + 256)), hard))
 
-    from siimop_app.models import utcnow
-
-    since = utcnow() - dt.timedelta(seconds=1)
-    cast = pick_cast(args.supervisors, args.students, args.coordinators, args.sign_ins)
+    since = last_audit_id()
+    cast = pick_cast(args.supervisors, args.students, args.coordinators, args.sign_ins, args.idle)
     t0 = time.perf_counter()
-    cookies = {uid: sign_in(uid) for uid in {u for u, _ in cast.supervisors} | set(cast.students)
+    cookies = {uid: sign_in(uid) for uid in {u for u, _ in cast.supervisors + cast.idle} | set(cast.students)
                | set(cast.coordinators)}
     print(f"{len(cookies)} sessions made in {time.perf_counter() - t0:.1f} s; running {args.duration:.0f} s "
           f"against {args.url} ...", flush=True)

@@ -1,7 +1,7 @@
 """Benchmark: active supervisors stepped up against a running backend, with the load tool (issue 13).
 
     python tests/benchmarks/bench_load.py --url http://127.0.0.1:8400 [--steps 25,50,100,150] [--duration 30]
-        [--think 2] [--server-pid PID] [--quick]
+        [--think 2] [--idle 1700 --ramp 90] [--server-pid PID] [--redis-url URL] [--quick]
 
 Start the backend first on the national demo in the ranking phase, with the production command (2 workers and
 Redis here; ``SIIMOP_WORKERS=1`` without ``REFLEX_REDIS_URL`` for one), warm-up off so that the first step is not
@@ -17,8 +17,11 @@ Figures depend on the machine (the same code cost 6.5 ms of server CPU per event
 its CPU per move with the README's before comparing capacities.
 
 Each step runs ``python -m siimop_app.loadtest`` (every move checked in the database) and prints its p50/p95/p99,
-error rate and events/s; with ``--server-pid``, the resident memory of that process tree before and after (per
-open tab) and the CPU time it spent per answered event. The machine's load average is printed with every step: on a shared machine figures move with it.
+error rate and events/s. With ``--idle``, that many more tabs stay open on a board doing nothing (2,000 connected
+sessions of which 300 active: ``--steps 300 --idle 1700 --ramp 90``). With ``--redis-url`` (default
+``REFLEX_REDIS_URL``), the memory of the whole Redis server before and after. With ``--server-pid``, the resident
+memory of that process tree before and after (per open tab) and the CPU time it spent per answered event. The
+machine's load average is printed with every step: on a shared machine figures move with it.
 Figures are printed, never asserted. ``--quick`` is a smoke run (2 supervisors, 4 s) for the test suite, which
 needs a backend it does not start: it prints a notice and exits 0 when none answers.
 """
@@ -57,13 +60,28 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+def _redis_kb(url: str) -> int:
+    """Memory the Redis server uses (its states, kept until they expire); 0 without Redis."""
+    if not url:
+        return 0
+    import redis
+
+    return redis.Redis.from_url(url).info("memory")["used_memory"] // 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8400")
     parser.add_argument("--steps", default="25,50,100,150")
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--think", type=float, default=2.0)
+    parser.add_argument("--idle", type=int, default=0,
+                        help="more tabs held open on a ranking board, doing nothing (connected sessions)")
+    parser.add_argument("--ramp", type=float, default=0, help="seconds over which tabs open (default: duration/3, "
+                        "at most 10 s)")
     parser.add_argument("--server-pid", type=int, default=0)
+    parser.add_argument("--redis-url", default=os.environ.get("REFLEX_REDIS_URL", ""),
+                        help="the server's Redis, to print the memory its states take")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -74,19 +92,27 @@ def main() -> int:
             print(f"no backend at {args.url}: nothing measured (start one, see the docstring)")
             return 0
     for users in [int(s) for s in args.steps.split(",")]:
+        tabs = users + args.idle
         before = _rss_kb(args.server_pid) if args.server_pid else 0
+        redis_before = _redis_kb(args.redis_url)
         cpu_before = _cpu_seconds(args.server_pid) if args.server_pid else 0.0
         run = subprocess.run([sys.executable, "-m", "siimop_app.loadtest", "--url", args.url, "--supervisors",
-                              str(users), "--duration", str(args.duration), "--think", str(args.think),
-                              "--ramp", str(min(10.0, args.duration / 3))],
+                              str(users), "--idle", str(args.idle), "--duration", str(args.duration),
+                              "--think", str(args.think), "--ramp", str(args.ramp or min(10.0, args.duration / 3))],
                              cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
         after = _rss_kb(args.server_pid) if args.server_pid else 0
+        redis_after = _redis_kb(args.redis_url)
         cpu = _cpu_seconds(args.server_pid) - cpu_before if args.server_pid else 0.0
-        print(f"=== {users} active supervisors, one move every {args.think:g} s each ===")
+        idle = f" and {args.idle} idle tabs" if args.idle else ""
+        print(f"=== {users} active supervisors, one move every {args.think:g} s each{idle} ===")
         print(run.stdout.strip() or run.stderr.strip()[-2000:])
+        if args.redis_url:
+            print(f"Redis memory: {redis_before / 1024:.0f} MB before, {redis_after / 1024:.0f} MB after "
+                  f"({(redis_after - redis_before) / max(tabs, 1):.1f} KB per tab opened)")
         if args.server_pid:
             print(f"server memory: {before / 1024:.0f} MB before, {after / 1024:.0f} MB after "
-                  f"({(after - before) / max(users, 1):.0f} KB per tab opened, read as the step ends: a worker gives it back later, see worker_memory.py)")
+                  f"({(after - before) / max(tabs, 1):.0f} KB per tab opened, read as the step ends: a worker gives "
+                  "it back later, see worker_memory.py)")
             # Every socket message the server handled in the step: page opens (hydrate + on_load) and actions.
             events = sum(int(line.split()[1]) for line in run.stdout.splitlines()
                          if line.split()[:1] and line.split()[0].endswith((".move", ".open")) and len(line.split()) > 1

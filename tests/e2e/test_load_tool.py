@@ -78,8 +78,10 @@ def _line(output: str, action: str) -> list[str]:
 
 def test_supervisors_rank_coordinators_watch_and_people_sign_in_and_it_is_all_in_the_database(backend):
     url, env = backend
-    out = _load(env, url, "--supervisors", "2", "--coordinators", "1", "--sign-ins", "2", "--duration", "6")
+    out = _load(env, url, "--supervisors", "2", "--idle", "2", "--coordinators", "1", "--sign-ins", "2",
+                "--duration", "6")
     moves = int(_line(out, "supervisor.move")[1])
+    assert _line(out, "idle.open")[1:3] == ["2", "0"], out  # two more boards held open, doing nothing
     assert moves >= 2 and _line(out, "supervisor.move")[2] == "0", out
     assert f"database: {moves} supervisor.move row(s) written for {moves} answered by the server" in out
     assert "database: 2 signin.link row(s) written for 2 answered by the server" in out
