@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -48,7 +49,32 @@ def _engine_for(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+    sa.event.listen(engine.pool, "checkin", _note_checkin)
+    sa.event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+# A pooled connection is pinged before use only after it sat idle this long: pinging at every checkout
+# (``pool_pre_ping``) cost a round trip per transaction, three per ranking move (issue 13). A connection in
+# steady use needs none: when PostgreSQL restarts, the first statement that fails on a dead connection marks
+# every connection of the pool as stale (SQLAlchemy's disconnect handling), so only statements in flight during
+# the restart fail, with the French "indisponible" message; a pool that was idle through the restart is pinged.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_checkin(_dbapi_connection, record) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:  # the pool drops this connection and checks out another (a new one if need be)
+        raise sa.exc.DisconnectionError(f"stale connection: {exc}") from exc
 
 
 @contextlib.contextmanager
@@ -67,3 +93,23 @@ def transaction(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+
+def read_rows(statement: sa.Executable, params: dict | None = None, url: str | None = None) -> list[sa.Row]:
+    """The rows of one read statement, for the reads every event makes (the session check, the calendar).
+
+    It runs in autocommit: PostgreSQL gets neither BEGIN nor COMMIT, two of the three round trips such a read
+    cost inside ``transaction()``. Never for a write, nor for several reads that must agree (each statement
+    sees its own snapshot). When the pooled connection died with the database (restarted), the read is made
+    again once on a fresh connection: it changed nothing, and its failure marked every older connection of the
+    pool stale, so the rest of the event gets fresh ones too and the person sees no error.
+    """
+    for attempt in (1, 2):
+        try:
+            with get_engine(url).connect() as connection:
+                return connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, params).all()
+        except sa.exc.DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")

@@ -27,7 +27,7 @@ from passlib.hash import pbkdf2_sha256
 from sqlmodel import Session, select
 
 from siimop_app import routes
-from siimop_app.db import transaction
+from siimop_app.db import read_rows, transaction
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
@@ -278,8 +278,7 @@ def resolve_session(cookie_value: str) -> SignedInUser | None:
     if parsed is None:
         return None
     session_id, secret = parsed
-    with transaction() as session:
-        rows = session.execute(_SESSION_AND_USER, {"session_id": session_id}).all()
+    rows = read_rows(_SESSION_AND_USER, {"session_id": session_id})
     if not rows:
         return None
     secret_sha256, revoked_at, expires_at, user_id, first_name, last_name, is_active, email, _ = rows[0]

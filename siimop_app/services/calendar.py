@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
-from siimop_app.db import transaction
+from siimop_app.db import read_rows
 from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open, phase_in_view
 from siimop_app.domain.errors import UserError
 from siimop_app.models import Campaign, Phase, Round, Wave
@@ -98,10 +97,10 @@ _ONE_STATEMENT = (
 )
 
 
-def _read_all(session: Session) -> list[WaveCalendar]:
+def _read_calendars() -> list[WaveCalendar]:
     """Every wave's calendar in one statement, whatever the number of waves (every event of every page reads it;
     it took three statements, and 1 + 3 per wave before that)."""
-    rows = session.execute(_ONE_STATEMENT).all()
+    rows = read_rows(_ONE_STATEMENT)
     waves: dict[int, tuple] = {}
     rounds: dict[int, dict[int, int]] = {}
     for wave_id, wave_name, subtitle, campaign_id, campaign_name, news_url, phase_id, round_id, _, _, _, number in rows:
@@ -152,11 +151,6 @@ def once(key: tuple, compute: Callable[[], T]) -> T:
 
 def _calendars() -> list[WaveCalendar]:
     return once(("calendar",), _read_calendars)
-
-
-def _read_calendars() -> list[WaveCalendar]:
-    with transaction() as session:
-        return _read_all(session)
 
 
 def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:

@@ -1,0 +1,69 @@
+"""Pooled PostgreSQL connections that died with the server (a restart): the next event's reads and transactions
+get fresh ones, and the person sees no error (issue 13, item 4). A restart is played by ending every server
+process of the test's database from another connection, as a restart ends them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from siimop_app import db
+from siimop_app.db import get_engine, read_rows, transaction
+from tests.conftest import POSTGRES_URL
+
+
+def _end_every_connection_to(url: str) -> int:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            return len(connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+                {"name": sa.make_url(url).database}).all())
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(db_url: str) -> str:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a server restart only concerns PostgreSQL")
+    return db_url
+
+
+def _warm_pool(connections: int = 3) -> None:
+    """Connections in the pool, as a worker has after serving: several checked out at once, then given back."""
+    engine = get_engine()
+    held = [engine.connect() for _ in range(connections)]
+    for connection in held:
+        connection.execute(sa.text("SELECT 1"))
+    for connection in held:
+        connection.close()
+
+
+def test_reads_every_event_makes_survive_connections_lost_a_moment_ago(pg_url):
+    _warm_pool()
+    assert _end_every_connection_to(pg_url) >= 3
+    # Used a moment ago, so not pinged: the read fails on a dead connection, is made again on a fresh one.
+    assert read_rows(sa.text("SELECT 41 + 1")) == [(42,)]
+    # That failure marked the pool's older connections stale: the event's transaction gets a fresh one too.
+    with transaction() as session:
+        assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_connection_idle_through_a_restart_is_pinged_and_replaced_before_use(pg_url):
+    _warm_pool(1)
+    assert _end_every_connection_to(pg_url) >= 1
+    time.sleep(db.PING_AFTER_IDLE_SECONDS + 0.1)
+    # Not a read that could be retried: a transaction, whose first statement must not meet a dead connection.
+    with transaction() as session:
+        assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_read_in_autocommit_leaves_no_transaction_open(db_url):
+    assert read_rows(sa.text("SELECT 1")) == [(1,)]
+    with get_engine().connect() as connection:  # the same pooled connection, given back as it was taken
+        assert not connection.in_transaction()
+        if db_url.startswith("postgresql"):
+            assert connection.execute(sa.text("SHOW transaction_isolation")).scalar_one() == "read committed"
