@@ -47,6 +47,8 @@ class Settings:
     warm_dry_run_delay: float
     warm_dry_run_max_load: float
     memory_reclaim_seconds: float
+    balance_seconds: float
+    balance_min_excess: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -89,6 +91,11 @@ class Settings:
             warm_dry_run_max_load=float(_env("SIIMOP_WARM_DRY_RUN_MAX_LOAD", "0.5")),
             # How often a worker checks whether clients left to give their memory back (worker_memory.py); 0: never.
             memory_reclaim_seconds=float(_env("SIIMOP_MEMORY_RECLAIM_SECONDS", "60")),
+            # With Redis, how often workers compare their connected clients and the busiest hands some over
+            # (worker_balance.py: after a worker died, its clients all reconnected to the survivors); 0: never.
+            balance_seconds=float(_env("SIIMOP_BALANCE_SECONDS", "10")),
+            # ... and the fewest sockets over its fair share for which a worker closes some.
+            balance_min_excess=int(_env("SIIMOP_BALANCE_MIN_EXCESS", "20")),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import reflex as rx
@@ -56,7 +57,7 @@ from siimop_app.pages.support_follow import FollowTicketState, follow_ticket_pag
 from siimop_app.pages.my_tickets import MyTicketsState, my_tickets_page
 from siimop_app.pages.manager.tickets import TicketInboxState, ticket_inbox_page
 from siimop_app.pages.manager.ticket_detail import TicketDetailState, ticket_detail_page
-from siimop_app import worker_memory
+from siimop_app import worker_balance, worker_memory
 from siimop_app.services import outbox, warm_up
 from siimop_app.settings import get_settings
 from siimop_app.states.session import AppState
@@ -113,6 +114,17 @@ async def _reclaim_memory():
     every = get_settings().memory_reclaim_seconds
     if every > 0:
         await worker_memory.reclaim_forever(lambda: len(app.sio.eio.sockets), every)
+
+
+@app.register_lifespan_task
+async def _balance_clients():
+    # With Redis, the workers even out their connected clients after one died (worker_balance.py);
+    # SIIMOP_BALANCE_SECONDS=0: off.
+    settings, redis_url = get_settings(), rx.config.get_config().redis_url
+    if redis_url and settings.balance_seconds > 0:
+        await worker_balance.balance_forever(redis_url, lambda: list(app.sio.eio.sockets),
+                                             functools.partial(worker_balance.cut, app.sio.eio),
+                                             settings.balance_seconds, settings.balance_min_excess)
 
 
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.

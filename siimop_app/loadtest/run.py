@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import ipaddress
@@ -31,7 +32,6 @@ import resource
 import socket
 import sys
 import time
-from collections import defaultdict
 from urllib.parse import quote, urlsplit
 
 from siimop_app import routes
@@ -148,10 +148,10 @@ HEARTS_PER_SAVE = (2, 6)
 # -- the run ---------------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Figures:
-    latencies: dict[str, list[float]] = dataclasses.field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
-    error_samples: list[str] = dataclasses.field(default_factory=list)
-    done: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    latencies: dict[str, list[float]] = dataclasses.field(default_factory=lambda: collections.defaultdict(list))
+    errors: dict[str, int] = dataclasses.field(default_factory=lambda: collections.defaultdict(int))
+    error_reasons: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    done: dict[str, int] = dataclasses.field(default_factory=lambda: collections.defaultdict(int))
     connected: int = 0
     peak_connected: int = 0
     stats_updates: int = 0
@@ -170,8 +170,7 @@ class Figures:
 
     def fail(self, kind: str, reason: str) -> None:
         self.errors[kind] += 1
-        if len(self.error_samples) < 10:
-            self.error_samples.append(f"{kind}: {reason}")
+        self.error_reasons[f"{kind}: {reason}"] += 1
 
 
 def _state_key() -> str:
@@ -230,9 +229,11 @@ class Journeys:
         return True
 
     async def _reconnect(self, tab, kind: str, path: str, params=None) -> bool:
-        """What the browser does when its socket is lost (a worker killed, a restart): reconnect with the same tab
-        token, whose state the other workers find in Redis, and reload the page; again every 0.5-1.5 s until the
-        run ends. The time until the page is back is reported as ``<kind>.reconnect``."""
+        """What the browser does when its socket is lost (a worker killed, a restart, a worker handing clients
+        over): reconnect with the same tab token, whose state the other workers find in Redis, and reload the
+        page; again every 0.5-1.5 s until the run ends. A tab whose socket the server closed between two actions
+        reconnects before the next one, as the browser does at once, so that only a click in flight is lost. The
+        time until the page is back is reported as ``<kind>.reconnect``."""
         from siimop_app.loadtest.client import SocketError
 
         await tab.close()
@@ -258,6 +259,9 @@ class Journeys:
         suffix = self.board.get_full_name().rpartition(".")[2]
         try:
             while await self._pause():
+                if not tab.connected() and not await self._reconnect(tab, "supervisor", path,
+                                                                      {"post_id": str(post_id)}):
+                    return
                 ranked = tab.var(suffix, "ranked", []) or []
                 unranked = tab.var(suffix, "unranked", []) or []
                 if unranked:
@@ -302,6 +306,8 @@ class Journeys:
         suffix = self.wishes.get_full_name().rpartition(".")[2]
         try:
             while await self._pause():
+                if not tab.connected() and not await self._reconnect(tab, "student", routes.WISHES.path):
+                    return
                 rows = tab.var(suffix, "rows", []) or []
                 if len(rows) < 2:
                     self.f.fail("student.save", f"no post to rate ({tab.var(suffix, 'error') or 'empty page'})")
@@ -494,8 +500,9 @@ def report(f: Figures, seconds: float, verified: dict[str, int], ended_at: float
         lost = f" ({rows - claimed} whose answer was lost or late)" if rows > claimed else ""
         lines.append(f"database: {rows} {kind} row(s) written for {claimed} answered by the server{lost}")
         ok &= rows >= claimed
-    if f.error_samples:
-        lines.append("first errors: " + " | ".join(f.error_samples))
+    if f.error_reasons:  # after a fault, which one cost what: sockets lost, the database away, Redis restarted
+        lines.append("errors by reason: " + " | ".join(f"{n} × {reason[:160]}"
+                                                       for reason, n in f.error_reasons.most_common(8)))
     lines.append(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return "\n".join(lines), ok
 

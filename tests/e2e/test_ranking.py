@@ -225,3 +225,35 @@ def test_a_moved_card_comes_into_view_with_the_focus_and_the_banner_stays_visibl
     expect(moved).to_be_in_viewport()
     expect(page.locator("#ranking-invalid")).to_be_in_viewport()
     page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")
+
+
+def test_a_socket_the_server_closes_reconnects_and_the_next_move_is_saved(page, harness):
+    """What the workers do to even out their clients (worker_balance.py): close a socket at the transport level.
+    The page reconnects by itself, and the next click is saved; no console error (the page fixture checks)."""
+    import asyncio
+    import time
+
+    from siimop_app import worker_balance
+
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    eio = harness.app_instance.sio.eio
+    before = set(eio.sockets)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_last(page, page.locator(".unranked-card").first)
+    mine = set(eio.sockets) - before
+    assert mine, "the page's socket"
+    loop = eio.service_task_handle.get_loop()
+    for sid in mine:
+        asyncio.run_coroutine_threadsafe(worker_balance.cut(eio, sid), loop).result(10)
+    assert not mine & set(eio.sockets)
+    # The browser reconnects by itself (a click in the instant of the cut would be lost, as with any cut: the page
+    # then shows the candidate still unranked, truthfully).
+    deadline = time.monotonic() + 10
+    while not set(eio.sockets) - before - mine:
+        assert time.monotonic() < deadline, "the page did not reconnect"
+        time.sleep(0.1)
+    _rank_last(page, page.locator(".unranked-card").first)
+    expect(page.locator("#reconnexion")).to_have_count(0)
+    _reset(post_id)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import func, select
 
+from siimop_app import worker_balance
 from siimop_app.db import get_engine, transaction
 from siimop_app.models import Application, Post, PostSupervisor, Ranking, RankingEntry, User, UserEmail
 from siimop_app.services import auth
@@ -301,17 +302,32 @@ def test_state_kept_in_redis_expires_with_the_session(prod_server, browser):
     page.context.close()
 
 
+IDLE_TABS = 40
+
+
 def test_the_load_tool_rides_through_a_worker_killed_and_every_answered_move_is_saved(prod_server: ProdServer):
-    """The issue's check with the load tool: its tabs reconnect as browsers do when a worker dies under them, and
-    every move the server answered is in the database (the tool exits 1 otherwise)."""
+    """The issue's check with the load tool: its tabs reconnect as browsers do when a worker dies under them, every
+    move the server answered is in the database (the tool exits 1 otherwise), and the replacement worker gets its
+    share of the tabs back."""
     run = subprocess.Popen([sys.executable, "-m", "siimop_app.loadtest", "--url", prod_server.base_url,
-                            "--supervisors", "10", "--duration", "14", "--ramp", "1", "--think", "1"],
+                            "--supervisors", "10", "--idle", str(IDLE_TABS), "--duration", "26", "--ramp", "1",
+                            "--think", "1"],
                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(6)
     victim = sorted(prod_server.wait_for_workers())[0]
     os.kill(victim, signal.SIGKILL)
+    workers = prod_server.wait_for_workers(excluding={victim})
+    # Its tabs reconnected to the survivor; the workers then even out (worker_balance.py, a round a second here).
+    tabs = IDLE_TABS + 10
+    deadline, counts = time.monotonic() + 15, {}
+    while time.monotonic() < deadline and not (len(counts) == 2 and min(counts.values()) >= tabs // 5):
+        time.sleep(0.5)
+        counts = {int(worker.split(b":")[-1]): int(value.split()[0])
+                  for worker, value in _redis().hgetall(worker_balance.KEY).items()
+                  if int(worker.split(b":")[-1]) in workers}
     output, _ = run.communicate(timeout=120)
     assert run.returncode == 0, output
+    assert len(counts) == 2 and min(counts.values()) >= tabs // 5, (counts, output)
     assert victim not in prod_server.wait_for_workers(excluding={victim})
     figures = {line.split()[0]: line.split()[1:] for line in output.splitlines() if line.startswith("supervisor.")}
     reconnected, failed_moves = int(figures["supervisor.reconnect"][0]), int(figures["supervisor.move"][1])

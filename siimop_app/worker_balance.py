@@ -1,0 +1,115 @@
+"""Workers even out their connected clients after one of them died (issue 13).
+
+Measured (README, "Faults under the load tool"): when a worker is killed, its tabs reconnect within seconds, before
+its replacement is up, so all of them land on the survivors. A socket never moves by itself: the survivor kept 300
+tabs alone (p95 611 ms) and the new worker none, until people came and went.
+
+So every ``SIIMOP_BALANCE_SECONDS`` (default 10; 0 turns it off; only with Redis and several workers) each worker
+writes its count of connected sockets to Redis and reads the others'. A worker holding more than its fair share
+(the total over the workers alive) by at least ``SIIMOP_BALANCE_MIN_EXCESS`` sockets (default 20) and by 15 %, two
+rounds in a row, closes a few of them at the transport level, as a network cut would: at most a tenth of its sockets per round, so
+the move is gradual. Each browser reconnects at once (Reflex's client does after a transport close, with its
+"reconnexion" notice for that instant), its state is in Redis, and the new connection is accepted by any worker:
+the idle one as often as the busy one, so the counts even out within a few rounds. A click in flight on a closed
+socket is still processed and saved; the page shows its result when it reloads.
+
+Workers on other machines sharing the Redis database are counted too: the load balancer then spreads the
+reconnections over the machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import random
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger("siimop.balance")
+
+KEY = "siimop:worker_clients"  # hash: worker ("host:pid") -> "count unix_time"
+# A worker that has not written for this many rounds is dead: its entry is dropped.
+STALE_ROUNDS = 3
+TOLERANCE = 1.15
+MOST_PER_ROUND = 0.1
+
+
+def to_shed(mine: int, others: list[int], min_excess: int) -> int:
+    """How many of its ``mine`` sockets a worker closes this round, given the live counts of the other workers."""
+    if not others:
+        return 0
+    fair = math.ceil((mine + sum(others)) / (len(others) + 1))
+    excess = mine - fair
+    if excess < max(min_excess, 1) or mine < TOLERANCE * fair:
+        return 0
+    return min(excess, max(1, int(mine * MOST_PER_ROUND)))
+
+
+def live_counts(entries: dict[str, str], me: str, now: float, every: float) -> tuple[list[int], list[str]]:
+    """The other workers' counts still fresh, and the entries of workers that stopped writing (to drop)."""
+    others, stale = [], []
+    for worker, value in entries.items():
+        if worker == me:
+            continue
+        try:
+            count, written_at = value.split()
+            fresh = now - float(written_at) <= STALE_ROUNDS * every
+        except ValueError:
+            fresh = False
+        if fresh:
+            others.append(int(count))
+        else:
+            stale.append(worker)
+    return others, stale
+
+
+async def cut(eio, sid: str) -> None:
+    """Close one client's connection the way a network cut does, so that its browser reconnects at once.
+
+    ``eio.disconnect`` alone runs the disconnect handlers and queues engine.io's CLOSE packet, which the browser's
+    websocket transport ignores: the websocket stayed open until the browser next sent something (a click, then
+    lost). Ending the socket's writer (python-engineio's queue, pinned in requirements.txt) closes the websocket
+    itself; the browser sees "transport close" and Reflex's client reconnects (tests/e2e/test_ranking.py).
+    """
+    socket = eio.sockets.get(sid)
+    if socket is None:
+        return
+    await eio.disconnect(sid)
+    await socket.queue.put(None)
+
+
+async def balance_forever(redis_url: str, sockets: Callable[[], list[str]], close: Callable[[str], Awaitable[None]],
+                          every: float, min_excess: int, me: str = "") -> None:
+    """Publish this worker's count every ``every`` seconds and close its excess sockets (see the docstring)."""
+    import redis.asyncio as redis
+
+    me = me or f"{socket.gethostname()}:{os.getpid()}"
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    over_before = False
+    while True:
+        await asyncio.sleep(every * random.uniform(0.8, 1.2))  # workers' rounds drift apart: no two shed at once
+        try:
+            now = time.time()
+            connected = sockets()
+            # One round trip; the hash expires a few rounds after the last worker stopped writing (nothing in
+            # Redis outlives its use).
+            _, _, entries = await (client.pipeline(transaction=False).hset(KEY, me, f"{len(connected)} {now}")
+                                   .expire(KEY, math.ceil((STALE_ROUNDS + 1) * every)).hgetall(KEY).execute())
+            others, stale = live_counts(entries, me, now, every)
+            if stale:
+                await client.hdel(KEY, *stale)
+        except (OSError, redis.RedisError) as exc:  # Redis restarting: try again next round
+            log.warning("client balance skipped: Redis unreachable (%s)", exc)
+            continue
+        shed = to_shed(len(connected), others, min_excess)
+        # Only an excess seen two rounds in a row: while tabs arrive (a start, a ramp) or just after a worker died,
+        # the others' counts lag behind by up to a round, and closing on them would move clients for nothing.
+        over_before, shed = bool(shed), shed if over_before else 0
+        if shed:
+            log.info("closing %d of %d sockets so that their clients reconnect to a less loaded worker "
+                     "(others: %s)", shed, len(connected), others)
+            for sid in random.sample(connected, shed):
+                await close(sid)
