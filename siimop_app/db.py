@@ -95,7 +95,6 @@ def transaction(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
-
 def read_rows(statement: sa.Executable, params: dict | None = None, url: str | None = None) -> list[sa.Row]:
     """The rows of one read statement, for the reads every event makes (the session check, the calendar).
 
