@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from siimop_app import db
 from siimop_app.db import get_engine, read_rows, transaction
-from tests.conftest import POSTGRES_URL
+from tests.conftest import BACKENDS, POSTGRES_URL
 
 
 def _end_every_connection_to(url: str) -> int:
@@ -25,11 +25,9 @@ def _end_every_connection_to(url: str) -> int:
         admin.dispose()
 
 
-@pytest.fixture
-def pg_url(db_url: str) -> str:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a server restart only concerns PostgreSQL")
-    return db_url
+# A server restart only concerns PostgreSQL: these tests take the PostgreSQL database alone (none without
+# SIIMOP_TEST_POSTGRES_URL, which CI sets).
+postgresql_only = pytest.mark.parametrize("db_url", BACKENDS[1:], indirect=True)
 
 
 def _warm_pool(connections: int = 3) -> None:
@@ -42,9 +40,10 @@ def _warm_pool(connections: int = 3) -> None:
         connection.close()
 
 
-def test_reads_every_event_makes_survive_connections_lost_a_moment_ago(pg_url):
+@postgresql_only
+def test_reads_every_event_makes_survive_connections_lost_a_moment_ago(db_url):
     _warm_pool()
-    assert _end_every_connection_to(pg_url) >= 3
+    assert _end_every_connection_to(db_url) >= 3
     # Used a moment ago, so not pinged: the read fails on a dead connection, is made again on a fresh one.
     assert read_rows(sa.text("SELECT 41 + 1")) == [(42,)]
     # That failure marked the pool's older connections stale: the event's transaction gets a fresh one too.
@@ -52,9 +51,10 @@ def test_reads_every_event_makes_survive_connections_lost_a_moment_ago(pg_url):
         assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
 
 
-def test_a_connection_idle_through_a_restart_is_pinged_and_replaced_before_use(pg_url):
+@postgresql_only
+def test_a_connection_idle_through_a_restart_is_pinged_and_replaced_before_use(db_url):
     _warm_pool(1)
-    assert _end_every_connection_to(pg_url) >= 1
+    assert _end_every_connection_to(db_url) >= 1
     time.sleep(db.PING_AFTER_IDLE_SECONDS + 0.1)
     # Not a read that could be retried: a transaction, whose first statement must not meet a dead connection.
     with transaction() as session:
