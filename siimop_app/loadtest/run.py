@@ -219,11 +219,13 @@ class Journeys:
         from siimop_app.loadtest.client import SocketError
 
         try:
-            seconds = await tab.open(path, params)
+            self.f.ok(f"{kind}.open", await tab.open(path, params))
         except SocketError as exc:
+            # The browser tries again too (a worker that died while the page opened): the open is an error, the
+            # tab goes on once it got the page.
             self.f.fail(f"{kind}.open", str(exc))
-            return False
-        self.f.ok(f"{kind}.open", seconds)
+            if not await self._reconnect(tab, kind, path, params):
+                return False
         self.f.connected += 1
         self.f.peak_connected = max(self.f.peak_connected, self.f.connected)
         return True
