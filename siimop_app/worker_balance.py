@@ -7,11 +7,12 @@ tabs alone (p95 611 ms) and the new worker none, until people came and went.
 So every ``SIIMOP_BALANCE_SECONDS`` (default 10; 0 turns it off; only with Redis and several workers) each worker
 writes its count of connected sockets to Redis and reads the others'. A worker holding more than its fair share
 (the total over the workers alive) by at least ``SIIMOP_BALANCE_MIN_EXCESS`` sockets (default 20) and by 15 %, two
-rounds in a row, closes a few of them at the transport level, as a network cut would: at most a tenth of its sockets per round, so
-the move is gradual. Each browser reconnects at once (Reflex's client does after a transport close, with its
-"reconnexion" notice for that instant), its state is in Redis, and the new connection is accepted by any worker:
-the idle one as often as the busy one, so the counts even out within a few rounds. A click in flight on a closed
-socket is still processed and saved; the page shows its result when it reloads.
+rounds in a row, closes a few of them at the transport level, as a network cut would: at most a tenth of its
+sockets per round, so the move is gradual. Each browser reconnects at once (Reflex's client does after a transport
+close), its state is in Redis, and the new connection is accepted by any worker: the idle one as often as the busy
+one, so the counts even out within a few rounds. A click the server already received is still processed and
+saved (the page shows it when it reloads); a click sent in the instant of the cut is lost, as with any cut, and
+the page then shows the move not made.
 
 Workers on other machines sharing the Redis database are counted too: the load balancer then spreads the
 reconnections over the machines.
@@ -74,11 +75,11 @@ async def cut(eio, sid: str) -> None:
     lost). Ending the socket's writer (python-engineio's queue, pinned in requirements.txt) closes the websocket
     itself; the browser sees "transport close" and Reflex's client reconnects (tests/e2e/test_ranking.py).
     """
-    socket = eio.sockets.get(sid)
-    if socket is None:
+    client = eio.sockets.get(sid)
+    if client is None:
         return
     await eio.disconnect(sid)
-    await socket.queue.put(None)
+    await client.queue.put(None)
 
 
 async def balance_forever(redis_url: str, sockets: Callable[[], list[str]], close: Callable[[str], Awaitable[None]],
