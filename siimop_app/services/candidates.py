@@ -17,7 +17,18 @@ from sqlmodel import Session, select
 
 from siimop_app.domain.calendar import opens_at
 from siimop_app.domain.sufficiency import required_wishes
-from siimop_app.models import Application, Assignment, Post, PostSupervisor, Round, Specialty, Student, Subdivision, User
+from siimop_app.models import (
+    Application,
+    Assignment,
+    Post,
+    PostSupervisor,
+    RankingEntry,
+    Round,
+    Specialty,
+    Student,
+    Subdivision,
+    User,
+)
 from siimop_app.services import calendar
 
 
@@ -183,25 +194,31 @@ _CANDIDATES_OF_POST = (
 )
 
 
+# The same rows with the post's ranking entry of each candidate (``:ranking_id``; none before the first move): the
+# board and every move read candidates and entries together, one statement instead of two (issue 13).
+_ENTRY = RankingEntry.__table__
+CANDIDATES_WITH_ENTRIES = _CANDIDATES_OF_POST.add_columns(_ENTRY.c.id, _ENTRY.c.rank, _ENTRY.c.refused).outerjoin(
+    _ENTRY, sa.and_(_ENTRY.c.ranking_id == sa.bindparam("ranking_id"), _ENTRY.c.student_id == _STUDENT.c.id))
+_CARD_COLUMNS = 8 + len(_ELIGIBILITY_COLUMNS)  # a row's card and candidate rule; ranking columns follow
+
+
+def candidate_of_row(row: sa.Row, post: Post | sa.Row) -> CandidateCard | None:
+    """The card of a row of ``_CANDIDATES_OF_POST`` (or ``CANDIDATES_WITH_ENTRIES``), None when the row's student
+    is not a candidate (insufficient list, placed in another round)."""
+    sid, first, last, ine, specialty, subdivision, subdivision_id, semestre_decale, *rule = row[:_CARD_COLUMNS]
+    if not _is_eligible(*rule):
+        return None
+    return CandidateCard(student_id=sid, first_name=first, last_name=last, ine=ine, specialty=specialty,
+                         subdivision=subdivision, is_local=subdivision_id == post.subdivision_id,
+                         semestre_decale=semestre_decale)
+
+
 def candidates_of_post(session: Session, *, post: Post | sa.Row, round_id: int) -> list[CandidateCard]:
     """The post's candidates in the round, in a stable order (name), as cards: one statement.
 
     The post's applications in this round exist only if the round is of the post's wave."""
     rows = session.execute(_CANDIDATES_OF_POST, {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id})
-    return [
-        CandidateCard(
-            student_id=sid,
-            first_name=first,
-            last_name=last,
-            ine=ine,
-            specialty=specialty,
-            subdivision=subdivision,
-            is_local=subdivision_id == post.subdivision_id,
-            semestre_decale=semestre_decale,
-        )
-        for sid, first, last, ine, specialty, subdivision, subdivision_id, semestre_decale, *rule in rows
-        if _is_eligible(*rule)
-    ]
+    return [card for row in rows if (card := candidate_of_row(row, post)) is not None]
 
 
 def ranking_round_in_view(wave: calendar.WaveCalendar | None) -> tuple[int | None, int | None, bool, str]:

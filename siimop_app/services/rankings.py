@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -39,7 +40,13 @@ from siimop_app.models import (
 from siimop_app.services import audit, calendar, post_access
 from siimop_app.services.access import AccessDenied
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.candidates import CandidateCard, candidates_of_post, ranking_round_in_view
+from siimop_app.services.candidates import (
+    CANDIDATES_WITH_ENTRIES,
+    CandidateCard,
+    candidate_of_row,
+    candidates_of_post,
+    ranking_round_in_view,
+)
 from siimop_app.services.candidates import eligible as eligible_students
 from siimop_app.services.documents import DocumentInfo, documents_of_student
 from siimop_app.services.posts import supervisor_post_cards
@@ -72,12 +79,17 @@ _RANKING = Ranking.__table__
 _ENTRY = RankingEntry.__table__
 _ROUND = Round.__table__
 _ASSIGNMENT = Assignment.__table__
+_EARLIER_ROUND = _ROUND.alias("earlier_round")
 _PLACES_TAKEN_BEFORE = (
-    sa.select(sa.func.count()).select_from(_ASSIGNMENT).join(_ROUND, _ROUND.c.id == _ASSIGNMENT.c.round_id)
-    .where(_ASSIGNMENT.c.post_id == sa.bindparam("post_id"), _ROUND.c.number < sa.bindparam("round_number"))
+    sa.select(sa.func.count()).select_from(_ASSIGNMENT)
+    .join(_EARLIER_ROUND, _EARLIER_ROUND.c.id == _ASSIGNMENT.c.round_id)
+    .where(_ASSIGNMENT.c.post_id == sa.bindparam("post_id"), _EARLIER_ROUND.c.number < sa.bindparam("round_number"))
 )
-_ROUND_STATUS = sa.select(_ROUND.c.status).where(_ROUND.c.id == sa.bindparam("round_id"))
-_ROUND_STATUS_SHARED = _ROUND_STATUS.with_for_update(read=True)
+# A board's round: its status and the places its post's earlier rounds filled, one statement. A move shares the
+# lock of the round's row alone (not of the counted assignments).
+_ROUND_STATUS_AND_TAKEN = sa.select(_ROUND.c.status, _PLACES_TAKEN_BEFORE.scalar_subquery()).where(
+    _ROUND.c.id == sa.bindparam("round_id"))
+_ROUND_STATUS_AND_TAKEN_SHARED = _ROUND_STATUS_AND_TAKEN.with_for_update(read=True, of=_ROUND)
 _RANKING_ID = sa.select(_RANKING.c.id).where(_RANKING.c.round_id == sa.bindparam("round_id"),
                                              _RANKING.c.post_id == sa.bindparam("post_id"))
 _RANKING_ID_LOCKED = _RANKING_ID.with_for_update()
@@ -92,7 +104,11 @@ def places_for_round(session: Session, post: Post | sa.Row, round_number: int | 
     if round_number is None:
         return post.places_opened
     taken = session.execute(_PLACES_TAKEN_BEFORE, {"post_id": post.id, "round_number": round_number}).scalar_one()
-    return max(post.places_opened - taken, 0)
+    return _places_left(post.places_opened, taken)
+
+
+def _places_left(opened: int, taken: int) -> int:
+    return max(opened - taken, 0)
 
 
 def _header(session: Session, post: Post | sa.Row, user: SignedInUser, is_referent: bool) -> tuple[str, str, tuple[str, ...]]:
@@ -125,6 +141,30 @@ def _entries(session: Session, ranking_id: int | None) -> dict[int, sa.Row]:
     if ranking_id is None:
         return {}
     return {row.student_id: row for row in session.execute(_ENTRIES, {"ranking_id": ranking_id})}
+
+
+class _Entry(NamedTuple):
+    id: int
+    rank: int | None
+    refused: bool
+
+
+def _candidates_and_entries(session: Session, post: sa.Row, round_id: int,
+                            ranking_id: int | None) -> tuple[dict[int, CandidateCard], dict[int, _Entry]]:
+    """The post's candidates by student and their entries in the ranking (if it exists yet): one statement."""
+    cards: dict[int, CandidateCard] = {}
+    entries: dict[int, _Entry] = {}
+    rows = session.execute(CANDIDATES_WITH_ENTRIES, {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id,
+                                                     "ranking_id": ranking_id})
+    for row in rows:
+        card = candidate_of_row(row, post)
+        if card is None:
+            continue
+        cards[card.student_id] = card
+        entry_id, rank, refused = row[-3:]
+        if entry_id is not None:
+            entries[card.student_id] = _Entry(entry_id, rank, refused)
+    return cards, entries
 
 
 def _board(cards: dict[int, CandidateCard], entries: dict[int, sa.Row]) -> Board:
@@ -170,7 +210,7 @@ _NO_HEADER = ("", "", ())
 
 
 def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: bool, wave=_READ_CALENDAR,
-          referent: bool = False, header: bool = True) -> tuple[RankingView, int | None, dict[int, sa.Row]]:
+          referent: bool = False, header: bool = True) -> tuple[RankingView, int | None, dict[int, _Entry]]:
     """The post's board as ``user`` may see it (AccessDenied unless they supervise it, as référent when
     ``referent``), its ranking's id (None before the first move) and its entries.
 
@@ -187,21 +227,22 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
     if wave is not None and post.wave_id != wave.wave_id:
         wave = None
     round_id, round_number, phase_open, notice = ranking_round_in_view(wave)
+    places = post.places_opened
+    ranking_id = None
+    cards: dict[int, CandidateCard] = {}
+    entries: dict[int, _Entry] = {}
     if round_id is not None:
-        status = _ROUND_STATUS_SHARED if for_update else _ROUND_STATUS
-        if session.execute(status, {"round_id": round_id}).scalar_one() != RoundStatus.OPEN.value:
+        status, taken = session.execute(_ROUND_STATUS_AND_TAKEN_SHARED if for_update else _ROUND_STATUS_AND_TAKEN,
+                                        {"round_id": round_id, "post_id": post.id, "round_number": round_number}).one()
+        places = _places_left(post.places_opened, taken)
+        if status != RoundStatus.OPEN.value:
             # Once the round is closed (or closing) its rankings are part of the stored matching: frozen.
             phase_open = False
             notice = notice or "Ce tour est clôturé : le classement ne peut plus être modifié."
-    title, access_label, others = _header(session, post, user, is_referent) if header else _NO_HEADER
-    places = places_for_round(session, post, round_number)
-    ranking_id = None
-    cards: dict[int, CandidateCard] = {}
-    if round_id is not None:
         ranking_id = session.execute(_RANKING_ID_LOCKED if for_update else _RANKING_ID,
                                      {"round_id": round_id, "post_id": post.id}).scalar_one_or_none()
-        cards = {card.student_id: card for card in candidates_of_post(session, post=post, round_id=round_id)}
-    entries = _entries(session, ranking_id)
+        cards, entries = _candidates_and_entries(session, post, round_id, ranking_id)
+    title, access_label, others = _header(session, post, user, is_referent) if header else _NO_HEADER
     board = _board(cards, entries)
     if not is_referent and not notice:
         notice = "Vous n'êtes pas le responsable référent de ce poste : vous voyez le classement sans pouvoir le modifier."
