@@ -28,7 +28,7 @@ from siimop_app.domain.calendar import to_paris
 from siimop_app.models import Application, AuditEntry, Establishment, Post, Round, Site, Student, Subdivision
 from siimop_app.services import audit, mail, outbox, queries
 from siimop_app.services.auth import SignedInUser
-from siimop_app.services.student_access import signed_in_student
+from siimop_app.services.student_access import StudentRecord, signed_in_student_record
 from siimop_app.services.wish_lists import NO_SUFFICIENCY, Sufficiency, hearts_in_round, sufficiency_of
 
 RECEIPT_ACTION = "wishes.save"  # the audit action whose row is a receipt
@@ -127,8 +127,9 @@ def _receipt_mail(receipt: Receipt, full_name: str) -> mail.email.message.EmailM
                               text="\n".join(lines))
 
 
-def issue_receipt(session: Session, *, user: SignedInUser, student: Student, round_id: int, round_number: int,
-                  wave_id: int, before: dict[int, int], after: dict[int, int], moment: dt.datetime) -> Receipt:
+def issue_receipt(session: Session, *, user: SignedInUser, student: Student | StudentRecord, round_id: int,
+                  round_number: int, wave_id: int, before: dict[int, int], after: dict[int, int],
+                  moment: dt.datetime) -> Receipt:
     """Inside the submission's transaction: its audit row (the receipt) and the receipt's mail, queued."""
     at_iso = to_paris(moment).isoformat()
     sufficiency = sufficiency_of(session, student, wave_id, after)
@@ -150,7 +151,7 @@ def issue_receipt(session: Session, *, user: SignedInUser, student: Student, rou
     return receipt
 
 
-def _receipt_from_audit(session: Session, student: Student, entry: AuditEntry) -> Receipt | None:
+def _receipt_from_audit(session: Session, student: Student | StudentRecord, entry: AuditEntry) -> Receipt | None:
     try:
         after = json.loads(entry.after_json or "{}")
         hearts = {int(k): int(v) for k, v in after["hearts"].items()}
@@ -170,7 +171,7 @@ def _receipt_from_audit(session: Session, student: Student, entry: AuditEntry) -
     )
 
 
-def receipt_entries(session: Session, student: Student):
+def receipt_entries(session: Session, student: Student | StudentRecord):
     """The audit rows that are the student's receipts, newest first."""
     return session.exec(
         select(AuditEntry).where(AuditEntry.entity == "student", AuditEntry.entity_id == student.id,
@@ -187,7 +188,8 @@ def receipt_round(entry: AuditEntry) -> int | None:
         return None
 
 
-def _recorded_list(session: Session, student: Student, round_: Round, hearts: dict[int, int]) -> Receipt:
+def _recorded_list(session: Session, student: Student | StudentRecord, round_: Round,
+                   hearts: dict[int, int]) -> Receipt:
     """What is recorded for the round when no receipt covers it: the list as stored, with no digest."""
     changed = session.exec(
         select(sa.func.max(Application.updated_at))
@@ -210,7 +212,7 @@ def latest_receipt(user: SignedInUser) -> Receipt | None:
     student with recorded wishes never reads that they have none.
     """
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         entry = receipt_entries(session, student).first()
         receipt = _receipt_from_audit(session, student, entry) if entry else None
         receipt_round_ = session.get(Round, receipt_round(entry)) if receipt else None
@@ -233,7 +235,7 @@ def verify_receipt(user: SignedInUser, digest: str) -> Receipt | None:
     """The student's receipt with this digest, if one was issued; None otherwise."""
     digest = (digest or "").strip().lower()
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         for entry in receipt_entries(session, student):
             receipt = _receipt_from_audit(session, student, entry)
             if receipt is not None and receipt.digest == digest:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from siimop_app.domain.sufficiency import NO_SUFFICIENCY, Sufficiency, check_sufficiency  # noqa: F401 - re-exported
 from siimop_app.models import Application, Student
+from siimop_app.services.student_access import StudentRecord
 from siimop_app.services.candidates import posts_offered_to
 
 
@@ -30,13 +31,14 @@ def hearts_in_round(session: Session, student_id: int, round_id: int | None) -> 
     return {post_id: hearts for post_id, hearts in rows}
 
 
-def sufficiency_of(session: Session, student: Student, wave_id: int | None, hearts: dict[int, int]) -> Sufficiency:
+def sufficiency_of(session: Session, student: Student | StudentRecord, wave_id: int | None,
+                   hearts: dict[int, int]) -> Sufficiency:
     """Whether ``hearts`` is a sufficient list for ``student`` in the wave: sufficient, rated, required, missing
     and the message the student reads."""
     return check_sufficiency(hearts=list(hearts.values()), posts_offered=offered_to(session, student, wave_id))
 
 
-def offered_to(session: Session, student: Student, wave_id: int | None) -> int:
+def offered_to(session: Session, student: Student | StudentRecord, wave_id: int | None) -> int:
     """The wave's posts offered to the student's specialty in their subdivision (what sufficiency counts against)."""
     if wave_id is None:
         return 0

@@ -36,7 +36,7 @@ from siimop_app.services.documents import download_path
 from siimop_app.services.overview import Choice
 from siimop_app.services.posts import PostCard, assigned_count_subquery, card_of
 from siimop_app.services.queries import contains
-from siimop_app.services.student_access import signed_in_student
+from siimop_app.services.student_access import StudentRecord, signed_in_student_record
 from siimop_app.services.table_kit import Filter, Table
 from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
@@ -67,7 +67,7 @@ FILTERS = (
 )
 
 
-def _card_query(session: Session, student: Student, wave_id: int, round_id: int | None):
+def _card_query(session: Session, student: Student | StudentRecord, wave_id: int, round_id: int | None):
     """One query for the cards of the student's specialty in the wave, with places and the student's hearts."""
     # Which posts a round offers depends on every stored placement (as the round close counts them).
     assigned = assigned_count_subquery(session, published_only=False)
@@ -147,7 +147,7 @@ def browse_posts(user: SignedInUser, *, filters: dict | None = None, offset: int
     offset = max(0, int(offset or 0))
     limit = min(MAX_PAGE_SIZE, max(1, int(limit or PAGE_SIZE)))
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         if window.wave_id is None:
             return [], 0
         query, site_supervisor = _card_query(session, student, window.wave_id, window.round_id)
@@ -182,7 +182,7 @@ def filter_options(user: SignedInUser) -> dict[str, list[Choice]]:
     subdivision's ``group`` is its region."""
     window = wishes_window()
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         if window.wave_id is None:
             return {"regions": [], "subdivisions": []}
         rows = session.exec(

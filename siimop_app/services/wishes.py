@@ -28,7 +28,7 @@ from siimop_app.services.calendar import PhaseClosedError
 from siimop_app.services.candidates import placed_in_wave
 from siimop_app.services.posts import assigned_count_subquery
 from siimop_app.services.receipts import Receipt, issue_receipt, receipt_entries, receipt_round
-from siimop_app.services.student_access import signed_in_student
+from siimop_app.services.student_access import signed_in_student_record
 from siimop_app.services.wish_lists import NO_SUFFICIENCY, Sufficiency, hearts_in_round, offered_to
 from siimop_app.services.wish_window import wishes_window
 from siimop_app.validation import parse_int
@@ -57,7 +57,7 @@ def current_hearts(user: SignedInUser) -> dict[int, int]:
     """The student's saved hearts (post id → hearts) in the round the wishes page shows."""
     window = wishes_window()
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         return hearts_in_round(session, student.id, window.round_id)
 
 
@@ -73,7 +73,7 @@ def carried_over_hearts(user: SignedInUser) -> dict[int, int]:
     if not window.editable or window.round_id is None or (window.round_number or 1) <= 1:
         return {}
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         if not student.participating or placed_in_wave(session, window.wave_id, [student.id]):
             return {}
         if hearts_in_round(session, student.id, window.round_id) or any(
@@ -116,7 +116,7 @@ def counter_with_basis(user: SignedInUser, draft: dict[int, int] | None = None) 
     and paging show (and keep for the heart clicks that follow)."""
     window = wishes_window()
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         basis = CounterBasis(user.user_id, student.id, window.round_id, offered_to(session, student, window.wave_id))
         return basis, _count(session, basis, draft)
 
@@ -154,7 +154,7 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
         cleaned[post_id] = _valid_hearts(raw_hearts, f"{post_id}")
     moment = utcnow().replace(microsecond=0)
     with transaction() as session:
-        student = signed_in_student(session, user)
+        student = signed_in_student_record(session, user)
         if not student.participating:
             raise WishError(NOT_PARTICIPATING)
         if placed_in_wave(session, opened.wave.wave_id, [student.id]):

@@ -72,7 +72,11 @@ class FilteredTable(rx.State, mixin=True):
         raise NotImplementedError
 
     async def _reload_off_loop(self, *, statistics: bool = True) -> None:
-        await asyncio.to_thread(self._reload, statistics=statistics)
+        await asyncio.to_thread(self._reload_once, statistics)
+
+    def _reload_once(self, statistics: bool) -> None:
+        with calendar.read_once():  # a filter or a page: the calendar (and the student's row) read once, as a load
+            self._reload(statistics=statistics)
 
     # The controls' vars are assigned only when they change (``_assign``): every assigned var goes back.
     @rx.event
