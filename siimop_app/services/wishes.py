@@ -140,6 +140,14 @@ def sufficiency_for(user: SignedInUser, draft: dict[int, int] | None = None) -> 
     return counter_with_basis(user, draft)[1]
 
 
+_APPLICATION = Application.__table__
+_APPLICATIONS_OF = sa.select(_APPLICATION.c.post_id, _APPLICATION.c.id, _APPLICATION.c.hearts).where(
+    _APPLICATION.c.round_id == sa.bindparam("round_id"), _APPLICATION.c.student_id == sa.bindparam("student_id"))
+_INSERT_APPLICATION = sa.insert(_APPLICATION)
+_UPDATE_HEARTS = (sa.update(_APPLICATION).where(_APPLICATION.c.id == sa.bindparam("application_id"))
+                  .values(hearts=sa.bindparam("new_hearts"), updated_at=sa.bindparam("moment")))
+
+
 def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
     """Record the student's hearts for the open round; returns the receipt (and mails it)."""
     opened = calendar.require_open("wishes")
@@ -167,26 +175,29 @@ def save_wishes(user: SignedInUser, hearts_by_post: dict[int, int]) -> Receipt:
             for post_id in cleaned:
                 if post_id not in allowed:
                     raise WishError(NOT_YOUR_POST.format(ref=f"{post_id}"))
-        existing = {a.post_id: a for a in session.exec(
-            select(Application).where(Application.round_id == round_id, Application.student_id == student.id))}
-        before = {post_id: a.hearts for post_id, a in existing.items()}
+        # Table-level statements, not the ORM's unit of work: a save is a hot path (issue 13), and its rows are not
+        # read back as objects. One statement for the rows changed, one for the rows added.
+        existing = {post_id: (app_id, hearts) for post_id, app_id, hearts in
+                    session.execute(_APPLICATIONS_OF, {"round_id": round_id, "student_id": student.id})}
+        before = {post_id: hearts for post_id, (_, hearts) in existing.items()}
+        after = dict(before)
+        updates, inserts = [], []
         for post_id, value in cleaned.items():
-            row = existing.get(post_id)
-            if row is None:
+            if post_id not in existing:
                 if value == 0:
                     continue
-                row = Application(round_id=round_id, student_id=student.id, post_id=post_id, hearts=value,
-                                  updated_at=moment)
-                existing[post_id] = row
-            elif row.hearts == value:
+                inserts.append({"round_id": round_id, "student_id": student.id, "post_id": post_id, "hearts": value,
+                                "updated_at": moment})
+            elif existing[post_id][1] == value:
                 continue
             else:
-                row.hearts = value
-                row.updated_at = moment
-            session.add(row)
-        after = {post_id: a.hearts for post_id, a in existing.items()}
+                updates.append({"application_id": existing[post_id][0], "new_hearts": value, "moment": moment})
+            after[post_id] = value
+        if updates:
+            session.execute(_UPDATE_HEARTS, updates)
+        if inserts:
+            session.execute(_INSERT_APPLICATION, inserts)
         receipt = issue_receipt(session, user=user, student=student, round_id=round_id,
                                 round_number=opened.phase.round_number, wave_id=opened.wave.wave_id,
                                 before=before, after=after, moment=moment)
-        session.flush()
     return receipt

@@ -3,7 +3,7 @@
     python tests/benchmarks/bench_wishes.py [--database-url postgresql+psycopg://USER@HOST:5432/postgres]
                                             [--repeat 20] [--quick]
 
-Per event (page load, heart click, filter, next page, save): the CPU time of this process and the SQL statements
+Per event (page load, heart click, filter, next page, save, the receipt page it opens): the CPU time of this process and the SQL statements
 (what each event costs a worker, whatever else runs on the machine), the wall time, and the bytes of the delta
 sent back to the browser. Default database: a throwaway SQLite file; with ``--database-url`` a throwaway database
 is created on that PostgreSQL server and dropped afterwards. ``--quick``: the small demo, 3 repeats. Figures are
@@ -33,7 +33,7 @@ def run(repeat: int, scale: str) -> None:
     import siimop_app.siimop_app  # noqa: F401  (registers every page and state)
     from siimop_app.db import get_engine
     from siimop_app.demo.cli import main as demo_main
-    from siimop_app.pages.student.wishes import WishesState
+    from siimop_app.pages.student.wishes import WishesReceiptState, WishesState
     from siimop_app.services import auth, outbox
     from siimop_app.settings import get_settings
     from tests.services.mailbox import links_for, token_of
@@ -88,6 +88,8 @@ def run(repeat: int, scale: str) -> None:
         return state.save()
 
     measure("save (3 hearts changed)", save, max(3, repeat // 4))
+    receipt_page = root.get_substate(WishesReceiptState.get_full_name().split("."))
+    measure("receipt page (after the save)", lambda i: receipt_page.load(), repeat)
     outbox.wait_until_sent()  # the receipts' mails, before the database goes
 
 
