@@ -57,9 +57,11 @@ def run(repeat: int, scale: str) -> None:
         """A handler's result as Reflex gets it: awaited when the handler is async (its database work in a thread)."""
         return loop.run_until_complete(result) if inspect.iscoroutine(result) else result
 
-    def measure(label: str, event, times: int) -> None:
+    def measure(label: str, event, times: int, prepare=None) -> None:
         wall, cpu, queries, sent = [], [], [], []
         for i in range(times):
+            if prepare is not None:  # not measured
+                prepare(i)
             root._clean()
             statements[0] = 0
             began, began_cpu = time.perf_counter(), time.process_time()
@@ -81,15 +83,21 @@ def run(repeat: int, scale: str) -> None:
     done(state.set_filter("type", "all"))  # every post again, for the pages
     measure("next / previous page", lambda i: state.next_page() if i % 2 == 0 else state.previous_page(), repeat)
 
-    def save(i):
+    def change_hearts(i):
+        outbox.wait_until_sent()  # the last receipt's mail: its sending is not the next event's
         for row in state.rows[:3]:
             done(state.set_hearts(row.post_id, 1 + (i + row.post_id) % 5))
-        statements[0] = 0  # the hearts above are not the save's
-        return state.save()
 
-    measure("save (3 hearts changed)", save, max(3, repeat // 4))
+    measure("save (3 hearts changed)", lambda i: state.save(), max(3, repeat // 4), prepare=change_hearts)
     receipt_page = root.get_substate(WishesReceiptState.get_full_name().split("."))
-    measure("receipt page (after the save)", lambda i: receipt_page.load(), repeat)
+
+    def save_first(i):
+        change_hearts(i)
+        done(state.save())
+        outbox.wait_until_sent()
+
+    measure("receipt page (after the save)", lambda i: receipt_page.load(), max(3, repeat // 4), prepare=save_first)
+    measure("receipt page (opened again)", lambda i: receipt_page.load(), repeat)
     outbox.wait_until_sent()  # the receipts' mails, before the database goes
 
 

@@ -180,3 +180,38 @@ def test_a_heart_click_reads_only_the_session_and_the_saved_hearts_which_another
         sa.event.remove(get_engine(), "before_cursor_execute", count)
     assert first.counter.rated == rated_before + 2  # the other tab's saved heart counts, with this one's draft
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+
+
+def _receipt_page_beside(state: WishesState) -> WishesReceiptState:
+    """The receipt page's state in the same tab as ``state`` (the page the save redirects to)."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    return root.get_substate(WishesReceiptState.get_full_name().split("."))
+
+
+def test_the_receipt_page_a_save_opens_shows_that_receipt_unless_another_tab_saved_since(db_url, outbox):
+    load_demo("wishes")
+    cookie = sign_in(outbox, demo_address("student"))
+    tab = page_state(WishesState, cookie)
+    settle(tab.load())
+    unrated = [r for r in tab.rows if tab.hearts[str(r.post_id)] == 0]
+    settle(tab.set_hearts(unrated[0].post_id, 4))
+    settle(tab.save())
+    page = _receipt_page_beside(tab)
+    settle(page.load())  # the receipt the save returned, not rebuilt
+    rebuilt = page_state(WishesReceiptState, cookie)  # another tab: rebuilt from the audit trail
+    settle(rebuilt.load())
+    assert page.found and page.receipt.issued and page.receipt == rebuilt.receipt
+    assert any(w.post_id == unrated[0].post_id and w.hearts == 4 for w in page.receipt.wishes)
+
+    settle(tab.set_hearts(unrated[1].post_id, 2))
+    settle(tab.save())
+    other = page_state(WishesState, cookie)  # a second tab saves before the first tab's receipt page opens
+    settle(other.load())
+    settle(other.set_hearts(unrated[2].post_id, 5))
+    settle(other.save())
+    settle(page.load())
+    settle(rebuilt.load())
+    assert page.receipt == rebuilt.receipt
+    assert any(w.post_id == unrated[2].post_id and w.hearts == 5 for w in page.receipt.wishes)

@@ -189,17 +189,18 @@ class WishesState(KitTable, AppState):
         self._assign(error="", notice="")
         try:
             # The session check and the submission's transaction, in a thread (see the module's docstring).
-            await asyncio.to_thread(self._save, dict(self._draft))
+            receipt = await asyncio.to_thread(self._save, dict(self._draft))
         except UserError as refused:
             log.warning("wishes refused for session %s: %s", self.session_cookie[:4], refused)
             self.error = str(refused)
             return rx.toast.error(str(refused))
+        (await self.get_state(WishesReceiptState))._just_issued = receipt  # the page opened next shows it
         self._draft = {}
         self.pending = 0
         return [rx.call_script(NO_WARNING), rx.redirect(routes.WISHES_RECEIPT.path)]
 
-    def _save(self, draft: dict[int, int]) -> None:
-        wishes.save_wishes(self._student(), draft)
+    def _save(self, draft: dict[int, int]) -> receipts.Receipt:
+        return wishes.save_wishes(self._student(), draft)
 
 
 class WishesReceiptState(AppState):
@@ -207,6 +208,7 @@ class WishesReceiptState(AppState):
     found: bool = False  # a list is recorded (with or without a receipt)
     loaded: bool = False
     error: str = ""
+    _just_issued: receipts.Receipt | None = None  # set by the save that opens this page; used once
 
     # The session, the shell and the receipt are read in a thread (as Mes vœux's load), so the worker's event loop
     # serves its other clients meanwhile; only the vars that changed are assigned (a reload sends nothing back).
@@ -219,12 +221,13 @@ class WishesReceiptState(AppState):
             return self._load()
 
     def _load(self):
+        just_issued, self._just_issued = self._just_issued, None
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES_RECEIPT.roles)
         if redirect:
             self._assign(receipt=receipts.NO_RECEIPT, found=False, loaded=False, error="")
             return redirect
         try:
-            found = receipts.latest_receipt(user)
+            found = receipts.latest_receipt(user, just_issued)
         except AccessDenied as denied:
             self._assign(receipt=receipts.NO_RECEIPT, found=False, loaded=False, error=str(denied))
             return None
