@@ -217,7 +217,8 @@ def candidates_of_post(session: Session, *, post: Post | sa.Row, round_id: int) 
     """The post's candidates in the round, in a stable order (name), as cards: one statement.
 
     The post's applications in this round exist only if the round is of the post's wave."""
-    rows = session.execute(_CANDIDATES_OF_POST, {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id})
+    rows = session.execute(_CANDIDATES_OF_POST,
+                           {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id}).all()
     return [card for row in rows if (card := candidate_of_row(row, post)) is not None]
 
 

@@ -155,7 +155,7 @@ def _candidates_and_entries(session: Session, post: sa.Row, round_id: int,
     cards: dict[int, CandidateCard] = {}
     entries: dict[int, _Entry] = {}
     rows = session.execute(CANDIDATES_WITH_ENTRIES, {"round_id": round_id, "post_id": post.id, "wave_id": post.wave_id,
-                                                     "ranking_id": ranking_id})
+                                                     "ranking_id": ranking_id}).all()  # one fetch, not one per row
     for row in rows:
         card = candidate_of_row(row, post)
         if card is None:
