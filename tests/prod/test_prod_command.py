@@ -41,7 +41,7 @@ def test_with_redis_a_worker_keeps_a_clients_state_between_its_events_unless_tol
     assert "REFLEX_OPLOCK_ENABLED" not in prod.production_environment()  # one worker: states stay in memory
     monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/5")
     env = prod.production_environment()
-    assert env["REFLEX_OPLOCK_ENABLED"] == "true" and env["REFLEX_REDIS_MAX_CONNECTIONS"] == "32"
+    assert env["REFLEX_OPLOCK_ENABLED"] == "true" and env["REFLEX_REDIS_MAX_CONNECTIONS"] == "128"
     monkeypatch.setenv("REFLEX_OPLOCK_ENABLED", "false")
     assert prod.production_environment()["REFLEX_OPLOCK_ENABLED"] == "false"
 
