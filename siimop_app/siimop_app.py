@@ -124,7 +124,15 @@ async def _balance_clients():
     if redis_url and settings.balance_seconds > 0:
         await worker_balance.balance_forever(redis_url, lambda: list(app.sio.eio.sockets),
                                              functools.partial(worker_balance.cut, app.sio.eio),
-                                             settings.balance_seconds, settings.balance_min_excess)
+                                             settings.balance_seconds, settings.balance_min_excess,
+                                             token_of=_token_of)
+
+
+def _token_of(eio_sid: str) -> str | None:
+    """The client token of a socket of this worker (the balancer lists Engine.IO's sockets)."""
+    namespace = app.event_namespace
+    sid = app.sio.manager.sid_from_eio_sid(eio_sid, namespace.namespace)
+    return namespace.sid_to_token.get(sid) if sid else None
 
 
 # The socket.io server asks on each connection: the harness learns the frontend's address after startup.

@@ -26,6 +26,7 @@ from reflex.middleware.middleware import Middleware
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
+from siimop_app import worker_balance
 from siimop_app.origins import origin_allowed
 from siimop_app.services.documents import MAX_PDF_BYTES
 from siimop_app.validation import INVALID_INPUT, InvalidInput, check_payload, log_safe
@@ -208,8 +209,10 @@ class EventGuard(Middleware):
     """Runs before every event handler (Reflex middleware); refusing raises InvalidInput, so nothing changes."""
 
     async def preprocess(self, app, state, event):
-        from reflex_base.constants import CompileVars
+        from reflex_base.constants import CompileVars, RouteVar
 
+        # A busy client's socket is not the one the balancer closes.
+        worker_balance.note_event(event.router_data.get(RouteVar.CLIENT_TOKEN, ""))
         if event.name.endswith("." + CompileVars.HYDRATE + "_and_load") or event.name.endswith(".hydrate_and_load"):
             await _drop_if_signed_out(state, event)
             return None

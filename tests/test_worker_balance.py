@@ -72,3 +72,18 @@ def test_a_round_publishes_the_count_and_closes_a_tenth_of_the_sockets_drops_dea
     assert len(closed) == 4 and len(set(closed)) == 4
     assert entries["test:1"].split()[0] == "40" and "dead:3" not in entries
     assert 0 < ttl <= 4  # gone a few rounds after the last worker stopped
+
+
+def test_the_sockets_closed_are_those_of_the_quietest_clients_not_those_that_just_connected():
+    tokens = {"s1": "busy", "s2": "idle-a", "s3": "earlier", "s4": None, "s5": "idle-b", "s6": "new"}
+    worker_balance._last_event.clear()
+    worker_balance._first_seen.clear()
+    worker_balance._note_sockets(["s1", "s2", "s3", "s4", "s5"], set(tokens.values()) - {None}, time.monotonic() - 30)
+    worker_balance.note_event("earlier")
+    worker_balance.note_event("busy")
+    worker_balance._note_sockets(list(tokens), set(tokens.values()) - {None}, time.monotonic())  # s6 arrives
+    chosen = worker_balance.quietest(list(tokens), tokens.get, 4)
+    assert set(chosen[:3]) == {"s2", "s4", "s5"}  # connected 30 s ago, no event since (or no client yet)
+    assert chosen[3] == "s3"  # then the one whose last event is the oldest; the busy one and the newcomer stay
+    worker_balance._note_sockets(["s1"], {"busy"}, time.monotonic())  # the others left: their records go
+    assert set(worker_balance._last_event) == {"busy"} and set(worker_balance._first_seen) == {"s1"}
