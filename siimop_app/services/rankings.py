@@ -78,6 +78,7 @@ class RankingView:
 _RANKING = Ranking.__table__
 _ENTRY = RankingEntry.__table__
 _ROUND = Round.__table__
+_POST_TABLE = Post.__table__
 _ASSIGNMENT = Assignment.__table__
 _EARLIER_ROUND = _ROUND.alias("earlier_round")
 _PLACES_TAKEN_BEFORE = (
@@ -111,27 +112,37 @@ def _places_left(opened: int, taken: int) -> int:
     return max(opened - taken, 0)
 
 
+# The board's header in one statement built once: the post's site and establishment on each row of its
+# supervisors (the référent first). It was two ORM queries loading whole rows, a quarter of a board's opening, and
+# every tab opens its board again after a fault (issue 13).
+_SITE, _ESTABLISHMENT, _SUPERVISOR = Site.__table__, Establishment.__table__, PostSupervisor.__table__
+_USER_TABLE, _EMAIL = User.__table__, UserEmail.__table__
+_HEADER = (
+    sa.select(_SITE.c.name, _ESTABLISHMENT.c.name, _SUPERVISOR.c.is_referent, _USER_TABLE.c.id,
+              _USER_TABLE.c.first_name, _USER_TABLE.c.last_name, _EMAIL.c.email)
+    .select_from(_SUPERVISOR)
+    .join(_POST_TABLE, _POST_TABLE.c.id == _SUPERVISOR.c.post_id)
+    .join(_SITE, _SITE.c.id == _POST_TABLE.c.site_id)
+    .join(_ESTABLISHMENT, _ESTABLISHMENT.c.id == _SITE.c.establishment_id)
+    .join(_USER_TABLE, _USER_TABLE.c.id == _SUPERVISOR.c.user_id)
+    .outerjoin(_EMAIL, sa.and_(_EMAIL.c.user_id == _USER_TABLE.c.id, _EMAIL.c.kind == "main"))
+    .where(_SUPERVISOR.c.post_id == sa.bindparam("post_id"))
+    .order_by(_SUPERVISOR.c.is_referent.desc(), _USER_TABLE.c.id)
+)
+
+
 def _header(session: Session, post: Post | sa.Row, user: SignedInUser, is_referent: bool) -> tuple[str, str, tuple[str, ...]]:
-    site, establishment = session.exec(
-        select(Site, Establishment.name).join(Establishment, Establishment.id == Site.establishment_id)
-        .where(Site.id == post.site_id)
-    ).one()
-    supervisors = session.exec(
-        select(PostSupervisor.is_referent, User, UserEmail.email)
-        .join(User, User.id == PostSupervisor.user_id)
-        .outerjoin(UserEmail, sa.and_(UserEmail.user_id == User.id, UserEmail.kind == "main"))
-        .where(PostSupervisor.post_id == post.id)
-        .order_by(PostSupervisor.is_referent.desc(), User.id)
-    ).all()
-    referent = next((u for is_ref, u, _ in supervisors if is_ref), None)
+    rows = session.execute(_HEADER, {"post_id": post.id}).all()  # the reader supervises it: never empty
+    site_name, establishment = rows[0][:2] if rows else ("", "")
+    referent = next((row for row in rows if row.is_referent), None)
     name = f"{referent.first_name} {referent.last_name}".upper() if referent else ""
-    title = " - ".join(part for part in (name, establishment, site.name) if part)
+    title = " - ".join(part for part in (name, establishment, site_name) if part)
     kind = POST_TYPE_LABELS[post.post_type].lower()
     access = "Accès référent" if is_referent else "Accès non référent"
     others = tuple(
-        f"{u.first_name} {u.last_name.upper()} {email or ''}".strip()
-        for _, u, email in supervisors
-        if u.id != user.user_id and post.post_type != "simple"
+        f"{row.first_name} {row.last_name.upper()} {row.email or ''}".strip()
+        for row in rows
+        if row.id != user.user_id and post.post_type != "simple"
     )
     return title, f"Poste {kind} : {access}", others
 

@@ -282,3 +282,25 @@ def test_the_bulk_recheck_agrees_with_every_board(rts):
     for post in _posts(rts, referent=True) + _posts(rts, referent=False):
         if post.id in stored:
             assert rankings.ranking_board(rts, post.id).check.valid == stored[post.id]
+
+
+def test_the_board_names_the_referent_establishment_and_site_and_lists_the_other_supervisors_of_a_shared_post(rts):
+    from siimop_app.models import Establishment, Site, User
+
+    for post in _posts(rts, referent=True) + _posts(rts, referent=False):
+        view = rankings.ranking_board(rts, post.id)
+        with transaction() as session:
+            site, establishment = session.exec(
+                select(Site.name, Establishment.name).join(Establishment, Establishment.id == Site.establishment_id)
+                .where(Site.id == post.site_id)).one()
+            supervisors = session.exec(
+                select(PostSupervisor.is_referent, User.id, User.first_name, User.last_name)
+                .join(User, User.id == PostSupervisor.user_id).where(PostSupervisor.post_id == post.id)).all()
+        referent = next(s for s in supervisors if s.is_referent)
+        assert view.title == f"{referent.first_name} {referent.last_name}".upper() + f" - {establishment} - {site}"
+        others = [s for s in supervisors if s.id != rts.user_id]
+        if post.post_type == "simple":
+            assert view.other_supervisors == ()
+        else:
+            assert len(view.other_supervisors) == len(others) > 0
+            assert all(any(o.last_name.upper() in line for line in view.other_supervisors) for o in others)
