@@ -135,7 +135,7 @@ def issue_receipt(session: Session, *, user: SignedInUser, student: Student | St
     sufficiency = sufficiency_of(session, student, wave_id, after)
     record = receipt_record(ine=student.ine, round_id=round_id, hearts=after, at_iso=at_iso,
                             sufficient=sufficiency.sufficient)
-    address = queries.main_email(session, user.user_id)
+    address = user.email  # the main address by ``queries.main_email``'s rule, read with this event's session
     receipt = Receipt(
         at=_paris_text(moment), at_iso=at_iso, round_number=round_number, ine=student.ine,
         wishes=tuple(_wish_lines(session, after)), sufficiency=sufficiency, digest=record["digest"],
