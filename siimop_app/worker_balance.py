@@ -46,10 +46,12 @@ MOST_PER_ROUND = 0.1
 # not one that has just connected (its page may still be opening). Both pruned to the connected clients every round.
 _last_event: dict[str, float] = {}
 _first_seen: dict[str, float] = {}
+_recording = False  # only while this worker balances: nothing else prunes the record
 
 
 def note_event(token: str) -> None:
-    _last_event[token] = time.monotonic()
+    if _recording:
+        _last_event[token] = time.monotonic()
 
 
 def quietest(sids: list[str], token_of: Callable[[str], str | None], count: int) -> list[str]:
@@ -123,6 +125,8 @@ async def balance_forever(redis_url: str, sockets: Callable[[], list[str]], clos
     docstring); ``token_of``: a socket's client token, for ``note_event``'s record."""
     import redis.asyncio as redis
 
+    global _recording
+    _recording = True
     me = me or f"{socket.gethostname()}:{os.getpid()}"
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     over_before = False

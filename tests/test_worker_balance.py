@@ -74,10 +74,14 @@ def test_a_round_publishes_the_count_and_closes_a_tenth_of_the_sockets_drops_dea
     assert 0 < ttl <= 4  # gone a few rounds after the last worker stopped
 
 
-def test_the_sockets_closed_are_those_of_the_quietest_clients_not_those_that_just_connected():
+def test_the_sockets_closed_are_those_of_the_quietest_clients_not_those_that_just_connected(monkeypatch):
     tokens = {"s1": "busy", "s2": "idle-a", "s3": "earlier", "s4": None, "s5": "idle-b", "s6": "new"}
     worker_balance._last_event.clear()
     worker_balance._first_seen.clear()
+    monkeypatch.setattr(worker_balance, "_recording", False)
+    worker_balance.note_event("busy")  # a worker that does not balance (one worker, no Redis) records nothing
+    assert worker_balance._last_event == {}
+    monkeypatch.setattr(worker_balance, "_recording", True)
     worker_balance._note_sockets(["s1", "s2", "s3", "s4", "s5"], set(tokens.values()) - {None}, time.monotonic() - 30)
     worker_balance.note_event("earlier")
     worker_balance.note_event("busy")
