@@ -221,7 +221,9 @@ class WishesReceiptState(AppState):
             return self._load()
 
     def _load(self):
-        just_issued, self._just_issued = self._just_issued, None
+        just_issued = self._just_issued
+        if just_issued is not None:  # assigned only when set: a page opened again changes nothing
+            self._just_issued = None
         user, redirect = self._enter(Role.STUDENT, *routes.WISHES_RECEIPT.roles)
         if redirect:
             self._assign(receipt=receipts.NO_RECEIPT, found=False, loaded=False, error="")
