@@ -44,7 +44,6 @@ from siimop_app.services.candidates import (
     CANDIDATES_WITH_ENTRIES,
     CandidateCard,
     candidate_of_row,
-    candidates_of_post,
     ranking_round_in_view,
 )
 from siimop_app.services.candidates import eligible as eligible_students
@@ -94,8 +93,6 @@ _ROUND_STATUS_AND_TAKEN_SHARED = _ROUND_STATUS_AND_TAKEN.with_for_update(read=Tr
 _RANKING_ID = sa.select(_RANKING.c.id).where(_RANKING.c.round_id == sa.bindparam("round_id"),
                                              _RANKING.c.post_id == sa.bindparam("post_id"))
 _RANKING_ID_LOCKED = _RANKING_ID.with_for_update()
-_ENTRIES = (sa.select(_ENTRY.c.student_id, _ENTRY.c.id, _ENTRY.c.rank, _ENTRY.c.refused)
-            .where(_ENTRY.c.ranking_id == sa.bindparam("ranking_id")))
 _UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
                  .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
 
@@ -147,20 +144,13 @@ def _header(session: Session, post: Post | sa.Row, user: SignedInUser, is_refere
     return title, f"Poste {kind} : {access}", others
 
 
-def _entries(session: Session, ranking_id: int | None) -> dict[int, sa.Row]:
-    """The ranking's entries by student: rows with ``id``, ``rank`` and ``refused``."""
-    if ranking_id is None:
-        return {}
-    return {row.student_id: row for row in session.execute(_ENTRIES, {"ranking_id": ranking_id})}
-
-
 class _Entry(NamedTuple):
     id: int
     rank: int | None
     refused: bool
 
 
-def _candidates_and_entries(session: Session, post: sa.Row, round_id: int,
+def _candidates_and_entries(session: Session, post: Post | sa.Row, round_id: int,
                             ranking_id: int | None) -> tuple[dict[int, CandidateCard], dict[int, _Entry]]:
     """The post's candidates by student and their entries in the ranking (if it exists yet): one statement."""
     cards: dict[int, CandidateCard] = {}
@@ -210,9 +200,9 @@ class PostRanking:
 
 def post_ranking(session: Session, post: Post, round_id: int, round_number: int | None) -> PostRanking:
     """The ranking of ``post`` in the round (read, never written): for the staff's views of a post."""
-    cards = {c.student_id: c for c in candidates_of_post(session, post=post, round_id=round_id)}
     ranking = session.exec(select(Ranking).where(Ranking.round_id == round_id, Ranking.post_id == post.id)).first()
-    board = _board(cards, _entries(session, ranking.id if ranking else None))
+    cards, entries = _candidates_and_entries(session, post, round_id, ranking.id if ranking else None)
+    board = _board(cards, entries)
     return PostRanking(cards, ranking, board, places_for_round(session, post, round_number))
 
 

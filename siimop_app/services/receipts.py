@@ -180,19 +180,21 @@ def receipt_entries(session: Session, student: Student | StudentRecord):
     )
 
 
-def _digest_of(entry: AuditEntry) -> str | None:
+def _recorded(entry: AuditEntry, key: str, kind: type):
+    """``key`` of a receipt row's ``after``, as ``kind`` (None for a row that is not a readable receipt)."""
     try:
-        return str(json.loads(entry.after_json or "{}")["digest"])
+        return kind(json.loads(entry.after_json or "{}")[key])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _digest_of(entry: AuditEntry) -> str | None:
+    return _recorded(entry, "digest", str)
 
 
 def receipt_round(entry: AuditEntry) -> int | None:
     """The round id a receipt covers (None for a row that is not a readable receipt)."""
-    try:
-        return int(json.loads(entry.after_json or "{}")["round_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    return _recorded(entry, "round_id", int)
 
 
 def _recorded_list(session: Session, student: Student | StudentRecord, round_: Round,
