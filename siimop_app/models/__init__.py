@@ -2,7 +2,7 @@
 
 from siimop_app.models._base import utcnow
 from siimop_app.models.applications import Application, Assignment, Observation, Ranking, RankingEntry
-from siimop_app.models.campaign import Campaign, Phase, PhaseKind, Round, RoundStatus, Wave
+from siimop_app.models.campaign import CalendarVersion, Campaign, Phase, PhaseKind, Round, RoundStatus, Wave
 from siimop_app.models.geo import Establishment, Region, Specialty, SpecialtyOption, Subdivision
 from siimop_app.models.imports import ImportBatch
 from siimop_app.models.people import MANAGER_ROLES, STAFF_ROLES, EmailKind, Role, RoleGrant, Student, User, UserEmail
@@ -21,7 +21,7 @@ from siimop_app.models.records import (
 )
 
 __all__ = [
-    "Application", "Assignment", "AuditEntry", "Campaign", "Document", "DocumentKind", "EmailKind",
+    "Application", "Assignment", "AuditEntry", "CalendarVersion", "Campaign", "Document", "DocumentKind", "EmailKind",
     "Establishment", "ImportBatch", "Observation", "OutboxMail", "POST_TYPE_LABELS", "PendingEmail", "Phase", "PhaseKind",
     "Post", "PostSupervisor", "PostType", "Ranking", "RankingEntry", "Region", "Reminder", "Role", "RoleGrant", "Round",
     "RoundStatus", "STAFF_ROLES", "MANAGER_ROLES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from siimop_app.domain.round_status import RoundStatus  # noqa: F401  (re-exported)
@@ -76,3 +76,15 @@ class Phase(SQLModel, table=True):
     kind: str = Field(max_length=20)
     starts_on: dt.date
     ends_on: dt.date
+
+
+class CalendarVersion(SQLModel, table=True):
+    """One row (id 1) whose ``version`` becomes a new random number, in the same transaction, with every change to
+    a campaign, a wave, a phase or a round's wave or number: database triggers write it (migration 8b3d1f6a2c90),
+    whoever changes the calendar. Each event reads it with the session check, and a worker reads the calendar
+    itself again only when the version differs from the one it last read (``services.calendar``). Random rather
+    than counted: a database erased and filled again never hands back a version a worker already knows."""
+
+    __tablename__ = "calendar_version"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -31,7 +31,7 @@ from siimop_app.db import read_rows, transaction
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
-from siimop_app.services import audit, mail, outbox
+from siimop_app.services import audit, calendar, mail, outbox
 from siimop_app.settings import get_settings
 from siimop_app.validation import UserInputError, log_safe, parse_int
 
@@ -259,7 +259,8 @@ _MAIN_EMAIL = (
 )
 _SESSION_AND_USER = (
     sa.select(_SESSIONS.c.secret_sha256, _SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _USERS.c.id,
-              _USERS.c.first_name, _USERS.c.last_name, _USERS.c.is_active, _MAIN_EMAIL, _GRANTS.c.role)
+              _USERS.c.first_name, _USERS.c.last_name, _USERS.c.is_active, _MAIN_EMAIL, _GRANTS.c.role,
+              calendar.VERSION)
     .select_from(_SESSIONS)
     .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
     .outerjoin(_GRANTS, _GRANTS.c.user_id == _USERS.c.id)
@@ -272,7 +273,8 @@ def resolve_session(cookie_value: str) -> SignedInUser | None:
 
     Every event of every page asks this, so it is one query (issue 13: it was three, ~15 % of a move): the
     session, its user, the main address and one row per role grant. Never cached: a sign-out, a disabled
-    account or a role withdrawn counts from the very next event, on every worker.
+    account or a role withdrawn counts from the very next event, on every worker. The same statement reads the
+    calendar's version, so the event reads the calendar itself only if it changed (``calendar.saw_version``).
     """
     parsed = _split(cookie_value)
     if parsed is None:
@@ -281,7 +283,8 @@ def resolve_session(cookie_value: str) -> SignedInUser | None:
     rows = read_rows(_SESSION_AND_USER, {"session_id": session_id})
     if not rows:
         return None
-    secret_sha256, revoked_at, expires_at, user_id, first_name, last_name, is_active, email, _ = rows[0]
+    secret_sha256, revoked_at, expires_at, user_id, first_name, last_name, is_active, email, _, version = rows[0]
+    calendar.saw_version(version)
     if (
         not hmac.compare_digest(hashlib.sha256(secret.encode()).hexdigest(), secret_sha256)
         or revoked_at is not None

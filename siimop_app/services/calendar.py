@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from siimop_app.db import read_rows
 from siimop_app.domain.calendar import PARIS, DatedPhase, campaign_is_open, current_or_next, is_open, phase_in_view
 from siimop_app.domain.errors import UserError
-from siimop_app.models import Campaign, Phase, Round, Wave
+from siimop_app.models import CalendarVersion, Campaign, Phase, Round, Wave
 from siimop_app.settings import get_settings
 
 PHASE_LABELS = {
@@ -80,6 +80,9 @@ class WaveCalendar:
 # Table columns, not the models' attributes: a Core statement skips the ORM's compile and row machinery, and every
 # event of every page runs this one (issue 13).
 _PHASE, _ROUND, _WAVE, _CAMPAIGN = (model.__table__ for model in (Phase, Round, Wave, Campaign))
+_VERSION = CalendarVersion.__table__
+# The calendar's version (``CalendarVersion``): the session check reads it too, as a column of its statement.
+VERSION = sa.select(_VERSION.c.version).where(_VERSION.c.id == 1).scalar_subquery()
 _PHASES_AND_ROUNDS = sa.union_all(
     sa.select(_PHASE.c.wave_id, _PHASE.c.id.label("phase_id"), _PHASE.c.round_id, _PHASE.c.kind, _PHASE.c.starts_on,
               _PHASE.c.ends_on, sa.null().cast(sa.Integer).label("number")),
@@ -89,7 +92,7 @@ _PHASES_AND_ROUNDS = sa.union_all(
 _ONE_STATEMENT = (
     sa.select(_WAVE.c.id, _WAVE.c.name, _WAVE.c.subtitle, _CAMPAIGN.c.id, _CAMPAIGN.c.name, _CAMPAIGN.c.news_url,
               *(_PHASES_AND_ROUNDS.c[name] for name in ("phase_id", "round_id", "kind", "starts_on", "ends_on",
-                                                          "number")))
+                                                          "number")), VERSION)
     .select_from(_WAVE)
     .join(_CAMPAIGN, _CAMPAIGN.c.id == _WAVE.c.campaign_id)
     .outerjoin(_PHASES_AND_ROUNDS, _PHASES_AND_ROUNDS.c.wave_id == _WAVE.c.id)
@@ -97,28 +100,46 @@ _ONE_STATEMENT = (
 )
 
 
-def _read_calendars() -> list[WaveCalendar]:
-    """Every wave's calendar in one statement, whatever the number of waves (every event of every page reads it;
-    it took three statements, and 1 + 3 per wave before that)."""
+@dataclasses.dataclass(frozen=True)
+class _CalendarRead:
+    database_url: str
+    default_news: str
+    version: int | None  # None: no version row (a database erased by hand); such a read is never reused
+    calendars: tuple[WaveCalendar, ...]
+
+
+def _read_calendars() -> _CalendarRead:
+    """Every wave's calendar and its version in one statement, whatever the number of waves (it took three
+    statements, and 1 + 3 per wave before that)."""
+    settings = get_settings()
     rows = read_rows(_ONE_STATEMENT)
+    version = rows[0][-1] if rows else None  # no wave: nothing worth keeping
     waves: dict[int, tuple] = {}
     rounds: dict[int, dict[int, int]] = {}
-    for wave_id, wave_name, subtitle, campaign_id, campaign_name, news_url, phase_id, round_id, _, _, _, number in rows:
+    for wave_id, wave_name, subtitle, campaign_id, campaign_name, news_url, phase_id, round_id, *_, number, _ in rows:
         waves.setdefault(wave_id, (campaign_id, campaign_name, news_url, wave_name, subtitle))
         if phase_id is None and round_id is not None:
             rounds.setdefault(wave_id, {})[round_id] = number
     phases: dict[int, list[DatedPhase]] = {}
-    for wave_id, _, _, _, _, _, phase_id, round_id, kind, starts_on, ends_on, _ in rows:
+    for wave_id, _, _, _, _, _, phase_id, round_id, kind, starts_on, ends_on, _, _ in rows:
         if phase_id is not None:  # in the order of their dates (then ids), as the statement sorts them
             phases.setdefault(wave_id, []).append(DatedPhase(
                 kind=kind, round_number=rounds.get(wave_id, {}).get(round_id), starts_on=starts_on, ends_on=ends_on))
-    default_news = get_settings().news_url
-    return [
-        WaveCalendar(campaign_id=campaign_id, campaign_name=campaign_name, news_url=news_url or default_news,
+    calendars = tuple(
+        WaveCalendar(campaign_id=campaign_id, campaign_name=campaign_name, news_url=news_url or settings.news_url,
                      wave_id=wave_id, wave_name=wave_name, wave_subtitle=subtitle,
                      phases=tuple(phases.get(wave_id, ())), round_numbers=rounds.get(wave_id, {}))
         for wave_id, (campaign_id, campaign_name, news_url, wave_name, subtitle) in waves.items()
-    ]
+    )
+    return _CalendarRead(settings.database_url, settings.news_url, version, calendars)
+
+
+# The calendar this process read last. An event that saw the same version with its session check (``saw_version``)
+# takes it instead of reading the calendar again: that read was one statement of every event of every page, and a
+# tenth of a ranking move's CPU (issue 13). Exact, not a time-to-live: the version changes in the transaction that
+# changes the calendar, so a manager's edit still counts from the very next event, on every worker.
+_last_read: _CalendarRead | None = None
+_VERSION_SEEN = ("calendar version seen",)
 
 
 # Inside ``read_once`` (one event of a page), the calendar rows are read once: a page load asked for them five
@@ -149,8 +170,28 @@ def once(key: tuple, compute: Callable[[], T]) -> T:
     return memo[key]
 
 
-def _calendars() -> list[WaveCalendar]:
-    return once(("calendar",), _read_calendars)
+def saw_version(version: int | None) -> None:
+    """The calendar version this event read (with its session check); kept only inside a ``read_once`` block, so it
+    is never older than the event."""
+    memo = _ONE_READ.get()
+    if memo is not None and version is not None:
+        memo[_VERSION_SEEN] = version
+
+
+def _current_calendars() -> tuple[WaveCalendar, ...]:
+    global _last_read
+    memo = _ONE_READ.get()
+    seen = memo.get(_VERSION_SEEN) if memo is not None else None
+    last, settings = _last_read, get_settings()
+    if (seen is not None and last is not None and last.version == seen
+            and (last.database_url, last.default_news) == (settings.database_url, settings.news_url)):
+        return last.calendars
+    _last_read = read = _read_calendars()
+    return read.calendars
+
+
+def _calendars() -> tuple[WaveCalendar, ...]:
+    return once(("calendar",), _current_calendars)
 
 
 def current_wave(at: dt.datetime | None = None) -> WaveCalendar | None:

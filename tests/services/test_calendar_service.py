@@ -225,3 +225,119 @@ def test_every_waves_calendar_is_one_statement_and_holds_each_waves_phases_and_r
         assert [(p.kind, p.round_number, p.starts_on, p.ends_on) for p in ours.phases] == [
             (p.kind, by_round.get(p.round_id), p.starts_on, p.ends_on) for p in expected]
     assert ours.news_url == get_settings().news_url  # the campaign names none
+
+
+def _signed_in(outbox, address: str) -> str:
+    from siimop_app.services import auth
+    from tests.services.factories import make_user
+    from tests.services.mailbox import links_for, token_of
+
+    make_user(address, "coordinator")
+    assert auth.request_sign_in(address) == auth.SIGN_IN_SENT_MESSAGE
+    return auth.consume_sign_in_link(token_of(links_for(outbox, address)[-1]))
+
+
+class _Events:
+    """Page events as a worker runs them: the session check (which reads the calendar's version), then the
+    calendar, counting the statements that read the calendar itself."""
+
+    def __init__(self, cookie: str) -> None:
+        self.cookie, self.calendar_reads = cookie, 0
+
+    def __enter__(self):
+        import sqlalchemy as sa
+
+        from siimop_app.db import get_engine
+
+        sa.event.listen(get_engine(), "before_cursor_execute", self._counted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import sqlalchemy as sa
+
+        from siimop_app.db import get_engine
+
+        sa.event.remove(get_engine(), "before_cursor_execute", self._counted)
+
+    def _counted(self, conn, cursor, statement, *rest) -> None:
+        self.calendar_reads += "calendar_rows" in statement
+
+    def run(self) -> tuple[int, calendar.WaveCalendar]:
+        """(calendar statements this event ran, the current wave it saw)."""
+        from siimop_app.services import auth
+
+        before = self.calendar_reads
+        with calendar.read_once():
+            assert auth.resolve_session(self.cookie) is not None
+            wave = calendar.current_wave()
+        return self.calendar_reads - before, wave
+
+
+def test_an_event_reuses_the_calendar_while_its_version_holds_and_any_change_to_it_is_seen_by_the_next(
+        db_url, outbox):
+    """The session check also reads the calendar's version; an event that finds the version this process read
+    last takes that calendar without a statement. Database triggers change the version in the transaction that
+    changes a campaign, a wave, a phase or a round's number, whoever writes it (a service, SQL typed by hand), so
+    the very next event reads the new calendar. A round's status is not part of the calendar: no read."""
+    import sqlalchemy as sa
+
+    from siimop_app.db import get_engine, transaction
+    from siimop_app.models import Campaign, Phase, Round, Wave
+
+    rounds = make_campaign("ranking")
+    today = calendar.now().date()
+    with _Events(_signed_in(outbox, "coordination@example.fr")) as events:
+        assert events.run()[0] == 1  # this process's first read
+        assert events.run()[0] == 0  # unchanged: kept
+
+        def changed(statement) -> calendar.WaveCalendar:
+            with transaction() as session:
+                session.execute(statement)
+            reads, wave = events.run()
+            assert reads == 1, statement
+            assert events.run()[0] == 0  # and kept again
+            return wave
+
+        ranking_end = today + dt.timedelta(days=30)
+        wave = changed(sa.update(Phase).where(Phase.kind == "ranking").values(ends_on=ranking_end))
+        assert wave.open_phase("ranking", calendar.now()).ends_on == ranking_end
+        assert changed(sa.update(Wave).values(name="Vague renommée")).wave_name == "Vague renommée"
+        assert changed(sa.update(Campaign).values(news_url="https://example.fr/actualites")).news_url == (
+            "https://example.fr/actualites")
+        wave = changed(sa.insert(Round).values(wave_id=wave.wave_id, number=9))
+        assert 9 in wave.round_numbers.values()
+        assert 8 in changed(sa.update(Round).where(Round.number == 9).values(number=8)).round_numbers.values()
+        assert 8 not in changed(sa.delete(Round).where(Round.number == 8)).round_numbers.values()
+        closed = today - dt.timedelta(days=1)
+        wave = changed(sa.update(Phase).where(Phase.kind == "ranking").values(starts_on=closed, ends_on=closed))
+        assert wave.open_phase("ranking", calendar.now()) is None
+
+        with get_engine().begin() as connection:  # by hand, outside the services
+            connection.execute(sa.text("UPDATE wave SET subtitle = 'Semestre décalé'"))
+        reads, wave = events.run()
+        assert (reads, wave.wave_subtitle) == (1, "Semestre décalé")
+
+        with transaction() as session:  # a round closing changes its status, not the calendar
+            session.execute(sa.update(Round).where(Round.id == rounds[1]).values(status="closing"))
+        assert events.run()[0] == 0
+
+
+def test_without_its_version_row_the_calendar_is_read_by_every_event_until_a_change_writes_the_row_again(
+        db_url, outbox):
+    """A database whose rows were all erased (``demo --reset`` deletes every table's rows) has no version: every
+    event then reads the calendar, and the next change to the calendar writes a new version."""
+    import sqlalchemy as sa
+
+    from siimop_app.db import transaction
+    from siimop_app.models import CalendarVersion, Wave
+
+    make_campaign("ranking")
+    with _Events(_signed_in(outbox, "coordination@example.fr")) as events:
+        events.run()
+        with transaction() as session:
+            session.execute(sa.delete(CalendarVersion))
+        assert [events.run()[0] for _ in range(3)] == [1, 1, 1]
+        with transaction() as session:
+            session.execute(sa.update(Wave).values(name="Vague 1 bis"))
+        assert [events.run()[0] for _ in range(3)] == [1, 0, 0]
+        assert events.run()[1].wave_name == "Vague 1 bis"

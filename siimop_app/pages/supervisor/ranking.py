@@ -177,11 +177,12 @@ class RankingBoardState(AppState):
             self._read_file(user, post_id, reopen)
 
     def _apply(self, action: str, student_id: int, position: int | None) -> rankings.RankingView:
-        user = self._require(Role.SUPERVISOR)
-        post_id = self._requested_post()
-        if post_id is None:
-            raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
-        return rankings.apply_move(user, post_id, action, student_id, position)
+        with calendar.read_once():  # the session check reads the calendar's version: the phase check may reuse it
+            user = self._require(Role.SUPERVISOR)
+            post_id = self._requested_post()
+            if post_id is None:
+                raise AccessDenied("Ce poste ne fait pas partie de vos postes.")
+            return rankings.apply_move(user, post_id, action, student_id, position)
 
     async def _move(self, action: str, student_id: int, position: int | None = None):
         if self.error:  # assigned only when it changes: every assigned var goes back to the browser
