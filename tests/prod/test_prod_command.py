@@ -21,6 +21,14 @@ def test_several_workers_without_redis_are_refused_in_french():
     assert prod.worker_count({"REFLEX_REDIS_URL": "redis://127.0.0.1:6379/0", "SIIMOP_WORKERS": "4"}) == 4
 
 
+def test_the_workers_collect_garbage_less_often_and_a_malformed_setting_is_refused_in_french():
+    assert prod.gc_thresholds({}) == (50000, 20, 20)
+    assert prod.gc_thresholds({"SIIMOP_GC_THRESHOLD": "700,10,10"}) == (700, 10, 10)  # Python's own
+    for wrong in ("beaucoup", "1,2,3,4", "-1"):
+        with pytest.raises(SystemExit, match="SIIMOP_GC_THRESHOLD doit être"):
+            prod.gc_thresholds({"SIIMOP_GC_THRESHOLD": wrong})
+
+
 def test_the_public_address_defaults_everywhere_and_a_new_one_rebuilds_the_frontend(monkeypatch):
     monkeypatch.setenv("SIIMOP_BASE_URL", "https://appariement.example.fr/")
     for name in ("REFLEX_API_URL", "REFLEX_DEPLOY_URL", "REFLEX_WEB_WORKDIR"):
