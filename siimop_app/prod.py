@@ -121,8 +121,8 @@ def migrate(env: dict[str, str]) -> None:
                    cwd=PROJECT_ROOT, env=env, check=True)
 
 
-def serve(env: dict[str, str], workers: int) -> None:
-    """Run Granian in this process (it never returns until stopped)."""
+def serve(env: dict[str, str], workers: int, gc_threshold: tuple[int, ...]) -> None:
+    """Run Granian in this process (it never returns until stopped); ``gc_threshold`` as ``gc_thresholds`` read it."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(PROJECT_ROOT)
@@ -145,7 +145,7 @@ def serve(env: dict[str, str], workers: int) -> None:
         multiprocessing.set_start_method("spawn", force=True)
     import gc
 
-    gc.set_threshold(*gc_thresholds(env))  # before the fork: every worker starts with it
+    gc.set_threshold(*gc_threshold)  # before the fork: every worker starts with it
     Server(
         target=rx_exec.get_app_instance_from_file(),
         factory=True,
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     build_frontend(env, force=args.rebuild)
     if args.build_only:
         return 0
-    serve(env, workers)
+    serve(env, workers, thresholds)
     return 0
 
 
