@@ -95,15 +95,17 @@ class Cast:
     idle: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # supervisors who only keep a tab open
 
 
-def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int, n_idle: int = 0) -> Cast:
+def referent_boards() -> list[tuple[int, int]]:
+    """(user id, post id): each active référent supervisor's first post with at least 3 candidates, by user id.
+    The load tool takes its supervisors from the start of this list; a browser journey beside it from the end."""
     import sqlalchemy as sa
     from sqlmodel import select
 
     from siimop_app.db import transaction
-    from siimop_app.models import Application, PostSupervisor, Role, RoleGrant, Student, User, UserEmail
+    from siimop_app.models import Application, PostSupervisor, User
 
     with transaction() as session:
-        sup = session.exec(
+        rows = session.exec(
             select(PostSupervisor.user_id, PostSupervisor.post_id, sa.func.count(Application.id))
             .join(Application, Application.post_id == PostSupervisor.post_id)
             .join(User, User.id == PostSupervisor.user_id)
@@ -112,11 +114,23 @@ def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int, n_idle: int = 0
             .having(sa.func.count(Application.id) >= 3)
             .order_by(PostSupervisor.user_id, PostSupervisor.post_id)
         ).all()
-        seen, supervisors = set(), []
-        for uid, pid, _ in sup:
-            if uid not in seen:
-                seen.add(uid)
-                supervisors.append((uid, pid))
+    seen, boards = set(), []
+    for uid, pid, _ in rows:
+        if uid not in seen:
+            seen.add(uid)
+            boards.append((uid, pid))
+    return boards
+
+
+def pick_cast(n_sup: int, n_stu: int, n_coord: int, n_sign: int, n_idle: int = 0) -> Cast:
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from siimop_app.db import transaction
+    from siimop_app.models import Role, RoleGrant, Student, User, UserEmail
+
+    supervisors = referent_boards()
+    with transaction() as session:
         students = list(session.exec(
             select(Student.user_id).join(User, User.id == Student.user_id)
             .where(Student.participating, User.is_active).order_by(Student.id)).all())

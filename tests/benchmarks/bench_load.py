@@ -1,7 +1,7 @@
 """Benchmark: active supervisors stepped up against a running backend, with the load tool (issue 13).
 
     python tests/benchmarks/bench_load.py --url http://127.0.0.1:8400 [--steps 25,50,100,150] [--duration 30]
-        [--think 2] [--idle 1700 --ramp 90] [--server-pid PID] [--redis-url URL] [--quick]
+        [--think 2] [--idle 1700 --ramp 90] [--server-pid PID] [--redis-url URL] [--browser] [--quick]
 
 Start the backend first on the national demo in the ranking phase, with the production command (2 workers and
 Redis here; ``SIIMOP_WORKERS=1`` without ``REFLEX_REDIS_URL`` for one), warm-up off so that the first step is not
@@ -21,7 +21,9 @@ error rate and events/s. With ``--idle``, that many more tabs stay open on a boa
 sessions of which 300 active: ``--steps 300 --idle 1700 --ramp 90``). With ``--redis-url`` (default
 ``REFLEX_REDIS_URL``), the memory of the whole Redis server before and after. With ``--server-pid``, the resident
 memory of that process tree before and after (per open tab) and the CPU time it spent per answered event. The
-machine's load average is printed with every step: on a shared machine figures move with it.
+machine's load average is printed with every step: on a shared machine figures move with it. With ``--browser``,
+once the step's tabs are open, a supervisor in Chromium signs in and moves cards (``bench_browser.py``): what a
+person sees at that load.
 Figures are printed, never asserted. ``--quick`` is a smoke run (2 supervisors, 4 s) for the test suite, which
 needs a backend it does not start: it prints a notice and exits 0 when none answers.
 """
@@ -32,6 +34,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -69,6 +72,15 @@ def _redis_kb(url: str) -> int:
     return redis.Redis.from_url(url).info("memory")["used_memory"] // 1024
 
 
+def _browser_beside(url: str, after: float) -> str:
+    """bench_browser.py's figures, run once the load tool's tabs are open (``after`` seconds: the tool makes about
+    70 sessions a second, then opens its tabs over the ramp)."""
+    time.sleep(after)
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "benchmarks" / "bench_browser.py"), "--url", url,
+                          "--moves", "30"], cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
+    return run.stdout.strip() or run.stderr.strip()[-2000:]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8400")
@@ -82,6 +94,8 @@ def main() -> int:
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--redis-url", default=os.environ.get("REFLEX_REDIS_URL", ""),
                         help="the server's Redis, to print the memory its states take")
+    parser.add_argument("--browser", action="store_true",
+                        help="during each step, once every tab is open, a supervisor in Chromium (bench_browser.py)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -96,16 +110,23 @@ def main() -> int:
         before = _rss_kb(args.server_pid) if args.server_pid else 0
         redis_before = _redis_kb(args.redis_url)
         cpu_before = _cpu_seconds(args.server_pid) if args.server_pid else 0.0
-        run = subprocess.run([sys.executable, "-m", "siimop_app.loadtest", "--url", args.url, "--supervisors",
-                              str(users), "--idle", str(args.idle), "--duration", str(args.duration),
-                              "--think", str(args.think), "--ramp", str(args.ramp or min(10.0, args.duration / 3))],
-                             cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
+        ramp = args.ramp or min(10.0, args.duration / 3)
+        tool = subprocess.Popen([sys.executable, "-m", "siimop_app.loadtest", "--url", args.url, "--supervisors",
+                                 str(users), "--idle", str(args.idle), "--duration", str(args.duration),
+                                 "--think", str(args.think), "--ramp", str(ramp)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=os.environ.copy())
+        browser = _browser_beside(args.url, after=ramp + tabs / 50) if args.browser else ""
+        stdout, stderr = tool.communicate()
+        run = subprocess.CompletedProcess(tool.args, tool.returncode, stdout, stderr)
         after = _rss_kb(args.server_pid) if args.server_pid else 0
         redis_after = _redis_kb(args.redis_url)
         cpu = _cpu_seconds(args.server_pid) - cpu_before if args.server_pid else 0.0
         idle = f" and {args.idle} idle tabs" if args.idle else ""
         print(f"=== {users} active supervisors, one move every {args.think:g} s each{idle} ===")
         print(run.stdout.strip() or run.stderr.strip()[-2000:])
+        if browser:
+            print(browser)
         if args.redis_url:
             print(f"Redis memory: {redis_before / 1024:.0f} MB before, {redis_after / 1024:.0f} MB after "
                   f"({(redis_after - redis_before) / max(tabs, 1):.1f} KB per tab opened)")

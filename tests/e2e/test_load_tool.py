@@ -1,5 +1,6 @@
 """The load tool against a real backend started here: its journeys land in the database, and it refuses any
-target that is not this machine. No browser: the tool is the browser."""
+target that is not this machine. No browser: the tool is the browser; the last test is the person in Chromium
+beside it (bench_browser.py)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,40 @@ def test_any_target_but_this_machine_is_refused(target):
         check_loopback(target)
     check_loopback("http://127.0.0.1:8000")
     check_loopback("http://localhost:3000")
+
+
+def _ranking_of(post_id: int) -> tuple[list[int], set[tuple[int, int | None, bool]]]:
+    """(the post's ranking ids, what its entries say: ranked or refused candidates)."""
+    from sqlmodel import select
+
+    from siimop_app.db import transaction
+    from siimop_app.models import Ranking, RankingEntry
+
+    with transaction() as session:
+        ids = list(session.exec(select(Ranking.id).where(Ranking.post_id == post_id)).all())
+        entries = session.exec(select(RankingEntry).where(RankingEntry.ranking_id.in_(ids))).all()
+        return ids, {(e.student_id, e.rank, e.refused) for e in entries if e.rank is not None or e.refused}
+
+
+def test_the_browser_journey_beside_the_load_tool_moves_cards_saves_each_move_and_leaves_the_board_as_it_was(
+        page, harness):
+    """bench_browser.py's journey (signed in by a real link, cards moved up and down): every move the page showed
+    is an audit row, and the ranking says at the end what it said at the start."""
+    import sqlalchemy as sa
+
+    from siimop_app.db import transaction
+    from siimop_app.loadtest.run import referent_boards
+    from siimop_app.models import Ranking, RankingEntry
+    from tests.benchmarks.bench_browser import journey
+
+    _, post_id = referent_boards()[-1]
+    rankings_before, said_before = _ranking_of(post_id)
+    timings = journey(page, harness.frontend_url, moves=4)
+    try:
+        assert len(timings["moves"]) >= 4 and timings["saved"] == len(timings["moves"])
+        assert _ranking_of(post_id)[1] == said_before
+    finally:  # a ranking the journey started (this post had none) goes: later tests count the demo's rankings
+        created = [i for i in _ranking_of(post_id)[0] if i not in rankings_before]
+        with transaction() as session:
+            session.execute(sa.delete(RankingEntry).where(RankingEntry.ranking_id.in_(created)))
+            session.execute(sa.delete(Ranking).where(Ranking.id.in_(created)))
