@@ -133,8 +133,8 @@ def test_the_browser_journey_beside_the_load_tool_moves_cards_saves_each_move_an
 
     _, post_id = referent_boards()[-1]
     rankings_before, said_before = _ranking_of(post_id)
-    timings = journey(page, harness.frontend_url, moves=4)
     try:
+        timings = journey(page, harness.frontend_url, moves=4)
         assert len(timings["moves"]) >= 4 and timings["saved"] == len(timings["moves"])
         assert _ranking_of(post_id)[1] == said_before
     finally:  # a ranking the journey started (this post had none) goes: later tests count the demo's rankings
