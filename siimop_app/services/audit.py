@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from siimop_app.db import hot
 from siimop_app.models import AuditEntry, utcnow
 
 
@@ -45,4 +46,4 @@ def record(
     })
 
 
-_INSERT = sa.insert(AuditEntry.__table__)  # built once: the parameters name the columns
+_INSERT = hot(sa.insert(AuditEntry.__table__).inline())  # built once: the parameters name the columns; no id read back

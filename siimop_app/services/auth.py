@@ -27,7 +27,7 @@ from passlib.hash import pbkdf2_sha256
 from sqlmodel import Session, select
 
 from siimop_app import routes
-from siimop_app.db import read_rows, transaction
+from siimop_app.db import hot, read_rows, transaction
 from siimop_app.domain.errors import UserError
 from siimop_app.domain.roles import Role
 from siimop_app.models import RoleGrant, SignInToken, User, UserEmail, UserSession, utcnow
@@ -257,7 +257,7 @@ _MAIN_EMAIL = (
     .order_by((_EMAILS.c.kind != "main"), _EMAILS.c.id).limit(1)
     .correlate(_USERS).scalar_subquery()
 )
-_SESSION_AND_USER = (
+_SESSION_AND_USER = hot(
     sa.select(_SESSIONS.c.secret_sha256, _SESSIONS.c.revoked_at, _SESSIONS.c.expires_at, _USERS.c.id,
               _USERS.c.first_name, _USERS.c.last_name, _USERS.c.is_active, _MAIN_EMAIL, _GRANTS.c.role,
               calendar.VERSION)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.db import hot
 from siimop_app.domain.calendar import opens_at
 from siimop_app.domain.sufficiency import required_wishes
 from siimop_app.models import (
@@ -197,8 +198,8 @@ _CANDIDATES_OF_POST = (
 # The same rows with the post's ranking entry of each candidate (``:ranking_id``; none before the first move): the
 # board and every move read candidates and entries together, one statement instead of two (issue 13).
 _ENTRY = RankingEntry.__table__
-CANDIDATES_WITH_ENTRIES = _CANDIDATES_OF_POST.add_columns(_ENTRY.c.id, _ENTRY.c.rank, _ENTRY.c.refused).outerjoin(
-    _ENTRY, sa.and_(_ENTRY.c.ranking_id == sa.bindparam("ranking_id"), _ENTRY.c.student_id == _STUDENT.c.id))
+CANDIDATES_WITH_ENTRIES = hot(_CANDIDATES_OF_POST.add_columns(_ENTRY.c.id, _ENTRY.c.rank, _ENTRY.c.refused).outerjoin(
+    _ENTRY, sa.and_(_ENTRY.c.ranking_id == sa.bindparam("ranking_id"), _ENTRY.c.student_id == _STUDENT.c.id)))
 _CARD_COLUMNS = 8 + len(_ELIGIBILITY_COLUMNS)  # a row's card and candidate rule; ranking columns follow
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from siimop_app.db import hot
 from siimop_app.domain.roles import MANAGER_ROLES, STAFF_ROLES, Role
 from siimop_app.models import Post, PostSupervisor, Student
 from siimop_app.services import scope as scopes
@@ -38,7 +39,7 @@ _SUPERVISED_POST = (
 _POST, _LINK = Post.__table__, PostSupervisor.__table__
 # What a ranking board reads of its post, as plain columns: loading the ORM's Post and link objects was ~7 % of a
 # worker's time under 300 supervisors moving (issue 13).
-_SUPERVISED_BOARD_POST = (
+_SUPERVISED_BOARD_POST = hot(
     sa.select(_POST.c.id, _POST.c.wave_id, _POST.c.subdivision_id, _POST.c.site_id, _POST.c.post_type,
               _POST.c.places_opened, _LINK.c.is_referent)
     .join(_LINK, _LINK.c.post_id == _POST.c.id)

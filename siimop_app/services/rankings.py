@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from siimop_app import routes
-from siimop_app.db import transaction
+from siimop_app.db import hot, hot_transaction, transaction
 from siimop_app.domain.ranking_edit import Board, RankingEditError, apply
 from siimop_app.domain.ranking_rules import RankingCheck
 from siimop_app.domain.round_status import RoundStatus
@@ -73,7 +73,8 @@ class RankingView:
 
 
 # The statements of a ranking move, built once with bind parameters: a move runs each of them on every event
-# (issue 13), and building and keying a statement cost more Python than running it.
+# (issue 13), and building and keying a statement cost more Python than running it. Marked ``hot``: on PostgreSQL
+# a move and a board's opening (``hot_transaction``) run them on the driver's cursor, compiled once (db.py).
 _RANKING = Ranking.__table__
 _ENTRY = RankingEntry.__table__
 _ROUND = Round.__table__
@@ -87,14 +88,15 @@ _PLACES_TAKEN_BEFORE = (
 )
 # A board's round: its status and the places its post's earlier rounds filled, one statement. A move shares the
 # lock of the round's row alone (not of the counted assignments).
-_ROUND_STATUS_AND_TAKEN = sa.select(_ROUND.c.status, _PLACES_TAKEN_BEFORE.scalar_subquery()).where(
-    _ROUND.c.id == sa.bindparam("round_id"))
-_ROUND_STATUS_AND_TAKEN_SHARED = _ROUND_STATUS_AND_TAKEN.with_for_update(read=True, of=_ROUND)
-_RANKING_ID = sa.select(_RANKING.c.id).where(_RANKING.c.round_id == sa.bindparam("round_id"),
-                                             _RANKING.c.post_id == sa.bindparam("post_id"))
-_RANKING_ID_LOCKED = _RANKING_ID.with_for_update()
-_UPDATE_ENTRY = (sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
-                 .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
+_ROUND_STATUS_AND_TAKEN = hot(sa.select(_ROUND.c.status, _PLACES_TAKEN_BEFORE.scalar_subquery()).where(
+    _ROUND.c.id == sa.bindparam("round_id")))
+_ROUND_STATUS_AND_TAKEN_SHARED = hot(_ROUND_STATUS_AND_TAKEN.with_for_update(read=True, of=_ROUND))
+_RANKING_ID = hot(sa.select(_RANKING.c.id).where(_RANKING.c.round_id == sa.bindparam("round_id"),
+                                                 _RANKING.c.post_id == sa.bindparam("post_id")))
+_RANKING_ID_LOCKED = hot(_RANKING_ID.with_for_update())
+_UPDATE_ENTRY = hot(sa.update(_ENTRY).where(_ENTRY.c.id == sa.bindparam("entry_id"))
+                    .values(rank=sa.bindparam("rank"), refused=sa.bindparam("refused")))
+_INSERT_ENTRY = hot(sa.insert(_ENTRY).inline())  # the parameters name the columns; no id read back
 
 
 def places_for_round(session: Session, post: Post | sa.Row, round_number: int | None) -> int:
@@ -114,7 +116,7 @@ def _places_left(opened: int, taken: int) -> int:
 # every tab opens its board again after a fault (issue 13).
 _SITE, _ESTABLISHMENT, _SUPERVISOR = Site.__table__, Establishment.__table__, PostSupervisor.__table__
 _USER_TABLE, _EMAIL = User.__table__, UserEmail.__table__
-_HEADER = (
+_HEADER = hot(
     sa.select(_SITE.c.name, _ESTABLISHMENT.c.name, _SUPERVISOR.c.is_referent, _USER_TABLE.c.id,
               _USER_TABLE.c.first_name, _USER_TABLE.c.last_name, _EMAIL.c.email)
     .select_from(_SUPERVISOR)
@@ -266,12 +268,12 @@ def _load(session: Session, user: SignedInUser, post_id: int, *, for_update: boo
 
 def ranking_board(user: SignedInUser, post_id: int) -> RankingView:
     """The post's ranking as its supervisor sees it (read-only unless référent during the ranking phase)."""
-    with transaction() as session:
+    with hot_transaction() as session:
         view, _, _ = _load(session, user, post_id, for_update=False)
         return view
 
 
-_UPDATE_RANKING = (sa.update(_RANKING).where(_RANKING.c.id == sa.bindparam("ranking_id"))
+_UPDATE_RANKING = hot(sa.update(_RANKING).where(_RANKING.c.id == sa.bindparam("ranking_id"))
                    .values({column: sa.bindparam(column) for column in
                             ("is_valid", "problems", "updated_at", "updated_by_user_id")}))
 
@@ -280,7 +282,7 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
     """Apply one move and save it; raises AccessDenied, PhaseClosedError or RankingEditError (French) otherwise.
 
     The view returned carries no header (title, access, other supervisors): a move does not change them."""
-    with transaction() as session:
+    with hot_transaction() as session:
         opened = calendar.require_open("ranking")
         view, ranking_id, entries = _load(session, user, post_id, for_update=True, wave=opened.wave, referent=True,
                                        header=False)
@@ -314,7 +316,7 @@ def apply_move(user: SignedInUser, post_id: int, action: str, student_id: int, p
         if updates:
             session.execute(_UPDATE_ENTRY, updates)
         if inserts:
-            session.execute(sa.insert(_ENTRY), inserts)
+            session.execute(_INSERT_ENTRY, inserts)
         rank_before, refused_before = view.board.state_of(student_id)
         rank_after, refused_after = board.state_of(student_id)
         audit.record(

@@ -67,3 +67,59 @@ def test_a_read_in_autocommit_leaves_no_transaction_open(db_url):
         assert not connection.in_transaction()
         if db_url.startswith("postgresql"):
             assert connection.execute(sa.text("SHOW transaction_isolation")).scalar_one() == "read committed"
+
+
+# ------------------------------------------------------------------ the hot path on the driver's cursor
+_PLUS_ONE = db.hot(sa.select(sa.bindparam("n", type_=sa.Integer) + 1))
+
+
+def _runs_on_the_cursor(statement, keys=()) -> bool:
+    return db._plan(statement, get_engine().dialect, frozenset(keys)) is not None
+
+
+@postgresql_only
+def test_the_session_check_reads_on_the_cursor_what_sqlalchemy_reads(db_url):
+    from siimop_app.services import auth
+    from tests.services.factories import make_user
+    from tests.services.test_documents_and_post_detail import cookie_for
+
+    make_user("rts@chu-amiens.fr", "supervisor", "coordinator")
+    session_id = int(cookie_for("rts@chu-amiens.fr").split(".", 1)[0])
+    assert _runs_on_the_cursor(auth._SESSION_AND_USER, ["session_id"])
+    with get_engine().connect() as connection:
+        by_sqlalchemy = [tuple(row) for row in connection.execute(auth._SESSION_AND_USER, {"session_id": session_id})]
+    on_the_cursor = [tuple(row) for row in read_rows(auth._SESSION_AND_USER, {"session_id": session_id})]
+    assert on_the_cursor == by_sqlalchemy
+    expires_at = on_the_cursor[0][2]
+    assert expires_at.utcoffset() is not None and expires_at.tzinfo == by_sqlalchemy[0][2].tzinfo  # UTCDateTime's
+
+
+@postgresql_only
+def test_reads_on_the_cursor_survive_connections_lost_a_moment_ago(db_url):
+    assert _runs_on_the_cursor(_PLUS_ONE, ["n"])
+    _warm_pool()
+    assert _end_every_connection_to(db_url) >= 3
+    assert read_rows(_PLUS_ONE, {"n": 41}) == [(42,)]
+    with db.hot_transaction() as session:  # the failure marked the older connections stale: a fresh one
+        assert session.execute(_PLUS_ONE, {"n": 1}).scalar_one() == 2
+
+
+@postgresql_only
+def test_a_hot_transaction_that_fails_writes_nothing_and_one_that_ends_commits(db_url):
+    from siimop_app.models import AuditEntry
+    from siimop_app.services import audit
+
+    def count() -> int:
+        with transaction() as session:
+            return session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar_one()
+
+    before = count()
+    with pytest.raises(RuntimeError):
+        with db.hot_transaction() as session:
+            assert isinstance(session, db.HotSession)
+            audit.record(session, actor_user_id=None, action="test.hot", entity="test", entity_id=1)
+            raise RuntimeError("the move is refused after its first write")
+    assert count() == before
+    with db.hot_transaction() as session:
+        audit.record(session, actor_user_id=None, action="test.hot", entity="test", entity_id=2)
+    assert count() == before + 1
