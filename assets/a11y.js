@@ -9,7 +9,13 @@
 //   (WAI-ARIA Authoring Practices, "Radio Group"); the page makes the checked choice the only tab stop;
 // - a dialog opened from state (no Radix "Trigger") gives the focus back to nothing when it closes, and a
 //   keyboard user finds themselves at the top of the page (WCAG 2.4.3): it goes back to the control that
-//   had it before the dialog opened.
+//   had it before the dialog opened;
+// - a ranking move re-renders the board: the moved card may land far from where the user was, and the control
+//   they used be re-created. Once the board has changed, the card comes into view and the focus goes back to
+//   the control that continues the move on that card (the rank field of a card just ranked, the restore button
+//   of a card just refused...) — only if the move lost the focus or left it on that control or card: a user who
+//   has gone on meanwhile (a quick keyboard user, a file opened) keeps theirs (WCAG 2.4.3). Done here rather
+//   than by a script the server sends with every move: that was a second message per move (issue 13).
 (function () {
   function mark() {
     document.querySelectorAll(".rt-TableRoot .rt-ScrollAreaViewport:not([tabindex])").forEach(function (box) {
@@ -62,8 +68,55 @@
     }
     dialogOpen = open;
   }
+  var BOARD = "#ranking-board";
+  var AFTER_MOVE = [  // [the control used, the control of the moved card that keeps the focus]
+    [".action-arrow-right", ".rank-input input"],  // Classer en dernier: the card joins the ranked column
+    [".action-arrow-up", ".action-arrow-up"],
+    [".action-arrow-down", ".action-arrow-down"],
+    [".action-arrow-left", ".action-arrow-right"],  // Retirer du classement: back among the non-classées
+    [".action-x", ".action-undo-2"],  // Ne pas retenir
+    [".action-undo-2", ".action-arrow-right"],  // Rétablir
+    [".rank-input input", ".rank-input input"],  // a rank typed, applied when the field is left
+  ];
+  var MOVE_ANSWERED_WITHIN_MS = 10000;
+  var move = null;  // {card: the card's id, control: selector, until: time}
+  function noteMove(element) {
+    var card = element.closest && element.closest(BOARD + ' [id^="candidate-"]');
+    if (!card) return;
+    for (var i = 0; i < AFTER_MOVE.length; i++) {
+      if (element.closest(AFTER_MOVE[i][0])) {
+        move = { card: card.id, control: AFTER_MOVE[i][1], until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
+        return;
+      }
+    }
+  }
+  document.addEventListener("click", function (event) { noteMove(event.target); }, true);
+  document.addEventListener("focusout", function (event) {
+    if (event.target.matches && event.target.matches(".rank-input input")) noteMove(event.target);
+  }, true);
+  function followMovedCard() {
+    if (!move || Date.now() > move.until) { move = null; return; }
+    var card = document.getElementById(move.card);
+    if (!card || document.querySelector(DIALOG)) return;
+    var control = card.querySelector(move.control);
+    var active = document.activeElement;
+    var lost = !active || active === document.body || !active.isConnected;
+    if (!lost && active !== control && active !== card) return;
+    card.scrollIntoView({ block: "nearest" });
+    (control && !control.disabled ? control : card).focus({ preventScroll: true });
+  }
+  function boardChanged(records) {
+    for (var i = 0; i < records.length; i++) {
+      var target = records[i].target;
+      if (target.closest && target.closest(BOARD)) {
+        setTimeout(followMovedCard, 60);  // once React has rendered the whole new board
+        return;
+      }
+    }
+  }
   window.addEventListener("load", function () {
     new MutationObserver(giveFocusBack).observe(document.body, { childList: true, subtree: true });
+    new MutationObserver(boardChanged).observe(document.body, { childList: true, subtree: true });
     setTimeout(function () {
       mark();
       new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });

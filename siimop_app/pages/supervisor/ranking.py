@@ -52,24 +52,6 @@ class BoardCard:
 
 _BLUR_ON_ENTER = rx.Var("((event) => { if (event.key === 'Enter') { event.preventDefault(); event.currentTarget.blur(); } })")
 
-# After a move the card may land far from where the user was: bring it into view and give the focus
-# back to the same control (or the card), once React has rendered the new board. Only if the move lost the
-# focus (its control was re-created) or left it on that control: a user who has gone on meanwhile (a quick
-# keyboard user, a file opened) keeps their focus.
-_FOCUS_MOVED_CARD = """
-setTimeout(() => {{
-  const card = document.getElementById("candidate-{student_id}");
-  if (!card || document.querySelector('[role="dialog"]')) return;
-  const control = card.querySelector("{selector}");
-  const active = document.activeElement;
-  const lost = !active || active === document.body || !active.isConnected;
-  if (!lost && active !== control && active !== card) return;
-  card.scrollIntoView({{block: "nearest"}});
-  (control && !control.disabled ? control : card).focus({{preventScroll: true}});
-}}, 60);
-"""
-
-
 class RankingListState(AppState):
     posts: list[rankings.RankingPostLine] = []
 
@@ -80,16 +62,6 @@ class RankingListState(AppState):
             return redirect
         wave = calendar.current_wave()
         self.posts = rankings.ranking_posts(user, wave.wave_id) if wave else []
-
-
-# The control that keeps the focus on the moved card, per move.
-_FOCUS_AFTER = {
-    "rank": ".rank-input input",
-    "up": ".action-arrow-up",
-    "down": ".action-arrow-down",
-    "refuse": ".action-undo-2",
-    "unrank": ".action-arrow-right",
-}
 
 
 class RankingBoardState(AppState):
@@ -198,7 +170,10 @@ class RankingBoardState(AppState):
             self.error = str(refused)
             self.board_revision += 1
             return rx.toast.error(str(refused))
-        return rx.call_script(_FOCUS_MOVED_CARD.format(student_id=int(student_id), selector=_FOCUS_AFTER[action]))
+        # Nothing but the board goes back: the browser brings the moved card into view and gives the focus back to
+        # its control itself (assets/a11y.js). A script sent with every move made it two socket messages per move,
+        # 1,275 bytes instead of 760 (issue 13).
+        return None
 
     @rx.event
     async def rank_last(self, student_id: int):
@@ -541,7 +516,7 @@ def ranking_board_page() -> rx.Component:
                 # Sticky: the banner stays in view while the user works far down a column.
                 rx.box(_validity_banner(), position="sticky", top="0", z_index="5", background="white",
                        padding_y="0.25em", width="100%", id="ranking-banner"),
-                rx.grid(
+                rx.grid(  # "ranking-board": where assets/a11y.js keeps the focus with a moved card
                     _column(s.unranked.length().to(str) + " candidature(s) non-classée(s)", s.unranked, _unranked_card,
                             "Aucune candidature à classer.", "unranked-column"),
                     _column("Candidatures classées", s.ranked, _ranked_card,
@@ -551,6 +526,7 @@ def ranking_board_page() -> rx.Component:
                     columns=rx.breakpoints(initial="1", md="3"),
                     spacing="4",
                     width="100%",
+                    id="ranking-board",
                 ),
                 _file_dialog(),
                 spacing="3",
