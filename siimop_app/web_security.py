@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 
@@ -189,6 +190,7 @@ async def _disconnected():
 
 
 # ------------------------------------------------------------------ events
+@functools.lru_cache(maxsize=1024)  # asked on every event; the state classes never change (bounded: names are input)
 def _handler_of(event_name: str):
     """(state class, handler) for an event name, or (None, None) for Reflex's own events."""
     from reflex.state import State
