@@ -79,13 +79,14 @@
     [".rank-input input", ".rank-input input"],  // a rank typed, applied when the field is left
   ];
   var MOVE_ANSWERED_WITHIN_MS = 10000;
-  var move = null;  // {card: the card's id, control: selector, until: time}
+  var move = null;  // {card: the card's id, control: selector, page: its path, until: time}
   function noteMove(element) {
     var card = element.closest && element.closest(BOARD + ' [id^="candidate-"]');
     if (!card) return;
     for (var i = 0; i < AFTER_MOVE.length; i++) {
       if (element.closest(AFTER_MOVE[i][0])) {
-        move = { card: card.id, control: AFTER_MOVE[i][1], until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
+        move = { card: card.id, control: AFTER_MOVE[i][1], page: location.pathname,
+                 until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
         return;
       }
     }
@@ -95,7 +96,8 @@
     if (event.target.matches && event.target.matches(".rank-input input")) noteMove(event.target);
   }, true);
   function followMovedCard() {
-    if (!move || Date.now() > move.until) { move = null; return; }
+    // Another board opened meanwhile may show the same student (another post): the move was not on it.
+    if (!move || Date.now() > move.until || location.pathname !== move.page) { move = null; return; }
     var card = document.getElementById(move.card);
     if (!card || document.querySelector(DIALOG)) return;
     var control = card.querySelector(move.control);

@@ -97,8 +97,8 @@ def test_every_page_passes_axe_and_reflows_on_a_phone_and_at_200_percent(page: P
         _visit(page, harness, path)
         _fits(page, path, "at 1280 px")
         assert_no_violation(page, path)
-        # The same page narrowed to a phone's width, as WCAG's reflow criterion checks it (a window made narrower,
-        # not a second page load: half this test's time went to loading every page twice).
+        # The same page narrowed to a phone's width, as WCAG's reflow criterion checks it (a window made narrower),
+        # rather than loaded a second time: ~20 % of this test's time.
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(REFLOW_MS)
         _fits(page, path, "at 320 px")
