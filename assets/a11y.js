@@ -79,14 +79,14 @@
     [".rank-input input", ".rank-input input"],  // a rank typed, applied when the field is left
   ];
   var MOVE_ANSWERED_WITHIN_MS = 10000;
-  var move = null;  // {card: the card's id, control: selector, page: its path, until: time}
+  var move = null;  // {card: the card's id, control: selector, used: the element used, page: its path, until}
   function noteMove(element) {
     var card = element.closest && element.closest(BOARD + ' [id^="candidate-"]');
     if (!card) return;
     for (var i = 0; i < AFTER_MOVE.length; i++) {
       if (element.closest(AFTER_MOVE[i][0])) {
-        move = { card: card.id, control: AFTER_MOVE[i][1], page: location.pathname,
-                 until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
+        move = { card: card.id, control: AFTER_MOVE[i][1], used: element.closest(AFTER_MOVE[i][0]),
+                 page: location.pathname, until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
         return;
       }
     }
@@ -103,7 +103,10 @@
     var control = card.querySelector(move.control);
     var active = document.activeElement;
     var lost = !active || active === document.body || !active.isConnected;
-    if (!lost && active !== control && active !== card) return;
+    // React reuses a column's elements by position: after "Monter" the focused button is still there, now the
+    // button of the candidate who took the moved card's place. Still on the element used: the focus follows the
+    // card, else a second Enter would move someone else.
+    if (!lost && active !== control && active !== card && active !== move.used) return;
     card.scrollIntoView({ block: "nearest" });
     (control && !control.disabled ? control : card).focus({ preventScroll: true });
   }

@@ -227,6 +227,27 @@ def test_a_moved_card_comes_into_view_with_the_focus_and_the_banner_stays_visibl
     page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")
 
 
+def test_the_focus_follows_a_card_moved_up_so_a_second_enter_moves_it_again(page, harness):
+    """React reuses a column's cards by position: after "Monter" the focused button would be the next candidate's,
+    and a keyboard user's second Enter would move someone else (assets/a11y.js)."""
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_all(page)
+    ranked = page.locator(".ranked-card")
+    count = ranked.count()
+    moved_id = ranked.last.get_attribute("id")
+    name = ranked.last.locator(".candidate-name").inner_text()
+    ranked.last.get_by_role("button", name=f"Monter : {name}", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(ranked.nth(count - 2)).to_have_attribute("id", moved_id)
+    expect(page.get_by_role("button", name=f"Monter : {name}", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(ranked.nth(count - 3)).to_have_attribute("id", moved_id)
+    expect(page.get_by_role("button", name=f"Monter : {name}", exact=True)).to_be_focused()
+
+
 def test_a_socket_the_server_closes_reconnects_and_the_next_move_is_saved(page, harness):
     """What the workers do to even out their clients (worker_balance.py): close a socket at the transport level.
     The page reconnects by itself, and the next click is saved; no console error (the page fixture checks)."""
