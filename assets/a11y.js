@@ -14,8 +14,11 @@
 //   they used be re-created. Once the board has changed, the card comes into view and the focus goes back to
 //   the control that continues the move on that card (the rank field of a card just ranked, the restore button
 //   of a card just refused...) — only if the move lost the focus or left it on that control or card: a user who
-//   has gone on meanwhile (a quick keyboard user, a file opened) keeps theirs (WCAG 2.4.3). Done here rather
-//   than by a script the server sends with every move: that was a second message per move (issue 13).
+//   has gone on meanwhile (a quick keyboard user, a file opened) keeps theirs (WCAG 2.4.3). After a click with
+//   the mouse the card itself takes the focus, not its control: a Radix tooltip opens on its trigger's focus,
+//   and the one of "Descendre" would cover the "Monter" button above it, out of reach of the pointer, where the
+//   user clicks next. Done here rather than by a script the server sends with every move: that was a second
+//   message per move (issue 13).
 (function () {
   function mark() {
     document.querySelectorAll(".rt-TableRoot .rt-ScrollAreaViewport:not([tabindex])").forEach(function (box) {
@@ -79,21 +82,23 @@
     [".rank-input input", ".rank-input input"],  // a rank typed, applied when the field is left
   ];
   var MOVE_ANSWERED_WITHIN_MS = 10000;
-  var move = null;  // {card: the card's id, control: selector, used: the element used, page: its path, until}
-  function noteMove(element) {
+  // {card: the card's id, control: selector, used: the element used, byPointer, page: its path, until}
+  var move = null;
+  function noteMove(element, byPointer) {
     var card = element.closest && element.closest(BOARD + ' [id^="candidate-"]');
     if (!card) return;
     for (var i = 0; i < AFTER_MOVE.length; i++) {
       if (element.closest(AFTER_MOVE[i][0])) {
         move = { card: card.id, control: AFTER_MOVE[i][1], used: element.closest(AFTER_MOVE[i][0]),
-                 page: location.pathname, until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
+                 byPointer: byPointer, page: location.pathname, until: Date.now() + MOVE_ANSWERED_WITHIN_MS };
         return;
       }
     }
   }
-  document.addEventListener("click", function (event) { noteMove(event.target); }, true);
+  // A click made with Enter or Space (or a screen reader's action) counts no pointer press: detail is 0.
+  document.addEventListener("click", function (event) { noteMove(event.target, event.detail > 0); }, true);
   document.addEventListener("focusout", function (event) {
-    if (event.target.matches && event.target.matches(".rank-input input")) noteMove(event.target);
+    if (event.target.matches && event.target.matches(".rank-input input")) noteMove(event.target, false);
   }, true);
   function followMovedCard() {
     // Another board opened meanwhile may show the same student (another post): the move was not on it.
@@ -108,7 +113,7 @@
     // card, else a second Enter would move someone else.
     if (!lost && active !== control && active !== card && active !== move.used) return;
     card.scrollIntoView({ block: "nearest" });
-    (control && !control.disabled ? control : card).focus({ preventScroll: true });
+    (control && !control.disabled && !move.byPointer ? control : card).focus({ preventScroll: true });
   }
   function boardChanged(records) {
     for (var i = 0; i < records.length; i++) {

@@ -248,6 +248,26 @@ def test_the_focus_follows_a_card_moved_up_so_a_second_enter_moves_it_again(page
     expect(page.get_by_role("button", name=f"Monter : {name}", exact=True)).to_be_focused()
 
 
+def test_after_a_click_on_descendre_the_same_cards_monter_is_not_covered_by_a_tooltip(page, harness):
+    """A mouse user moves the last card up, down again, and up again. The focus that follows the card must not
+    open the "Descendre" tooltip over the "Monter" button (Radix opens a tooltip on its trigger's focus): the
+    click would land on the tooltip and nothing would happen (seen with bench_browser.py)."""
+    post_id = _post_id(DECALE)
+    _reset(post_id)
+    sign_in(page, harness, "rts@demo.siimop.fr")
+    _open_board(page, harness, post_id)
+    _rank_all(page)
+    ranked = page.locator(".ranked-card")
+    count = ranked.count()
+    moved_id = ranked.last.get_attribute("id")
+    name = ranked.last.locator(".candidate-name").inner_text()
+    for button, position in (("Monter", count - 2), ("Descendre", count - 1), ("Monter", count - 2)):
+        page.get_by_role("button", name=f"{button} : {name}", exact=True).click(timeout=5000)
+        expect(ranked.nth(position)).to_have_attribute("id", moved_id)
+        page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")
+    expect(page.get_by_role("tooltip").filter(has_text="Descendre")).to_have_count(0)
+
+
 def test_a_socket_the_server_closes_reconnects_and_the_next_move_is_saved(page, harness):
     """What the workers do to even out their clients (worker_balance.py): close a socket at the transport level.
     The page reconnects by itself, and the next click is saved; no console error (the page fixture checks)."""
