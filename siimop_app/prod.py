@@ -24,8 +24,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from siimop_app.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from granian.constants import Loops
 
 log = logging.getLogger("siimop.prod")
 
@@ -153,6 +157,7 @@ def serve(env: dict[str, str], workers: int, gc_threshold: tuple[int, ...]) -> N
         port=int(_env("SIIMOP_PORT", "3000")),
         interface=Interfaces.ASGI,
         workers=workers,
+        loop=event_loop(env),
         respawn_failed_workers=True,
         # Seconds between the old and the new worker on a graceful respawn (SIGHUP); a crashed one is replaced at once.
         respawn_interval=float(_env("SIIMOP_RESPAWN_INTERVAL", "1")),
@@ -160,6 +165,19 @@ def serve(env: dict[str, str], workers: int, gc_threshold: tuple[int, ...]) -> N
         log_level=LogLevels(_env("SIIMOP_LOG_LEVEL", "info")),
         log_access=_env("SIIMOP_ACCESS_LOG", "false").lower() in ("1", "true", "yes"),
     ).serve()
+
+
+def event_loop(env: dict[str, str]) -> Loops:
+    """``SIIMOP_EVENT_LOOP``: ``uvloop`` (default; libuv's loop, in requirements.txt) or ``asyncio`` (Python's own).
+
+    A worker's time is mostly the event loop's work around each event (socket frames, the Redis lease of the
+    state, PostgreSQL's answer handed back from its thread); uvloop does it in C (issue 13, README's figures)."""
+    from granian.constants import Loops
+
+    value = env.get("SIIMOP_EVENT_LOOP", "").strip().lower() or "uvloop"
+    if value not in ("uvloop", "asyncio"):
+        raise SystemExit(f"SIIMOP_EVENT_LOOP doit être « uvloop » ou « asyncio », pas « {value} ».")
+    return Loops(value)
 
 
 def gc_thresholds(env: dict[str, str]) -> tuple[int, ...]:
@@ -195,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     shown.update(SIIMOP_HOST=_env("SIIMOP_HOST", "127.0.0.1"), SIIMOP_PORT=_env("SIIMOP_PORT", "3000"))
     shown.update(SIIMOP_WORKERS=str(workers), REFLEX_DB_URL=_redact(env.get("REFLEX_DB_URL", "(SQLite par défaut)")),
                  REFLEX_REDIS_URL=_redact(env.get("REFLEX_REDIS_URL", "")),
-                 SIIMOP_GC_THRESHOLD=",".join(map(str, thresholds)))
+                 SIIMOP_GC_THRESHOLD=",".join(map(str, thresholds)), SIIMOP_EVENT_LOOP=event_loop(env).value)
     for name, value in shown.items():
         log.info("%s=%s", name, value)
     if args.check:

@@ -29,6 +29,13 @@ def test_the_workers_collect_garbage_less_often_and_a_malformed_setting_is_refus
             prod.gc_thresholds({"SIIMOP_GC_THRESHOLD": wrong})
 
 
+def test_the_workers_run_on_uvloop_unless_told_otherwise_and_a_malformed_setting_is_refused_in_french():
+    assert prod.event_loop({}).value == "uvloop"
+    assert prod.event_loop({"SIIMOP_EVENT_LOOP": "asyncio"}).value == "asyncio"
+    with pytest.raises(SystemExit, match="SIIMOP_EVENT_LOOP doit être"):
+        prod.event_loop({"SIIMOP_EVENT_LOOP": "rapide"})
+
+
 def test_the_public_address_defaults_everywhere_and_a_new_one_rebuilds_the_frontend(monkeypatch):
     monkeypatch.setenv("SIIMOP_BASE_URL", "https://appariement.example.fr/")
     for name in ("REFLEX_API_URL", "REFLEX_DEPLOY_URL", "REFLEX_WEB_WORKDIR"):
