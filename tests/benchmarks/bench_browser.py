@@ -4,14 +4,17 @@
 
 The load tool measures the event socket; this measures a person: sign in with a real sign-in link, open the
 ranking board, then move the last ranked candidate up and down again (a card moved with "Monter", then
-"Descendre"), each move timed from the click until the board shows the new order. The board ends as it began:
+"Descendre"), each move timed in the page's own clock from the click (the input event's time stamp: a main
+thread busy rendering counts) until the frame where the board shows the new order. Playwright's wait before it
+clicks (the control visible, stable, not covered) is printed apart: it is the robot's, not the person's. The
+board ends as it began:
 the candidates it had to rank first (fewer than two ranked) are taken off the ranking at the end. Every move is
 checked in the database (one audit row each), and the page must log no JavaScript or console error.
 
 The supervisor is the last of ``loadtest.run.referent_boards()``: the load tool takes its supervisors from the
 start of that list, so the two never move the same board. Run it in another shell during
 ``bench_load.py`` (``bench_load.py --browser`` does so during each step), with ``REFLEX_DB_URL`` set to the
-server's database. Times include Playwright's own round trip to the browser (a few milliseconds).
+server's database.
 Figures are printed, never asserted; ``tests/e2e/test_load_tool.py`` runs the journey against the test app.
 """
 
@@ -29,15 +32,20 @@ sys.path.insert(0, str(ROOT))
 
 CHROMIUM = os.environ.get("SIIMOP_CHROMIUM", "/usr/bin/chromium")
 NAMES = ".ranked-card .candidate-name"
-# True once the ranked column shows exactly these names in this order (polled at every frame).
+# The page's time (performance.now()) of the frame where the ranked column first shows exactly these names in
+# this order (polled at every frame), else false.
 _SHOWS = """({selector, expected}) => {
     const names = [...document.querySelectorAll(selector)].map(element => element.textContent.trim());
-    return names.length === expected.length && names.every((name, i) => name === expected[i]);
+    return names.length === expected.length && names.every((name, i) => name === expected[i]) && performance.now();
 }"""
+# The time stamp of the last click's input event, in the same clock (kept across the board's re-renders).
+_NOTE_CLICKS = """() => { window.__benchClickAt = null;
+    document.addEventListener("click", event => { window.__benchClickAt = event.timeStamp; }, true); }"""
 
 
-def _shows(page, expected: list[str], timeout_ms: float) -> None:
-    page.wait_for_function(_SHOWS, arg={"selector": NAMES, "expected": expected}, polling="raf", timeout=timeout_ms)
+def _shows(page, expected: list[str], timeout_ms: float) -> float:
+    return page.wait_for_function(_SHOWS, arg={"selector": NAMES, "expected": expected}, polling="raf",
+                                  timeout=timeout_ms).json_value()
 
 
 def _names(page) -> list[str]:
@@ -52,7 +60,7 @@ def journey(page, base_url: str, moves: int, timeout_ms: float = 30_000) -> dict
     user_id, post_id = referent_boards()[-1]
     base = base_url.rstrip("/")
     since = last_audit_id()
-    timings: dict = {"moves": []}
+    timings: dict = {"moves": [], "before_click": []}
     started = time.perf_counter()
     page.goto(f"{base}/connexion/jeton/{mint_link(user_id)}")
     page.wait_for_function("(document.querySelector('#user-name')?.textContent ?? '').trim().length > 0",
@@ -62,15 +70,18 @@ def journey(page, base_url: str, moves: int, timeout_ms: float = 30_000) -> dict
     page.goto(f"{base}/rts/classement/{post_id}")
     page.locator("#unranked-column").wait_for(timeout=timeout_ms)
     timings["open"] = time.perf_counter() - started
+    page.evaluate(_NOTE_CLICKS)
 
     def click(button: str, card_name: str, expected: list[str]) -> None:
         # The board names each card's buttons "<action> : <candidate>" (what a screen reader announces): exact, so
         # a candidate whose name starts another's is never clicked for it.
         control = page.get_by_role("button", name=f"{button} : {card_name}", exact=True)
-        started = time.perf_counter()
+        asked = page.evaluate("performance.now()")
         control.click()
-        _shows(page, expected, timeout_ms)
-        timings["moves"].append(time.perf_counter() - started)
+        shown_at = _shows(page, expected, timeout_ms)
+        clicked_at = page.evaluate("window.__benchClickAt")
+        timings["moves"].append((shown_at - clicked_at) / 1000)
+        timings["before_click"].append((clicked_at - asked) / 1000)
 
     added = []
     while len(_names(page)) < 2:  # something to move up and down
@@ -116,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     moves = timings["moves"]
     print(f"browser: signed in in {1000 * timings['sign_in']:.0f} ms, board opened in {1000 * timings['open']:.0f} ms;"
           f" {len(moves)} moves, click to new order p50 {_ms(moves, 50)} ms, p95 {_ms(moves, 95)} ms,"
-          f" max {_ms(moves, 100)} ms (mean {1000 * statistics.fmean(moves):.0f} ms)")
+          f" max {_ms(moves, 100)} ms (mean {1000 * statistics.fmean(moves):.0f} ms); Playwright's wait before each"
+          f" click p50 {_ms(timings['before_click'], 50)} ms, max {_ms(timings['before_click'], 100)} ms")
     print(f"browser: database: {timings['saved']} move(s) saved for {len(moves)} shown; "
           f"{len(problems)} console error(s)" + "".join(f"\n  {p}" for p in problems[:5]))
     return 0 if timings["saved"] == len(moves) and not problems else 1

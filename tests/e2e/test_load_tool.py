@@ -136,6 +136,8 @@ def test_the_browser_journey_beside_the_load_tool_moves_cards_saves_each_move_an
     try:
         timings = journey(page, harness.frontend_url, moves=4)
         assert len(timings["moves"]) >= 4 and timings["saved"] == len(timings["moves"])
+        # Timed in the page's clock from the click's input event to the frame that shows the new order.
+        assert all(0 < seconds < 30 for seconds in timings["moves"] + timings["before_click"])
         assert _ranking_of(post_id)[1] == said_before
     finally:  # a ranking the journey started (this post had none) goes: later tests count the demo's rankings
         created = [i for i in _ranking_of(post_id)[0] if i not in rankings_before]
