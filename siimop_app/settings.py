@@ -47,6 +47,7 @@ class Settings:
     warm_dry_run_delay: float
     warm_dry_run_max_load: float
     memory_reclaim_seconds: float
+    gc_pause_log_ms: float
     balance_seconds: float
     balance_min_excess: int
 
@@ -91,6 +92,8 @@ class Settings:
             warm_dry_run_max_load=float(_env("SIIMOP_WARM_DRY_RUN_MAX_LOAD", "0.5")),
             # How often a worker checks whether clients left to give their memory back (worker_memory.py); 0: never.
             memory_reclaim_seconds=float(_env("SIIMOP_MEMORY_RECLAIM_SECONDS", "60")),
+            # A garbage collection that held a worker at least this long is logged (worker_memory.PauseLog); 0: never.
+            gc_pause_log_ms=float(_env("SIIMOP_GC_PAUSE_LOG_MS", "100")),
             # With Redis, how often workers compare their connected clients and the busiest hands some over
             # (worker_balance.py: after a worker died, its clients all reconnected to the survivors); 0: never.
             balance_seconds=float(_env("SIIMOP_BALANCE_SECONDS", "10")),

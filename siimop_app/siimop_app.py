@@ -111,6 +111,7 @@ async def _warm_dry_run():
 @app.register_lifespan_task
 async def _reclaim_memory():
     # Each worker gives back the memory of the clients that left (worker_memory.py); SIIMOP_MEMORY_RECLAIM_SECONDS=0: off.
+    worker_memory.log_long_collections(get_settings().gc_pause_log_ms / 1000)
     every = get_settings().memory_reclaim_seconds
     if every > 0:
         await worker_memory.reclaim_forever(lambda: len(app.sio.eio.sockets), every)

@@ -84,3 +84,30 @@ async def reclaim_forever(connected: Callable[[], int], every: float) -> None:
             freed, seconds = collect_and_trim()
             log.info("mémoire rendue après le départ de clients : %d objets libérés en %.0f ms (%d connectés)",
                      freed, seconds * 1000, sockets)
+
+
+class PauseLog:
+    """Logs every garbage collection that held the worker at least ``at_least`` seconds (a ``gc.callbacks`` entry).
+
+    A collection stops the whole worker: every client's event waits. Under 2,000 connected tabs a full one walks
+    every state in memory; the log says when a latency spike was the collector, and how long it held."""
+
+    def __init__(self, at_least: float, clock: Callable[[], float] = time.perf_counter,
+                 cpu_clock: Callable[[], float] = time.thread_time) -> None:
+        self.at_least, self.clock, self.cpu_clock = at_least, clock, cpu_clock
+        self.started = self.cpu_started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started, self.cpu_started = self.clock(), self.cpu_clock()
+        elif (held := self.clock() - self.started) >= self.at_least:
+            # Its CPU apart: on a machine whose cores are all busy, a collection also waits for one.
+            log.warning("ramasse-miettes : le processus a été arrêté %.0f ms dont %.0f ms de calcul (génération %d, "
+                        "%d objets libérés)", held * 1000, (self.cpu_clock() - self.cpu_started) * 1000,
+                        info.get("generation", -1), info.get("collected", 0))
+
+
+def log_long_collections(at_least: float) -> None:
+    """Install the pause log once in this process; ``at_least`` <= 0: none."""
+    if at_least > 0 and not any(isinstance(callback, PauseLog) for callback in gc.callbacks):
+        gc.callbacks.append(PauseLog(at_least))

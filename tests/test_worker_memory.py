@@ -61,3 +61,28 @@ def test_the_running_task_frees_what_departed_clients_left_behind():
     finally:
         gc.enable()
     assert kept and freed
+
+
+def test_a_collection_that_held_the_worker_long_is_logged_and_a_short_one_is_not(caplog):
+    clock, cpu_clock = iter([0.0, 0.05, 1.0, 1.35]), iter([0.0, 0.5, 0.62])
+    pause_log = worker_memory.PauseLog(at_least=0.1, clock=lambda: next(clock), cpu_clock=lambda: next(cpu_clock))
+    with caplog.at_level("WARNING", logger="siimop.memory"):
+        pause_log("start", {"generation": 0})
+        pause_log("stop", {"generation": 0, "collected": 10})  # 50 ms: quiet
+        pause_log("start", {"generation": 2})
+        pause_log("stop", {"generation": 2, "collected": 4000})  # 350 ms
+    assert [r.getMessage() for r in caplog.records] == [
+        "ramasse-miettes : le processus a été arrêté 350 ms dont 120 ms de calcul (génération 2, 4000 objets libérés)"]
+
+
+def test_the_pause_log_is_installed_once_and_not_at_all_when_turned_off():
+    before = list(gc.callbacks)
+    try:
+        worker_memory.log_long_collections(0)
+        assert gc.callbacks == before
+        worker_memory.log_long_collections(0.1)
+        worker_memory.log_long_collections(0.1)
+        assert sum(isinstance(c, worker_memory.PauseLog) for c in gc.callbacks) == 1
+        gc.collect()  # a real collection goes through it without error
+    finally:
+        gc.callbacks[:] = before
