@@ -227,18 +227,21 @@ def test_a_moved_card_comes_into_view_with_the_focus_and_the_banner_stays_visibl
     page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")
 
 
-def test_the_focus_follows_a_card_moved_up_so_a_second_enter_moves_it_again(page, harness):
-    """React reuses a column's cards by position: after "Monter" the focused button would be the next candidate's,
-    and a keyboard user's second Enter would move someone else (assets/a11y.js)."""
+def _every_candidate_ranked(page: Page, harness):
+    """The décalé board with every candidate ranked: its ranked cards, how many, and the last one's id and name."""
     post_id = _post_id(DECALE)
     _reset(post_id)
     sign_in(page, harness, "rts@demo.siimop.fr")
     _open_board(page, harness, post_id)
     _rank_all(page)
     ranked = page.locator(".ranked-card")
-    count = ranked.count()
-    moved_id = ranked.last.get_attribute("id")
-    name = ranked.last.locator(".candidate-name").inner_text()
+    return ranked, ranked.count(), ranked.last.get_attribute("id"), ranked.last.locator(".candidate-name").inner_text()
+
+
+def test_the_focus_follows_a_card_moved_up_so_a_second_enter_moves_it_again(page, harness):
+    """React reuses a column's cards by position: after "Monter" the focused button would be the next candidate's,
+    and a keyboard user's second Enter would move someone else (assets/a11y.js)."""
+    ranked, count, moved_id, name = _every_candidate_ranked(page, harness)
     ranked.last.get_by_role("button", name=f"Monter : {name}", exact=True).focus()
     page.keyboard.press("Enter")
     expect(ranked.nth(count - 2)).to_have_attribute("id", moved_id)
@@ -252,15 +255,7 @@ def test_after_a_click_on_descendre_the_same_cards_monter_is_not_covered_by_a_to
     """A mouse user moves the last card up, down again, and up again. The focus that follows the card must not
     open the "Descendre" tooltip over the "Monter" button (Radix opens a tooltip on its trigger's focus): the
     click would land on the tooltip and nothing would happen (seen with bench_browser.py)."""
-    post_id = _post_id(DECALE)
-    _reset(post_id)
-    sign_in(page, harness, "rts@demo.siimop.fr")
-    _open_board(page, harness, post_id)
-    _rank_all(page)
-    ranked = page.locator(".ranked-card")
-    count = ranked.count()
-    moved_id = ranked.last.get_attribute("id")
-    name = ranked.last.locator(".candidate-name").inner_text()
+    ranked, count, moved_id, name = _every_candidate_ranked(page, harness)
     for button, position in (("Monter", count - 2), ("Descendre", count - 1), ("Monter", count - 2)):
         page.get_by_role("button", name=f"{button} : {name}", exact=True).click(timeout=5000)
         expect(ranked.nth(position)).to_have_attribute("id", moved_id)
