@@ -5,6 +5,7 @@ beside it (bench_browser.py)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -87,6 +88,9 @@ def test_supervisors_rank_coordinators_watch_and_people_sign_in_and_it_is_all_in
     assert f"database: {moves} supervisor.move row(s) written for {moves} answered by the server" in out
     assert "database: 2 signin.link row(s) written for 2 answered by the server" in out
     assert "error rate 0.00 %" in out and "p95" in out and "events/s" in out
+    # Its own CPU is that of the run, the sessions made before it apart: what it takes from the server's cores.
+    cores = re.search(r"load tool's CPU during the run: \d+ s \((\d+\.\d+) cores\)", out)
+    assert cores and 0 < float(cores[1]) < 2, out
 
 
 def test_students_rate_and_save_their_wishes_and_the_receipts_are_in_the_database(backend):
