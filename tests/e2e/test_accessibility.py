@@ -49,6 +49,24 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 SPILLED_LABELS = """() => [...document.querySelectorAll('main button, main a, main [role=button]')]
     .filter(e => e.offsetParent !== null && e.scrollHeight > e.clientHeight + 2 && getComputedStyle(e).overflowY === 'visible')
     .map(e => e.textContent.trim().slice(0, 60))"""
+# Controls cut by the edge of a box that clips what overflows it (a card), with no scrolling box between them (a
+# table's): the page does not scroll sideways, yet part of the control cannot be seen, and clicking it shifts the
+# box's content.
+CLIPPED_CONTROLS = """() => [...document.querySelectorAll('main button, main a, main input, main [role=button]')]
+    .filter(e => e.offsetParent !== null && e.getBoundingClientRect().width > 1)
+    .filter(e => {
+        const r = e.getBoundingClientRect();
+        for (let box = e.parentElement; box && box !== document.body; box = box.parentElement) {
+            const overflow = getComputedStyle(box).overflowX;
+            if (overflow === 'auto' || overflow === 'scroll') return false;  // scrolled into view: a table
+            const b = box.getBoundingClientRect();
+            if ((overflow === 'hidden' || overflow === 'clip') && (r.left < b.left - 1 || r.right > b.right + 1)) {
+                return true;
+            }
+        }
+        return false;
+    })
+    .map(e => (e.getAttribute('aria-label') || e.textContent).trim().slice(0, 60))"""
 AXE = Axe()
 
 
@@ -87,6 +105,7 @@ def _zoomed_tab(page: Page) -> Iterator[Page]:
 def _fits(page: Page, path: str, where: str) -> None:
     assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways {where}"
     assert page.evaluate(SPILLED_LABELS) == [], f"{path}: labels spill out of their buttons {where}"
+    assert page.evaluate(CLIPPED_CONTROLS) == [], f"{path}: controls cut by the edge of their box {where}"
 
 
 @pytest.mark.parametrize("address", list(PAGES), ids=lambda a: a or "signed-out")

@@ -13,6 +13,7 @@ from sqlmodel import select
 from siimop_app.db import transaction
 from siimop_app.models import Application, Phase, Post, Ranking, RankingEntry, Site
 from tests.e2e.conftest import sign_in, url
+from tests.e2e.test_accessibility import DESKTOP, PHONE, REFLOW_MS, _fits, assert_no_violation
 
 pytestmark = pytest.mark.e2e
 
@@ -261,6 +262,17 @@ def test_after_a_click_on_descendre_the_same_cards_monter_is_not_covered_by_a_to
         expect(ranked.nth(position)).to_have_attribute("id", moved_id)
         page.wait_for_function(f"document.activeElement && document.activeElement.closest('#{moved_id}') !== null")
     expect(page.get_by_role("tooltip").filter(has_text="Descendre")).to_have_count(0)
+
+
+def test_a_ranked_board_reflows_on_a_phone_with_every_card_button_whole(page, harness):
+    """At 320 px a card's badges and name pushed its buttons past its edge, which cuts what overflows: half of
+    each button hidden, and a click on one shifted the card's content sideways."""
+    _every_candidate_ranked(page, harness)
+    for size, where in ((DESKTOP, "at 1280 px"), (PHONE, "at 320 px")):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(REFLOW_MS)
+        _fits(page, "the ranking board", where)
+    assert_no_violation(page, "the ranking board at 320 px")
 
 
 def test_a_socket_the_server_closes_reconnects_and_the_next_move_is_saved(page, harness):

@@ -267,6 +267,7 @@ def _identity(card: BoardCard) -> rx.Component:
         rx.text(card.subdivision, size="2", color="#444"),
         spacing="1",
         align="start",
+        class_name="candidate-identity",
     )
 
 
