@@ -24,6 +24,10 @@ from siimop_app.settings import get_settings
 # No engine warm-up in tests (nor in the apps and tools they start, which inherit this): it would solve rounds
 # behind the tests' backs; a test that wants it calls services.warm_up itself.
 os.environ["SIIMOP_WARM_DRY_RUN"] = "0"
+# Nor the workers' garbage-collection pause log: the app served in process would log the test runner's own
+# collections (seconds long at the end of a run, with the whole suite in memory) as a worker's; worker_memory's
+# tests install it themselves.
+os.environ["SIIMOP_GC_PAUSE_LOG_MS"] = "0"
 
 POSTGRES_URL = os.environ.get("SIIMOP_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
