@@ -8,6 +8,7 @@ also on a throwaway PostgreSQL database when ``SIIMOP_TEST_POSTGRES_URL`` is set
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from siimop_app.db import get_engine
 from siimop_app.migrations import upgrade_to_head
@@ -28,6 +30,11 @@ os.environ["SIIMOP_WARM_DRY_RUN"] = "0"
 # collections (seconds long at the end of a run, with the whole suite in memory) as a worker's; worker_memory's
 # tests install it themselves.
 os.environ["SIIMOP_GC_PAUSE_LOG_MS"] = "0"
+
+# Speed is measured by the benchmarks, never asserted (README): no per-example deadline, which a busy machine (the
+# two test processes of .ci/run side by side) would turn into failures.
+settings.register_profile("siimop", deadline=None)
+settings.load_profile("siimop")
 
 POSTGRES_URL = os.environ.get("SIIMOP_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -58,12 +65,50 @@ def _drop_postgres_database(name: str) -> None:
     admin.dispose()
 
 
+# A test's database is dropped while the next test runs (~160 ms each, on half the suite's tests); the run waits for
+# the last drops before it drops the template.
+_DROPPER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
+_DROPS: list[concurrent.futures.Future] = []
+
+
+def _drop_later(name: str) -> None:
+    _DROPS.append(_DROPPER.submit(_drop_postgres_database, name))
+
+
+def _wait_for_the_drops() -> None:
+    """Every test database dropped, or the error of the first drop that failed."""
+    _DROPPER.shutdown(wait=True)
+    for drop in _DROPS:
+        drop.result()
+
+
+# Tests that share one thing a second test process would disturb run one after the other in the same process when
+# .ci/run runs the suite in two (pytest-xdist, ``--dist loadgroup``): the browser tests (one app build in .web,
+# Chromium), the production command's (.web-prod, its ports, Redis database 5), the benchmarks' quick runs (seven
+# processes at once) and the worker-balance test (Redis database 5). The rest is spread test by test. Grouped by
+# path here rather than by xdist_group marks: xdist 3.8 renames a marked test's node id through an attribute that
+# pytest 9.2 no longer reads, so its own loadgroup spreads marked tests anyway.
+SERIAL_TESTS = ("tests/e2e/", "tests/prod/", "tests/test_benchmarks_quick.py", "tests/test_worker_balance.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "serial" if nodeid.startswith(SERIAL_TESTS) else nodeid
+
+    return SerialGroupScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
     """One database per backend migrated to head once per run; each test gets a copy of it.
 
     Migrating (schema plus the national reference data) costs about half a second a test on SQLite; copying the
-    file or ``CREATE DATABASE … TEMPLATE`` costs a few milliseconds. ``tests/services/test_schema.py`` still
+    file costs a few milliseconds, ``CREATE DATABASE … TEMPLATE`` about a tenth of a second. ``tests/services/test_schema.py`` still
     runs the migrations themselves on empty databases."""
     templates: dict[str, str] = {}
     folder = tmp_path_factory.mktemp("template")
@@ -81,6 +126,7 @@ def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
         yield templates
     finally:
         if pg_template:
+            _wait_for_the_drops()
             _drop_postgres_database(pg_template)
 
 
@@ -105,7 +151,7 @@ def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_te
         get_engine(url).dispose()
         get_settings.cache_clear()
         if pg_name:
-            _drop_postgres_database(pg_name)
+            _drop_later(pg_name)
 
 
 @pytest.fixture
