@@ -1,5 +1,9 @@
-"""The real production command (``python -m siimop_app.prod``) with two workers, on a throwaway PostgreSQL database
+"""The real production command (``python -m siimop_app.prod``) with two workers, on a throwaway PostgreSQL server
 holding the small demo campaign and on Redis database 5, driven by Chromium pages doing real events.
+
+The PostgreSQL server is these tests' own (``PrivatePostgres``), started from the machine's PostgreSQL programs:
+the fault tests stop and restart it, and the machine's server goes on serving the other test process meanwhile
+(``.ci/run`` runs two; stopping the shared server failed a test of the other process in CI).
 
 The frontend build is cached by the production command itself (``.web-prod``, keyed by the sources): the first run
 on a fresh clone builds it once (about 30 s here), later runs start in seconds.
@@ -7,11 +11,14 @@ on a fresh clone builds it once (about 30 s here), later runs start in seconds.
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +30,6 @@ import pytest
 from siimop_app.db import get_engine
 from siimop_app.demo.cli import main as demo_main
 from siimop_app.settings import PROJECT_ROOT, get_settings
-from tests.conftest import POSTGRES_URL, _create_postgres_database, _drop_postgres_database
 from tests.e2e.conftest import browser  # noqa: F401  (the same Chromium as the end-to-end tests)
 
 REDIS_URL = os.environ.get("SIIMOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -37,12 +43,12 @@ def _redis():
     return redis.Redis.from_url(REDIS_URL)
 
 
-def _free_port() -> int:
-    for port in PORTS:
+def _free_port(ports: range = PORTS) -> int:
+    for port in ports:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:
                 return port
-    raise RuntimeError("no free port in 3300-3309")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def http_status(url: str, timeout: float = 5) -> int:
@@ -53,6 +59,58 @@ def http_status(url: str, timeout: float = 5) -> int:
         return error.code
     except OSError:
         return 0
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of its own on a free port, in a throwaway folder, with trust authentication on loopback.
+
+    As root the programs run as the ``postgres`` account (PostgreSQL refuses root), so the folder lives outside
+    pytest's private temporary directory."""
+
+    def __init__(self) -> None:
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        initdb = binaries[-1] if binaries else shutil.which("initdb")
+        if not initdb:
+            pytest.fail("PostgreSQL's programs (initdb, pg_ctl) are not installed: the production tests need them")
+        self.bin = Path(initdb).parent
+        self.port = _free_port(range(54330, 54400))
+        self.folder = Path(tempfile.mkdtemp(prefix="siimop-pg-"))
+        self.data = self.folder / "data"
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_owner:
+            shutil.chown(self.folder, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *arguments: str) -> None:
+        subprocess.run([*self.as_owner, str(self.bin / program), *arguments], check=True, capture_output=True,
+                       timeout=120)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @dataclass
@@ -82,15 +140,13 @@ class ProdServer:
 
 # Package scope: the environment set here (database, Redis, sign-in limits) must not outlive these tests.
 @pytest.fixture(scope="package")
-def prod_server(tmp_path_factory) -> Iterator[ProdServer]:
-    if not POSTGRES_URL:
-        pytest.fail("SIIMOP_TEST_POSTGRES_URL is not set: the production tests need PostgreSQL (bash .ci/run sets it)")
+def prod_server(tmp_path_factory, private_postgres: PrivatePostgres) -> Iterator[ProdServer]:
     try:
         _redis().ping()
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}")
     data = tmp_path_factory.mktemp("prod")
-    pg_name, db_url = _create_postgres_database()
+    db_url = private_postgres.url
     port = _free_port()
     env = {
         "REFLEX_DB_URL": db_url,
@@ -134,7 +190,6 @@ def prod_server(tmp_path_factory) -> Iterator[ProdServer]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         get_engine(db_url).dispose()
-        _drop_postgres_database(pg_name)
         _redis().flushdb()
         environ.undo()
         get_settings.cache_clear()

@@ -204,27 +204,14 @@ def test_the_reconnection_notice_is_french_and_goes_away(prod_server: ProdServer
     page.context.close()
 
 
-def _pg_cluster(action: str) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[0]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action], check=True,
-                   capture_output=True, timeout=60)
-
-
-def _wait_for_postgres() -> None:
-    deadline = time.monotonic() + 60
-    while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode != 0:
-        assert time.monotonic() < deadline, "PostgreSQL did not come back"
-        time.sleep(0.2)
-
-
-@pytest.mark.skipif(not os.path.isdir("/etc/postgresql"), reason="needs a local PostgreSQL cluster to restart")
-def test_postgresql_down_then_back_gives_a_french_message_and_recovers_without_restart(prod_server, browser):
+def test_postgresql_down_then_back_gives_a_french_message_and_recovers_without_restart(prod_server, browser,
+                                                                                       private_postgres):
     boards = _boards(2)
     pages = [_open_board(browser, prod_server, address, post_id) for address, post_id in boards]
     for page in pages:
         _rank_next(page)
     workers = prod_server.wait_for_workers()
-    _pg_cluster("stop")
+    private_postgres.stop()
     try:
         for page in pages:  # a move while the database is away: a clear French message, nothing shown as saved
             before = page.locator(".ranked-card").count()
@@ -233,8 +220,7 @@ def test_postgresql_down_then_back_gives_a_french_message_and_recovers_without_r
             expect(page.locator(".ranked-card")).to_have_count(before)
         assert http_status(prod_server.url("/_health")) != 200  # the health check tells the load balancer
     finally:
-        _pg_cluster("start")
-        _wait_for_postgres()
+        private_postgres.start()  # returns once it accepts connections
     get_engine().dispose()  # this test process's own pool held connections to the stopped server
     for page in pages:  # no restart: the same workers serve the next moves
         _rank_next(page)
@@ -274,7 +260,8 @@ def test_redis_restarted_users_stay_signed_in_and_their_pages_reload(prod_server
     for page in pages:
         _rank_next(page)
     _restart_redis()
-    assert _redis().dbsize() == 0  # the states are gone
+    # The states are gone (the workers' client counts, written every second, may already be back).
+    assert set(_redis().keys()) <= {worker_balance.KEY.encode()}
     for page in pages:  # the next move works: the state is rebuilt from the cookie and the database
         _rank_next(page)
         expect(page.locator("#user-name")).not_to_be_empty()
