@@ -8,7 +8,6 @@ also on a throwaway PostgreSQL database when ``SIIMOP_TEST_POSTGRES_URL`` is set
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shutil
 import uuid
@@ -65,23 +64,6 @@ def _drop_postgres_database(name: str) -> None:
     admin.dispose()
 
 
-# A test's database is dropped while the next test runs (~160 ms each, on half the suite's tests); the run waits for
-# the last drops before it drops the template.
-_DROPPER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
-_DROPS: list[concurrent.futures.Future] = []
-
-
-def _drop_later(name: str) -> None:
-    _DROPS.append(_DROPPER.submit(_drop_postgres_database, name))
-
-
-def _wait_for_the_drops() -> None:
-    """Every test database dropped, or the error of the first drop that failed."""
-    _DROPPER.shutdown(wait=True)
-    for drop in _DROPS:
-        drop.result()
-
-
 # Tests that share one thing a second test process would disturb run one after the other in the same process when
 # .ci/run runs the suite in two (pytest-xdist, ``--dist loadgroup``): the browser tests (one app build in .web,
 # Chromium), the production command's (.web-prod, its ports, Redis database 5), the benchmarks' quick runs (seven
@@ -126,7 +108,6 @@ def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
         yield templates
     finally:
         if pg_template:
-            _wait_for_the_drops()
             _drop_postgres_database(pg_template)
 
 
@@ -148,10 +129,16 @@ def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_te
     try:
         yield url
     finally:
+        # A test that started the real mail sender thread (an in-process app's lifespan task) has it stopped before
+        # its database goes: left running, it read the next tests' databases and logged "no such table:
+        # outbox_mail" into another test's log capture once the suite ran in two processes.
+        from siimop_app.services import outbox as outbox_service
+
+        outbox_service.stop_sender()
         get_engine(url).dispose()
         get_settings.cache_clear()
         if pg_name:
-            _drop_later(pg_name)
+            _drop_postgres_database(pg_name)
 
 
 @pytest.fixture
