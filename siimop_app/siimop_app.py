@@ -88,7 +88,7 @@ app = rx.App(
     backend_exception_handler=backend_error,
     frontend_exception_handler=frontend_error,
     stylesheets=["/siimop.css"],
-    head_components=[rx.el.script(src="/a11y.js", defer=True)],
+    head_components=[rx.el.script(src="/a11y.js", defer=True), rx.el.script(src="/downloads.js", defer=True)],
     app_wraps=_APP_WRAPS,
 )
 app.add_middleware(EventGuard())
