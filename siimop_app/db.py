@@ -52,7 +52,7 @@ def _engine_for(url: str) -> sa.Engine:
         return engine
     engine = sa.create_engine(url, pool_size=10, max_overflow=20)
     sa.event.listen(engine.pool, "checkin", _note_checkin)
-    sa.event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    sa.event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect, _DeadSeen()))
     return engine
 
 
@@ -61,20 +61,32 @@ def _engine_for(url: str) -> sa.Engine:
 # steady use needs none: when PostgreSQL restarts, the first statement that fails on a dead connection marks
 # every connection of the pool as stale (SQLAlchemy's disconnect handling), so only statements in flight during
 # the restart fail, with the French "indisponible" message; a pool that was idle through the restart is pinged.
+# A ping that finds a dead connection drops that one only (SQLAlchemy's checkout handling), so it also has every
+# connection given back before it pinged at its next checkout: after a restart quicker than a second, a connection
+# used just before it would otherwise reach a move's transaction dead (seen in CI: the first move after the
+# restart got the "indisponible" message).
 PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class _DeadSeen:
+    """When the pool's idle ping last found a dead connection (``time.monotonic()``)."""
+
+    at = float("-inf")
 
 
 def _note_checkin(_dbapi_connection, record) -> None:
     record.info["checked_in_at"] = time.monotonic()
 
 
-def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:
+def _ping_if_idle(dialect, dead_seen: _DeadSeen, dbapi_connection, record, _proxy) -> None:
     checked_in_at = record.info.get("checked_in_at")
-    if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+    now = time.monotonic()
+    if checked_in_at is None or (now - checked_in_at < PING_AFTER_IDLE_SECONDS and checked_in_at > dead_seen.at):
         return
     try:
         dialect.do_ping(dbapi_connection)
     except Exception as exc:  # the pool drops this connection and checks out another (a new one if need be)
+        dead_seen.at = now
         raise sa.exc.DisconnectionError(f"stale connection: {exc}") from exc
 
 

@@ -61,6 +61,22 @@ def test_a_connection_idle_through_a_restart_is_pinged_and_replaced_before_use(d
         assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
 
 
+@postgresql_only
+def test_after_a_quick_restart_a_connection_used_a_moment_before_is_pinged_once_another_was_found_dead(db_url):
+    engine = get_engine()
+    _warm_pool(2)
+    time.sleep(db.PING_AFTER_IDLE_SECONDS + 0.1)
+    with engine.connect() as connection:  # the first (pinged: idle) serves an event just before the restart
+        connection.execute(sa.text("SELECT 1"))
+    assert _end_every_connection_to(db_url) >= 2
+    # The next event: the second, idle for a while, is pinged, found dead and replaced...
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+        # ...and a transaction of the same moment gets the first, used less than a second ago: pinged too.
+        with transaction() as session:
+            assert session.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
 def test_a_read_in_autocommit_leaves_no_transaction_open(db_url):
     assert read_rows(sa.text("SELECT 1")) == [(1,)]
     with get_engine().connect() as connection:  # the same pooled connection, given back as it was taken
